@@ -1,0 +1,53 @@
+//! Limits on hostile input. Each has a name so hitting one names the limit and the file.
+//! Defaults suit real evidence (Trivy/Syft files reach tens of MB); override per import.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest single evidence file accepted (bytes).
+    pub max_file_bytes: u64,
+    /// Largest total of bytes read from one archive after decompression.
+    pub max_archive_bytes: u64,
+    /// Most entries read from one archive.
+    pub max_archive_entries: u64,
+    /// Most files taken from one directory walk.
+    pub max_files: u64,
+    /// Deepest directory / nested-archive recursion.
+    pub max_depth: u32,
+    /// Deepest JSON/XML nesting a parser accepts.
+    pub max_nesting: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_file_bytes: 1 << 30,
+            max_archive_bytes: 4 << 30,
+            max_archive_entries: 200_000,
+            max_files: 200_000,
+            max_depth: 32,
+            max_nesting: 128,
+        }
+    }
+}
+
+impl Limits {
+    /// Overrides from `DOSSIER_MAX_FILE_BYTES`, `DOSSIER_MAX_ARCHIVE_BYTES`,
+    /// `DOSSIER_MAX_ARCHIVE_ENTRIES`, `DOSSIER_MAX_FILES` (documented in the README).
+    pub fn from_env() -> Self {
+        let mut l = Self::default();
+        let get = |k: &str| std::env::var(k).ok().and_then(|v| v.trim().parse::<u64>().ok());
+        if let Some(v) = get("DOSSIER_MAX_FILE_BYTES") {
+            l.max_file_bytes = v;
+        }
+        if let Some(v) = get("DOSSIER_MAX_ARCHIVE_BYTES") {
+            l.max_archive_bytes = v;
+        }
+        if let Some(v) = get("DOSSIER_MAX_ARCHIVE_ENTRIES") {
+            l.max_archive_entries = v;
+        }
+        if let Some(v) = get("DOSSIER_MAX_FILES") {
+            l.max_files = v;
+        }
+        l
+    }
+}

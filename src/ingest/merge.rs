@@ -1,0 +1,264 @@
+//! Merging the documents of one evidence set: components by key (several locations),
+//! findings by (vulnerability or alias, component), and `direct` from the dependency graph
+//! relative to the image (the SBOM subject). Pure: no store, no I/O.
+
+use crate::model::{
+    ComponentKey, DocKind, Document, Location, SetComponent, SetFinding,
+};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// The pseudo-key dependency edges use for the image itself.
+pub const SUBJECT: &str = "@subject";
+
+#[derive(Debug, Default)]
+pub struct MergedSet {
+    pub components: Vec<SetComponent>,
+    pub dependencies: BTreeSet<(String, String)>,
+    pub findings: Vec<SetFinding>,
+}
+
+/// `docs` pairs each parsed document with its file index and display path.
+pub fn merge(docs: &[(usize, &str, &Document)]) -> MergedSet {
+    let mut comps: BTreeMap<ComponentKey, SetComponent> = BTreeMap::new();
+    let mut deps: BTreeSet<(String, String)> = BTreeSet::new();
+
+    for (_, path, doc) in docs {
+        let is_sbom = matches!(doc.kind, DocKind::Sbom | DocKind::SbomWithScan);
+        let is_scan = matches!(doc.kind, DocKind::Scan | DocKind::SbomWithScan) || !doc.findings.is_empty();
+        let mut local: HashMap<&str, String> = HashMap::new();
+        if let Some(s) = &doc.subject {
+            for r in &s.refs {
+                local.insert(r.as_str(), SUBJECT.to_string());
+            }
+        }
+        for c in &doc.components {
+            let key = c.key();
+            if let Some(r) = &c.local_ref {
+                local.entry(r.as_str()).or_insert_with(|| key.0.clone());
+            }
+            let e = comps.entry(key.clone()).or_insert_with(|| SetComponent {
+                key: key.clone(),
+                purl: c.purl.clone(),
+                kind: c.kind.clone(),
+                name: c.name.clone(),
+                version: c.version.clone(),
+                ..SetComponent::default()
+            });
+            if e.purl.is_none() {
+                e.purl.clone_from(&c.purl);
+            }
+            for l in &c.licenses {
+                if !e.licenses.contains(l) {
+                    e.licenses.push(l.clone());
+                }
+            }
+            for cpe in &c.cpes {
+                if !e.cpes.contains(cpe) {
+                    e.cpes.push(cpe.clone());
+                }
+            }
+            let locs: Vec<Location> = if c.locations.is_empty() {
+                vec![Location { file: (*path).to_string(), path: None }]
+            } else {
+                c.locations
+                    .iter()
+                    .map(|p| Location { file: (*path).to_string(), path: Some(p.clone()) })
+                    .collect()
+            };
+            for l in locs {
+                if !e.locations.contains(&l) {
+                    e.locations.push(l);
+                }
+            }
+            e.in_sbom |= is_sbom;
+            e.in_scan |= is_scan;
+        }
+        for (from, to) in &doc.dependencies {
+            let (Some(f), Some(t)) = (local.get(from.as_str()), local.get(to.as_str())) else {
+                continue;
+            };
+            if f != t && t != SUBJECT {
+                deps.insert((f.clone(), t.clone()));
+            }
+        }
+    }
+
+    let has_subject_edges = deps.iter().any(|(f, _)| f == SUBJECT);
+    let in_graph: BTreeSet<&str> = deps
+        .iter()
+        .flat_map(|(f, t)| [f.as_str(), t.as_str()])
+        .collect();
+    let direct: BTreeSet<&str> = deps
+        .iter()
+        .filter(|(f, _)| f == SUBJECT)
+        .map(|(_, t)| t.as_str())
+        .collect();
+    for c in comps.values_mut() {
+        c.direct = if direct.contains(c.key.0.as_str()) {
+            Some(true)
+        } else if has_subject_edges && in_graph.contains(c.key.0.as_str()) {
+            Some(false)
+        } else {
+            None
+        };
+        c.locations.sort();
+    }
+
+    let findings = merge_findings(docs);
+    MergedSet {
+        components: comps.into_values().collect(),
+        dependencies: deps,
+        findings,
+    }
+}
+
+/// Union-find over vulnerability ids, so an alias reported by one scanner and the primary
+/// id reported by another land on one finding.
+struct Aliases {
+    parent: HashMap<String, String>,
+}
+
+impl Aliases {
+    fn find(&mut self, x: &str) -> String {
+        let mut cur = x.to_string();
+        while let Some(p) = self.parent.get(&cur) {
+            if *p == cur {
+                break;
+            }
+            cur = p.clone();
+        }
+        cur
+    }
+    fn add(&mut self, x: &str) {
+        self.parent.entry(x.to_string()).or_insert_with(|| x.to_string());
+    }
+    fn union(&mut self, a: &str, b: &str) {
+        self.add(a);
+        self.add(b);
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            // The root is the preferred id, so the group is named by it.
+            let (keep, other) = if preferred(&ra, &rb) { (ra, rb) } else { (rb, ra) };
+            self.parent.insert(other, keep);
+        }
+    }
+}
+
+/// CVE ids name a group before any other id; otherwise the smaller string wins (stable).
+fn preferred(a: &str, b: &str) -> bool {
+    match (a.starts_with("CVE-"), b.starts_with("CVE-")) {
+        (true, false) => true,
+        (false, true) => false,
+        _ => a <= b,
+    }
+}
+
+fn merge_findings(docs: &[(usize, &str, &Document)]) -> Vec<SetFinding> {
+    let mut al = Aliases { parent: HashMap::new() };
+    for (_, _, doc) in docs {
+        for f in &doc.findings {
+            al.add(&f.vuln_id);
+            for a in &f.aliases {
+                if !a.is_empty() && a != &f.vuln_id {
+                    al.union(&f.vuln_id, a);
+                }
+            }
+        }
+    }
+    let mut groups: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let ids: Vec<String> = al.parent.keys().cloned().collect();
+    for id in ids {
+        let root = al.find(&id);
+        groups.entry(root).or_default().insert(id);
+    }
+    let mut out: BTreeMap<(String, ComponentKey), SetFinding> = BTreeMap::new();
+    for (file_idx, _, doc) in docs {
+        for f in &doc.findings {
+            let Some(c) = doc.components.get(f.component) else {
+                continue;
+            };
+            let root = al.find(&f.vuln_id);
+            let key = (root.clone(), c.key());
+            let e = out.entry(key.clone()).or_insert_with(|| SetFinding {
+                vuln_id: root.clone(),
+                aliases: groups
+                    .get(&root)
+                    .map(|g| g.iter().filter(|x| **x != root).cloned().collect())
+                    .unwrap_or_default(),
+                component_key: key.1.clone(),
+                views: Vec::new(),
+            });
+            e.views.push((*file_idx, f.view.clone()));
+        }
+    }
+    out.into_values().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Component, FindingRecord, ScannerView, Severity, Subject};
+
+    fn comp(purl: &str, r: &str) -> Component {
+        Component {
+            purl: Some(purl.into()),
+            kind: "library".into(),
+            name: purl.rsplit('/').next().unwrap().into(),
+            local_ref: Some(r.into()),
+            ..Component::default()
+        }
+    }
+
+    #[test]
+    fn same_purl_in_two_sboms_is_one_component_with_two_locations() {
+        let mut a = Document::new(DocKind::Sbom);
+        a.components.push(comp("pkg:deb/debian/busybox@1?arch=amd64", "a1"));
+        let mut b = Document::new(DocKind::Sbom);
+        b.components.push(comp("pkg:DEB/debian/busybox@1", "b1"));
+        let m = merge(&[(0, "a.json", &a), (1, "b.json", &b)]);
+        assert_eq!(m.components.len(), 1);
+        assert_eq!(m.components[0].locations.len(), 2);
+    }
+
+    #[test]
+    fn aliases_merge_and_cve_names_the_group() {
+        let mut t = Document::new(DocKind::Scan);
+        t.components.push(comp("pkg:npm/x@1", "x"));
+        t.findings.push(FindingRecord {
+            vuln_id: "CVE-2024-1".into(),
+            aliases: vec![],
+            component: 0,
+            view: ScannerView { scanner: "trivy".into(), severity: Severity::High, ..Default::default() },
+        });
+        let mut g = Document::new(DocKind::Scan);
+        g.components.push(comp("pkg:npm/x@1", "x"));
+        g.findings.push(FindingRecord {
+            vuln_id: "GHSA-aaaa".into(),
+            aliases: vec!["CVE-2024-1".into()],
+            component: 0,
+            view: ScannerView { scanner: "grype".into(), severity: Severity::Critical, ..Default::default() },
+        });
+        let m = merge(&[(0, "t", &t), (1, "g", &g)]);
+        assert_eq!(m.findings.len(), 1);
+        let f = &m.findings[0];
+        assert_eq!(f.vuln_id, "CVE-2024-1");
+        assert_eq!(f.aliases, vec!["GHSA-aaaa".to_string()]);
+        assert_eq!(f.severity(), Severity::Critical);
+        assert!(f.severity_disagrees());
+    }
+
+    #[test]
+    fn direct_is_relative_to_the_subject_and_unknown_without_a_graph() {
+        let mut d = Document::new(DocKind::Sbom);
+        d.subject = Some(Subject { refs: vec!["root".into()], ..Default::default() });
+        d.components.push(comp("pkg:npm/a@1", "a"));
+        d.components.push(comp("pkg:npm/b@1", "b"));
+        d.components.push(comp("pkg:npm/c@1", "c"));
+        d.dependencies = vec![("root".into(), "a".into()), ("a".into(), "b".into())];
+        let m = merge(&[(0, "d", &d)]);
+        let by: HashMap<_, _> = m.components.iter().map(|c| (c.name.as_str(), c.direct)).collect();
+        assert_eq!(by["a@1"], Some(true));
+        assert_eq!(by["b@1"], Some(false));
+        assert_eq!(by["c@1"], None);
+    }
+}

@@ -1,0 +1,334 @@
+//! Writing one import: the set, its new files and blobs, and the merged components,
+//! dependencies and findings, all in one transaction (it lands whole or not at all).
+
+use super::{blobs, now_utc, Result, Store};
+use crate::model::{SetComponent, SetFinding};
+use rusqlite::{params, OptionalExtension};
+use std::collections::{BTreeSet, HashMap};
+
+/// A new evidence file row.
+#[derive(Debug, Clone)]
+pub struct FileRow {
+    pub path: String,
+    pub sha256: String,
+    pub size: u64,
+    pub bytes: Option<Vec<u8>>,
+    pub format: Option<String>,
+    pub spec_version: Option<String>,
+    pub status: String,
+    pub message: Option<String>,
+    pub named_digests: Vec<String>,
+    pub doc_kind: Option<String>,
+    pub scanner: Option<String>,
+    pub scanner_version: Option<String>,
+    pub db_built: Option<String>,
+    pub scanned_at: Option<String>,
+}
+
+pub type MergedComponent = SetComponent;
+pub type MergedFinding = SetFinding;
+
+pub struct SetWrite<'a> {
+    /// The set this import adds to, or `None` to create one.
+    pub existing: Option<i64>,
+    pub package: Option<&'a str>,
+    pub digest: Option<&'a str>,
+    pub image: Option<&'a str>,
+    pub repository: Option<&'a str>,
+    pub source: &'a str,
+    pub image_user: Option<&'a str>,
+    /// Files new to this set.
+    pub new_files: &'a [FileRow],
+    /// sha256 of every file the merge indexes (`SetFinding::views` file indices point here).
+    pub file_shas: &'a [String],
+    /// The complete merged content; replaces what the set held.
+    pub components: &'a [SetComponent],
+    pub dependencies: &'a BTreeSet<(String, String)>,
+    pub findings: &'a [SetFinding],
+}
+
+pub struct ImportWrite {
+    pub set_id: i64,
+}
+
+impl Store {
+    pub fn find_set_by_digest(&self, digest: &str) -> Result<Option<i64>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT id FROM evidence_set WHERE digest = ?1", [digest], |r| r.get(0))
+            .optional()?)
+    }
+
+    /// The set holding exactly these file hashes, for inputs that name no digest.
+    pub fn find_set_holding_all(&self, shas: &[String]) -> Result<Option<i64>> {
+        let Some(first) = shas.first() else { return Ok(None) };
+        let mut stmt = self.conn().prepare("SELECT DISTINCT set_id FROM evidence_file WHERE sha256 = ?1")?;
+        let candidates: Vec<i64> = stmt.query_map([first], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        for c in candidates {
+            let held: BTreeSet<String> = self
+                .conn()
+                .prepare("SELECT sha256 FROM evidence_file WHERE set_id = ?1")?
+                .query_map([c], |r| r.get(0))?
+                .collect::<rusqlite::Result<_>>()?;
+            if shas.iter().all(|s| held.contains(s)) {
+                return Ok(Some(c));
+            }
+        }
+        Ok(None)
+    }
+
+    /// sha256 of files already in the set, in insertion order, with their paths.
+    pub fn set_file_hashes(&self, set_id: i64) -> Result<Vec<(String, String, String)>> {
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT sha256, path, status FROM evidence_file WHERE set_id = ?1 ORDER BY id")?;
+        let rows = stmt
+            .query_map([set_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Writes an import in one transaction. `extra` runs inside the same transaction (the
+    /// workflow uses it to append the audit entry).
+    pub fn write_import(
+        &mut self,
+        w: &SetWrite<'_>,
+        extra: &dyn Fn(&rusqlite::Transaction<'_>, i64) -> Result<()>,
+    ) -> Result<ImportWrite> {
+        let now = now_utc();
+        let tx = self.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let package_id: Option<i64> = match w.package {
+            Some(name) => {
+                tx.execute(
+                    "INSERT INTO package(name, created_at) VALUES (?1, ?2) ON CONFLICT(name) DO NOTHING",
+                    params![name, now],
+                )?;
+                Some(tx.query_row("SELECT id FROM package WHERE name = ?1", [name], |r| r.get(0))?)
+            }
+            None => None,
+        };
+        let set_id = match w.existing {
+            Some(id) => {
+                tx.execute(
+                    "UPDATE evidence_set SET
+                        package_id = COALESCE(?2, package_id),
+                        image = COALESCE(image, ?3),
+                        repository = COALESCE(repository, ?4),
+                        image_user = COALESCE(?5, image_user)
+                     WHERE id = ?1",
+                    params![id, package_id, w.image, w.repository, w.image_user],
+                )?;
+                tx.execute("DELETE FROM component WHERE set_id = ?1", [id])?;
+                tx.execute("DELETE FROM dependency WHERE set_id = ?1", [id])?;
+                tx.execute("DELETE FROM finding WHERE set_id = ?1", [id])?;
+                id
+            }
+            None => {
+                tx.execute(
+                    "INSERT INTO evidence_set(package_id, image, repository, digest, source, image_user, imported_at)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![package_id, w.image, w.repository, w.digest, w.source, w.image_user, now],
+                )?;
+                tx.last_insert_rowid()
+            }
+        };
+        {
+            let mut ins = tx.prepare(
+                "INSERT INTO evidence_file(set_id, path, sha256, size, stored, format, spec_version, status, message,
+                    named_digests, doc_kind, scanner, scanner_version, db_built, scanned_at, imported_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)
+                 ON CONFLICT(set_id, sha256) DO NOTHING",
+            )?;
+            for f in w.new_files {
+                if let Some(b) = &f.bytes {
+                    blobs::put(&tx, &f.sha256, b)?;
+                }
+                ins.execute(params![
+                    set_id,
+                    f.path,
+                    f.sha256,
+                    f.size as i64,
+                    f.bytes.is_some(),
+                    f.format,
+                    f.spec_version,
+                    f.status,
+                    f.message,
+                    serde_json::to_string(&f.named_digests).unwrap_or_else(|_| "[]".into()),
+                    f.doc_kind,
+                    f.scanner,
+                    f.scanner_version,
+                    f.db_built,
+                    f.scanned_at,
+                    now,
+                ])?;
+            }
+        }
+        let file_ids: HashMap<String, i64> = {
+            let mut s = tx.prepare("SELECT sha256, id FROM evidence_file WHERE set_id = ?1")?;
+            let rows = s.query_map([set_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        {
+            let mut ins = tx.prepare(
+                "INSERT INTO component(set_id, key, purl, type, name, version, licenses, cpes, locations, direct, in_sbom, in_scan)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            )?;
+            for c in w.components {
+                ins.execute(params![
+                    set_id,
+                    c.key.0,
+                    c.purl,
+                    c.kind,
+                    c.name,
+                    c.version,
+                    json(&c.licenses),
+                    json(&c.cpes),
+                    json(&c.locations),
+                    c.direct,
+                    c.in_sbom,
+                    c.in_scan,
+                ])?;
+            }
+            let mut dep = tx.prepare("INSERT OR IGNORE INTO dependency(set_id, from_key, to_key) VALUES (?1, ?2, ?3)")?;
+            for (f, t) in w.dependencies {
+                dep.execute(params![set_id, f, t])?;
+            }
+        }
+        {
+            let mut ins = tx.prepare(
+                "INSERT INTO finding(set_id, vuln_id, aliases, component_key, severity, severity_rank, severity_disagrees,
+                    cvss_v2_vector, cvss_v3_vector, cvss_v3_score, cvss_v4_vector, epss, epss_percentile, epss_date, kev,
+                    fixed_versions, fix_state, title, description, scanners)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+            )?;
+            let mut src = tx.prepare(
+                "INSERT OR REPLACE INTO finding_source(finding_id, file_id, scanner, view) VALUES (?1, ?2, ?3, ?4)",
+            )?;
+            for f in w.findings {
+                let s = summarize(f);
+                ins.execute(params![
+                    set_id,
+                    f.vuln_id,
+                    json(&f.aliases),
+                    f.component_key.0,
+                    f.severity().as_str(),
+                    f.severity() as i64,
+                    f.severity_disagrees(),
+                    s.v2,
+                    s.v3,
+                    s.v3_score,
+                    s.v4,
+                    s.epss.as_ref().map(|e| e.score),
+                    s.epss.as_ref().and_then(|e| e.percentile),
+                    s.epss.as_ref().and_then(|e| e.date.clone()),
+                    s.kev,
+                    json(&s.fixed),
+                    s.fix_state,
+                    s.title,
+                    s.description,
+                    json(&s.scanners),
+                ])?;
+                let fid = tx.last_insert_rowid();
+                for (idx, view) in &f.views {
+                    let Some(fsha) = w.file_shas.get(*idx) else { continue };
+                    let Some(file_id) = file_ids.get(fsha) else { continue };
+                    src.execute(params![fid, file_id, view.scanner, json(view)])?;
+                }
+            }
+        }
+        extra(&tx, set_id)?;
+        tx.commit()?;
+        Ok(ImportWrite { set_id })
+    }
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
+}
+
+struct Summary {
+    v2: Option<String>,
+    v3: Option<String>,
+    v3_score: Option<f64>,
+    v4: Option<String>,
+    epss: Option<crate::model::Epss>,
+    kev: Option<bool>,
+    fixed: Vec<String>,
+    fix_state: String,
+    title: Option<String>,
+    description: Option<String>,
+    scanners: Vec<String>,
+}
+
+/// The merged headline of a finding. NVD's vector is preferred when scanners carry several,
+/// because that is what reviewers and the AO compare against.
+fn summarize(f: &SetFinding) -> Summary {
+    use crate::model::CvssVersion;
+    let all: Vec<&crate::model::Cvss> = f.views.iter().flat_map(|(_, v)| v.cvss.iter()).collect();
+    let pick = |vs: &[CvssVersion]| {
+        let mut c: Vec<&&crate::model::Cvss> = all.iter().filter(|c| vs.contains(&c.version) && c.vector.is_some()).collect();
+        c.sort_by_key(|c| (c.source != "nvd", std::cmp::Reverse(c.version)));
+        c.first().map(|c| ((*c).vector.clone(), (*c).base_score))
+    };
+    let v3 = pick(&[CvssVersion::V3_1, CvssVersion::V3_0]);
+    let v3_score = v3.as_ref().and_then(|x| x.1).or_else(|| {
+        all.iter()
+            .filter(|c| matches!(c.version, CvssVersion::V3_0 | CvssVersion::V3_1))
+            .find_map(|c| c.base_score)
+    });
+    let mut fixed: Vec<String> = Vec::new();
+    let mut scanners: Vec<String> = Vec::new();
+    for (_, v) in &f.views {
+        for x in &v.fixed_versions {
+            if !fixed.contains(x) {
+                fixed.push(x.clone());
+            }
+        }
+        if !scanners.contains(&v.scanner) {
+            scanners.push(v.scanner.clone());
+        }
+    }
+    let fix_state = if !fixed.is_empty() {
+        "fixed".to_string()
+    } else {
+        f.views
+            .iter()
+            .map(|(_, v)| v.fix_state.as_str())
+            .find(|s| !s.is_empty() && *s != "unknown")
+            .unwrap_or("unknown")
+            .to_string()
+    };
+    let epss = f
+        .views
+        .iter()
+        .filter_map(|(_, v)| v.epss.clone())
+        .max_by(|a, b| a.score.total_cmp(&b.score));
+    let kev = f.views.iter().filter_map(|(_, v)| v.kev).reduce(|a, b| a || b);
+    let longest = |get: fn(&crate::model::ScannerView) -> Option<&String>| {
+        f.views.iter().filter_map(|(_, v)| get(v)).max_by_key(|s| s.len()).cloned()
+    };
+    Summary {
+        v2: pick(&[CvssVersion::V2]).and_then(|x| x.0),
+        v3: v3.and_then(|x| x.0),
+        v3_score,
+        v4: pick(&[CvssVersion::V4]).and_then(|x| x.0),
+        epss,
+        kev,
+        fixed,
+        fix_state,
+        title: longest(|v| v.title.as_ref()),
+        description: longest(|v| v.description.as_ref()),
+        scanners,
+    }
+}
+
+impl Store {
+    /// Exists so `OptionalExtension` stays used when the module is trimmed.
+    #[doc(hidden)]
+    pub fn package_id(&self, name: &str) -> Result<Option<i64>> {
+        Ok(self
+            .conn()
+            .query_row("SELECT id FROM package WHERE name = ?1", [name], |r| r.get(0))
+            .optional()?)
+    }
+}

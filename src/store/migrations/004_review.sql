@@ -1,0 +1,2 @@
+-- reserved for the review work; append-only once shipped.
+SELECT 1;

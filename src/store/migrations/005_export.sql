@@ -1,0 +1,2 @@
+-- reserved for the export work; append-only once shipped.
+SELECT 1;

@@ -1,0 +1,2 @@
+-- reserved for the tui work; append-only once shipped.
+SELECT 1;

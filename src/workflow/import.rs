@@ -1,0 +1,278 @@
+//! Import: discover -> detect -> parse -> identify the image -> merge -> one transaction.
+//! Re-importing the same bytes changes nothing and says so; adding files to a known image
+//! re-merges the set from every stored file so the result never depends on import order.
+
+use super::Actor;
+use crate::ingest::{self, discover, limits::Limits, FileStatus, ParsedFile};
+use crate::store::{self, FileRow, SetWrite, Store};
+use serde::Serialize;
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Default)]
+pub struct ImportOptions {
+    pub package: Option<String>,
+    pub limits: Limits,
+}
+
+#[derive(Debug, Clone)]
+pub struct ImportProgress {
+    pub path: String,
+    pub done: usize,
+    pub total: usize,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct FileReport {
+    pub path: String,
+    pub sha256: String,
+    pub size: u64,
+    pub format: Option<String>,
+    pub spec_version: Option<String>,
+    pub status: String,
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SetReport {
+    pub id: i64,
+    pub image: Option<String>,
+    pub digest: Option<String>,
+    pub package: Option<String>,
+    pub source: String,
+    pub components: i64,
+    pub findings: i64,
+    /// True when nothing new was found (every file already in the set).
+    pub unchanged: bool,
+    pub files: Vec<FileReport>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, PartialEq)]
+pub struct ImportReport {
+    pub sets: Vec<SetReport>,
+}
+
+impl ImportReport {
+    /// True when any file failed to parse (exit code 1).
+    pub fn any_failed(&self) -> bool {
+        self.sets.iter().flat_map(|s| &s.files).any(|f| f.status == FileStatus::Failed.as_str())
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error(transparent)]
+    Discover(#[from] discover::DiscoverError),
+    #[error(transparent)]
+    Store(#[from] store::StoreError),
+    #[error("{0}: nothing to import (no files found)")]
+    Empty(String),
+}
+
+/// Imports each PATH as one evidence set.
+pub fn import_paths(
+    store: &mut Store,
+    paths: &[PathBuf],
+    opts: &ImportOptions,
+    actor: &Actor,
+    progress: &mut dyn FnMut(ImportProgress),
+) -> Result<ImportReport, ImportError> {
+    let mut report = ImportReport::default();
+    for p in paths {
+        report.sets.push(import_one(store, p, opts, actor, progress)?);
+    }
+    Ok(report)
+}
+
+fn refused_file(r: discover::Refused) -> ParsedFile {
+    ParsedFile {
+        path: r.path,
+        sha256: String::new(),
+        size: 0,
+        bytes: None,
+        format: None,
+        spec_version: None,
+        status: FileStatus::Failed,
+        message: Some(r.reason),
+        doc: None,
+    }
+}
+
+fn import_one(
+    store: &mut Store,
+    path: &Path,
+    opts: &ImportOptions,
+    actor: &Actor,
+    progress: &mut dyn FnMut(ImportProgress),
+) -> Result<SetReport, ImportError> {
+    let source = path.display().to_string();
+    let disc = discover::discover(path, &opts.limits)?;
+    if disc.files.is_empty() && disc.refused.is_empty() {
+        return Err(ImportError::Empty(source));
+    }
+    let total = disc.files.len();
+    let mut parsed: Vec<ParsedFile> = Vec::with_capacity(total + disc.refused.len());
+    for (i, f) in disc.files.into_iter().enumerate() {
+        progress(ImportProgress { path: f.path.clone(), done: i, total });
+        parsed.push(ingest::parse_file(f));
+    }
+    progress(ImportProgress { path: source.clone(), done: total, total });
+    // Refused entries have no bytes; hash their reason so they are distinct, stable rows.
+    for r in disc.refused {
+        let mut pf = refused_file(r);
+        pf.sha256 = format!("refused:{}", discover::sha256_hex(pf.path.as_bytes()));
+        parsed.push(pf);
+    }
+
+    let ident = ingest::identify(&parsed);
+    let existing = match &ident.digest {
+        Some(d) => store.find_set_by_digest(d)?,
+        None => {
+            let shas: Vec<String> = parsed.iter().map(|f| f.sha256.clone()).collect();
+            store.find_set_holding_all(&shas)?
+        }
+    };
+    let held: Vec<(String, String, String)> = match existing {
+        Some(id) => store.set_file_hashes(id)?,
+        None => Vec::new(),
+    };
+    let held_shas: HashSet<&str> = held.iter().map(|(s, _, _)| s.as_str()).collect();
+
+    // Mark duplicates (already in the set, or twice in this input) and digest mismatches.
+    let mut seen: HashSet<String> = HashSet::new();
+    for f in &mut parsed {
+        if held_shas.contains(f.sha256.as_str()) || !seen.insert(f.sha256.clone()) {
+            f.status = FileStatus::Duplicate;
+            f.message = Some("already imported (same sha256): nothing new".into());
+            f.bytes = None;
+            continue;
+        }
+        if let Some(d) = &ident.digest {
+            if f.status == FileStatus::Parsed && ingest::names_other_digest(f, d) {
+                f.message = Some(format!(
+                    "names image {} but this set is {d}: kept and flagged, not merged",
+                    f.named_digests().join(", ")
+                ));
+            }
+        }
+    }
+
+    let new_files: Vec<&ParsedFile> = parsed.iter().filter(|f| f.status != FileStatus::Duplicate).collect();
+    let file_reports: Vec<FileReport> = parsed.iter().map(file_report).collect();
+    if let (Some(id), true) = (existing, new_files.is_empty()) {
+        let s = store.set(id)?;
+        return Ok(SetReport {
+            id,
+            image: s.image,
+            digest: s.digest,
+            package: s.package,
+            source: s.source,
+            components: s.components,
+            findings: s.findings,
+            unchanged: true,
+            files: file_reports,
+        });
+    }
+
+    // Merge over every file of the set: those already stored (re-parsed from their blobs)
+    // plus the new ones, in a stable order.
+    let mut all: Vec<ParsedFile> = Vec::new();
+    for (sha, p, status) in &held {
+        if status != FileStatus::Parsed.as_str() {
+            continue;
+        }
+        if let Some(bytes) = store.blob(sha)? {
+            let mut pf = ingest::parse_file(discover::DiscoveredFile { path: p.clone(), bytes, sha256: sha.clone() });
+            pf.bytes = None;
+            all.push(pf);
+        }
+    }
+    all.extend(new_files.iter().map(|f| {
+        let mut c = (*f).clone();
+        c.bytes = None;
+        c
+    }));
+    let digest = ident.digest.clone();
+    let mergeable: Vec<(usize, &str, &crate::model::Document)> = all
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| digest.as_deref().is_none_or(|d| !ingest::names_other_digest(f, d)))
+        .filter_map(|(i, f)| f.doc.as_ref().map(|d| (i, f.path.as_str(), d)))
+        .collect();
+    let merged = ingest::merge::merge(&mergeable);
+    let file_shas: Vec<String> = all.iter().map(|f| f.sha256.clone()).collect();
+    let rows: Vec<FileRow> = new_files.iter().map(|f| file_row(f)).collect();
+    let repository = ident.image.as_deref().map(ingest::repository_of);
+    let w = SetWrite {
+        existing,
+        package: opts.package.as_deref(),
+        digest: digest.as_deref(),
+        image: ident.image.as_deref(),
+        repository: repository.as_deref(),
+        source: &source,
+        image_user: ident.image_user.as_deref(),
+        new_files: &rows,
+        file_shas: &file_shas,
+        components: &merged.components,
+        dependencies: &merged.dependencies,
+        findings: &merged.findings,
+    };
+    let details = serde_json::json!({
+        "source": source,
+        "digest": digest,
+        "new_files": rows.iter().map(|r| serde_json::json!({"path": r.path, "sha256": r.sha256, "status": r.status})).collect::<Vec<_>>(),
+        "components": merged.components.len(),
+        "findings": merged.findings.len(),
+    });
+    let label = actor.label();
+    let target = digest.clone().unwrap_or_else(|| source.clone());
+    let written = store.write_import(&w, &|tx, _set| {
+        store::audit::append(tx, &label, "import", &target, &details).map(|_| ())
+    })?;
+    let s = store.set(written.set_id)?;
+    Ok(SetReport {
+        id: written.set_id,
+        image: s.image,
+        digest: s.digest,
+        package: s.package,
+        source: s.source,
+        components: s.components,
+        findings: s.findings,
+        unchanged: false,
+        files: file_reports,
+    })
+}
+
+fn file_report(f: &ParsedFile) -> FileReport {
+    FileReport {
+        path: f.path.clone(),
+        sha256: f.sha256.clone(),
+        size: f.size,
+        format: f.format.map(|x| x.name().to_string()),
+        spec_version: f.spec_version.clone(),
+        status: f.status.as_str().to_string(),
+        message: f.message.clone(),
+    }
+}
+
+fn file_row(f: &ParsedFile) -> FileRow {
+    let scan = f.doc.as_ref().and_then(|d| d.scan.as_ref());
+    FileRow {
+        path: f.path.clone(),
+        sha256: f.sha256.clone(),
+        size: f.size,
+        bytes: f.bytes.clone(),
+        format: f.format.map(|x| x.name().to_string()),
+        spec_version: f.spec_version.clone(),
+        status: f.status.as_str().to_string(),
+        message: f.message.clone(),
+        named_digests: f.named_digests(),
+        doc_kind: f.doc.as_ref().map(|d| {
+            serde_json::to_value(d.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+        }),
+        scanner: scan.map(|s| s.scanner.clone()),
+        scanner_version: scan.and_then(|s| s.scanner_version.clone()),
+        db_built: scan.and_then(|s| s.db_built.clone()),
+        scanned_at: scan.and_then(|s| s.scanned_at.clone()),
+    }
+}

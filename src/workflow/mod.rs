@@ -1,0 +1,9 @@
+//! Use-cases shared by the CLI and the TUI. After import, this layer is the only writer,
+//! and every change it makes appends an audit entry in the same transaction.
+
+pub mod actor;
+pub mod demo;
+pub mod import;
+
+pub use actor::Actor;
+pub use import::{import_paths, FileReport, ImportOptions, ImportProgress, ImportReport, SetReport};
