@@ -10,6 +10,8 @@ pub mod verify;
 pub mod judge;
 pub mod review;
 pub mod exports;
+mod views;
+pub use views::{Cursor, ViewFilter, ViewSort};
 
 pub use imports::{FileRow, ImportWrite, MergedComponent, MergedFinding, SetWrite};
 pub use queries::{ComponentRow, EvidenceFileRow, FindingQuery, FindingRow, FindingSort, SetRow, SourceRow};

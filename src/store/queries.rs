@@ -137,12 +137,12 @@ fn set_row(r: &Row<'_>) -> rusqlite::Result<SetRow> {
     })
 }
 
-const FINDING_COLS: &str = "f.id, f.set_id, f.vuln_id, f.aliases, f.component_key, c.purl, COALESCE(c.name, f.component_key), c.version,
+pub(super) const FINDING_COLS: &str = "f.id, f.set_id, f.vuln_id, f.aliases, f.component_key, c.purl, COALESCE(c.name, f.component_key), c.version,
     f.severity, f.severity_disagrees, f.cvss_v2_vector, f.cvss_v3_vector, f.cvss_v3_score, f.cvss_v4_vector,
     f.epss, f.epss_percentile, f.epss_date, f.kev, f.fixed_versions, f.fix_state, f.title, f.description,
     c.direct, f.scanners, c.locations, f.severity_rank";
 
-fn finding_row(r: &Row<'_>) -> rusqlite::Result<FindingRow> {
+pub(super) fn finding_row(r: &Row<'_>) -> rusqlite::Result<FindingRow> {
     let sev: String = r.get(8)?;
     Ok(FindingRow {
         id: r.get(0)?,
