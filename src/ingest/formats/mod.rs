@@ -4,7 +4,9 @@
 //! analysis module; here they yield an `Other` document naming the digests they mention.
 
 mod cyclonedx_json;
+mod cyclonedx_model;
 mod cyclonedx_xml;
+mod cyclonedx_xmltree;
 mod grype;
 mod oci;
 mod refs;

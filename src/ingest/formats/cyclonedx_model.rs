@@ -1,0 +1,413 @@
+//! The version-independent CycloneDX view that both the JSON and the XML reader fill, and
+//! its one conversion into `model::Document` (subject, components, dependency edges, image
+//! digests, and findings from `vulnerabilities`).
+
+use crate::model::{
+    find_sha256_digest, normalize_purl, purl_type, Component, Cvss, CvssVersion, DocKind,
+    Document, Epss, FindingRecord, ScanInfo, ScannerView, Severity, Subject,
+};
+use std::collections::{BTreeSet, HashMap};
+
+/// Deepest `components[].components[]` nesting accepted.
+pub const MAX_COMPONENT_DEPTH: usize = 64;
+
+#[derive(Debug, Default)]
+pub struct Bom {
+    pub timestamp: Option<String>,
+    /// (name, version) of every tool in `metadata.tools`, in document order.
+    pub tools: Vec<(String, Option<String>)>,
+    pub subject: Option<Comp>,
+    pub metadata_properties: Vec<(String, String)>,
+    /// Top-level components, each with its nested ones.
+    pub components: Vec<Comp>,
+    pub dependencies: Vec<(String, Vec<String>)>,
+    pub vulnerabilities: Vec<Vuln>,
+}
+
+#[derive(Debug, Default)]
+pub struct Comp {
+    pub bom_ref: Option<String>,
+    pub kind: Option<String>,
+    pub name: Option<String>,
+    pub version: Option<String>,
+    pub purl: Option<String>,
+    pub cpe: Option<String>,
+    pub licenses: Vec<String>,
+    pub properties: Vec<(String, String)>,
+    pub occurrences: Vec<String>,
+    pub children: Vec<Comp>,
+    /// Pre-1.4 vulnerability extension (grype 0.7x XML): vulnerabilities written inside the
+    /// component they affect.
+    pub ext_vulns: Vec<Vuln>,
+}
+
+#[derive(Debug, Default)]
+pub struct Rating {
+    pub source: Option<String>,
+    pub score: Option<f64>,
+    pub severity: Option<String>,
+    pub method: Option<String>,
+    pub vector: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub struct Vuln {
+    pub id: Option<String>,
+    pub source_name: Option<String>,
+    pub source_url: Option<String>,
+    pub references: Vec<String>,
+    pub ratings: Vec<Rating>,
+    pub description: Option<String>,
+    pub detail: Option<String>,
+    pub recommendation: Option<String>,
+    pub advisories: Vec<String>,
+    pub published: Option<String>,
+    /// VEX: an entry with `analysis` is a statement about the finding, not a finding.
+    pub has_analysis: bool,
+    pub affects: Vec<String>,
+}
+
+fn digest_of(s: &str) -> Option<String> {
+    if s.contains("%3A") || s.contains("%3a") {
+        find_sha256_digest(&s.replace("%3A", ":").replace("%3a", ":"))
+    } else {
+        find_sha256_digest(s)
+    }
+}
+
+fn nonempty(s: &Option<String>) -> Option<&str> {
+    s.as_deref().map(str::trim).filter(|s| !s.is_empty())
+}
+
+fn prop<'a>(props: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    props.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+}
+
+/// `syft:location:N:path` (and the same shape from other tools, e.g. `sbomer:`) or Trivy's
+/// `aquasecurity:trivy:FilePath`.
+fn is_location_property(name: &str) -> bool {
+    if name == "aquasecurity:trivy:FilePath" {
+        return true;
+    }
+    let mut parts = name.rsplitn(3, ':');
+    matches!(
+        (parts.next(), parts.next(), parts.next()),
+        (Some("path"), Some(n), Some(rest)) if n.chars().all(|c| c.is_ascii_digit()) && rest.ends_with(":location")
+    )
+}
+
+fn to_component(c: &Comp) -> Component {
+    let purl = nonempty(&c.purl).map(str::to_string);
+    let kind = purl
+        .as_deref()
+        .and_then(purl_type)
+        .or_else(|| nonempty(&c.kind).map(str::to_ascii_lowercase))
+        .unwrap_or_else(|| "library".to_string());
+    let mut cpes: Vec<String> = Vec::new();
+    let extra = c.properties.iter().filter(|(n, _)| n == "syft:cpe23").map(|(_, v)| v.as_str());
+    for cpe in nonempty(&c.cpe).into_iter().chain(extra) {
+        if !cpe.is_empty() && !cpes.iter().any(|x| x == cpe) {
+            cpes.push(cpe.to_string());
+        }
+    }
+    let mut locations: Vec<String> = Vec::new();
+    let props = c.properties.iter().filter(|(n, _)| is_location_property(n)).map(|(_, v)| v.as_str());
+    for l in props.chain(c.occurrences.iter().map(String::as_str)) {
+        if !l.is_empty() && !locations.iter().any(|x| x == l) {
+            locations.push(l.to_string());
+        }
+    }
+    let mut licenses: Vec<String> = Vec::new();
+    for l in &c.licenses {
+        let l = l.trim();
+        if !l.is_empty() && !licenses.iter().any(|x| x == l) {
+            licenses.push(l.to_string());
+        }
+    }
+    Component {
+        purl,
+        kind,
+        name: c.name.clone().unwrap_or_default(),
+        version: nonempty(&c.version).map(str::to_string),
+        licenses,
+        cpes,
+        locations,
+        local_ref: nonempty(&c.bom_ref).map(str::to_string),
+    }
+}
+
+/// The scanner a document names: a known scanner among the tools first, else the first tool.
+fn scanner_of(tools: &[(String, Option<String>)]) -> (String, Option<String>) {
+    let known = ["trivy", "grype", "snyk", "osv-scanner", "dependency-track"];
+    let lower: Vec<(String, Option<String>)> =
+        tools.iter().map(|(n, v)| (n.trim().to_ascii_lowercase(), v.clone())).filter(|(n, _)| !n.is_empty()).collect();
+    lower
+        .iter()
+        .find(|(n, _)| known.iter().any(|k| n.contains(k)))
+        .or_else(|| lower.first())
+        .map(|(n, v)| {
+            let n = known.iter().find(|k| n.contains(*k)).map_or(n.as_str(), |k| k);
+            (n.to_string(), v.clone())
+        })
+        .unwrap_or_else(|| ("cyclonedx".to_string(), None))
+}
+
+fn cvss_of(r: &Rating) -> Option<Cvss> {
+    let method = r.method.as_deref().unwrap_or("").trim().to_ascii_uppercase();
+    let by_method = match method.as_str() {
+        "CVSSV2" => CvssVersion::V2,
+        "CVSSV3" => CvssVersion::V3_0,
+        "CVSSV31" => CvssVersion::V3_1,
+        "CVSSV4" => CvssVersion::V4,
+        _ => return None,
+    };
+    let vector = nonempty(&r.vector).map(str::to_string);
+    let version = vector.as_deref().and_then(CvssVersion::from_vector).unwrap_or(by_method);
+    Some(Cvss {
+        source: nonempty(&r.source).map(str::to_ascii_lowercase).unwrap_or_default(),
+        version,
+        vector,
+        base_score: r.score,
+    })
+}
+
+/// Trivy writes `Upgrade <pkg> to version <v1>, <v2>`; other tools write free text.
+fn fixed_versions(recommendation: Option<&str>) -> Vec<String> {
+    let Some(r) = recommendation else { return Vec::new() };
+    let Some(i) = r.find(" to version ") else { return Vec::new() };
+    r[i + " to version ".len()..]
+        .split(',')
+        .map(|s| s.trim().trim_end_matches('.').to_string())
+        .filter(|s| !s.is_empty())
+        .collect()
+}
+
+fn view_of(v: &Vuln, scanner: &(String, Option<String>)) -> ScannerView {
+    let mut view = ScannerView {
+        scanner: scanner.0.clone(),
+        scanner_version: scanner.1.clone(),
+        ..ScannerView::default()
+    };
+    for r in &v.ratings {
+        let method = r.method.as_deref().unwrap_or("").to_ascii_lowercase();
+        let source = r.source.as_deref().unwrap_or("");
+        if method == "other" && source.eq_ignore_ascii_case("first") {
+            if let Some(score) = r.score {
+                view.epss = Some(Epss { score, percentile: None, date: None });
+            }
+            continue;
+        }
+        if method == "other" && source.to_ascii_lowercase().contains("kev") {
+            view.kev = Some(true);
+            continue;
+        }
+        if let Some(s) = r.severity.as_deref() {
+            let sev = Severity::parse(s);
+            if sev > view.severity || view.severity_source.is_none() && sev == view.severity {
+                view.severity = sev;
+                view.severity_source = r.source.clone().filter(|s| !s.is_empty());
+            }
+        }
+        view.cvss.extend(cvss_of(r));
+    }
+    view.fixed_versions = fixed_versions(v.recommendation.as_deref());
+    view.fix_state = if view.fixed_versions.is_empty() { "unknown" } else { "fixed" }.to_string();
+    view.data_source = nonempty(&v.source_name).map(str::to_string);
+    view.description = nonempty(&v.description).or(nonempty(&v.detail)).map(str::to_string);
+    for u in v.source_url.iter().chain(v.advisories.iter()) {
+        if !u.is_empty() && !view.urls.contains(u) {
+            view.urls.push(u.clone());
+        }
+    }
+    view.published = nonempty(&v.published).map(str::to_string);
+    view
+}
+
+fn flatten<'a>(
+    comps: &'a [Comp],
+    depth: usize,
+    subject_key: Option<&str>,
+    out: &mut Vec<&'a Comp>,
+    subject_refs: &mut Vec<String>,
+    subject_digests: &mut Vec<String>,
+) -> Result<(), String> {
+    if depth > MAX_COMPONENT_DEPTH {
+        return Err(format!("components nested deeper than {MAX_COMPONENT_DEPTH} levels"));
+    }
+    for c in comps {
+        let is_subject = subject_key.is_some()
+            && nonempty(&c.purl).and_then(normalize_purl).as_deref() == subject_key;
+        if is_subject {
+            // Some tools repeat the image as a top-level component; it is still the subject.
+            subject_refs.extend(nonempty(&c.bom_ref).map(str::to_string));
+            subject_digests.extend(nonempty(&c.purl).and_then(digest_of));
+            subject_digests.extend(nonempty(&c.version).and_then(digest_of));
+        } else if !c.kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case("file")) {
+            out.push(c);
+        }
+        flatten(&c.children, depth + 1, subject_key, out, subject_refs, subject_digests)?;
+    }
+    Ok(())
+}
+
+fn subject_of(s: &Comp, meta_props: &[(String, String)]) -> Subject {
+    let props = |n: &str| prop(&s.properties, n).or_else(|| prop(meta_props, n));
+    let name = nonempty(&s.name).map(str::to_string);
+    let version = nonempty(&s.version).map(str::to_string);
+    let is_container = s.kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case("container"));
+    let reference = props("aquasecurity:trivy:Reference")
+        .or_else(|| props("aquasecurity:trivy:RepoTag"))
+        .map(str::to_string)
+        .or_else(|| {
+            let n = name.as_deref().filter(|_| is_container)?;
+            let last = n.rsplit('/').next().unwrap_or(n);
+            Some(match version.as_deref() {
+                Some(v) if v.starts_with("sha256:") && !n.contains('@') => format!("{n}@{v}"),
+                Some(v) if !last.contains(':') && !n.contains('@') => format!("{n}:{v}"),
+                _ => n.to_string(),
+            })
+        });
+    Subject { name, version, reference, refs: nonempty(&s.bom_ref).map(str::to_string).into_iter().collect() }
+}
+
+/// Converts the parsed BOM. Errors only on limits; oddities become `warnings`.
+pub fn to_document(bom: &Bom) -> Result<Document, String> {
+    let mut doc = Document::new(DocKind::Sbom);
+    let mut digests: Vec<String> = Vec::new();
+    let mut subject = bom.subject.as_ref().map(|s| subject_of(s, &bom.metadata_properties));
+    if let Some(s) = &bom.subject {
+        digests.extend(nonempty(&s.version).and_then(digest_of));
+        digests.extend(nonempty(&s.purl).and_then(digest_of));
+    }
+    for (n, v) in bom.subject.iter().flat_map(|s| s.properties.iter()).chain(bom.metadata_properties.iter()) {
+        if n == "aquasecurity:trivy:RepoDigest" {
+            digests.extend(digest_of(v));
+        }
+    }
+    let subject_key = bom.subject.as_ref().and_then(|s| nonempty(&s.purl)).and_then(normalize_purl);
+    let mut flat: Vec<&Comp> = Vec::new();
+    let mut extra_refs = Vec::new();
+    flatten(&bom.components, 1, subject_key.as_deref(), &mut flat, &mut extra_refs, &mut digests)?;
+    if !extra_refs.is_empty() {
+        let s = subject.get_or_insert_with(Subject::default);
+        for r in extra_refs {
+            if !s.refs.contains(&r) {
+                s.refs.push(r);
+            }
+        }
+    }
+
+    let mut by_ref: HashMap<&str, usize> = HashMap::new();
+    for (i, c) in flat.iter().enumerate() {
+        if let Some(r) = nonempty(&c.bom_ref) {
+            by_ref.entry(r).or_insert(i);
+        }
+        doc.components.push(to_component(c));
+    }
+    for (from, tos) in &bom.dependencies {
+        for to in tos {
+            if !from.is_empty() && !to.is_empty() {
+                doc.dependencies.push((from.clone(), to.clone()));
+            }
+        }
+    }
+
+    let scanner = scanner_of(&bom.tools);
+    let mut seen: BTreeSet<(String, usize)> = BTreeSet::new();
+    let mut vex_entries = 0usize;
+    let ext = flat.iter().enumerate().flat_map(|(i, c)| c.ext_vulns.iter().map(move |v| (v, Some(i))));
+    for (v, owner) in bom.vulnerabilities.iter().map(|v| (v, None)).chain(ext) {
+        if v.has_analysis {
+            vex_entries += 1;
+            continue;
+        }
+        let Some(id) = nonempty(&v.id) else {
+            doc.warnings.push("a vulnerability without an id was skipped".into());
+            continue;
+        };
+        let mut targets: Vec<usize> = owner.into_iter().collect();
+        for r in &v.affects {
+            match by_ref.get(r.as_str()) {
+                Some(i) => targets.push(*i),
+                None => doc.warnings.push(format!(
+                    "vulnerability {} affects '{}', which is not a component of this document: skipped",
+                    crate::sanitize::line(id, 120),
+                    crate::sanitize::line(r, 200)
+                )),
+            }
+        }
+        let mut aliases: Vec<String> = Vec::new();
+        for a in &v.references {
+            let a = a.trim();
+            if !a.is_empty() && a != id && !aliases.iter().any(|x| x == a) {
+                aliases.push(a.to_string());
+            }
+        }
+        let view = view_of(v, &scanner);
+        for t in targets {
+            if seen.insert((id.to_string(), t)) {
+                doc.findings.push(FindingRecord {
+                    vuln_id: id.to_string(),
+                    aliases: aliases.clone(),
+                    component: t,
+                    view: view.clone(),
+                });
+            }
+        }
+    }
+    if vex_entries > 0 && doc.findings.is_empty() && bom.components.is_empty() {
+        // A VEX-only document: its statements are read by the judge, not imported as findings.
+        doc.kind = DocKind::Other;
+    }
+    if !doc.findings.is_empty() {
+        doc.kind = DocKind::SbomWithScan;
+        doc.scan = Some(ScanInfo {
+            scanner: scanner.0,
+            scanner_version: scanner.1,
+            scanned_at: bom.timestamp.clone(),
+            ..ScanInfo::default()
+        });
+    }
+    digests.sort();
+    digests.dedup();
+    doc.image_digests = digests;
+    doc.subject = subject;
+    Ok(doc)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn location_properties_are_recognised_by_shape() {
+        assert!(is_location_property("syft:location:0:path"));
+        assert!(is_location_property("sbomer:location:12:path"));
+        assert!(is_location_property("aquasecurity:trivy:FilePath"));
+        assert!(!is_location_property("syft:location:0:layerID"));
+        assert!(!is_location_property("syft:location:x:path"));
+    }
+
+    #[test]
+    fn trivy_recommendation_yields_fixed_versions() {
+        assert_eq!(
+            fixed_versions(Some("Upgrade libidn2-0 to version 2.0.5-1+deb10u1")),
+            vec!["2.0.5-1+deb10u1".to_string()]
+        );
+        assert_eq!(fixed_versions(Some("Upgrade x to version 1.2, 2.0.1")), vec!["1.2".to_string(), "2.0.1".to_string()]);
+        assert!(fixed_versions(Some("no fix")).is_empty());
+    }
+
+    #[test]
+    fn percent_encoded_digest_in_a_purl_is_found() {
+        let hex = "41d92dafa5ccbf7f76fa81c5a0e7de83c51166f27bea9b98df018f644016bf04";
+        assert_eq!(digest_of(&format!("pkg:oci/m@sha256%3A{hex}?arch=amd64")), Some(format!("sha256:{hex}")));
+    }
+
+    #[test]
+    fn scanner_prefers_a_known_scanner_and_defaults_to_cyclonedx() {
+        let tools = vec![("cdxgen".to_string(), None), ("Trivy".to_string(), Some("0.5".to_string()))];
+        assert_eq!(scanner_of(&tools), ("trivy".to_string(), Some("0.5".to_string())));
+        assert_eq!(scanner_of(&[]).0, "cyclonedx");
+    }
+}
