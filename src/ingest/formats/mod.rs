@@ -11,6 +11,7 @@ mod grype;
 mod oci;
 mod refs;
 mod spdx_json;
+mod spdx_model;
 mod spdx_tagvalue;
 mod trivy;
 
