@@ -1,10 +1,13 @@
 //! Discovery: turns the PATHs given to import into evidence files with their bytes and
 //! sha256. Walks directories, reads .tar/.tar.gz entries in memory (never unpacking to
 //! disk, so no path traversal or symlink escape is possible), and never follows symlinks
-//! out of the root. Anything refused is reported with its reason, never dropped.
+//! out of the root. Image layouts (OCI layout, skopeo `dir:`, docker-archive) are
+//! recognised so their layer blobs are listed, not unpacked. Nothing is ever dropped.
 
+use super::layout::{self, LAYER_REASON, MAX_MANIFEST_BYTES, UNLISTED_ARCHIVE_REASON};
 use super::limits::Limits;
 use sha2::{Digest, Sha256};
+use std::collections::{HashMap, HashSet};
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -23,10 +26,44 @@ pub struct Refused {
     pub reason: String,
 }
 
+/// A file that is accounted for but is not evidence (an image layer blob): it is listed
+/// as unrecognised with the reason, and its bytes are neither parsed nor stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skipped {
+    pub path: String,
+    /// sha256 hex, from the blob name when the layer was not read at all.
+    pub sha256: String,
+    pub size: u64,
+    pub reason: String,
+}
+
+impl Skipped {
+    pub fn into_parsed(self) -> super::ParsedFile {
+        super::ParsedFile {
+            path: self.path,
+            sha256: self.sha256,
+            size: self.size,
+            bytes: None,
+            format: None,
+            spec_version: None,
+            status: super::FileStatus::Unrecognised,
+            message: Some(self.reason),
+            doc: None,
+        }
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Discovery {
     pub files: Vec<DiscoveredFile>,
     pub refused: Vec<Refused>,
+    pub skipped: Vec<Skipped>,
+}
+
+impl Discovery {
+    fn count(&self) -> u64 {
+        (self.files.len() + self.refused.len() + self.skipped.len()) as u64
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -55,32 +92,133 @@ pub fn discover(root: &Path, limits: &Limits) -> Result<Discovery, DiscoverError
             path: root.display().to_string(),
             source,
         })?;
-        walk_dir(root, &canon, 0, limits, &mut out);
+        walk_dir(root, &canon, 0, limits, None, &mut out);
     } else {
         take_file(root, &root.display().to_string(), limits, 0, &mut out);
     }
     Ok(out)
 }
 
-fn walk_dir(dir: &Path, canon_root: &Path, depth: u32, limits: &Limits, out: &mut Discovery) {
+/// A directory that is an image layout, with the layer digests (`alg:hex`) its manifests name.
+struct LayoutDir {
+    root: PathBuf,
+    oci: bool,
+    layers: HashSet<String>,
+}
+
+impl LayoutDir {
+    /// `alg:hex` when `p` is a blob of this layout (`blobs/<alg>/<hex>`, or `<hex>` in a
+    /// skopeo `dir:` copy).
+    fn blob_digest(&self, p: &Path) -> Option<String> {
+        let name = p.file_name()?.to_str()?;
+        let parent = p.parent()?;
+        if self.oci {
+            let alg = parent.file_name()?.to_str()?;
+            (parent.parent()? == self.root.join("blobs")).then_some(())?;
+            layout::blob_digest(alg, name)
+        } else {
+            (parent == self.root && name.len() == 64).then_some(())?;
+            layout::blob_digest("sha256", name)
+        }
+    }
+}
+
+fn read_head(p: &Path, n: usize) -> Option<Vec<u8>> {
+    let mut f = std::fs::File::open(p).ok()?;
+    let mut head = Vec::with_capacity(n);
+    f.by_ref().take(n as u64).read_to_end(&mut head).ok()?;
+    Some(head)
+}
+
+/// Layer digests named by a small JSON manifest file; large or non-JSON files are never read whole.
+fn layers_in_file(p: &Path, into: &mut HashSet<String>) {
+    let Ok(m) = std::fs::symlink_metadata(p) else {
+        return;
+    };
+    if !m.is_file() || m.len() > MAX_MANIFEST_BYTES {
+        return;
+    }
+    if read_head(p, 64).is_some_and(|h| layout::looks_like_json_object(&h)) {
+        if let Ok(bytes) = std::fs::read(p) {
+            into.extend(layout::manifest_layers(&bytes));
+        }
+    }
+}
+
+/// Recognises an OCI image layout (`oci-layout` + `blobs/`) or a skopeo `dir:` copy
+/// (`version` + `manifest.json`). Every blob is scanned for manifests, because cosign v3
+/// referrer manifests are not listed in `index.json` (formats.md 1.6).
+fn layout_of(dir: &Path) -> Option<LayoutDir> {
+    let mut layers = HashSet::new();
+    if dir.join("oci-layout").is_file() && dir.join("blobs").is_dir() {
+        let mut algs: Vec<PathBuf> = std::fs::read_dir(dir.join("blobs"))
+            .ok()?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        algs.sort();
+        for a in algs.iter().filter(|a| a.is_dir()) {
+            let Ok(rd) = std::fs::read_dir(a) else {
+                continue;
+            };
+            for e in rd.filter_map(Result::ok) {
+                layers_in_file(&e.path(), &mut layers);
+            }
+        }
+        return Some(LayoutDir {
+            root: dir.to_path_buf(),
+            oci: true,
+            layers,
+        });
+    }
+    let version = dir.join("version");
+    if dir.join("manifest.json").is_file()
+        && version.is_file()
+        && read_head(&version, 64).is_some_and(|h| layout::is_skopeo_version(&h))
+    {
+        layers_in_file(&dir.join("manifest.json"), &mut layers);
+        return Some(LayoutDir {
+            root: dir.to_path_buf(),
+            oci: false,
+            layers,
+        });
+    }
+    None
+}
+
+fn walk_dir(
+    dir: &Path,
+    canon_root: &Path,
+    depth: u32,
+    limits: &Limits,
+    outer: Option<&LayoutDir>,
+    out: &mut Discovery,
+) {
     if depth > limits.max_depth {
         out.refused.push(Refused {
             path: dir.display().to_string(),
-            reason: format!("directory deeper than the limit max_depth={}", limits.max_depth),
+            reason: format!(
+                "directory deeper than the limit max_depth={}",
+                limits.max_depth
+            ),
         });
         return;
     }
     let mut entries: Vec<PathBuf> = match std::fs::read_dir(dir) {
         Ok(rd) => rd.filter_map(|e| e.ok().map(|e| e.path())).collect(),
         Err(e) => {
-            out.refused.push(Refused { path: dir.display().to_string(), reason: e.to_string() });
+            out.refused.push(Refused {
+                path: dir.display().to_string(),
+                reason: e.to_string(),
+            });
             return;
         }
     };
     // Sorted so imports are deterministic whatever the file system's order.
     entries.sort();
+    let own = layout_of(dir);
+    let lay = own.as_ref().or(outer);
     for p in entries {
-        if (out.files.len() + out.refused.len()) as u64 >= limits.max_files {
+        if out.count() >= limits.max_files {
             out.refused.push(Refused {
                 path: p.display().to_string(),
                 reason: format!("more files than the limit max_files={}", limits.max_files),
@@ -91,7 +229,10 @@ fn walk_dir(dir: &Path, canon_root: &Path, depth: u32, limits: &Limits, out: &mu
         let lmeta = match std::fs::symlink_metadata(&p) {
             Ok(m) => m,
             Err(e) => {
-                out.refused.push(Refused { path: display, reason: e.to_string() });
+                out.refused.push(Refused {
+                    path: display,
+                    reason: e.to_string(),
+                });
                 continue;
             }
         };
@@ -109,17 +250,67 @@ fn walk_dir(dir: &Path, canon_root: &Path, depth: u32, limits: &Limits, out: &mu
                 }
                 Ok(target) => out.refused.push(Refused {
                     path: display,
-                    reason: format!("symlink points outside the evidence root (to {}); not followed", target.display()),
+                    reason: format!(
+                        "symlink points outside the evidence root (to {}); not followed",
+                        target.display()
+                    ),
                 }),
-                Err(e) => out.refused.push(Refused { path: display, reason: format!("dangling symlink: {e}") }),
+                Err(e) => out.refused.push(Refused {
+                    path: display,
+                    reason: format!("dangling symlink: {e}"),
+                }),
             }
         } else if lmeta.is_dir() {
-            walk_dir(&p, canon_root, depth + 1, limits, out);
+            walk_dir(&p, canon_root, depth + 1, limits, lay, out);
         } else if lmeta.is_file() {
-            take_file(&p, &display, limits, depth, out);
+            match lay.and_then(|l| l.blob_digest(&p).map(|d| (l, d))) {
+                Some((l, digest)) => {
+                    take_blob(&p, display, &digest, l, lmeta.len(), limits, depth, out)
+                }
+                None => take_file(&p, &display, limits, depth, out),
+            }
         } else {
-            out.refused.push(Refused { path: display, reason: "not a regular file (device, socket or FIFO)".into() });
+            out.refused.push(Refused {
+                path: display,
+                reason: "not a regular file (device, socket or FIFO)".into(),
+            });
         }
+    }
+}
+
+/// sha256 hex of a blob from its `alg:hex` name (other algorithms keep the prefix).
+fn sha_from_digest(digest: &str) -> String {
+    digest.strip_prefix("sha256:").unwrap_or(digest).to_string()
+}
+
+/// A layout blob: layers are listed without being read; an unlisted archive is treated as
+/// a layer after reading only its head; everything else is evidence and read as usual.
+#[allow(clippy::too_many_arguments)]
+fn take_blob(
+    p: &Path,
+    display: String,
+    digest: &str,
+    l: &LayoutDir,
+    size: u64,
+    limits: &Limits,
+    depth: u32,
+    out: &mut Discovery,
+) {
+    let reason = if l.layers.contains(digest) {
+        Some(LAYER_REASON)
+    } else if read_head(p, 512).is_some_and(|h| layout::is_archive_head(&h)) {
+        Some(UNLISTED_ARCHIVE_REASON)
+    } else {
+        None
+    };
+    match reason {
+        Some(r) => out.skipped.push(Skipped {
+            path: display,
+            sha256: sha_from_digest(digest),
+            size,
+            reason: r.into(),
+        }),
+        None => take_file(p, &display, limits, depth, out),
     }
 }
 
@@ -128,14 +319,20 @@ fn take_file(p: &Path, display: &str, limits: &Limits, depth: u32, out: &mut Dis
     if size > limits.max_file_bytes {
         out.refused.push(Refused {
             path: display.to_string(),
-            reason: format!("{size} bytes is over the limit max_file_bytes={}", limits.max_file_bytes),
+            reason: format!(
+                "{size} bytes is over the limit max_file_bytes={}",
+                limits.max_file_bytes
+            ),
         });
         return;
     }
     let bytes = match std::fs::read(p) {
         Ok(b) => b,
         Err(e) => {
-            out.refused.push(Refused { path: display.to_string(), reason: e.to_string() });
+            out.refused.push(Refused {
+                path: display.to_string(),
+                reason: e.to_string(),
+            });
             return;
         }
     };
@@ -163,35 +360,79 @@ fn take_bytes(display: String, bytes: Vec<u8>, limits: &Limits, depth: u32, out:
                     limits.max_archive_bytes
                 ),
             }),
-            Ok(_) if is_tar(&dec) => read_tar(&display, &dec, limits, depth, out),
+            Ok(_) if is_tar(&dec) => {
+                drop(bytes);
+                read_tar(&display, &dec, limits, depth, out);
+            }
             Ok(_) => out.refused.push(Refused {
                 path: display,
                 reason: "gzip data that is not a tar archive: decompress it first".into(),
             }),
-            Err(e) => out.refused.push(Refused { path: display, reason: format!("gzip: {e}") }),
+            Err(e) => out.refused.push(Refused {
+                path: display,
+                reason: format!("gzip: {e}"),
+            }),
         }
     } else if is_tar(&bytes) {
         read_tar(&display, &bytes, limits, depth, out);
     } else {
         let sha256 = sha256_hex(&bytes);
-        out.files.push(DiscoveredFile { path: display, bytes, sha256 });
+        out.files.push(DiscoveredFile {
+            path: display,
+            bytes,
+            sha256,
+        });
     }
+}
+
+/// One regular file of a tar, as a range of the archive bytes (no copy until it is taken).
+struct TarFile {
+    name: String,
+    inner: String,
+    start: usize,
+    len: usize,
 }
 
 fn read_tar(display: &str, data: &[u8], limits: &Limits, depth: u32, out: &mut Discovery) {
     if depth >= limits.max_depth {
         out.refused.push(Refused {
             path: display.to_string(),
-            reason: format!("archives nested deeper than the limit max_depth={}", limits.max_depth),
+            reason: format!(
+                "archives nested deeper than the limit max_depth={}",
+                limits.max_depth
+            ),
         });
         return;
     }
+    let files = tar_entries(display, data, limits, out);
+    let plan = tar_layout_plan(&files, data);
+    for (f, reason) in files.into_iter().zip(plan) {
+        let bytes = &data[f.start..f.start + f.len];
+        match reason {
+            Some((r, sha)) => out.skipped.push(Skipped {
+                path: f.inner,
+                sha256: sha.unwrap_or_else(|| sha256_hex(bytes)),
+                size: f.len as u64,
+                reason: r.into(),
+            }),
+            None => take_bytes(f.inner, bytes.to_vec(), limits, depth + 1, out),
+        }
+    }
+}
+
+/// First pass over a tar: every regular file's name and byte range, with the safety checks
+/// (entry count, sizes, traversal, links) applied and anything refused reported.
+fn tar_entries(display: &str, data: &[u8], limits: &Limits, out: &mut Discovery) -> Vec<TarFile> {
+    let mut files = Vec::new();
     let mut ar = tar::Archive::new(data);
     let entries = match ar.entries() {
         Ok(e) => e,
         Err(e) => {
-            out.refused.push(Refused { path: display.to_string(), reason: format!("tar: {e}") });
-            return;
+            out.refused.push(Refused {
+                path: display.to_string(),
+                reason: format!("tar: {e}"),
+            });
+            return files;
         }
     };
     let mut count: u64 = 0;
@@ -201,15 +442,21 @@ fn read_tar(display: &str, data: &[u8], limits: &Limits, depth: u32, out: &mut D
         if count > limits.max_archive_entries {
             out.refused.push(Refused {
                 path: display.to_string(),
-                reason: format!("more entries than the limit max_archive_entries={}; the rest were not read", limits.max_archive_entries),
+                reason: format!(
+                    "more entries than the limit max_archive_entries={}; the rest were not read",
+                    limits.max_archive_entries
+                ),
             });
-            return;
+            break;
         }
-        let mut entry = match entry {
+        let entry = match entry {
             Ok(e) => e,
             Err(e) => {
-                out.refused.push(Refused { path: display.to_string(), reason: format!("tar entry {count}: {e}") });
-                return;
+                out.refused.push(Refused {
+                    path: display.to_string(),
+                    reason: format!("tar entry {count}: {e}"),
+                });
+                break;
             }
         };
         let name = entry
@@ -218,7 +465,11 @@ fn read_tar(display: &str, data: &[u8], limits: &Limits, depth: u32, out: &mut D
             .unwrap_or_else(|_| format!("<entry {count}: undecodable name>"));
         let inner = format!("{display}!{name}");
         let kind = entry.header().entry_type();
-        if kind.is_dir() || kind.is_pax_global_extensions() || kind.is_pax_local_extensions() || kind.is_gnu_longname() {
+        if kind.is_dir()
+            || kind.is_pax_global_extensions()
+            || kind.is_pax_local_extensions()
+            || kind.is_gnu_longname()
+        {
             continue;
         }
         if !kind.is_file() {
@@ -233,7 +484,10 @@ fn read_tar(display: &str, data: &[u8], limits: &Limits, depth: u32, out: &mut D
         if size > limits.max_file_bytes {
             out.refused.push(Refused {
                 path: inner,
-                reason: format!("{size} bytes is over the limit max_file_bytes={}", limits.max_file_bytes),
+                reason: format!(
+                    "{size} bytes is over the limit max_file_bytes={}",
+                    limits.max_file_bytes
+                ),
             });
             continue;
         }
@@ -241,14 +495,21 @@ fn read_tar(display: &str, data: &[u8], limits: &Limits, depth: u32, out: &mut D
         if total > limits.max_archive_bytes {
             out.refused.push(Refused {
                 path: inner,
-                reason: format!("archive content past the limit max_archive_bytes={}", limits.max_archive_bytes),
+                reason: format!(
+                    "archive content past the limit max_archive_bytes={}",
+                    limits.max_archive_bytes
+                ),
             });
-            return;
+            break;
         }
-        let mut buf = Vec::with_capacity(usize::try_from(size.min(1 << 26)).unwrap_or(0));
-        if let Err(e) = entry.read_to_end(&mut buf) {
-            out.refused.push(Refused { path: inner, reason: format!("tar read: {e}") });
-            return;
+        let start = usize::try_from(entry.raw_file_position()).unwrap_or(usize::MAX);
+        let len = usize::try_from(size).unwrap_or(usize::MAX);
+        if start.checked_add(len).is_none_or(|end| end > data.len()) {
+            out.refused.push(Refused {
+                path: inner,
+                reason: "tar entry runs past the end of the archive (truncated?)".into(),
+            });
+            break;
         }
         if unsafe_name {
             // Read in memory only, so the name cannot escape anything; it is still flagged.
@@ -258,54 +519,100 @@ fn read_tar(display: &str, data: &[u8], limits: &Limits, depth: u32, out: &mut D
             });
             continue;
         }
-        take_bytes(inner, buf, limits, depth + 1, out);
+        files.push(TarFile {
+            name: name.trim_start_matches("./").to_string(),
+            inner,
+            start,
+            len,
+        });
     }
+    files
+}
+
+/// For each tar file, `Some((reason, known sha256))` when it is an image layer (of an OCI
+/// layout, skopeo `dir:` copy or docker-archive inside the tar), else `None` (evidence).
+fn tar_layout_plan(files: &[TarFile], data: &[u8]) -> Vec<Option<(&'static str, Option<String>)>> {
+    let bytes_of = |f: &TarFile| &data[f.start..f.start + f.len];
+    let by_name: HashMap<&str, &TarFile> = files.iter().map(|f| (f.name.as_str(), f)).collect();
+    let prefix_of = |name: &str, leaf: &str| -> Option<String> {
+        (name == leaf).then(String::new).or_else(|| {
+            name.strip_suffix(&format!("/{leaf}"))
+                .map(|p| format!("{p}/"))
+        })
+    };
+    // Layout roots (prefixes inside the tar) and what they say is a layer.
+    let mut oci_roots: Vec<String> = Vec::new();
+    let mut skopeo_roots: Vec<String> = Vec::new();
+    let mut layer_paths: HashSet<String> = HashSet::new();
+    for f in files {
+        if let Some(p) = prefix_of(&f.name, "oci-layout") {
+            oci_roots.push(p);
+        }
+        if let Some(p) = prefix_of(&f.name, "version") {
+            if layout::is_skopeo_version(bytes_of(f))
+                && by_name.contains_key(format!("{p}manifest.json").as_str())
+            {
+                skopeo_roots.push(p);
+            }
+        }
+        if let Some(p) = prefix_of(&f.name, "manifest.json") {
+            if let Some(ls) = layout::docker_archive_layers(bytes_of(f)) {
+                layer_paths.extend(
+                    ls.iter()
+                        .map(|l| format!("{p}{}", l.trim_start_matches("./"))),
+                );
+            }
+        }
+    }
+    let blob_of = |name: &str| -> Option<String> {
+        for r in &oci_roots {
+            if let Some(rest) = name.strip_prefix(&format!("{r}blobs/")) {
+                let (alg, hex) = rest.split_once('/')?;
+                return layout::blob_digest(alg, hex);
+            }
+        }
+        for r in &skopeo_roots {
+            if let Some(hex) = name
+                .strip_prefix(r.as_str())
+                .filter(|h| h.len() == 64 && !h.contains('/'))
+            {
+                return layout::blob_digest("sha256", hex);
+            }
+        }
+        None
+    };
+    let mut layers: HashSet<String> = HashSet::new();
+    for f in files {
+        let is_manifest_candidate = blob_of(&f.name).is_some()
+            || skopeo_roots
+                .iter()
+                .any(|r| f.name == format!("{r}manifest.json"));
+        if is_manifest_candidate
+            && (f.len as u64) <= MAX_MANIFEST_BYTES
+            && layout::looks_like_json_object(bytes_of(f))
+        {
+            layers.extend(layout::manifest_layers(bytes_of(f)));
+        }
+    }
+    files
+        .iter()
+        .map(|f| {
+            if let Some(d) = blob_of(&f.name) {
+                if layers.contains(&d) {
+                    return Some((LAYER_REASON, Some(sha_from_digest(&d))));
+                }
+                if layout::is_archive_head(&bytes_of(f)[..f.len.min(512)]) {
+                    return Some((UNLISTED_ARCHIVE_REASON, Some(sha_from_digest(&d))));
+                }
+                return None;
+            }
+            layer_paths
+                .contains(&f.name)
+                .then_some((LAYER_REASON, None))
+        })
+        .collect()
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn directories_are_walked_in_order_and_symlinks_out_are_refused() {
-        let d = tempfile::tempdir().unwrap();
-        std::fs::write(d.path().join("b.json"), b"{}").unwrap();
-        std::fs::create_dir(d.path().join("sub")).unwrap();
-        std::fs::write(d.path().join("sub/a.txt"), b"x").unwrap();
-        #[cfg(unix)]
-        std::os::unix::fs::symlink("/etc/hostname", d.path().join("escape")).unwrap();
-        let r = discover(d.path(), &Limits::default()).unwrap();
-        let names: Vec<_> = r.files.iter().map(|f| f.path.rsplit('/').next().unwrap().to_string()).collect();
-        assert_eq!(names, vec!["b.json", "a.txt"]);
-        #[cfg(unix)]
-        assert!(r.refused.iter().any(|x| x.reason.contains("outside")), "{:?}", r.refused);
-        assert_eq!(r.files[0].sha256, sha256_hex(b"{}"));
-    }
-
-    #[test]
-    fn tar_traversal_and_links_are_refused_in_memory() {
-        let mut b = tar::Builder::new(Vec::new());
-        let mut h = tar::Header::new_gnu();
-        h.set_size(2);
-        h.set_mode(0o644);
-        h.set_entry_type(tar::EntryType::Regular);
-        b.append_data(&mut h.clone(), "ok.json", &b"{}"[..]).unwrap();
-        // `append_data` refuses '..' itself, so write the raw name into the header.
-        let mut evil = h.clone();
-        evil.as_gnu_mut().unwrap().name[..13].copy_from_slice(b"../escape.txt");
-        evil.set_cksum();
-        b.append(&evil, &b"{}"[..]).unwrap();
-        let mut l = tar::Header::new_gnu();
-        l.set_entry_type(tar::EntryType::Symlink);
-        l.set_size(0);
-        b.append_link(&mut l, "link", "/etc").unwrap();
-        let data = b.into_inner().unwrap();
-        let d = tempfile::tempdir().unwrap();
-        let p = d.path().join("e.tar");
-        std::fs::write(&p, &data).unwrap();
-        let r = discover(&p, &Limits::default()).unwrap();
-        assert_eq!(r.files.len(), 1);
-        assert!(r.files[0].path.ends_with("e.tar!ok.json"));
-        assert_eq!(r.refused.len(), 2, "{:?}", r.refused);
-    }
-}
+#[path = "discover_tests.rs"]
+mod tests;

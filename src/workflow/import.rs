@@ -107,7 +107,7 @@ fn import_one(
 ) -> Result<SetReport, ImportError> {
     let source = path.display().to_string();
     let disc = discover::discover(path, &opts.limits)?;
-    if disc.files.is_empty() && disc.refused.is_empty() {
+    if disc.files.is_empty() && disc.refused.is_empty() && disc.skipped.is_empty() {
         return Err(ImportError::Empty(source));
     }
     let total = disc.files.len();
@@ -123,6 +123,8 @@ fn import_one(
         pf.sha256 = format!("refused:{}", discover::sha256_hex(pf.path.as_bytes()));
         parsed.push(pf);
     }
+    // Image layer blobs: accounted for as unrecognised, never parsed or stored.
+    parsed.extend(disc.skipped.into_iter().map(discover::Skipped::into_parsed));
 
     let ident = ingest::identify(&parsed);
     let existing = match &ident.digest {
