@@ -4,3 +4,4 @@
 //! tests from the raw JSON/XML with the identity rules, never with the parser under test.
 
 mod common;
+mod scan;
