@@ -7,6 +7,7 @@
 pub mod analysis;
 pub mod cli;
 pub mod crypto;
+pub mod devgen;
 pub mod export;
 pub mod ingest;
 pub mod model;

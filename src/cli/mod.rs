@@ -9,6 +9,7 @@ mod trust;
 mod judge;
 mod exports;
 mod demo;
+mod dev;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
@@ -66,6 +67,9 @@ pub enum Command {
     VerifyPackage(exports::VerifyPackageArgs),
     /// Compare two sets of the same repository.
     Diff(judge::DiffArgs),
+    /// Developer tools (evidence generators).
+    #[command(subcommand, hide = true)]
+    Dev(dev::DevCmd),
 }
 
 /// Where the store lives: `--store`, `DOSSIER_STORE`, else the platform data directory.
@@ -110,5 +114,6 @@ pub fn run(cli: Cli) -> anyhow::Result<i32> {
         Some(Command::Export(a)) => exports::export(store, a),
         Some(Command::VerifyPackage(a)) => exports::verify_package(a),
         Some(Command::Diff(a)) => judge::diff(store, a),
+        Some(Command::Dev(c)) => dev::run(c),
     }
 }

@@ -315,7 +315,8 @@ pub static REGISTRY: &[Entry] = &[
             .flatten()
     }},
     Entry { format: Format::DossierWaiver, rule: |s| {
-        (!s.json && s.text.contains("dossier/v1") && s.text.lines().any(|l| l.trim() == "kind: Waiver"))
+        (!s.json && s.text.contains("dossier/v1")
+            && s.text.lines().any(|l| matches!(l.trim().replace(['"', '\''], "").as_str(), "kind: Waiver")))
             .then(|| ok(Format::DossierWaiver, Some("dossier/v1")))
             .flatten()
     }},

@@ -1,4 +1,4 @@
-//! The demo store: imports every evidence set under `sample-evidence/` (one per
+//! The demo store: imports every evidence set under `sample-evidence/sets/` (one per
 //! sub-directory) into a fresh store, grouped in one package.
 
 use super::{import_paths, Actor, ImportOptions};
@@ -8,8 +8,9 @@ pub const DEMO_PACKAGE: &str = "sample-system";
 
 pub fn prepare(store_path: &Path, sample_dir: &Path) -> anyhow::Result<()> {
     let mut st = crate::store::Store::open(store_path)?;
-    let mut dirs: Vec<std::path::PathBuf> = std::fs::read_dir(sample_dir)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", sample_dir.display()))?
+    let sets = sample_dir.join("sets");
+    let mut dirs: Vec<std::path::PathBuf> = std::fs::read_dir(&sets)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", sets.display()))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_dir())
         .collect();
