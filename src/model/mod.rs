@@ -3,6 +3,7 @@
 
 mod identity;
 mod severity;
+pub mod waiver;
 
 pub use identity::{component_key, normalize_purl, purl_type, ComponentKey};
 pub use severity::Severity;
