@@ -1,0 +1,202 @@
+//! The dashboard: every package and its evidence sets with verdict, signature state, SBOM
+//! attestation, scanner DB age and findings by severity. Opening a set drills into it.
+
+use super::action::Action;
+use super::app::{App, Screen};
+use super::jobs::{DashboardData, SetSummary};
+use super::list::Sel;
+use super::set_view::SetView;
+use super::theme::Theme;
+use crate::model::Severity;
+use crate::sanitize::line;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Row, Table};
+use ratatui::Frame;
+
+#[derive(Debug, Default)]
+pub struct Dashboard {
+    pub data: Option<Result<DashboardData, String>>,
+    pub sel: Sel,
+}
+
+impl Dashboard {
+    pub fn sets(&self) -> &[SetSummary] {
+        match &self.data {
+            Some(Ok(d)) => &d.sets,
+            _ => &[],
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.sets().len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sets().is_empty()
+    }
+
+    pub fn selected(&self) -> Option<&SetSummary> {
+        self.sets().get(self.sel.sel)
+    }
+
+    /// Keeps the same set selected across reloads (a new import may add rows above it).
+    pub fn set(&mut self, d: Result<DashboardData, String>, height: u16) {
+        let keep = self.selected().and_then(|s| s.set.as_ref()).map(|s| s.id);
+        let mut d = d;
+        if let Ok(data) = d.as_mut() {
+            data.sets.sort_by(|a, b| {
+                let k = |s: &SetSummary| s.set.as_ref().map(|r| (r.package.clone(), r.id));
+                k(a).cmp(&k(b))
+            });
+        }
+        self.data = Some(d);
+        let idx = keep
+            .and_then(|id| self.sets().iter().position(|s| s.set.as_ref().is_some_and(|r| r.id == id)))
+            .unwrap_or(self.sel.sel);
+        let len = self.len();
+        self.sel.select(idx, len, height);
+    }
+
+    /// Where the set rows are drawn (below the table header, above the two footer lines).
+    pub fn rows_area(body: Rect) -> Rect {
+        Rect { y: body.y + 1, height: body.height.saturating_sub(3), ..body }
+    }
+
+    /// Selects the set with this id, if listed.
+    pub fn select_id(&mut self, id: i64, height: u16) {
+        if let Some(i) = self.sets().iter().position(|s| s.set.as_ref().is_some_and(|r| r.id == id)) {
+            let len = self.len();
+            self.sel.select(i, len, height);
+        }
+    }
+}
+
+pub fn update(app: &mut App, a: Action) {
+    let h = Dashboard::rows_area(app.body()).height;
+    let len = app.dashboard.len();
+    if app.dashboard.sel.apply(a, len, h) {
+        return;
+    }
+    match a {
+        Action::Open => {
+            if let Some(set) = app.dashboard.selected().and_then(|s| s.set.clone()) {
+                let gen = app.next_gen();
+                let (view, jobs) = SetView::open(&app.store, set, gen);
+                app.push_jobs(jobs);
+                app.screens.push(Screen::Set(Box::new(view)));
+                app.status = app.default_hint();
+            }
+        }
+        Action::Diff => super::diff::open(app),
+        Action::Export => app.not_yet("export"),
+        Action::Verify => app.not_yet("re-verify"),
+        Action::Back => app.status = app.default_hint(),
+        _ => {}
+    }
+}
+
+pub fn draw(app: &App, f: &mut Frame<'_>, body: Rect) {
+    let t = app.theme;
+    let d = &app.dashboard;
+    let [table_area, foot] = Layout::vertical([Constraint::Min(1), Constraint::Length(2)]).areas(body);
+    match &d.data {
+        None => {
+            f.render_widget(Paragraph::new("loading the store…").style(t.dim()), body);
+            return;
+        }
+        Some(Err(e)) => {
+            f.render_widget(Paragraph::new(format!("cannot read the store: {}", line(e, 300))).style(t.bad()), body);
+            return;
+        }
+        Some(Ok(_)) if d.is_empty() => {
+            let k = app.keymap.first_key(Action::Import);
+            let msg = vec![
+                Line::from("No evidence in this store yet."),
+                Line::from(vec![
+                    Span::raw("Press "),
+                    Span::styled(k, t.key()),
+                    Span::raw(" to import a directory, a .tar(.gz) archive or an OCI layout."),
+                ]),
+            ];
+            f.render_widget(Paragraph::new(msg), body);
+            return;
+        }
+        Some(Ok(_)) => {}
+    }
+    let header = Row::new(["ID", "PACKAGE / IMAGE", "VERDICT", "SIG", "DB AGE", "CRIT", "HIGH", "MED", "LOW", "FILES"])
+        .style(t.header());
+    let h = usize::from(Dashboard::rows_area(body).height);
+    let rows: Vec<Row> = d
+        .sets()
+        .iter()
+        .enumerate()
+        .skip(d.sel.top)
+        .take(h)
+        .map(|(i, s)| {
+            let row = set_row(s, t);
+            if i == d.sel.sel {
+                row.style(t.selected())
+            } else {
+                row
+            }
+        })
+        .collect();
+    let widths = [
+        Constraint::Length(3),
+        Constraint::Fill(1),
+        Constraint::Length(7),
+        Constraint::Length(4),
+        Constraint::Length(6),
+        Constraint::Length(5),
+        Constraint::Length(5),
+        Constraint::Length(5),
+        Constraint::Length(5),
+        Constraint::Length(5),
+    ];
+    f.render_widget(Table::new(rows, widths).header(header).column_spacing(1), table_area);
+    let head = match &d.data {
+        Some(Ok(data)) => data.audit_head.chars().take(16).collect::<String>(),
+        _ => String::new(),
+    };
+    let foot_lines = vec![
+        Line::from(Span::styled(
+            "verdict, signature and attestation columns: n/a until the gate and verifier are built",
+            t.dim(),
+        )),
+        Line::from(vec![
+            Span::raw(format!("{} set(s)  audit head ", d.len())),
+            Span::styled(format!("{head}…"), t.dim()),
+        ]),
+    ];
+    f.render_widget(Paragraph::new(foot_lines), foot);
+}
+
+fn set_row(s: &SetSummary, t: Theme) -> Row<'static> {
+    let Some(r) = &s.set else { return Row::new(Vec::<String>::new()) };
+    let name = match (&r.package, &r.image) {
+        (Some(p), Some(i)) => format!("{p} / {i}"),
+        (None, Some(i)) => i.clone(),
+        (Some(p), None) => format!("{p} / {}", r.source),
+        (None, None) => r.source.clone(),
+    };
+    let age = match s.db_age_days {
+        Some(d) => format!("{d}d"),
+        None if s.scanners.is_empty() => "-".into(),
+        None => "?".into(),
+    };
+    let files = if s.failed_files > 0 { format!("{}!{}", s.files, s.failed_files) } else { s.files.to_string() };
+    let c = |sev: Severity| Span::styled(s.counts[sev as usize].to_string(), t.severity(sev));
+    Row::new(vec![
+        Span::raw(r.id.to_string()),
+        Span::raw(line(&name, 80)),
+        Span::styled("n/a", t.dim()),
+        Span::styled("n/a", t.dim()),
+        Span::raw(age),
+        c(Severity::Critical),
+        c(Severity::High),
+        c(Severity::Medium),
+        c(Severity::Low),
+        Span::raw(files),
+    ])
+}

@@ -1,0 +1,306 @@
+//! Slow work off the UI thread. The app queues `Job`s; a runner executes them (worker
+//! threads with their own store connections in the real terminal, inline in tests) and
+//! the results come back as events. Page queries are "latest request wins".
+
+use crate::store::{Cursor, FindingRow, SetRow, Store, ViewFilter, ViewSort};
+use crate::workflow::{self, Actor, ImportOptions, ImportProgress, ImportReport};
+use std::path::PathBuf;
+use std::sync::mpsc::{Receiver, Sender};
+
+/// Rows fetched per page, and the most the findings window ever holds.
+pub const PAGE: usize = 200;
+pub const MAX_WINDOW: usize = 1000;
+
+#[derive(Debug, Clone)]
+pub enum PageKind {
+    /// Fresh first page; centred on this finding when it still matches.
+    Reload { around: Option<i64> },
+    After(Cursor),
+    Before(Cursor),
+    /// The last page (End key).
+    Last,
+}
+
+#[derive(Debug, Clone)]
+pub struct PageRequest {
+    pub gen: u64,
+    pub set_id: i64,
+    pub filter: ViewFilter,
+    pub sort: ViewSort,
+    pub kind: PageKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum Job {
+    Dashboard,
+    Page(PageRequest),
+    Import { paths: Vec<PathBuf>, package: Option<String> },
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct SetSummary {
+    pub set: Option<SetRow>,
+    /// Per severity, indexed by `Severity as usize`.
+    pub counts: [u64; 6],
+    /// Days between the scanner DB build and the scan, worst scanner; `None` when unknown.
+    pub db_age_days: Option<i64>,
+    pub scanners: Vec<String>,
+    pub files: usize,
+    pub failed_files: usize,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct DashboardData {
+    pub sets: Vec<SetSummary>,
+    pub audit_head: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct PageData {
+    pub rows: Vec<FindingRow>,
+    /// Absolute index of `rows[0]` when the request fixes it (reload, last page).
+    pub offset: Option<u64>,
+    /// Absolute index to select (reload around a finding).
+    pub selected: Option<u64>,
+    /// True when nothing follows the last row.
+    pub at_end: bool,
+}
+
+#[derive(Debug, Clone)]
+pub enum JobResult {
+    Dashboard(Result<DashboardData, String>),
+    Page { req: PageRequest, result: Result<PageData, String> },
+    /// Live counts for the list (under the text filter), sent after the first page.
+    Counts { gen: u64, result: Result<[u64; 6], String> },
+    ImportProgress(ImportProgress),
+    ImportDone(Result<ImportReport, String>),
+}
+
+/// Runs one job on `store`, reporting every result (progress included) through `out`.
+pub fn execute(store: &mut Store, job: Job, out: &mut dyn FnMut(JobResult)) {
+    match job {
+        Job::Dashboard => out(JobResult::Dashboard(dashboard(store).map_err(|e| e.to_string()))),
+        Job::Page(req) => {
+            let result = page(store, &req).map_err(|e| e.to_string());
+            let wants_counts = matches!(req.kind, PageKind::Reload { .. });
+            let (gen, set_id, text) = (req.gen, req.set_id, req.filter.text.clone());
+            out(JobResult::Page { req, result });
+            if wants_counts {
+                let result = store.finding_severity_counts(set_id, &text).map_err(|e| e.to_string());
+                out(JobResult::Counts { gen, result });
+            }
+        }
+        Job::Import { paths, package } => {
+            let opts = ImportOptions { package, limits: crate::ingest::limits::Limits::from_env() };
+            let mut progress = |p: ImportProgress| out(JobResult::ImportProgress(p));
+            let r = workflow::import_paths(store, &paths, &opts, &Actor::from_env(), &mut progress);
+            out(JobResult::ImportDone(r.map_err(|e| e.to_string())));
+        }
+    }
+}
+
+fn dashboard(store: &Store) -> crate::store::Result<DashboardData> {
+    let counts = store.all_severity_counts()?;
+    let mut sets = Vec::new();
+    for s in store.list_sets()? {
+        let files = store.set_files(s.id)?;
+        let mut scanners: Vec<String> = Vec::new();
+        let mut age: Option<i64> = None;
+        for f in &files {
+            if let Some(sc) = &f.scanner {
+                if !scanners.contains(sc) {
+                    scanners.push(sc.clone());
+                }
+            }
+            if let (Some(b), Some(at)) = (&f.db_built, &f.scanned_at) {
+                if let (Ok(b), Ok(at)) =
+                    (chrono::DateTime::parse_from_rfc3339(b), chrono::DateTime::parse_from_rfc3339(at))
+                {
+                    let d = (at - b).num_days();
+                    age = Some(age.map_or(d, |a: i64| a.max(d)));
+                }
+            }
+        }
+        sets.push(SetSummary {
+            counts: counts.iter().find(|(id, _)| *id == s.id).map(|(_, c)| *c).unwrap_or_default(),
+            db_age_days: age,
+            scanners,
+            failed_files: files.iter().filter(|f| f.status != "parsed" && f.status != "duplicate").count(),
+            files: files.len(),
+            set: Some(s),
+        });
+    }
+    Ok(DashboardData { sets, audit_head: store.audit_head()? })
+}
+
+/// Mirrors the store's LIKE filter (ASCII case-insensitive substring over id, aliases as
+/// stored, and component key) to decide whether a row is still in the filtered list.
+fn matches(r: &FindingRow, f: &ViewFilter) -> bool {
+    if !f.severities.is_empty() && !f.severities.contains(&r.severity) {
+        return false;
+    }
+    let t = f.text.trim().to_ascii_lowercase();
+    if t.is_empty() {
+        return true;
+    }
+    let aliases = serde_json::to_string(&r.aliases).unwrap_or_default();
+    [r.vuln_id.as_str(), aliases.as_str(), r.component_key.as_str()]
+        .iter()
+        .any(|s| s.to_ascii_lowercase().contains(&t))
+}
+
+fn page(store: &Store, req: &PageRequest) -> crate::store::Result<PageData> {
+    let (set, f, sort) = (req.set_id, &req.filter, req.sort);
+    match &req.kind {
+        PageKind::Reload { around } => {
+            let anchor = match around {
+                Some(id) => store.finding(*id).ok().filter(|r| r.set_id == set && matches(r, f)),
+                None => None,
+            };
+            if let Some(row) = anchor {
+                let c = Cursor::from(&row);
+                let rank = store.findings_rank(set, f, sort, &c)?;
+                let before = store.findings_before(set, f, sort, Some(&c), PAGE / 2)?;
+                let after = store.findings_after(set, f, sort, Some(&c), PAGE / 2)?;
+                let at_end = after.len() < PAGE / 2;
+                let offset = rank.saturating_sub(before.len() as u64);
+                let mut rows = before;
+                rows.push(row);
+                rows.extend(after);
+                Ok(PageData { rows, offset: Some(offset), selected: Some(rank), at_end })
+            } else {
+                let rows = store.findings_after(set, f, sort, None, PAGE)?;
+                let at_end = rows.len() < PAGE;
+                Ok(PageData { rows, offset: Some(0), selected: Some(0), at_end })
+            }
+        }
+        PageKind::After(c) => {
+            let rows = store.findings_after(set, f, sort, Some(c), PAGE)?;
+            let at_end = rows.len() < PAGE;
+            Ok(PageData { rows, offset: None, selected: None, at_end })
+        }
+        PageKind::Before(c) => {
+            let rows = store.findings_before(set, f, sort, Some(c), PAGE)?;
+            Ok(PageData { rows, offset: None, selected: None, at_end: false })
+        }
+        PageKind::Last => {
+            let rows = store.findings_before(set, f, sort, None, PAGE)?;
+            Ok(PageData { rows, offset: None, selected: None, at_end: true })
+        }
+    }
+}
+
+/// The threaded runner: one long-lived query worker (latest page request wins) and one
+/// thread per import. Results are sent as `wrap(result)` on `events`.
+pub struct Runner {
+    query_tx: Sender<Job>,
+    store_path: PathBuf,
+    events: Sender<super::Event>,
+}
+
+impl Runner {
+    pub fn start(store_path: PathBuf, events: Sender<super::Event>) -> Self {
+        let (query_tx, query_rx) = std::sync::mpsc::channel::<Job>();
+        let path = store_path.clone();
+        let ev = events.clone();
+        std::thread::spawn(move || query_worker(&path, &query_rx, &ev));
+        Self { query_tx, store_path, events }
+    }
+
+    pub fn submit(&self, job: Job) {
+        match job {
+            Job::Import { .. } => {
+                let path = self.store_path.clone();
+                let ev = self.events.clone();
+                std::thread::spawn(move || match Store::open(&path) {
+                    Ok(mut st) => execute(&mut st, job, &mut |r| {
+                        let _ = ev.send(super::Event::Job(r));
+                    }),
+                    Err(e) => {
+                        let _ = ev.send(super::Event::Job(JobResult::ImportDone(Err(e.to_string()))));
+                    }
+                });
+            }
+            other => {
+                let _ = self.query_tx.send(other);
+            }
+        }
+    }
+}
+
+fn query_worker(path: &std::path::Path, rx: &Receiver<Job>, ev: &Sender<super::Event>) {
+    let mut store = match Store::open(path) {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = ev.send(super::Event::Job(JobResult::Dashboard(Err(e.to_string()))));
+            return;
+        }
+    };
+    while let Ok(first) = rx.recv() {
+        // Drain what queued up meanwhile: stale page generations are skipped.
+        let mut batch = vec![first];
+        batch.extend(rx.try_iter());
+        let newest = batch
+            .iter()
+            .filter_map(|j| if let Job::Page(p) = j { Some(p.gen) } else { None })
+            .max();
+        let mut dashboard_done = false;
+        for job in batch {
+            match &job {
+                Job::Page(p) if Some(p.gen) != newest => continue,
+                Job::Dashboard if dashboard_done => continue,
+                Job::Dashboard => dashboard_done = true,
+                _ => {}
+            }
+            execute(&mut store, job, &mut |r| {
+                let _ = ev.send(super::Event::Job(r));
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Severity;
+
+    fn row(id: &str, aliases: &[&str], key: &str, sev: Severity) -> FindingRow {
+        FindingRow {
+            id: 1,
+            set_id: 1,
+            vuln_id: id.into(),
+            aliases: aliases.iter().map(|s| s.to_string()).collect(),
+            component_key: key.into(),
+            purl: None,
+            name: "n".into(),
+            version: None,
+            severity: sev,
+            severity_disagrees: false,
+            cvss_v2_vector: None,
+            cvss_v3_vector: None,
+            cvss_v3_score: None,
+            cvss_v4_vector: None,
+            epss: None,
+            epss_percentile: None,
+            epss_date: None,
+            kev: None,
+            fixed_versions: vec![],
+            fix_state: "unknown".into(),
+            title: None,
+            description: None,
+            direct: None,
+            scanners: vec![],
+            locations: vec![],
+        }
+    }
+
+    #[test]
+    fn local_match_mirrors_the_filter() {
+        let r = row("CVE-2024-1", &["GHSA-abcd"], "pkg:deb/debian/openssl@3", Severity::High);
+        let f = |t: &str, s: Vec<Severity>| ViewFilter { text: t.into(), severities: s };
+        assert!(matches(&r, &f("ghsa-ABCD", vec![])));
+        assert!(matches(&r, &f("OpenSSL", vec![Severity::High])));
+        assert!(!matches(&r, &f("openssl", vec![Severity::Low])));
+        assert!(!matches(&r, &f("zlib", vec![])));
+    }
+}
