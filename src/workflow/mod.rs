@@ -4,6 +4,10 @@
 pub mod actor;
 pub mod demo;
 pub mod import;
+pub mod config;
+pub mod keys;
+pub mod review;
+pub mod waivers;
 
 pub use actor::Actor;
 pub use import::{import_paths, FileReport, ImportOptions, ImportProgress, ImportReport, SetReport};
