@@ -4,10 +4,10 @@
 //! out of the root. Image layouts (OCI layout, skopeo `dir:`, docker-archive) are
 //! recognised so their layer blobs are listed, not unpacked. Nothing is ever dropped.
 
-use super::layout::{self, LAYER_REASON, MAX_MANIFEST_BYTES, UNLISTED_ARCHIVE_REASON};
+use super::layout::{self, TarFile, LAYER_REASON, MAX_MANIFEST_BYTES, UNLISTED_ARCHIVE_REASON};
 use super::limits::Limits;
 use sha2::{Digest, Sha256};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -279,7 +279,7 @@ fn walk_dir(
 }
 
 /// sha256 hex of a blob from its `alg:hex` name (other algorithms keep the prefix).
-fn sha_from_digest(digest: &str) -> String {
+pub(crate) fn sha_from_digest(digest: &str) -> String {
     digest.strip_prefix("sha256:").unwrap_or(digest).to_string()
 }
 
@@ -385,14 +385,6 @@ fn take_bytes(display: String, bytes: Vec<u8>, limits: &Limits, depth: u32, out:
     }
 }
 
-/// One regular file of a tar, as a range of the archive bytes (no copy until it is taken).
-struct TarFile {
-    name: String,
-    inner: String,
-    start: usize,
-    len: usize,
-}
-
 fn read_tar(display: &str, data: &[u8], limits: &Limits, depth: u32, out: &mut Discovery) {
     if depth >= limits.max_depth {
         out.refused.push(Refused {
@@ -405,7 +397,7 @@ fn read_tar(display: &str, data: &[u8], limits: &Limits, depth: u32, out: &mut D
         return;
     }
     let files = tar_entries(display, data, limits, out);
-    let plan = tar_layout_plan(&files, data);
+    let plan = layout::tar_layout_plan(&files, data);
     for (f, reason) in files.into_iter().zip(plan) {
         let bytes = &data[f.start..f.start + f.len];
         match reason {
@@ -527,90 +519,6 @@ fn tar_entries(display: &str, data: &[u8], limits: &Limits, out: &mut Discovery)
         });
     }
     files
-}
-
-/// For each tar file, `Some((reason, known sha256))` when it is an image layer (of an OCI
-/// layout, skopeo `dir:` copy or docker-archive inside the tar), else `None` (evidence).
-fn tar_layout_plan(files: &[TarFile], data: &[u8]) -> Vec<Option<(&'static str, Option<String>)>> {
-    let bytes_of = |f: &TarFile| &data[f.start..f.start + f.len];
-    let by_name: HashMap<&str, &TarFile> = files.iter().map(|f| (f.name.as_str(), f)).collect();
-    let prefix_of = |name: &str, leaf: &str| -> Option<String> {
-        (name == leaf).then(String::new).or_else(|| {
-            name.strip_suffix(&format!("/{leaf}"))
-                .map(|p| format!("{p}/"))
-        })
-    };
-    // Layout roots (prefixes inside the tar) and what they say is a layer.
-    let mut oci_roots: Vec<String> = Vec::new();
-    let mut skopeo_roots: Vec<String> = Vec::new();
-    let mut layer_paths: HashSet<String> = HashSet::new();
-    for f in files {
-        if let Some(p) = prefix_of(&f.name, "oci-layout") {
-            oci_roots.push(p);
-        }
-        if let Some(p) = prefix_of(&f.name, "version") {
-            if layout::is_skopeo_version(bytes_of(f))
-                && by_name.contains_key(format!("{p}manifest.json").as_str())
-            {
-                skopeo_roots.push(p);
-            }
-        }
-        if let Some(p) = prefix_of(&f.name, "manifest.json") {
-            if let Some(ls) = layout::docker_archive_layers(bytes_of(f)) {
-                layer_paths.extend(
-                    ls.iter()
-                        .map(|l| format!("{p}{}", l.trim_start_matches("./"))),
-                );
-            }
-        }
-    }
-    let blob_of = |name: &str| -> Option<String> {
-        for r in &oci_roots {
-            if let Some(rest) = name.strip_prefix(&format!("{r}blobs/")) {
-                let (alg, hex) = rest.split_once('/')?;
-                return layout::blob_digest(alg, hex);
-            }
-        }
-        for r in &skopeo_roots {
-            if let Some(hex) = name
-                .strip_prefix(r.as_str())
-                .filter(|h| h.len() == 64 && !h.contains('/'))
-            {
-                return layout::blob_digest("sha256", hex);
-            }
-        }
-        None
-    };
-    let mut layers: HashSet<String> = HashSet::new();
-    for f in files {
-        let is_manifest_candidate = blob_of(&f.name).is_some()
-            || skopeo_roots
-                .iter()
-                .any(|r| f.name == format!("{r}manifest.json"));
-        if is_manifest_candidate
-            && (f.len as u64) <= MAX_MANIFEST_BYTES
-            && layout::looks_like_json_object(bytes_of(f))
-        {
-            layers.extend(layout::manifest_layers(bytes_of(f)));
-        }
-    }
-    files
-        .iter()
-        .map(|f| {
-            if let Some(d) = blob_of(&f.name) {
-                if layers.contains(&d) {
-                    return Some((LAYER_REASON, Some(sha_from_digest(&d))));
-                }
-                if layout::is_archive_head(&bytes_of(f)[..f.len.min(512)]) {
-                    return Some((UNLISTED_ARCHIVE_REASON, Some(sha_from_digest(&d))));
-                }
-                return None;
-            }
-            layer_paths
-                .contains(&f.name)
-                .then_some((LAYER_REASON, None))
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! Pure functions over bytes; the walking and reading stay in `discover`.
 
 use serde::Deserialize;
+use std::collections::{HashMap, HashSet};
 
 /// Shown for every layer blob: it is listed once, never unpacked, parsed or stored.
 pub const LAYER_REASON: &str =
@@ -95,6 +96,106 @@ pub fn looks_like_json_object(head: &[u8]) -> bool {
 pub fn blob_digest(alg: &str, name: &str) -> Option<String> {
     (!name.is_empty() && name.chars().all(|c| c.is_ascii_hexdigit()) && !alg.is_empty())
         .then(|| format!("{}:{}", alg.to_ascii_lowercase(), name.to_ascii_lowercase()))
+}
+
+/// One regular file of a tar, as a range of the archive bytes (no copy until it is taken).
+pub struct TarFile {
+    /// Entry name with any leading `./` removed.
+    pub name: String,
+    /// Display path (`archive.tar!name`).
+    pub inner: String,
+    pub start: usize,
+    pub len: usize,
+}
+
+/// For each tar file, `Some((reason, known sha256))` when it is an image layer (of an OCI
+/// layout, skopeo `dir:` copy or docker-archive inside the tar), else `None` (evidence).
+pub fn tar_layout_plan(
+    files: &[TarFile],
+    data: &[u8],
+) -> Vec<Option<(&'static str, Option<String>)>> {
+    let bytes_of = |f: &TarFile| &data[f.start..f.start + f.len];
+    let by_name: HashMap<&str, &TarFile> = files.iter().map(|f| (f.name.as_str(), f)).collect();
+    let prefix_of = |name: &str, leaf: &str| -> Option<String> {
+        (name == leaf).then(String::new).or_else(|| {
+            name.strip_suffix(&format!("/{leaf}"))
+                .map(|p| format!("{p}/"))
+        })
+    };
+    // Layout roots (prefixes inside the tar) and what they say is a layer.
+    let mut oci_roots: Vec<String> = Vec::new();
+    let mut skopeo_roots: Vec<String> = Vec::new();
+    let mut layer_paths: HashSet<String> = HashSet::new();
+    for f in files {
+        if let Some(p) = prefix_of(&f.name, "oci-layout") {
+            oci_roots.push(p);
+        }
+        if let Some(p) = prefix_of(&f.name, "version") {
+            if is_skopeo_version(bytes_of(f))
+                && by_name.contains_key(format!("{p}manifest.json").as_str())
+            {
+                skopeo_roots.push(p);
+            }
+        }
+        if let Some(p) = prefix_of(&f.name, "manifest.json") {
+            if let Some(ls) = docker_archive_layers(bytes_of(f)) {
+                layer_paths.extend(
+                    ls.iter()
+                        .map(|l| format!("{p}{}", l.trim_start_matches("./"))),
+                );
+            }
+        }
+    }
+    let blob_of = |name: &str| -> Option<String> {
+        for r in &oci_roots {
+            if let Some(rest) = name.strip_prefix(&format!("{r}blobs/")) {
+                let (alg, hex) = rest.split_once('/')?;
+                return blob_digest(alg, hex);
+            }
+        }
+        for r in &skopeo_roots {
+            if let Some(hex) = name
+                .strip_prefix(r.as_str())
+                .filter(|h| h.len() == 64 && !h.contains('/'))
+            {
+                return blob_digest("sha256", hex);
+            }
+        }
+        None
+    };
+    let mut layers: HashSet<String> = HashSet::new();
+    for f in files {
+        let is_manifest_candidate = blob_of(&f.name).is_some()
+            || skopeo_roots
+                .iter()
+                .any(|r| f.name == format!("{r}manifest.json"));
+        if is_manifest_candidate
+            && (f.len as u64) <= MAX_MANIFEST_BYTES
+            && looks_like_json_object(bytes_of(f))
+        {
+            layers.extend(manifest_layers(bytes_of(f)));
+        }
+    }
+    files
+        .iter()
+        .map(|f| {
+            if let Some(d) = blob_of(&f.name) {
+                if layers.contains(&d) {
+                    return Some((LAYER_REASON, Some(super::discover::sha_from_digest(&d))));
+                }
+                if is_archive_head(&bytes_of(f)[..f.len.min(512)]) {
+                    return Some((
+                        UNLISTED_ARCHIVE_REASON,
+                        Some(super::discover::sha_from_digest(&d)),
+                    ));
+                }
+                return None;
+            }
+            layer_paths
+                .contains(&f.name)
+                .then_some((LAYER_REASON, None))
+        })
+        .collect()
 }
 
 #[cfg(test)]

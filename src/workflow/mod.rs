@@ -3,6 +3,7 @@
 
 pub mod actor;
 pub mod demo;
+pub mod export;
 pub mod import;
 pub mod config;
 pub mod keys;
