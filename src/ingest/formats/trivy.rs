@@ -285,6 +285,18 @@ fn convert(r: Report) -> Document {
         }
     }
     let artifact = nonempty(r.artifact_name);
+    if b.doc.image_digests.is_empty() {
+        // A digest-pinned reference (`repo@sha256:..`) names the image even without RepoDigests.
+        let pinned = artifact
+            .iter()
+            .chain(r.metadata.as_ref().and_then(|m| m.reference.as_ref()));
+        if let Some(dg) = pinned
+            .filter(|a| a.contains("@sha256:"))
+            .find_map(|a| find_sha256_digest(a))
+        {
+            b.doc.image_digests.push(dg);
+        }
+    }
     if artifact.is_some() || r.metadata.is_some() {
         let m = r.metadata.as_ref();
         let reference = m

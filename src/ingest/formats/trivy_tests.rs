@@ -219,3 +219,15 @@ fn malformed_json_names_line_and_column() {
     let e = parse(b"\"just a string\"").unwrap_err();
     assert_eq!(e.line, Some(1));
 }
+
+#[test]
+fn a_digest_pinned_artifact_name_names_the_image_without_repo_digests() {
+    let t = r#"{"SchemaVersion":2,"ArtifactName":"reg/app@sha256:52C1FA53B306F09E32761CFBFFAE79CEEDAD6482DEC55CDD472DE220F41C145B"}"#;
+    let d = parse(t.as_bytes()).unwrap();
+    assert_eq!(
+        d.image_digests,
+        vec!["sha256:52c1fa53b306f09e32761cfbffae79ceedad6482dec55cdd472de220f41c145b"]
+    );
+    let tag_only = parse(br#"{"SchemaVersion":2,"ArtifactName":"reg/app:1.0"}"#).unwrap();
+    assert!(tag_only.image_digests.is_empty());
+}
