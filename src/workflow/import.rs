@@ -231,6 +231,7 @@ fn import_one(
     let written = store.write_import(&w, &|tx, _set| {
         store::audit::append(tx, &label, "import", &target, &details).map(|_| ())
     })?;
+    super::verify::verify_set(store, written.set_id, actor)?;
     let s = store.set(written.set_id)?;
     Ok(SetReport {
         id: written.set_id,

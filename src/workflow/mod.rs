@@ -9,6 +9,7 @@ pub mod config;
 pub mod keys;
 pub mod review;
 pub mod waivers;
+pub mod verify;
 
 pub use actor::Actor;
 pub use import::{import_paths, FileReport, ImportOptions, ImportProgress, ImportReport, SetReport};

@@ -6,3 +6,4 @@
 mod common;
 mod scan;
 mod evidence;
+mod verify;

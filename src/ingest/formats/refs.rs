@@ -48,6 +48,17 @@ pub fn parse(format: Format, bytes: &[u8]) -> Result<Document, FormatError> {
                 }
             }
         }
+        Format::SigstoreBundle => {
+            let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| FormatError::json(&e))?;
+            // A DSSE bundle names its image in the statement; a message signature signs a blob.
+            if let Some(p) = v.pointer("/dsseEnvelope/payload").and_then(|p| p.as_str()) {
+                if let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(p) {
+                    if let Ok(st) = serde_json::from_slice::<serde_json::Value>(&raw) {
+                        statement_digests(&st, &mut d.image_digests);
+                    }
+                }
+            }
+        }
         _ => {}
     }
     d.image_digests.sort();

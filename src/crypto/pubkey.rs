@@ -1,0 +1,315 @@
+//! Public keys for verification: ECDSA P-256/P-384, RSA (>= 2048 bits by policy) and
+//! Ed25519, read from PEM or SPKI DER. A key's fingerprint is the lowercase hex sha256 of its
+//! SubjectPublicKeyInfo DER; that is the id the trust store, waivers and packages use.
+//!
+//! ```ignore
+//! let key = PublicKey::from_pem(&pem_text)?;          // "-----BEGIN PUBLIC KEY-----"
+//! key.verify(message, &der_or_raw_signature)?;          // Ok(()) only when it verifies
+//! let id = key.fingerprint();                           // 64 hex chars
+//! ```
+
+use super::der;
+use base64::Engine;
+use sha2::{Digest, Sha256};
+
+const OID_EC: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+const OID_P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+const OID_P384: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
+const OID_RSA: &[u8] = &[0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01, 0x01];
+const OID_ED25519: &[u8] = &[0x2b, 0x65, 0x70];
+
+/// The smallest RSA modulus the crypto policy accepts.
+pub const RSA_MIN_BITS: usize = 2048;
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    #[error("not a public key: {0}")]
+    Parse(String),
+    #[error("unsupported key algorithm {0} (ECDSA P-256/P-384, RSA and Ed25519 are supported)")]
+    Unsupported(String),
+    /// The key was read but the crypto policy forbids using it.
+    #[error("crypto policy: {0}")]
+    Policy(String),
+    #[error("signature does not verify: {0}")]
+    BadSignature(String),
+}
+
+#[derive(Clone)]
+enum Inner {
+    P256(p256::ecdsa::VerifyingKey),
+    P384(p384::ecdsa::VerifyingKey),
+    Rsa(Box<rsa::PublicKey>, usize),
+    /// Read for reporting, never used to verify.
+    RsaWeak(usize),
+    Ed25519(ed25519_dalek::VerifyingKey),
+}
+
+/// A parsed public key plus its SPKI DER (kept for the fingerprint and for storage).
+#[derive(Clone)]
+pub struct PublicKey {
+    spki: Vec<u8>,
+    inner: Inner,
+}
+
+impl std::fmt::Debug for PublicKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "PublicKey({} {})",
+            self.algorithm(),
+            &self.fingerprint()[..16]
+        )
+    }
+}
+
+impl PartialEq for PublicKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.spki == other.spki
+    }
+}
+
+/// Every `-----BEGIN X-----` block of a PEM text as (label, DER bytes). Bad base64 is an error
+/// naming the block's line.
+pub fn pem_blocks(text: &str) -> Result<Vec<(String, Vec<u8>)>, KeyError> {
+    let mut out = Vec::new();
+    let mut cur: Option<(String, String, usize)> = None;
+    for (i, line) in text.lines().enumerate() {
+        let l = line.trim();
+        if let Some(label) = l
+            .strip_prefix("-----BEGIN ")
+            .and_then(|r| r.strip_suffix("-----"))
+        {
+            cur = Some((label.to_string(), String::new(), i + 1));
+        } else if let Some(label) = l
+            .strip_prefix("-----END ")
+            .and_then(|r| r.strip_suffix("-----"))
+        {
+            if let Some((lab, body, start)) = cur.take() {
+                if lab != label {
+                    return Err(KeyError::Parse(format!(
+                        "PEM block at line {start}: BEGIN {lab} ends with END {label}"
+                    )));
+                }
+                let der = base64::engine::general_purpose::STANDARD
+                    .decode(body.as_bytes())
+                    .map_err(|e| {
+                        KeyError::Parse(format!("PEM block {lab} at line {start}: bad base64: {e}"))
+                    })?;
+                out.push((lab, der));
+            }
+        } else if let Some((_, body, _)) = cur.as_mut() {
+            // Headers such as "Proc-Type:" belong to encrypted keys, which are not public keys.
+            if !l.contains(':') {
+                body.push_str(l);
+            }
+        }
+    }
+    if let Some((lab, _, start)) = cur {
+        return Err(KeyError::Parse(format!(
+            "PEM block {lab} at line {start} has no END line"
+        )));
+    }
+    Ok(out)
+}
+
+/// Lowercase hex sha256.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+impl PublicKey {
+    /// The first `PUBLIC KEY` block of a PEM text.
+    pub fn from_pem(text: &str) -> Result<Self, KeyError> {
+        let blocks = pem_blocks(text)?;
+        let (_, der) = blocks
+            .iter()
+            .find(|(l, _)| l == "PUBLIC KEY")
+            .ok_or_else(|| KeyError::Parse("no -----BEGIN PUBLIC KEY----- block".into()))?;
+        Self::from_spki_der(der)
+    }
+
+    /// A DER SubjectPublicKeyInfo (RFC 5280 4.1.2.7).
+    pub fn from_spki_der(spki: &[u8]) -> Result<Self, KeyError> {
+        let p = |e: der::DerError| KeyError::Parse(e.to_string());
+        let (seq, rest) = der::expect(spki, 0x30).map_err(p)?;
+        if !rest.is_empty() {
+            return Err(KeyError::Parse(
+                "trailing bytes after SubjectPublicKeyInfo".into(),
+            ));
+        }
+        let (alg, rest) = der::expect(seq.content, 0x30).map_err(p)?;
+        let (bits, _) = der::expect(rest, 0x03).map_err(p)?;
+        let (oid, params) = der::expect(alg.content, 0x06).map_err(p)?;
+        let key_bytes = match bits.content.split_first() {
+            Some((0, k)) => k,
+            _ => {
+                return Err(KeyError::Parse(
+                    "public key BIT STRING with unused bits".into(),
+                ))
+            }
+        };
+        let inner = if oid.content == OID_EC {
+            let (curve, _) = der::expect(params, 0x06).map_err(p)?;
+            if curve.content == OID_P256 {
+                Inner::P256(
+                    p256::ecdsa::VerifyingKey::from_sec1_bytes(key_bytes)
+                        .map_err(|e| KeyError::Parse(format!("P-256 point: {e}")))?,
+                )
+            } else if curve.content == OID_P384 {
+                Inner::P384(
+                    p384::ecdsa::VerifyingKey::from_sec1_bytes(key_bytes)
+                        .map_err(|e| KeyError::Parse(format!("P-384 point: {e}")))?,
+                )
+            } else {
+                return Err(KeyError::Unsupported(format!(
+                    "EC curve {}",
+                    der::oid_string(curve.content)
+                )));
+            }
+        } else if oid.content == OID_RSA {
+            let bits = rsa_modulus_bits(key_bytes).map_err(p)?;
+            if bits < RSA_MIN_BITS {
+                Inner::RsaWeak(bits)
+            } else {
+                use rsa::pkcs8::DecodePublicKey;
+                let k = rsa::PublicKey::from_public_key_der(spki)
+                    .map_err(|e| KeyError::Parse(format!("RSA key: {e}")))?;
+                Inner::Rsa(Box::new(k), bits)
+            }
+        } else if oid.content == OID_ED25519 {
+            let raw: [u8; 32] = key_bytes
+                .try_into()
+                .map_err(|_| KeyError::Parse("Ed25519 key is not 32 bytes".into()))?;
+            Inner::Ed25519(
+                ed25519_dalek::VerifyingKey::from_bytes(&raw)
+                    .map_err(|e| KeyError::Parse(format!("Ed25519 key: {e}")))?,
+            )
+        } else {
+            return Err(KeyError::Unsupported(der::oid_string(oid.content)));
+        };
+        Ok(Self {
+            spki: spki.to_vec(),
+            inner,
+        })
+    }
+
+    /// Lowercase hex sha256 of the SPKI DER.
+    pub fn fingerprint(&self) -> String {
+        sha256_hex(&self.spki)
+    }
+
+    pub fn spki_der(&self) -> &[u8] {
+        &self.spki
+    }
+
+    /// PEM `PUBLIC KEY` text of this key.
+    pub fn to_pem(&self) -> String {
+        let b = base64::engine::general_purpose::STANDARD.encode(&self.spki);
+        let mut s = String::from("-----BEGIN PUBLIC KEY-----\n");
+        for chunk in b.as_bytes().chunks(64) {
+            s.push_str(&String::from_utf8_lossy(chunk));
+            s.push('\n');
+        }
+        s.push_str("-----END PUBLIC KEY-----\n");
+        s
+    }
+
+    /// `ecdsa-p256`, `ecdsa-p384`, `rsa-<bits>` or `ed25519`.
+    pub fn algorithm(&self) -> String {
+        match &self.inner {
+            Inner::P256(_) => "ecdsa-p256".into(),
+            Inner::P384(_) => "ecdsa-p384".into(),
+            Inner::Rsa(_, b) | Inner::RsaWeak(b) => format!("rsa-{b}"),
+            Inner::Ed25519(_) => "ed25519".into(),
+        }
+    }
+
+    /// Why the crypto policy forbids this key, if it does.
+    pub fn policy_failure(&self) -> Option<String> {
+        match self.inner {
+            Inner::RsaWeak(b) => Some(format!(
+                "RSA key of {b} bits is below the {RSA_MIN_BITS}-bit minimum"
+            )),
+            _ => None,
+        }
+    }
+
+    /// Verifies `sig` over `msg`. ECDSA: ASN.1 DER (or fixed r||s) over SHA-256 (P-256) or
+    /// SHA-384 (P-384) of msg; Ed25519: the raw 64 bytes; RSA: PKCS#1 v1.5, then PSS, SHA-256.
+    pub fn verify(&self, msg: &[u8], sig: &[u8]) -> Result<(), KeyError> {
+        use p256::ecdsa::signature::Verifier;
+        let bad = |e: p256::ecdsa::signature::Error| KeyError::BadSignature(e.to_string());
+        match &self.inner {
+            Inner::P256(k) => k.verify(msg, &p256_sig(sig)?).map_err(bad),
+            Inner::P384(k) => k.verify(msg, &p384_sig(sig)?).map_err(bad),
+            Inner::Ed25519(k) => {
+                let s = ed25519_dalek::Signature::from_slice(sig).map_err(|e| {
+                    KeyError::BadSignature(format!("not an Ed25519 signature: {e}"))
+                })?;
+                k.verify_strict(msg, &s)
+                    .map_err(|e| KeyError::BadSignature(e.to_string()))
+            }
+            Inner::Rsa(k, _) => {
+                let v15 = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new((**k).clone());
+                if let Ok(s) = rsa::pkcs1v15::Signature::try_from(sig) {
+                    if v15.verify(msg, &s).is_ok() {
+                        return Ok(());
+                    }
+                }
+                let pss = rsa::pss::VerifyingKey::<sha2::Sha256>::new((**k).clone());
+                let s = rsa::pss::Signature::try_from(sig).map_err(bad)?;
+                pss.verify(msg, &s).map_err(bad)
+            }
+            Inner::RsaWeak(_) => Err(KeyError::Policy(self.policy_failure().unwrap_or_default())),
+        }
+    }
+
+    /// Verifies `sig` over an already computed SHA-256 digest (Sigstore bundle message
+    /// signatures carry only the artifact's digest). Ed25519 cannot sign a prehash.
+    pub fn verify_sha256_prehash(&self, digest: &[u8], sig: &[u8]) -> Result<(), KeyError> {
+        use p256::ecdsa::signature::hazmat::PrehashVerifier;
+        let bad = |e: p256::ecdsa::signature::Error| KeyError::BadSignature(e.to_string());
+        match &self.inner {
+            Inner::P256(k) => k.verify_prehash(digest, &p256_sig(sig)?).map_err(bad),
+            Inner::P384(k) => k.verify_prehash(digest, &p384_sig(sig)?).map_err(bad),
+            Inner::Rsa(k, _) => {
+                let v = rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new((**k).clone());
+                let s = rsa::pkcs1v15::Signature::try_from(sig).map_err(bad)?;
+                v.verify_prehash(digest, &s).map_err(bad)
+            }
+            Inner::Ed25519(_) => Err(KeyError::Unsupported(
+                "Ed25519 over a prehashed digest".into(),
+            )),
+            Inner::RsaWeak(_) => Err(KeyError::Policy(self.policy_failure().unwrap_or_default())),
+        }
+    }
+}
+
+macro_rules! ec_sig_fn {
+    ($name:ident, $sig:ty, $field:expr) => {
+        fn $name(sig: &[u8]) -> Result<$sig, KeyError> {
+            if let Ok(s) = <$sig>::from_der(sig) {
+                return Ok(s);
+            }
+            if sig.len() == 2 * $field {
+                return <$sig>::from_slice(sig).map_err(|e| KeyError::BadSignature(e.to_string()));
+            }
+            Err(KeyError::BadSignature(
+                "not an ASN.1 DER ECDSA signature".into(),
+            ))
+        }
+    };
+}
+ec_sig_fn!(p256_sig, p256::ecdsa::Signature, 32);
+ec_sig_fn!(p384_sig, p384::ecdsa::Signature, 48);
+
+/// Bit length of an RSA modulus from the SPKI's RSAPublicKey (PKCS#1) bytes.
+fn rsa_modulus_bits(key: &[u8]) -> Result<usize, der::DerError> {
+    let (seq, _) = der::expect(key, 0x30)?;
+    let (n, _) = der::expect(seq.content, 0x02)?;
+    let digits: Vec<u8> = n.content.iter().copied().skip_while(|b| *b == 0).collect();
+    Ok(match digits.first() {
+        Some(top) => (digits.len() - 1) * 8 + (8 - top.leading_zeros() as usize),
+        None => 0,
+    })
+}

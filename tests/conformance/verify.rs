@@ -1,0 +1,623 @@
+//! Verification over the real cosign/Sigstore fixtures and the real-evidence set: each
+//! outcome PROVENANCE.md records, plus mutations made in a tempdir (one payload byte, a
+//! payload for another digest, a missing annotation, tampered SET / proof / checkpoint).
+
+use crate::common::shared;
+use base64::Engine;
+use dossier::analysis::verify::{Kind, Outcome, TlogState, VerificationResult};
+use dossier::store::Store;
+use dossier::workflow::{self, verify as wv, Actor, ImportOptions};
+use std::path::{Path, PathBuf};
+
+const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+
+fn actor() -> Actor {
+    Actor {
+        name: "conformance".into(),
+        role: None,
+        key_fingerprint: None,
+    }
+}
+
+fn real() -> PathBuf {
+    shared().join("fixtures/real-evidence")
+}
+
+fn cosign(name: &str) -> PathBuf {
+    shared().join("fixtures/cosign").join(name)
+}
+
+struct Env {
+    _dir: tempfile::TempDir,
+    store: Store,
+    work: PathBuf,
+}
+
+fn env() -> Env {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.db")).unwrap();
+    let work = dir.path().join("evidence");
+    std::fs::create_dir_all(&work).unwrap();
+    Env {
+        _dir: dir,
+        store,
+        work,
+    }
+}
+
+impl Env {
+    fn trust(&mut self, file: &Path, role: &str) {
+        wv::trust_add(&mut self.store, file, "k", role, &actor()).unwrap();
+    }
+    /// Copies `src` into the work dir as `name`.
+    fn put(&self, src: &Path, name: &str) -> PathBuf {
+        let dst = self.work.join(name);
+        std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
+        std::fs::copy(src, &dst).unwrap();
+        dst
+    }
+    fn write(&self, name: &str, bytes: &[u8]) {
+        let dst = self.work.join(name);
+        std::fs::create_dir_all(dst.parent().unwrap()).unwrap();
+        std::fs::write(dst, bytes).unwrap();
+    }
+    fn verify(&mut self, dir: &Path) -> Vec<VerificationResult> {
+        let rep = workflow::import_paths(
+            &mut self.store,
+            &[dir.to_path_buf()],
+            &ImportOptions::default(),
+            &actor(),
+            &mut |_| {},
+        )
+        .unwrap();
+        let id = rep.sets[0].id;
+        // Import verified already; the stored run must say the same as a fresh one.
+        let stored = self
+            .store
+            .verification_results(id)
+            .unwrap()
+            .expect("import stores a verification run");
+        let out = wv::verify_set(&mut self.store, id, &actor()).unwrap();
+        assert_eq!(stored.results.len(), out.results.len());
+        out.results
+    }
+    fn verify_work(&mut self) -> Vec<VerificationResult> {
+        let w = self.work.clone();
+        self.verify(&w)
+    }
+}
+
+fn digest_txt() -> String {
+    std::fs::read_to_string(real().join("image/digest.txt"))
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+fn show(rs: &[VerificationResult]) -> String {
+    rs.iter()
+        .map(|r| {
+            format!(
+                "{:?} {:?} {:?} {} :: {}\n",
+                r.kind, r.outcome, r.tlog, r.file, r.detail
+            )
+        })
+        .collect()
+}
+
+fn ends(rs: &[VerificationResult], suffix: &str) -> VerificationResult {
+    rs.iter()
+        .find(|r| r.file.ends_with(suffix) || r.file.contains(&format!("{suffix}#")))
+        .unwrap_or_else(|| panic!("no result for {suffix}:\n{}", show(rs)))
+        .clone()
+}
+
+/// The predicate of a real DSSE envelope, decoded here with serde_json only.
+fn predicate_of(envelope: &Path) -> serde_json::Value {
+    let e: serde_json::Value = serde_json::from_slice(&std::fs::read(envelope).unwrap()).unwrap();
+    let st: serde_json::Value =
+        serde_json::from_slice(&B64.decode(e["payload"].as_str().unwrap()).unwrap()).unwrap();
+    st["predicate"].clone()
+}
+
+#[test]
+#[ignore]
+fn real_evidence_signature_and_both_attestations_verify_with_the_pipeline_key() {
+    let mut e = env();
+    e.trust(&real().join("keys/test-only-cosign.pub"), "pipeline-signer");
+    let rs = e.verify(&real());
+    let digest = digest_txt();
+    // Loose detached pair, the skopeo dir: copy, and the .sig manifest in the OCI layout.
+    for f in [
+        "signature/signature.b64",
+        "skopeo-dir-with-sigstore/signature-1",
+        "blobs/sha256/0ebfd32122eb9a1f7becb9a6b57595e97db23f7041683eb0ecdfd7ee01cb0758",
+    ] {
+        let r = ends(&rs, f);
+        assert_eq!(
+            (r.kind, r.outcome, r.tlog),
+            (Kind::Signature, Outcome::Verified, TlogState::Absent),
+            "{f}:\n{}",
+            show(&rs)
+        );
+        assert_eq!(r.subject_digest.as_deref(), Some(digest.as_str()));
+    }
+    // Which SBOM each attestation carries, decided here from the raw JSON.
+    let sboms = [
+        ("spdx", "sbom/syft.spdx.json"),
+        ("cyclonedx", "sbom/trivy.cdx.json"),
+    ];
+    for (att, sbom) in sboms {
+        let pred = predicate_of(&real().join(format!("attestation/{att}.dsse.json")));
+        let want: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(real().join(sbom)).unwrap()).unwrap();
+        assert_eq!(pred, want, "fixture: {att} predicate is {sbom}");
+        let hits: Vec<&VerificationResult> = rs
+            .iter()
+            .filter(|r| {
+                r.kind == Kind::Attestation
+                    && r.sbom_file.as_deref().is_some_and(|s| s.ends_with(sbom))
+            })
+            .collect();
+        assert!(!hits.is_empty(), "{att}:\n{}", show(&rs));
+        for r in hits {
+            assert_eq!(r.outcome, Outcome::Verified, "{}", r.detail);
+            assert_eq!(r.subject_digest.as_deref(), Some(digest.as_str()));
+        }
+    }
+    assert!(
+        rs.iter().all(|r| r.outcome == Outcome::Verified),
+        "{}",
+        show(&rs)
+    );
+}
+
+#[test]
+#[ignore]
+fn real_evidence_with_an_unrelated_trusted_key_is_untrusted_key() {
+    let mut e = env();
+    e.trust(&cosign("ci_cosign.pub"), "pipeline-signer");
+    let rs = e.verify(&real());
+    assert!(!rs.is_empty());
+    // The evidence ships its own cosign.pub: it verifies, but is never trusted for that.
+    assert!(
+        rs.iter().all(|r| r.outcome == Outcome::UntrustedKey),
+        "{}",
+        show(&rs)
+    );
+}
+
+fn copy_image(e: &Env) {
+    for f in ["image/manifest.json", "image/digest.txt"] {
+        e.put(&real().join(f), f);
+    }
+}
+
+#[test]
+#[ignore]
+fn one_payload_byte_changed_is_bad_signature() {
+    let mut e = env();
+    e.trust(&real().join("keys/test-only-cosign.pub"), "pipeline-signer");
+    copy_image(&e);
+    let mut p = std::fs::read(real().join("signature/simplesigning-payload.json")).unwrap();
+    let i = p.windows(8).position(|w| w == b"tiny:1.0").unwrap() + 7;
+    p[i] = b'1';
+    e.write("signature/simplesigning-payload.json", &p);
+    e.put(
+        &real().join("signature/signature.b64"),
+        "signature/signature.b64",
+    );
+    let rs = e.verify_work();
+    assert_eq!(
+        ends(&rs, "signature/signature.b64").outcome,
+        Outcome::BadSignature,
+        "{}",
+        show(&rs)
+    );
+    assert!(rs.iter().all(|r| r.outcome != Outcome::Verified));
+}
+
+#[test]
+#[ignore]
+fn payload_naming_another_digest_signed_by_the_pipeline_key_is_digest_mismatch() {
+    use p256::ecdsa::signature::Signer;
+    use p256::pkcs8::DecodePrivateKey;
+    let mut e = env();
+    e.trust(&real().join("keys/test-only-cosign.pub"), "pipeline-signer");
+    copy_image(&e);
+    let pem = std::fs::read_to_string(real().join("keys/test-only-cosign.pkcs8.pem")).unwrap();
+    let sk = p256::ecdsa::SigningKey::from_pkcs8_pem(&pem).unwrap();
+    let other = format!("sha256:{}", "ab".repeat(32));
+    let p = String::from_utf8(
+        std::fs::read(real().join("signature/simplesigning-payload.json")).unwrap(),
+    )
+    .unwrap()
+    .replace(&digest_txt(), &other);
+    let sig: p256::ecdsa::Signature = sk.sign(p.as_bytes());
+    e.write("sig2/payload.json", p.as_bytes());
+    e.write(
+        "sig2/signature.b64",
+        B64.encode(sig.to_der().as_bytes()).as_bytes(),
+    );
+    let rs = e.verify_work();
+    let r = ends(&rs, "sig2/signature.b64");
+    assert_eq!(r.outcome, Outcome::DigestMismatch, "{}", show(&rs));
+    assert_eq!(r.subject_digest.as_deref(), Some(other.as_str()));
+}
+
+#[test]
+#[ignore]
+fn signature_annotation_missing_is_unverifiable() {
+    let mut e = env();
+    e.trust(&real().join("keys/test-only-cosign.pub"), "pipeline-signer");
+    copy_image(&e);
+    let mut m: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(real().join("signature/signature-manifest.json")).unwrap(),
+    )
+    .unwrap();
+    m["layers"][0]["annotations"]
+        .as_object_mut()
+        .unwrap()
+        .remove("dev.cosignproject.cosign/signature");
+    e.write(
+        "signature/signature-manifest.json",
+        &serde_json::to_vec(&m).unwrap(),
+    );
+    e.put(
+        &real().join("signature/simplesigning-payload.json"),
+        "signature/simplesigning-payload.json",
+    );
+    let rs = e.verify_work();
+    assert_eq!(rs.len(), 1, "{}", show(&rs));
+    assert_eq!(
+        (rs[0].outcome, rs[0].tlog),
+        (Outcome::Unverifiable, TlogState::NotChecked)
+    );
+}
+
+fn key_rekor_env() -> Env {
+    let mut e = env();
+    e.trust(&cosign("ci_cosign2.pub"), "pipeline-signer");
+    e.trust(&cosign("ci_rekor.pub"), "rekor");
+    e.put(
+        &cosign("ci_dir-img-cosign-key-rekor-valid_manifest.json"),
+        "manifest.json",
+    );
+    e
+}
+
+#[test]
+#[ignore]
+fn keyed_signature_with_rekor_set_verifies_and_a_tampered_set_is_invalid() {
+    let mut e = key_rekor_env();
+    e.put(
+        &cosign("ci_dir-img-cosign-key-rekor-valid_signature-1"),
+        "signature-1",
+    );
+    let rs = e.verify_work();
+    let r = ends(&rs, "signature-1");
+    assert_eq!(
+        (r.outcome, r.tlog),
+        (Outcome::Verified, TlogState::Verified),
+        "{}",
+        show(&rs)
+    );
+    // integratedTime as PROVENANCE.md records it.
+    assert_eq!(r.integrated_time, Some(1_674_251_859));
+
+    let mut e = key_rekor_env();
+    let raw = std::fs::read(cosign("ci_dir-img-cosign-key-rekor-valid_signature-1")).unwrap();
+    let mut v: serde_json::Value =
+        serde_json::from_slice(raw.strip_prefix(b"\0sigstore-json\n").unwrap()).unwrap();
+    let mut b: serde_json::Value = serde_json::from_str(
+        v["annotations"]["dev.sigstore.cosign/bundle"]
+            .as_str()
+            .unwrap(),
+    )
+    .unwrap();
+    let mut set = B64
+        .decode(b["SignedEntryTimestamp"].as_str().unwrap())
+        .unwrap();
+    let n = set.len() - 2;
+    set[n] ^= 0x01;
+    b["SignedEntryTimestamp"] = B64.encode(set).into();
+    v["annotations"]["dev.sigstore.cosign/bundle"] = b.to_string().into();
+    let mut out = b"\0sigstore-json\n".to_vec();
+    out.extend(serde_json::to_vec(&v).unwrap());
+    e.write("signature-1", &out);
+    let rs = e.verify_work();
+    assert_eq!(
+        ends(&rs, "signature-1").tlog,
+        TlogState::Invalid,
+        "{}",
+        show(&rs)
+    );
+}
+
+#[test]
+#[ignore]
+fn detached_keyed_pieces_with_their_rekor_bundle_verify() {
+    let mut e = key_rekor_env();
+    e.put(&cosign("ci_key-rekor_payload.json"), "sig/payload.json");
+    e.put(&cosign("ci_key-rekor_signature.b64"), "sig/signature.b64");
+    e.put(&cosign("ci_key-rekor_bundle.json"), "sig/bundle.json");
+    let rs = e.verify_work();
+    let r = ends(&rs, "sig/signature.b64");
+    assert_eq!(
+        (r.outcome, r.tlog),
+        (Outcome::Verified, TlogState::Verified),
+        "{}",
+        show(&rs)
+    );
+}
+
+#[test]
+#[ignore]
+fn keyed_signature_without_tlog_and_the_unknown_key_signature() {
+    let mut e = env();
+    e.trust(&cosign("ci_cosign.pub"), "pipeline-signer");
+    e.put(
+        &cosign("ci_dir-img-cosign-valid_manifest.json"),
+        "manifest.json",
+    );
+    e.put(
+        &cosign("ci_dir-img-cosign-valid_signature-1"),
+        "signature-1",
+    );
+    let rs = e.verify_work();
+    assert_eq!(
+        (rs[0].outcome, rs[0].tlog),
+        (Outcome::Verified, TlogState::Absent),
+        "{}",
+        show(&rs)
+    );
+
+    let mut e = env();
+    e.trust(&cosign("ci_cosign.pub"), "pipeline-signer");
+    e.trust(&cosign("ci_cosign2.pub"), "pipeline-signer");
+    e.put(
+        &cosign("ci_dir-img-cosign-valid_manifest.json"),
+        "manifest.json",
+    );
+    e.put(&cosign("ci_unknown-cosign-key.signature"), "signature-1");
+    let rs = e.verify_work();
+    assert_eq!(rs.len(), 1);
+    assert_eq!(rs[0].outcome, Outcome::BadSignature, "{}", show(&rs));
+}
+
+#[test]
+#[ignore]
+fn keyless_signature_chains_to_the_fulcio_root_at_the_rekor_time() {
+    let mut e = env();
+    e.trust(&cosign("ci_fulcio_v1.crt.pem"), "root-ca");
+    e.trust(&cosign("ci_rekor.pub"), "rekor");
+    e.put(
+        &cosign("ci_dir-img-cosign-fulcio-rekor-valid_manifest.json"),
+        "manifest.json",
+    );
+    e.put(
+        &cosign("ci_dir-img-cosign-fulcio-rekor-valid_signature-1"),
+        "signature-1",
+    );
+    let rs = e.verify_work();
+    let r = ends(&rs, "signature-1");
+    assert_eq!(
+        (r.outcome, r.tlog),
+        (Outcome::Verified, TlogState::Verified),
+        "{}",
+        show(&rs)
+    );
+    assert!(
+        r.key_name
+            .as_deref()
+            .unwrap_or("")
+            .contains("mitr@redhat.com"),
+        "{:?}",
+        r.key_name
+    );
+    // Without the root the same signature is untrusted, never verified.
+    let mut e = env();
+    e.trust(&cosign("ci_rekor.pub"), "rekor");
+    e.put(
+        &cosign("ci_dir-img-cosign-fulcio-rekor-valid_manifest.json"),
+        "manifest.json",
+    );
+    e.put(
+        &cosign("ci_dir-img-cosign-fulcio-rekor-valid_signature-1"),
+        "signature-1",
+    );
+    assert_eq!(
+        ends(&e.verify_work(), "signature-1").outcome,
+        Outcome::UntrustedKey
+    );
+}
+
+#[test]
+#[ignore]
+fn detached_keyless_pieces_verify_with_the_trusted_root() {
+    let mut e = env();
+    e.trust(&cosign("cosign_trusted_root_pgi.json"), "root-ca");
+    for (f, n) in [
+        ("ci_rekor-payload.json", "payload.json"),
+        ("ci_rekor-sig.b64", "sig.b64"),
+        ("ci_rekor-cert.pem", "cert.pem"),
+        ("ci_rekor-set.json", "set.json"),
+    ] {
+        e.put(&cosign(f), &format!("d/{n}"));
+    }
+    let rs = e.verify_work();
+    let r = ends(&rs, "d/sig.b64");
+    assert_eq!(
+        (r.outcome, r.tlog),
+        (Outcome::Verified, TlogState::Verified),
+        "{}",
+        show(&rs)
+    );
+}
+
+#[test]
+#[ignore]
+fn trusted_root_adds_its_rekor_keys_and_ca_certificates() {
+    let mut e = env();
+    let raw: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(cosign("cosign_trusted_root_pgi.json")).unwrap())
+            .unwrap();
+    let tlogs = raw["tlogs"].as_array().map_or(0, Vec::len);
+    let certs: usize = raw["certificateAuthorities"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            c["certChain"]["certificates"]
+                .as_array()
+                .map_or(0, Vec::len)
+        })
+        .sum();
+    let rep = wv::trust_add(
+        &mut e.store,
+        &cosign("cosign_trusted_root_pgi.json"),
+        "pgi",
+        "root-ca",
+        &actor(),
+    )
+    .unwrap();
+    let n = |role: &str| {
+        rep.added.iter().filter(|k| k.role == role).count()
+            + rep
+                .already_trusted
+                .iter()
+                .filter(|k| k.contains(role))
+                .count()
+    };
+    assert_eq!(n("rekor"), tlogs);
+    assert_eq!(n("root-ca"), certs);
+    // The Rekor key is the one whose sha256(SPKI) is the public-good log id c0d23d6a...
+    assert!(rep
+        .added
+        .iter()
+        .any(|k| k.role == "rekor" && k.fingerprint.starts_with("c0d23d6a")));
+    // A broken PEM is refused with a reason; nothing is added.
+    let before = e.store.trusted_keys(None).unwrap().len();
+    assert!(wv::trust_add(
+        &mut e.store,
+        &cosign("grype_cosign_broken.pub"),
+        "b",
+        "pipeline-signer",
+        &actor()
+    )
+    .is_err());
+    assert_eq!(e.store.trusted_keys(None).unwrap().len(), before);
+}
+
+fn bundle_env() -> Env {
+    let mut e = env();
+    e.trust(&cosign("cosign_trusted_root_pgi.json"), "root-ca");
+    e
+}
+
+fn tampered_bundle(f: impl Fn(&mut serde_json::Value)) -> Vec<u8> {
+    let mut v: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(cosign("cosign_oci-attestation.sigstore.json")).unwrap(),
+    )
+    .unwrap();
+    f(&mut v["verificationMaterial"]["tlogEntries"][0]);
+    serde_json::to_vec(&v).unwrap()
+}
+
+fn flip_b64(s: &str) -> String {
+    let mut b = B64.decode(s).unwrap();
+    b[0] ^= 0x01;
+    B64.encode(b)
+}
+
+#[test]
+#[ignore]
+fn v03_bundle_verifies_with_set_proof_and_checkpoint_and_each_tamper_is_rejected() {
+    let mut e = bundle_env();
+    e.put(
+        &cosign("cosign_oci-attestation.sigstore.json"),
+        "b.sigstore.json",
+    );
+    let rs = e.verify_work();
+    let r = ends(&rs, "b.sigstore.json");
+    assert_eq!(
+        (r.kind, r.outcome, r.tlog),
+        (Kind::Bundle, Outcome::Verified, TlogState::Verified),
+        "{}",
+        show(&rs)
+    );
+    assert_eq!(
+        r.predicate_type.as_deref(),
+        Some("https://cosign.sigstore.dev/attestation/v1")
+    );
+    assert!(
+        r.detail.contains("SET")
+            && r.detail.contains("inclusion proof")
+            && r.detail.contains("checkpoint"),
+        "{}",
+        r.detail
+    );
+
+    type Tamper = fn(&mut serde_json::Value);
+    let cases: [(&str, Tamper); 3] = [
+        ("SET", |t| {
+            let s = flip_b64(
+                t["inclusionPromise"]["signedEntryTimestamp"]
+                    .as_str()
+                    .unwrap(),
+            );
+            t["inclusionPromise"]["signedEntryTimestamp"] = s.into();
+        }),
+        ("inclusion proof", |t| {
+            let s = flip_b64(t["inclusionProof"]["hashes"][0].as_str().unwrap());
+            t["inclusionProof"]["hashes"][0] = s.into();
+        }),
+        ("checkpoint", |t| {
+            let c = t["inclusionProof"]["checkpoint"]["envelope"]
+                .as_str()
+                .unwrap()
+                .replacen("rekor.sigstore.dev", "rekor.sigstore.dew", 1);
+            t["inclusionProof"]["checkpoint"]["envelope"] = c.into();
+        }),
+    ];
+    for (what, f) in cases {
+        let mut e = bundle_env();
+        e.write("b.sigstore.json", &tampered_bundle(f));
+        let rs = e.verify_work();
+        assert_eq!(
+            ends(&rs, "b.sigstore.json").tlog,
+            TlogState::Invalid,
+            "tampered {what}:\n{}",
+            show(&rs)
+        );
+    }
+}
+
+#[test]
+#[ignore]
+fn grype_cyclonedx_attestation_good_tampered_and_wrong_key() {
+    let mut e = env();
+    e.trust(&cosign("grype_cosign.pub"), "pipeline-signer");
+    e.put(&cosign("grype_alpine.cdx.att.json"), "att.json");
+    let rs = e.verify_work();
+    assert_eq!(
+        (rs[0].kind, rs[0].outcome),
+        (Kind::Attestation, Outcome::Verified),
+        "{}",
+        show(&rs)
+    );
+    assert_eq!(
+        rs[0].predicate_type.as_deref(),
+        Some("https://cyclonedx.org/bom")
+    );
+
+    let mut e = env();
+    e.trust(&cosign("grype_cosign.pub"), "pipeline-signer");
+    e.put(&cosign("grype_alpine-tampered.cdx.att.json"), "att.json");
+    assert_eq!(e.verify_work()[0].outcome, Outcome::BadSignature);
+
+    let mut e = env();
+    e.trust(&cosign("grype_another_cosign.pub"), "pipeline-signer");
+    e.put(&cosign("grype_alpine.cdx.att.json"), "att.json");
+    assert_eq!(e.verify_work()[0].outcome, Outcome::BadSignature);
+}
