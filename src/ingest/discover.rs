@@ -148,7 +148,7 @@ fn layers_in_file(p: &Path, into: &mut HashSet<String>) {
 /// Recognises an OCI image layout (`oci-layout` + `blobs/`) or a skopeo `dir:` copy
 /// (`version` + `manifest.json`). Every blob is scanned for manifests, because cosign v3
 /// referrer manifests are not listed in `index.json` (formats.md 1.6).
-fn layout_of(dir: &Path) -> Option<LayoutDir> {
+fn layout_of(dir: &Path, limits: &Limits) -> Option<LayoutDir> {
     let mut layers = HashSet::new();
     if dir.join("oci-layout").is_file() && dir.join("blobs").is_dir() {
         let mut algs: Vec<PathBuf> = std::fs::read_dir(dir.join("blobs"))
@@ -160,7 +160,11 @@ fn layout_of(dir: &Path) -> Option<LayoutDir> {
             let Ok(rd) = std::fs::read_dir(a) else {
                 continue;
             };
-            for e in rd.filter_map(Result::ok) {
+            // Bounded like the walk itself, so a hostile layout cannot make this scan unbounded.
+            for e in rd
+                .filter_map(Result::ok)
+                .take(usize::try_from(limits.max_files).unwrap_or(usize::MAX))
+            {
                 layers_in_file(&e.path(), &mut layers);
             }
         }
@@ -215,7 +219,7 @@ fn walk_dir(
     };
     // Sorted so imports are deterministic whatever the file system's order.
     entries.sort();
-    let own = layout_of(dir);
+    let own = layout_of(dir, limits);
     let lay = own.as_ref().or(outer);
     for p in entries {
         if out.count() >= limits.max_files {
