@@ -1,1 +1,276 @@
-//! SQL for the judge area (owned by that work; see the module docs there).
+//! SQL for judging: threat data (EPSS, KEV) replaced whole on import with the dates they
+//! hold, a lean read of a set's findings for the gate (no descriptions, so a million rows
+//! stay cheap), scanner fix disagreements, and the verdict history.
+
+use super::{now_utc, Result, Store};
+use crate::model::Severity;
+use rusqlite::{params, OptionalExtension, Transaction};
+use serde::Serialize;
+
+/// What the gate reads of one finding.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateRow {
+    pub id: i64,
+    pub vuln_id: String,
+    pub aliases: Vec<String>,
+    pub component_key: String,
+    pub purl: Option<String>,
+    pub name: String,
+    pub version: Option<String>,
+    pub severity: Severity,
+    pub severity_disagrees: bool,
+    pub cvss_v2_vector: Option<String>,
+    pub cvss_v3_vector: Option<String>,
+    pub cvss_v4_vector: Option<String>,
+    /// EPSS from the scanner report (Grype), with its date.
+    pub epss: Option<f64>,
+    pub epss_date: Option<String>,
+    /// KEV flag from the scanner report.
+    pub kev: Option<bool>,
+    pub fixed_versions: Vec<String>,
+    pub fix_state: String,
+    pub direct: Option<bool>,
+    pub scanners: Vec<String>,
+    /// From the imported FIRST EPSS data, by vulnerability id.
+    pub threat_epss: Option<f64>,
+    /// `dateAdded` from the imported CISA KEV catalog, by vulnerability id.
+    pub threat_kev_added: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ThreatSource {
+    pub kind: String,
+    pub file: String,
+    pub sha256: String,
+    pub version: String,
+    pub data_date: String,
+    pub rows: i64,
+    pub imported_at: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct VerdictRow {
+    pub id: i64,
+    pub set_id: i64,
+    pub verdict: String,
+    pub policy_name: String,
+    pub policy_sha256: String,
+    pub as_of: String,
+    pub evaluated_at: String,
+    pub counts: serde_json::Value,
+    pub reasons: serde_json::Value,
+}
+
+/// One KEV catalog entry to store.
+#[derive(Debug, Clone)]
+pub struct KevWrite {
+    pub cve: String,
+    pub vendor_project: String,
+    pub product: String,
+    pub date_added: String,
+    pub due_date: Option<String>,
+    pub ransomware: Option<String>,
+}
+
+fn json_vec(s: String) -> Vec<String> {
+    if s == "[]" {
+        Vec::new()
+    } else {
+        serde_json::from_str(&s).unwrap_or_default()
+    }
+}
+
+/// Replaces the EPSS data and records where it came from.
+pub fn replace_epss(
+    tx: &Transaction<'_>,
+    src: &ThreatSource,
+    rows: impl Iterator<Item = (String, f64, Option<f64>)>,
+) -> Result<()> {
+    tx.execute("DELETE FROM threat_epss", [])?;
+    let mut st = tx.prepare("INSERT OR REPLACE INTO threat_epss(cve, epss, percentile) VALUES (?1, ?2, ?3)")?;
+    for (cve, epss, pct) in rows {
+        st.execute(params![cve, epss, pct])?;
+    }
+    put_source(tx, src)
+}
+
+/// Replaces the KEV catalog and records where it came from.
+pub fn replace_kev(tx: &Transaction<'_>, src: &ThreatSource, rows: impl Iterator<Item = KevWrite>) -> Result<()> {
+    tx.execute("DELETE FROM threat_kev", [])?;
+    let mut st = tx.prepare(
+        "INSERT OR REPLACE INTO threat_kev(cve, vendor_project, product, date_added, due_date, ransomware)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    for r in rows {
+        st.execute(params![
+            r.cve,
+            r.vendor_project,
+            r.product,
+            r.date_added,
+            r.due_date,
+            r.ransomware
+        ])?;
+    }
+    put_source(tx, src)
+}
+
+fn put_source(tx: &Transaction<'_>, s: &ThreatSource) -> Result<()> {
+    tx.execute(
+        "INSERT OR REPLACE INTO threat_source(kind, file, sha256, version, data_date, rows, imported_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        params![s.kind, s.file, s.sha256, s.version, s.data_date, s.rows, s.imported_at],
+    )?;
+    Ok(())
+}
+
+/// Appends one verdict to the history.
+#[allow(clippy::too_many_arguments)]
+pub fn insert_verdict(
+    tx: &Transaction<'_>,
+    set_id: i64,
+    verdict: &str,
+    policy_name: &str,
+    policy_sha256: &str,
+    as_of: &str,
+    counts: &serde_json::Value,
+    reasons: &serde_json::Value,
+) -> Result<i64> {
+    tx.execute(
+        "INSERT INTO verdict(set_id, verdict, policy_name, policy_sha256, as_of, evaluated_at, counts, reasons)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![
+            set_id,
+            verdict,
+            policy_name,
+            policy_sha256,
+            as_of,
+            now_utc(),
+            counts.to_string(),
+            reasons.to_string()
+        ],
+    )?;
+    Ok(tx.last_insert_rowid())
+}
+
+impl Store {
+    pub fn threat_sources(&self) -> Result<Vec<ThreatSource>> {
+        let mut st = self.conn().prepare(
+            "SELECT kind, file, sha256, version, data_date, rows, imported_at FROM threat_source ORDER BY kind",
+        )?;
+        let rows = st
+            .query_map([], |r| {
+                Ok(ThreatSource {
+                    kind: r.get(0)?,
+                    file: r.get(1)?,
+                    sha256: r.get(2)?,
+                    version: r.get(3)?,
+                    data_date: r.get(4)?,
+                    rows: r.get(5)?,
+                    imported_at: r.get(6)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// EPSS and KEV (`dateAdded`) for one id, for aliases the main query did not join.
+    pub fn threat_for(&self, cve: &str) -> Result<(Option<f64>, Option<String>)> {
+        let e: Option<f64> = self
+            .conn()
+            .query_row("SELECT epss FROM threat_epss WHERE cve = ?1", [cve], |r| r.get(0))
+            .optional()?;
+        let k: Option<String> = self
+            .conn()
+            .query_row("SELECT date_added FROM threat_kev WHERE cve = ?1", [cve], |r| r.get(0))
+            .optional()?;
+        Ok((e, k))
+    }
+
+    /// Every finding of a set with what the gate needs, threat data joined by id.
+    pub fn gate_rows(&self, set_id: i64) -> Result<Vec<GateRow>> {
+        let mut st = self.conn().prepare(
+            "SELECT f.id, f.vuln_id, f.aliases, f.component_key, c.purl, COALESCE(c.name, f.component_key), c.version,
+                    f.severity, f.severity_disagrees, f.cvss_v2_vector, f.cvss_v3_vector, f.cvss_v4_vector,
+                    f.epss, f.epss_date, f.kev, f.fixed_versions, f.fix_state, c.direct, f.scanners,
+                    e.epss, k.date_added
+             FROM finding f
+             LEFT JOIN component c ON c.set_id = f.set_id AND c.key = f.component_key
+             LEFT JOIN threat_epss e ON e.cve = f.vuln_id
+             LEFT JOIN threat_kev k ON k.cve = f.vuln_id
+             WHERE f.set_id = ?1
+             ORDER BY f.severity_rank DESC, f.vuln_id, f.id",
+        )?;
+        let rows = st
+            .query_map([set_id], |r| {
+                let sev: String = r.get(7)?;
+                Ok(GateRow {
+                    id: r.get(0)?,
+                    vuln_id: r.get(1)?,
+                    aliases: json_vec(r.get(2)?),
+                    component_key: r.get(3)?,
+                    purl: r.get(4)?,
+                    name: r.get(5)?,
+                    version: r.get(6)?,
+                    severity: Severity::parse(&sev),
+                    severity_disagrees: r.get(8)?,
+                    cvss_v2_vector: r.get(9)?,
+                    cvss_v3_vector: r.get(10)?,
+                    cvss_v4_vector: r.get(11)?,
+                    epss: r.get(12)?,
+                    epss_date: r.get(13)?,
+                    kev: r.get(14)?,
+                    fixed_versions: json_vec(r.get(15)?),
+                    fix_state: r.get(16)?,
+                    direct: r.get(17)?,
+                    scanners: json_vec(r.get(18)?),
+                    threat_epss: r.get(19)?,
+                    threat_kev_added: r.get(20)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// Findings whose scanners give different fixed versions: (vuln, component, "scanner=[..]; ...").
+    pub fn fix_disagreements(&self, set_id: i64) -> Result<Vec<(String, String, String)>> {
+        let mut st = self.conn().prepare(
+            "SELECT f.vuln_id, f.component_key,
+                    group_concat(s.scanner || '=' || COALESCE(json_extract(s.view, '$.fixed_versions'), '[]'), '; ')
+             FROM finding_source s JOIN finding f ON f.id = s.finding_id
+             WHERE f.set_id = ?1 AND json_valid(s.view)
+             GROUP BY s.finding_id
+             HAVING COUNT(DISTINCT s.scanner) > 1
+                AND COUNT(DISTINCT COALESCE(json_extract(s.view, '$.fixed_versions'), '[]')) > 1
+             ORDER BY f.vuln_id, f.component_key",
+        )?;
+        let rows = st
+            .query_map([set_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    pub fn verdicts(&self, set_id: i64) -> Result<Vec<VerdictRow>> {
+        let mut st = self.conn().prepare(
+            "SELECT id, set_id, verdict, policy_name, policy_sha256, as_of, evaluated_at, counts, reasons
+             FROM verdict WHERE set_id = ?1 ORDER BY id",
+        )?;
+        let rows = st
+            .query_map([set_id], |r| {
+                let c: String = r.get(7)?;
+                let re: String = r.get(8)?;
+                Ok(VerdictRow {
+                    id: r.get(0)?,
+                    set_id: r.get(1)?,
+                    verdict: r.get(2)?,
+                    policy_name: r.get(3)?,
+                    policy_sha256: r.get(4)?,
+                    as_of: r.get(5)?,
+                    evaluated_at: r.get(6)?,
+                    counts: serde_json::from_str(&c).unwrap_or(serde_json::Value::Null),
+                    reasons: serde_json::from_str(&re).unwrap_or(serde_json::Value::Null),
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+}

@@ -5,6 +5,7 @@ pub mod actor;
 pub mod demo;
 pub mod export;
 pub mod import;
+pub mod judge;
 pub mod config;
 pub mod keys;
 pub mod review;

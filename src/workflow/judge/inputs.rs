@@ -1,0 +1,160 @@
+//! Gathering what the judge reads from the store: VEX, waivers, ignore files and STIG
+//! results from the set's stored evidence bytes, waivers from the review table, trusted
+//! approver keys, and the latest verification run. Unreadable items become diagnostics.
+
+use crate::analysis::checks::{Diagnostic, SignatureFact};
+use crate::analysis::policy::Policy;
+use crate::analysis::vex::{self, VexStatement};
+use crate::analysis::waiver_eval::{self, Candidate, TrustedKey};
+use crate::analysis::{ignorefiles, xccdf};
+use crate::crypto::pubkey::PublicKey;
+use crate::store::{EvidenceFileRow, Store, StoreError};
+
+#[derive(Debug, Default)]
+pub struct Gathered {
+    pub vex: Vec<VexStatement>,
+    pub waivers: Vec<Candidate>,
+    pub stig: Vec<xccdf::StigSummary>,
+    /// Problems reading evidence the judge needs (shown, never dropped).
+    pub problems: Vec<Diagnostic>,
+}
+
+/// Trusted keys with a usable public key (certificates are the verify area's business).
+pub fn trusted_keys(store: &Store) -> Result<Vec<TrustedKey>, StoreError> {
+    Ok(store
+        .trusted_keys(None)?
+        .into_iter()
+        .filter(|k| k.kind == "public-key")
+        .filter_map(|k| {
+            let key = PublicKey::from_spki_der(&k.der).ok()?;
+            Some(TrustedKey {
+                name: k.name,
+                role: k.role,
+                fingerprint: k.fingerprint,
+                key,
+            })
+        })
+        .collect())
+}
+
+/// The latest verification run as check facts; `None` when the set was never verified.
+pub fn signature_facts(store: &Store, set_id: i64) -> Result<Option<Vec<SignatureFact>>, StoreError> {
+    Ok(store.verification_results(set_id)?.map(|run| {
+        run.results
+            .into_iter()
+            .map(|r| {
+                let attestation = r.kind == "attestation" || r.predicate_type.is_some();
+                SignatureFact {
+                    kind: if attestation { "attestation" } else { "image-signature" }.into(),
+                    outcome: r.outcome,
+                    tlog_verified: r.tlog == "verified",
+                    predicate_type: r.predicate_type,
+                    algorithm: None,
+                    file: r.file,
+                    detail: r.detail,
+                }
+            })
+            .collect()
+    }))
+}
+
+fn problem(p: &Policy, check: &'static str, code: &'static str, f: &EvidenceFileRow, msg: String) -> Diagnostic {
+    Diagnostic::problem(p, check, code, format!("{}: {msg}", f.path), vec![f.path.clone()])
+}
+
+/// Reads every stored evidence file the judge interprets.
+pub fn gather(
+    store: &Store,
+    set_id: i64,
+    files: &[EvidenceFileRow],
+    trusted: &[TrustedKey],
+    p: &Policy,
+) -> Result<Gathered, StoreError> {
+    let mut g = Gathered::default();
+    for f in files.iter().filter(|f| f.status == "parsed") {
+        let Some(format) = f.format.as_deref() else { continue };
+        let wanted = matches!(
+            format,
+            "openvex"
+                | "cyclonedx-json"
+                | "cyclonedx-xml"
+                | "dossier-waiver"
+                | "trivyignore"
+                | "trivyignore-yaml"
+                | "grype-config"
+                | "harbor-allowlist"
+                | "xccdf-results"
+                | "arf-report"
+        );
+        if !wanted {
+            continue;
+        }
+        let Some(bytes) = store.blob(&f.sha256)? else {
+            g.problems.push(problem(
+                p,
+                "evidence-files",
+                "evidence-bytes-missing",
+                f,
+                "raw bytes are not stored, so it cannot be read".into(),
+            ));
+            continue;
+        };
+        let path = f.path.as_str();
+        match format {
+            "openvex" => match vex::parse_openvex(path, &bytes) {
+                Ok(s) => g.vex.extend(s),
+                Err(e) => g.problems.push(problem(p, "vex", "vex-unreadable", f, e)),
+            },
+            // Only CycloneDX documents with analyses are VEX; the cheap byte test skips
+            // parsing every large SBOM a second time.
+            "cyclonedx-json" if contains(&bytes, b"\"analysis\"") => match vex::parse_cyclonedx_json(path, &bytes) {
+                Ok(s) => g.vex.extend(s),
+                Err(e) => g.problems.push(problem(p, "vex", "vex-unreadable", f, e)),
+            },
+            "cyclonedx-xml" if contains(&bytes, b"<analysis") => match vex::parse_cyclonedx_xml(path, &bytes) {
+                Ok(s) => g.vex.extend(s),
+                Err(e) => g.problems.push(problem(p, "vex", "vex-unreadable", f, e)),
+            },
+            "dossier-waiver" => match crate::model::waiver::parse_stream(path, &String::from_utf8_lossy(&bytes)) {
+                Ok(ws) => g
+                    .waivers
+                    .extend(ws.iter().map(|w| waiver_eval::from_document(w, path, trusted))),
+                Err(e) => g
+                    .problems
+                    .push(problem(p, "waivers", "waiver-unreadable", f, e.to_string())),
+            },
+            "trivyignore" => g.waivers.extend(ignorefiles::parse_trivyignore(path, &bytes)),
+            "trivyignore-yaml" => push_or(&mut g, ignorefiles::parse_trivyignore_yaml(path, &bytes), p, f),
+            "grype-config" => push_or(&mut g, ignorefiles::parse_grype_config(path, &bytes), p, f),
+            "harbor-allowlist" => push_or(&mut g, ignorefiles::parse_harbor(path, &bytes), p, f),
+            "xccdf-results" | "arf-report" => match xccdf::parse(path, &bytes) {
+                Ok(s) => g.stig.push(s),
+                Err(e) => g.problems.push(problem(p, "stig", "stig-unreadable", f, e)),
+            },
+            _ => {}
+        }
+    }
+    // Waivers recorded through review: the table wins over a file copy with the same id.
+    for row in store.waivers(set_id)? {
+        use crate::model::waiver::WaiverState;
+        if matches!(row.state, WaiverState::Rejected | WaiverState::Revoked) {
+            continue;
+        }
+        let src = row.source_file.clone().unwrap_or_else(|| "waiver store".into());
+        let c = waiver_eval::from_document(&row.document, &src, trusted);
+        g.waivers.retain(|w| w.id != c.id);
+        g.waivers.push(c);
+    }
+    Ok(g)
+}
+
+fn push_or(g: &mut Gathered, r: Result<Vec<Candidate>, String>, p: &Policy, f: &EvidenceFileRow) {
+    match r {
+        Ok(c) => g.waivers.extend(c),
+        Err(e) => g.problems.push(problem(p, "waivers", "waiver-unreadable", f, e)),
+    }
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
