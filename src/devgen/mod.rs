@@ -6,6 +6,7 @@ mod catalog;
 mod sboms;
 mod scans;
 mod signing;
+pub mod synthetic;
 
 use sha2::{Digest, Sha256};
 use std::path::Path;
