@@ -161,7 +161,13 @@ pub enum AuditCmd {
 
 fn actor(id: &IdentityArgs) -> anyhow::Result<Actor> {
     let cfg = config::load()?;
-    Ok(config::actor(&cfg, &config::IdentityOverrides { name: id.name.clone(), role: id.role.clone() }))
+    Ok(config::actor(
+        &cfg,
+        &config::IdentityOverrides {
+            name: id.name.clone(),
+            role: id.role.clone(),
+        },
+    ))
 }
 
 fn passphrase(file: Option<&Path>, confirm: bool) -> Result<Vec<u8>, keys::KeysError> {
@@ -174,7 +180,10 @@ fn passphrase(file: Option<&Path>, confirm: bool) -> Result<Vec<u8>, keys::KeysE
             source: std::io::Error::other("no terminal to ask for the passphrase; use --passphrase-file"),
         });
     }
-    let io = |source| keys::KeysError::Io { path: "terminal".into(), source };
+    let io = |source| keys::KeysError::Io {
+        path: "terminal".into(),
+        source,
+    };
     let p = rpassword::prompt_password("Passphrase: ").map_err(io)?;
     if confirm {
         let again = rpassword::prompt_password("Passphrase again: ").map_err(io)?;
@@ -189,7 +198,12 @@ pub fn review(store: Option<PathBuf>, a: ReviewArgs) -> anyhow::Result<i32> {
     let mut st = super::open_store(store)?;
     let set_id = st.resolve_set(&a.set)?;
     let finding = wr::find_finding(&st, set_id, &a.finding, a.component.as_deref())?;
-    let input = wr::parse_input(&a.state, a.justification.as_deref(), a.note.as_deref(), a.waiver.as_deref())?;
+    let input = wr::parse_input(
+        &a.state,
+        a.justification.as_deref(),
+        a.note.as_deref(),
+        a.waiver.as_deref(),
+    )?;
     let who = actor(&a.id)?;
     let row = wr::set_disposition(&mut st, &who, &finding, &input)?;
     let verdict = current_verdict(&st, set_id);
@@ -214,12 +228,23 @@ pub fn review(store: Option<PathBuf>, a: ReviewArgs) -> anyhow::Result<i32> {
 fn current_verdict(st: &crate::store::Store, set_id: i64) -> Option<String> {
     use crate::workflow::judge;
     let p = judge::load_policy(None).ok()?;
-    judge::evaluate_set(st, set_id, &p, judge::today()).ok().map(|r| r.verdict.as_str().to_string())
+    judge::evaluate_set(st, set_id, &p, judge::today())
+        .ok()
+        .map(|r| r.verdict.as_str().to_string())
 }
 
 pub fn waiver(store: Option<PathBuf>, c: WaiverCmd) -> anyhow::Result<i32> {
     match c {
-        WaiverCmd::New { set, finding, component, expires, kind, text, out, id } => {
+        WaiverCmd::New {
+            set,
+            finding,
+            component,
+            expires,
+            kind,
+            text,
+            out,
+            id,
+        } => {
             let mut st = super::open_store(store)?;
             let set_id = st.resolve_set(&set)?;
             let f = wr::find_finding(&st, set_id, &finding, component.as_deref())?;
@@ -239,7 +264,12 @@ pub fn waiver(store: Option<PathBuf>, c: WaiverCmd) -> anyhow::Result<i32> {
             if let Some(o) = &out {
                 anyhow::ensure!(!o.exists(), "{} already exists; choose another --out", o.display());
             }
-            let opts = ww::NewWaiverOptions { expires, kind, text, out: out.as_ref().map(|o| o.display().to_string()) };
+            let opts = ww::NewWaiverOptions {
+                expires,
+                kind,
+                text,
+                out: out.as_ref().map(|o| o.display().to_string()),
+            };
             let doc = ww::new_from_finding(&mut st, &actor(&id)?, &f, &opts, chrono::Utc::now())?;
             let yaml = crate::model::waiver::to_yaml_stream(std::slice::from_ref(&doc))?;
             match &out {
@@ -250,11 +280,19 @@ pub fn waiver(store: Option<PathBuf>, c: WaiverCmd) -> anyhow::Result<i32> {
                 None => print!("{yaml}"),
             }
             if doc.justification.text == ww::PLACEHOLDER {
-                eprintln!("write the justification text, then have an approver run: dossier waiver sign FILE --key KEY");
+                eprintln!(
+                    "write the justification text, then have an approver run: dossier waiver sign FILE --key KEY"
+                );
             }
             Ok(0)
         }
-        WaiverCmd::Sign { file, key, passphrase_file, policy, id } => {
+        WaiverCmd::Sign {
+            file,
+            key,
+            passphrase_file,
+            policy,
+            id,
+        } => {
             let cfg = config::load()?;
             let key_path = key
                 .or_else(|| cfg.reviewer.key.clone())
@@ -262,13 +300,26 @@ pub fn waiver(store: Option<PathBuf>, c: WaiverCmd) -> anyhow::Result<i32> {
             let pol = crate::workflow::judge::load_policy(policy.as_deref())?;
             let mut pass = || passphrase(passphrase_file.as_deref(), false);
             let k = keys::load_signing_key(&key_path, &mut pass)?;
-            let mut who = config::actor(&cfg, &config::IdentityOverrides { name: id.name, role: id.role });
+            let mut who = config::actor(
+                &cfg,
+                &config::IdentityOverrides {
+                    name: id.name,
+                    role: id.role,
+                },
+            );
             who.key_fingerprint = Some(k.fingerprint());
             let mut st = super::open_store(store)?;
-            let opts = ww::SignOptions { allow_self_approval: pol.self_approval };
+            let opts = ww::SignOptions {
+                allow_self_approval: pol.self_approval,
+            };
             let signed = ww::sign_file(&mut st, &who, &file, &k, &opts, chrono::Utc::now())?;
             for s in &signed {
-                println!("signed {}  key {}  expires {}", sanitize::line(&s.id, 40), s.keyid, s.expires);
+                println!(
+                    "signed {}  key {}  expires {}",
+                    sanitize::line(&s.id, 40),
+                    s.keyid,
+                    s.expires
+                );
             }
             Ok(0)
         }
@@ -287,17 +338,37 @@ pub fn waiver(store: Option<PathBuf>, c: WaiverCmd) -> anyhow::Result<i32> {
                         r.waiver_id.clone(),
                         r.state.to_string(),
                         d.vulnerability.clone(),
-                        d.scope.image.clone().or_else(|| d.scope.repository.clone()).unwrap_or_default(),
+                        d.scope
+                            .image
+                            .clone()
+                            .or_else(|| d.scope.repository.clone())
+                            .unwrap_or_default(),
                         opt(&d.scope.purl),
                         d.expires.clone(),
                         d.justification.kind.to_string(),
-                        d.approved_by.as_ref().map(|p| p.name.clone()).unwrap_or_else(|| "-".into()),
-                        r.signer_keyid.as_deref().map(|k| k[..k.len().min(16)].to_string()).unwrap_or_else(|| "-".into()),
+                        d.approved_by
+                            .as_ref()
+                            .map(|p| p.name.clone())
+                            .unwrap_or_else(|| "-".into()),
+                        r.signer_keyid
+                            .as_deref()
+                            .map(|k| k[..k.len().min(16)].to_string())
+                            .unwrap_or_else(|| "-".into()),
                     ]
                 })
                 .collect();
             print_table(
-                &["ID", "STATE", "VULNERABILITY", "SCOPE", "PURL", "EXPIRES", "TYPE", "APPROVER", "KEY"],
+                &[
+                    "ID",
+                    "STATE",
+                    "VULNERABILITY",
+                    "SCOPE",
+                    "PURL",
+                    "EXPIRES",
+                    "TYPE",
+                    "APPROVER",
+                    "KEY",
+                ],
                 &table,
                 80,
             )?;
@@ -314,7 +385,12 @@ pub fn waiver(store: Option<PathBuf>, c: WaiverCmd) -> anyhow::Result<i32> {
             let mut st = super::open_store(store)?;
             let got = ww::import_file(&mut st, &actor(&IdentityArgs::default())?, &file)?;
             for w in &got {
-                println!("{}  {}{}", sanitize::line(&w.id, 40), w.state, w.note.as_ref().map(|n| format!("  ({n})")).unwrap_or_default());
+                println!(
+                    "{}  {}{}",
+                    sanitize::line(&w.id, 40),
+                    w.state,
+                    w.note.as_ref().map(|n| format!("  ({n})")).unwrap_or_default()
+                );
             }
             Ok(0)
         }
@@ -323,7 +399,12 @@ pub fn waiver(store: Option<PathBuf>, c: WaiverCmd) -> anyhow::Result<i32> {
         WaiverCmd::Canonical { file } => {
             let text = std::fs::read_to_string(&file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             let docs = crate::model::waiver::parse_stream(&file.display().to_string(), &text)?;
-            anyhow::ensure!(docs.len() == 1, "{} holds {} waivers; canonical needs exactly one", file.display(), docs.len());
+            anyhow::ensure!(
+                docs.len() == 1,
+                "{} holds {} waivers; canonical needs exactly one",
+                file.display(),
+                docs.len()
+            );
             use std::io::Write;
             std::io::stdout().write_all(&docs[0].signing_bytes()?)?;
             Ok(0)
@@ -331,7 +412,13 @@ pub fn waiver(store: Option<PathBuf>, c: WaiverCmd) -> anyhow::Result<i32> {
     }
 }
 
-fn state_change(store: Option<PathBuf>, id: &str, to: WaiverState, reason: &str, who: &IdentityArgs) -> anyhow::Result<i32> {
+fn state_change(
+    store: Option<PathBuf>,
+    id: &str,
+    to: WaiverState,
+    reason: &str,
+    who: &IdentityArgs,
+) -> anyhow::Result<i32> {
     let mut st = super::open_store(store)?;
     ww::change_state(&mut st, &actor(who)?, id, to, reason)?;
     println!("{} {to}", sanitize::line(id, 40));
@@ -340,24 +427,38 @@ fn state_change(store: Option<PathBuf>, id: &str, to: WaiverState, reason: &str,
 
 pub fn keys(c: KeysCmd) -> anyhow::Result<i32> {
     match c {
-        KeysCmd::Generate { out, name, passphrase_file } => {
+        KeysCmd::Generate {
+            out,
+            name,
+            passphrase_file,
+        } => {
             let dir = out
                 .or_else(config::key_dir)
                 .ok_or_else(|| anyhow::anyhow!("no config directory; pass --out DIR"))?;
             let pass = passphrase(passphrase_file.as_deref(), true)?;
             let info = keys::generate(&dir, &name, &pass)?;
-            println!("private key  {}  (cosign encrypted, mode 0600)", opt_path(&info.private_key));
+            println!(
+                "private key  {}  (cosign encrypted, mode 0600)",
+                opt_path(&info.private_key)
+            );
             println!("public key   {}", opt_path(&info.public_key));
             println!("fingerprint  {}", info.fingerprint);
             Ok(0)
         }
-        KeysCmd::Import { file, passphrase_file, no_copy } => {
+        KeysCmd::Import {
+            file,
+            passphrase_file,
+            no_copy,
+        } => {
             let dir = if no_copy { None } else { config::key_dir() };
             let mut pass = || passphrase(passphrase_file.as_deref(), false);
             let info = keys::import(&file, &mut pass, dir.as_deref())?;
             println!("{} key, fingerprint {}", info.algorithm, info.fingerprint);
             if !no_copy {
-                println!("copied to {} (set [reviewer] key to it in the config file)", opt_path(&info.private_key));
+                println!(
+                    "copied to {} (set [reviewer] key to it in the config file)",
+                    opt_path(&info.private_key)
+                );
             }
             Ok(0)
         }
@@ -365,7 +466,9 @@ pub fn keys(c: KeysCmd) -> anyhow::Result<i32> {
 }
 
 fn opt_path(p: &Option<PathBuf>) -> String {
-    p.as_ref().map(|p| p.display().to_string()).unwrap_or_else(|| "-".into())
+    p.as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_else(|| "-".into())
 }
 
 pub fn audit(store: Option<PathBuf>, c: AuditCmd) -> anyhow::Result<i32> {

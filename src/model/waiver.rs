@@ -221,7 +221,11 @@ fn yaml_error(file: &str, e: &serde_saphyr::Error) -> WaiverError {
 pub fn to_yaml_stream(waivers: &[Waiver]) -> Result<String, WaiverError> {
     let mut out = String::new();
     for w in waivers {
-        let doc = serde_saphyr::to_string(w).map_err(|e| WaiverError::Document {
+        // Plain or quoted scalars only: a signature value folded over lines is hard to
+        // read in a review and to copy into a shell.
+        let mut opts = serde_saphyr::SerializerOptions::default();
+        opts.prefer_block_scalars = false;
+        let doc = serde_saphyr::to_string_with_options(w, opts).map_err(|e| WaiverError::Document {
             id: w.id.clone(),
             message: format!("cannot write YAML: {e}"),
         })?;
