@@ -7,3 +7,4 @@ mod common;
 mod scan;
 mod evidence;
 mod verify;
+mod review;
