@@ -74,7 +74,6 @@ impl App {
             jobs: Vec::new(),
             gen: 0,
         };
-        app.status = app.default_hint();
         app.jobs.push(Job::Dashboard);
         app
     }
@@ -102,16 +101,52 @@ impl App {
         Rect { y: self.area.y + 1, height: self.area.height.saturating_sub(2), ..self.area }
     }
 
-    pub fn default_hint(&self) -> String {
+    /// The status line when no message is showing: the keys that matter on this screen,
+    /// taken from the keymap.
+    pub fn hint(&self) -> String {
         let k = |a| self.keymap.first_key(a);
-        format!(
-            "{} help  {} open  {} back  {} import  {} quit",
-            k(Action::Help),
-            k(Action::Open),
-            k(Action::Back),
-            k(Action::Import),
-            k(Action::Quit)
-        )
+        let pairs: Vec<(Action, &str)> = match (self.input, self.top()) {
+            (Input::Filter, _) => return "type to filter by id, alias or package; enter keeps it, esc clears".into(),
+            (Input::Path, _) => return "type a path; tab completes, enter imports, esc cancels".into(),
+            (_, Screen::Dashboard) => vec![
+                (Action::Help, "help"),
+                (Action::Open, "open"),
+                (Action::Import, "import"),
+                (Action::Diff, "diff"),
+                (Action::Export, "export"),
+                (Action::Quit, "quit"),
+            ],
+            (_, Screen::Set(v)) if v.tab == super::set_view::Tab::Findings => vec![
+                (Action::Filter, "filter"),
+                (Action::CycleSort, "sort"),
+                (Action::ToggleCritical, "..6 severity"),
+                (Action::Open, "detail"),
+                (Action::Disposition, "decide"),
+                (Action::NextTab, "tab"),
+                (Action::Back, "back"),
+            ],
+            (_, Screen::Set(_)) => vec![(Action::Help, "help"), (Action::Open, "open"), (Action::NextTab, "tab"), (Action::Back, "back")],
+            (_, Screen::Finding(_)) => vec![
+                (Action::Down, "scroll"),
+                (Action::Disposition, "disposition"),
+                (Action::NewWaiver, "waiver"),
+                (Action::Back, "back"),
+            ],
+            (_, Screen::Import(_)) => vec![(Action::Down, "scroll"), (Action::Back, "back to the dashboard")],
+            (_, _) => vec![(Action::Help, "help"), (Action::Open, "open"), (Action::Back, "back")],
+        };
+        pairs
+            .iter()
+            .map(|(a, l)| if l.starts_with("..") { format!("{}{l}", k(*a)) } else { format!("{} {l}", k(*a)) }).collect::<Vec<_>>().join("  ")
+    }
+
+    /// What the status line shows: the latest message, else the hint.
+    pub fn status_line(&self) -> String {
+        if self.status.is_empty() {
+            self.hint()
+        } else {
+            self.status.clone()
+        }
     }
 
     /// Says plainly that a feature waits for another part of dossier.
@@ -136,6 +171,8 @@ impl App {
         if k.kind != KeyEventKind::Press {
             return;
         }
+        // Messages live until the next key; then the context hint shows again.
+        self.status.clear();
         match self.input {
             Input::Filter => return self.filter_key(k),
             Input::Path => {
@@ -216,7 +253,6 @@ impl App {
                 let pkg = self.dashboard.selected().and_then(|s| s.set.as_ref()).and_then(|r| r.package.clone());
                 self.screens.push(Screen::Import(Box::new(ImportView::new(pkg))));
                 self.input = Input::Path;
-                self.status = "type a path (Tab completes), Enter imports, Esc cancels".into();
                 return;
             }
             Action::Refresh => {
@@ -262,7 +298,6 @@ impl App {
             if self.screens.len() > 1 {
                 self.screens.remove(top);
             }
-            self.status = self.default_hint();
         }
     }
 

@@ -11,7 +11,7 @@ use crate::model::Severity;
 use crate::sanitize::line;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Paragraph, Row, Table};
+use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use ratatui::Frame;
 
 #[derive(Debug, Default)]
@@ -85,13 +85,11 @@ pub fn update(app: &mut App, a: Action) {
                 let (view, jobs) = SetView::open(&app.store, set, gen);
                 app.push_jobs(jobs);
                 app.screens.push(Screen::Set(Box::new(view)));
-                app.status = app.default_hint();
             }
         }
         Action::Diff => super::diff::open(app),
         Action::Export => app.not_yet("export"),
         Action::Verify => app.not_yet("re-verify"),
-        Action::Back => app.status = app.default_hint(),
         _ => {}
     }
 }
@@ -124,7 +122,7 @@ pub fn draw(app: &App, f: &mut Frame<'_>, body: Rect) {
         }
         Some(Ok(_)) => {}
     }
-    let header = Row::new(["ID", "PACKAGE / IMAGE", "VERDICT", "SIG", "DB AGE", "CRIT", "HIGH", "MED", "LOW", "FILES"])
+    let header = Row::new(["ID", "PACKAGE", "IMAGE", "VERDICT", "SIG", "ATT", "DB", "CRIT/HIGH/MED/LOW", "FILES"])
         .style(t.header());
     let h = usize::from(Dashboard::rows_area(body).height);
     let rows: Vec<Row> = d
@@ -144,14 +142,13 @@ pub fn draw(app: &App, f: &mut Frame<'_>, body: Rect) {
         .collect();
     let widths = [
         Constraint::Length(3),
+        Constraint::Max(12),
         Constraint::Fill(1),
         Constraint::Length(7),
+        Constraint::Length(3),
+        Constraint::Length(3),
         Constraint::Length(4),
-        Constraint::Length(6),
-        Constraint::Length(5),
-        Constraint::Length(5),
-        Constraint::Length(5),
-        Constraint::Length(5),
+        Constraint::Length(17),
         Constraint::Length(5),
     ];
     f.render_widget(Table::new(rows, widths).header(header).column_spacing(1), table_area);
@@ -161,7 +158,7 @@ pub fn draw(app: &App, f: &mut Frame<'_>, body: Rect) {
     };
     let foot_lines = vec![
         Line::from(Span::styled(
-            "verdict, signature and attestation columns: n/a until the gate and verifier are built",
+            "VERDICT, SIG(nature) and ATT(ested SBOM): n/a until the gate and verifier are built in",
             t.dim(),
         )),
         Line::from(vec![
@@ -174,12 +171,7 @@ pub fn draw(app: &App, f: &mut Frame<'_>, body: Rect) {
 
 fn set_row(s: &SetSummary, t: Theme) -> Row<'static> {
     let Some(r) = &s.set else { return Row::new(Vec::<String>::new()) };
-    let name = match (&r.package, &r.image) {
-        (Some(p), Some(i)) => format!("{p} / {i}"),
-        (None, Some(i)) => i.clone(),
-        (Some(p), None) => format!("{p} / {}", r.source),
-        (None, None) => r.source.clone(),
-    };
+    let image = r.image.as_deref().map(short_image).unwrap_or_else(|| r.source.clone());
     let age = match s.db_age_days {
         Some(d) => format!("{d}d"),
         None if s.scanners.is_empty() => "-".into(),
@@ -187,16 +179,34 @@ fn set_row(s: &SetSummary, t: Theme) -> Row<'static> {
     };
     let files = if s.failed_files > 0 { format!("{}!{}", s.files, s.failed_files) } else { s.files.to_string() };
     let c = |sev: Severity| Span::styled(s.counts[sev as usize].to_string(), t.severity(sev));
-    Row::new(vec![
-        Span::raw(r.id.to_string()),
-        Span::raw(line(&name, 80)),
-        Span::styled("n/a", t.dim()),
-        Span::styled("n/a", t.dim()),
-        Span::raw(age),
+    let slash = || Span::styled("/", t.dim());
+    let counts = Line::from(vec![
         c(Severity::Critical),
+        slash(),
         c(Severity::High),
+        slash(),
         c(Severity::Medium),
+        slash(),
         c(Severity::Low),
-        Span::raw(files),
+    ]);
+    Row::new(vec![
+        Cell::from(r.id.to_string()),
+        Cell::from(line(r.package.as_deref().unwrap_or("-"), 12)),
+        Cell::from(line(&image, 80)),
+        Cell::from(Span::styled("n/a", t.dim())),
+        Cell::from(Span::styled("n/a", t.dim())),
+        Cell::from(Span::styled("n/a", t.dim())),
+        Cell::from(age),
+        Cell::from(counts),
+        Cell::from(files),
     ])
+}
+
+/// The reference without its registry host, which is the same for every row and costs the
+/// columns that tell versions apart.
+pub fn short_image(image: &str) -> String {
+    match image.split_once('/') {
+        Some((host, rest)) if host.contains('.') || host.contains(':') || host == "localhost" => rest.to_string(),
+        _ => image.to_string(),
+    }
 }

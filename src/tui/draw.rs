@@ -31,7 +31,7 @@ pub fn draw(app: &App, f: &mut Frame<'_>) {
         Screen::Diff(v) => v.draw(app, f, body),
     }
     let status = Rect { y: area.y + area.height - 1, height: 1, ..area };
-    f.render_widget(Paragraph::new(Span::styled(line(&app.status, usize::from(area.width)), app.theme.dim())), status);
+    f.render_widget(Paragraph::new(Span::styled(line(&app.status_line(), usize::from(area.width)), app.theme.dim())), status);
     if let Some(sel) = &app.help {
         super::help::draw(app, f, area, sel.top);
     }

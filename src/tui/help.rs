@@ -14,7 +14,7 @@ pub fn lines(app: &App) -> Vec<Line<'static>> {
         out.push(Line::from(Span::styled(title, t.title())));
         for a in Action::ALL.iter().filter(|a| a.group() == group) {
             out.push(Line::from(vec![
-                Span::styled(format!("  {:<16}", app.keymap.keys_of(*a)), t.key()),
+                Span::styled(format!("  {:<20}", app.keymap.keys_of(*a)), t.key()),
                 Span::raw(a.describe()),
             ]));
         }

@@ -185,7 +185,6 @@ impl SetView {
             Action::Bottom => list.end(h),
             Action::Filter => {
                 app.input = Input::Filter;
-                app.status = "type to filter (id, alias, package); Enter keeps it, Esc clears".into();
                 Vec::new()
             }
             Action::CycleSort => {
