@@ -8,3 +8,4 @@ mod scan;
 mod evidence;
 mod verify;
 mod review;
+mod sbom;

@@ -266,7 +266,9 @@ struct WAffect {
 }
 
 fn props(p: List<WProp>) -> Vec<(String, String)> {
-    p.0.into_iter().filter_map(|p| Some((p.name.0?, p.value.0.unwrap_or_default()))).collect()
+    p.0.into_iter()
+        .filter_map(|p| Some((p.name.0?, p.value.0.unwrap_or_default())))
+        .collect()
 }
 
 fn comp(c: WComp) -> m::Comp {
@@ -286,7 +288,16 @@ fn comp(c: WComp) -> m::Comp {
         cpe: c.cpe.0,
         licenses,
         properties: props(c.properties),
-        occurrences: c.evidence.map(|e| e.occurrences.0.into_iter().filter_map(|o| o.location.0).collect()).unwrap_or_default(),
+        occurrences: c
+            .evidence
+            .map(|e| {
+                e.occurrences
+                    .0
+                    .into_iter()
+                    .filter_map(|o| o.location.0)
+                    .collect()
+            })
+            .unwrap_or_default(),
         children: c.components.0.into_iter().map(comp).collect(),
         ext_vulns: Vec::new(),
     }
@@ -305,7 +316,11 @@ fn vuln(v: WVuln) -> m::Vuln {
             .into_iter()
             .map(|r| m::Rating {
                 source: r.source.and_then(|s| s.name.0),
-                score: r.score.0.and_then(|s| s.trim().parse::<f64>().ok()).filter(|s| s.is_finite()),
+                score: r
+                    .score
+                    .0
+                    .and_then(|s| s.trim().parse::<f64>().ok())
+                    .filter(|s| s.is_finite()),
                 severity: r.severity.0,
                 method: r.method.0,
                 vector: r.vector.0,
@@ -326,12 +341,18 @@ pub fn parse(bytes: &[u8]) -> Result<Document, FormatError> {
     let meta = w.metadata.unwrap_or_default();
     let tools = match meta.tools {
         Some(WTools::Legacy(t)) => t,
-        Some(WTools::Modern { components, services }) => components.0.into_iter().chain(services.0).collect(),
+        Some(WTools::Modern {
+            components,
+            services,
+        }) => components.0.into_iter().chain(services.0).collect(),
         _ => Vec::new(),
     };
     let bom = Bom {
         timestamp: meta.timestamp.0,
-        tools: tools.into_iter().filter_map(|t| Some((t.name.0?, t.version.0))).collect(),
+        tools: tools
+            .into_iter()
+            .filter_map(|t| Some((t.name.0?, t.version.0)))
+            .collect(),
         subject: meta.component.map(comp),
         metadata_properties: props(meta.properties),
         components: w.components.0.into_iter().map(comp).collect(),
@@ -339,7 +360,12 @@ pub fn parse(bytes: &[u8]) -> Result<Document, FormatError> {
             .dependencies
             .0
             .into_iter()
-            .filter_map(|d| Some((d.r#ref.0?, d.depends_on.0.into_iter().filter_map(|x| x.0).collect())))
+            .filter_map(|d| {
+                Some((
+                    d.r#ref.0?,
+                    d.depends_on.0.into_iter().filter_map(|x| x.0).collect(),
+                ))
+            })
             .collect(),
         vulnerabilities: w.vulnerabilities.0.into_iter().map(vuln).collect(),
     };

@@ -41,19 +41,32 @@ fn nested_components_count_files_and_subject_do_not() {
     let s = d.subject.as_ref().unwrap();
     assert_eq!(s.refs, vec!["img".to_string()]);
     assert_eq!(s.name.as_deref(), Some("reg/app"));
-    assert_eq!(s.reference.as_deref(), Some(format!("reg/app@sha256:{HEX}").as_str()));
+    assert_eq!(
+        s.reference.as_deref(),
+        Some(format!("reg/app@sha256:{HEX}").as_str())
+    );
     assert_eq!(d.image_digests, vec![format!("sha256:{HEX}")]);
     let a = &d.components[0];
     assert_eq!(a.kind, "npm");
-    assert_eq!(a.licenses, vec!["MIT".to_string(), "Apache-2.0 OR MIT".to_string()]);
-    assert_eq!(a.locations, vec!["/app/node_modules/a/package.json".to_string()]);
+    assert_eq!(
+        a.licenses,
+        vec!["MIT".to_string(), "Apache-2.0 OR MIT".to_string()]
+    );
+    assert_eq!(
+        a.locations,
+        vec!["/app/node_modules/a/package.json".to_string()]
+    );
     assert_eq!(a.cpes.len(), 1);
     assert_eq!(d.components[2].kind, "library");
     // A number where a string belongs is read as text, not rejected.
     assert_eq!(d.components[3].version.as_deref(), Some("11"));
     assert_eq!(
         d.dependencies,
-        vec![("img".into(), "a".into()), ("a".into(), "b".into()), ("a".into(), "c".into())]
+        vec![
+            ("img".into(), "a".into()),
+            ("a".into(), "b".into()),
+            ("a".into(), "c".into())
+        ]
     );
 }
 
@@ -69,7 +82,10 @@ fn nesting_beyond_the_limit_is_a_clear_error() {
     let doc = format!(r#"{{"bomFormat":"CycloneDX","specVersion":"1.4","components":[{s}]}}"#);
     let e = parse(doc.as_bytes()).unwrap_err();
     // serde_json's own recursion limit (128) or ours (64 components) — both are clean errors.
-    assert!(e.message.contains("recursion limit") || e.message.contains("nested deeper"), "{e}");
+    assert!(
+        e.message.contains("recursion limit") || e.message.contains("nested deeper"),
+        "{e}"
+    );
 }
 
 fn vuln_doc(tools: &str) -> String {
@@ -119,7 +135,10 @@ fn vulnerabilities_become_findings_with_the_named_scanner() {
         assert_eq!(f.view.epss.as_ref().map(|e| e.score), Some(0.03));
         assert_eq!(d.image_digests, vec![format!("sha256:{HEX}")]);
         assert_eq!(d.scan.as_ref().map(|s| s.scanner.as_str()), Some("trivy"));
-        assert_eq!(d.subject.as_ref().unwrap().reference.as_deref(), Some("reg/app:1.0"));
+        assert_eq!(
+            d.subject.as_ref().unwrap().reference.as_deref(),
+            Some("reg/app:1.0")
+        );
     }
 }
 

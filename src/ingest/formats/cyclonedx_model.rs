@@ -3,8 +3,8 @@
 //! digests, and findings from `vulnerabilities`).
 
 use crate::model::{
-    find_sha256_digest, normalize_purl, purl_type, Component, Cvss, CvssVersion, DocKind,
-    Document, Epss, FindingRecord, ScanInfo, ScannerView, Severity, Subject,
+    find_sha256_digest, normalize_purl, purl_type, Component, Cvss, CvssVersion, DocKind, Document,
+    Epss, FindingRecord, ScanInfo, ScannerView, Severity, Subject,
 };
 use std::collections::{BTreeSet, HashMap};
 
@@ -80,7 +80,10 @@ fn nonempty(s: &Option<String>) -> Option<&str> {
 }
 
 fn prop<'a>(props: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    props.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+    props
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
 }
 
 /// `syft:location:N:path` (and the same shape from other tools, e.g. `sbomer:`) or Trivy's
@@ -104,14 +107,22 @@ fn to_component(c: &Comp) -> Component {
         .or_else(|| nonempty(&c.kind).map(str::to_ascii_lowercase))
         .unwrap_or_else(|| "library".to_string());
     let mut cpes: Vec<String> = Vec::new();
-    let extra = c.properties.iter().filter(|(n, _)| n == "syft:cpe23").map(|(_, v)| v.as_str());
+    let extra = c
+        .properties
+        .iter()
+        .filter(|(n, _)| n == "syft:cpe23")
+        .map(|(_, v)| v.as_str());
     for cpe in nonempty(&c.cpe).into_iter().chain(extra) {
         if !cpe.is_empty() && !cpes.iter().any(|x| x == cpe) {
             cpes.push(cpe.to_string());
         }
     }
     let mut locations: Vec<String> = Vec::new();
-    let props = c.properties.iter().filter(|(n, _)| is_location_property(n)).map(|(_, v)| v.as_str());
+    let props = c
+        .properties
+        .iter()
+        .filter(|(n, _)| is_location_property(n))
+        .map(|(_, v)| v.as_str());
     for l in props.chain(c.occurrences.iter().map(String::as_str)) {
         if !l.is_empty() && !locations.iter().any(|x| x == l) {
             locations.push(l.to_string());
@@ -139,21 +150,32 @@ fn to_component(c: &Comp) -> Component {
 /// The scanner a document names: a known scanner among the tools first, else the first tool.
 fn scanner_of(tools: &[(String, Option<String>)]) -> (String, Option<String>) {
     let known = ["trivy", "grype", "snyk", "osv-scanner", "dependency-track"];
-    let lower: Vec<(String, Option<String>)> =
-        tools.iter().map(|(n, v)| (n.trim().to_ascii_lowercase(), v.clone())).filter(|(n, _)| !n.is_empty()).collect();
+    let lower: Vec<(String, Option<String>)> = tools
+        .iter()
+        .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.clone()))
+        .filter(|(n, _)| !n.is_empty())
+        .collect();
     lower
         .iter()
         .find(|(n, _)| known.iter().any(|k| n.contains(k)))
         .or_else(|| lower.first())
         .map(|(n, v)| {
-            let n = known.iter().find(|k| n.contains(*k)).map_or(n.as_str(), |k| k);
+            let n = known
+                .iter()
+                .find(|k| n.contains(*k))
+                .map_or(n.as_str(), |k| k);
             (n.to_string(), v.clone())
         })
         .unwrap_or_else(|| ("cyclonedx".to_string(), None))
 }
 
 fn cvss_of(r: &Rating) -> Option<Cvss> {
-    let method = r.method.as_deref().unwrap_or("").trim().to_ascii_uppercase();
+    let method = r
+        .method
+        .as_deref()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_uppercase();
     let by_method = match method.as_str() {
         "CVSSV2" => CvssVersion::V2,
         "CVSSV3" => CvssVersion::V3_0,
@@ -162,9 +184,14 @@ fn cvss_of(r: &Rating) -> Option<Cvss> {
         _ => return None,
     };
     let vector = nonempty(&r.vector).map(str::to_string);
-    let version = vector.as_deref().and_then(CvssVersion::from_vector).unwrap_or(by_method);
+    let version = vector
+        .as_deref()
+        .and_then(CvssVersion::from_vector)
+        .unwrap_or(by_method);
     Some(Cvss {
-        source: nonempty(&r.source).map(str::to_ascii_lowercase).unwrap_or_default(),
+        source: nonempty(&r.source)
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default(),
         version,
         vector,
         base_score: r.score,
@@ -173,8 +200,12 @@ fn cvss_of(r: &Rating) -> Option<Cvss> {
 
 /// Trivy writes `Upgrade <pkg> to version <v1>, <v2>`; other tools write free text.
 fn fixed_versions(recommendation: Option<&str>) -> Vec<String> {
-    let Some(r) = recommendation else { return Vec::new() };
-    let Some(i) = r.find(" to version ") else { return Vec::new() };
+    let Some(r) = recommendation else {
+        return Vec::new();
+    };
+    let Some(i) = r.find(" to version ") else {
+        return Vec::new();
+    };
     r[i + " to version ".len()..]
         .split(',')
         .map(|s| s.trim().trim_end_matches('.').to_string())
@@ -193,7 +224,11 @@ fn view_of(v: &Vuln, scanner: &(String, Option<String>)) -> ScannerView {
         let source = r.source.as_deref().unwrap_or("");
         if method == "other" && source.eq_ignore_ascii_case("first") {
             if let Some(score) = r.score {
-                view.epss = Some(Epss { score, percentile: None, date: None });
+                view.epss = Some(Epss {
+                    score,
+                    percentile: None,
+                    date: None,
+                });
             }
             continue;
         }
@@ -211,9 +246,16 @@ fn view_of(v: &Vuln, scanner: &(String, Option<String>)) -> ScannerView {
         view.cvss.extend(cvss_of(r));
     }
     view.fixed_versions = fixed_versions(v.recommendation.as_deref());
-    view.fix_state = if view.fixed_versions.is_empty() { "unknown" } else { "fixed" }.to_string();
+    view.fix_state = if view.fixed_versions.is_empty() {
+        "unknown"
+    } else {
+        "fixed"
+    }
+    .to_string();
     view.data_source = nonempty(&v.source_name).map(str::to_string);
-    view.description = nonempty(&v.description).or(nonempty(&v.detail)).map(str::to_string);
+    view.description = nonempty(&v.description)
+        .or(nonempty(&v.detail))
+        .map(str::to_string);
     for u in v.source_url.iter().chain(v.advisories.iter()) {
         if !u.is_empty() && !view.urls.contains(u) {
             view.urls.push(u.clone());
@@ -232,7 +274,9 @@ fn flatten<'a>(
     subject_digests: &mut Vec<String>,
 ) -> Result<(), String> {
     if depth > MAX_COMPONENT_DEPTH {
-        return Err(format!("components nested deeper than {MAX_COMPONENT_DEPTH} levels"));
+        return Err(format!(
+            "components nested deeper than {MAX_COMPONENT_DEPTH} levels"
+        ));
     }
     for c in comps {
         let is_subject = subject_key.is_some()
@@ -242,10 +286,21 @@ fn flatten<'a>(
             subject_refs.extend(nonempty(&c.bom_ref).map(str::to_string));
             subject_digests.extend(nonempty(&c.purl).and_then(digest_of));
             subject_digests.extend(nonempty(&c.version).and_then(digest_of));
-        } else if !c.kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case("file")) {
+        } else if !c
+            .kind
+            .as_deref()
+            .is_some_and(|k| k.eq_ignore_ascii_case("file"))
+        {
             out.push(c);
         }
-        flatten(&c.children, depth + 1, subject_key, out, subject_refs, subject_digests)?;
+        flatten(
+            &c.children,
+            depth + 1,
+            subject_key,
+            out,
+            subject_refs,
+            subject_digests,
+        )?;
     }
     Ok(())
 }
@@ -254,7 +309,10 @@ fn subject_of(s: &Comp, meta_props: &[(String, String)]) -> Subject {
     let props = |n: &str| prop(&s.properties, n).or_else(|| prop(meta_props, n));
     let name = nonempty(&s.name).map(str::to_string);
     let version = nonempty(&s.version).map(str::to_string);
-    let is_container = s.kind.as_deref().is_some_and(|k| k.eq_ignore_ascii_case("container"));
+    let is_container = s
+        .kind
+        .as_deref()
+        .is_some_and(|k| k.eq_ignore_ascii_case("container"));
     let reference = props("aquasecurity:trivy:Reference")
         .or_else(|| props("aquasecurity:trivy:RepoTag"))
         .map(str::to_string)
@@ -267,27 +325,54 @@ fn subject_of(s: &Comp, meta_props: &[(String, String)]) -> Subject {
                 _ => n.to_string(),
             })
         });
-    Subject { name, version, reference, refs: nonempty(&s.bom_ref).map(str::to_string).into_iter().collect() }
+    Subject {
+        name,
+        version,
+        reference,
+        refs: nonempty(&s.bom_ref)
+            .map(str::to_string)
+            .into_iter()
+            .collect(),
+    }
 }
 
 /// Converts the parsed BOM. Errors only on limits; oddities become `warnings`.
 pub fn to_document(bom: &Bom) -> Result<Document, String> {
     let mut doc = Document::new(DocKind::Sbom);
     let mut digests: Vec<String> = Vec::new();
-    let mut subject = bom.subject.as_ref().map(|s| subject_of(s, &bom.metadata_properties));
+    let mut subject = bom
+        .subject
+        .as_ref()
+        .map(|s| subject_of(s, &bom.metadata_properties));
     if let Some(s) = &bom.subject {
         digests.extend(nonempty(&s.version).and_then(digest_of));
         digests.extend(nonempty(&s.purl).and_then(digest_of));
     }
-    for (n, v) in bom.subject.iter().flat_map(|s| s.properties.iter()).chain(bom.metadata_properties.iter()) {
+    for (n, v) in bom
+        .subject
+        .iter()
+        .flat_map(|s| s.properties.iter())
+        .chain(bom.metadata_properties.iter())
+    {
         if n == "aquasecurity:trivy:RepoDigest" {
             digests.extend(digest_of(v));
         }
     }
-    let subject_key = bom.subject.as_ref().and_then(|s| nonempty(&s.purl)).and_then(normalize_purl);
+    let subject_key = bom
+        .subject
+        .as_ref()
+        .and_then(|s| nonempty(&s.purl))
+        .and_then(normalize_purl);
     let mut flat: Vec<&Comp> = Vec::new();
     let mut extra_refs = Vec::new();
-    flatten(&bom.components, 1, subject_key.as_deref(), &mut flat, &mut extra_refs, &mut digests)?;
+    flatten(
+        &bom.components,
+        1,
+        subject_key.as_deref(),
+        &mut flat,
+        &mut extra_refs,
+        &mut digests,
+    )?;
     if !extra_refs.is_empty() {
         let s = subject.get_or_insert_with(Subject::default);
         for r in extra_refs {
@@ -315,14 +400,18 @@ pub fn to_document(bom: &Bom) -> Result<Document, String> {
     let scanner = scanner_of(&bom.tools);
     let mut seen: BTreeSet<(String, usize)> = BTreeSet::new();
     let mut vex_entries = 0usize;
-    let ext = flat.iter().enumerate().flat_map(|(i, c)| c.ext_vulns.iter().map(move |v| (v, Some(i))));
+    let ext = flat
+        .iter()
+        .enumerate()
+        .flat_map(|(i, c)| c.ext_vulns.iter().map(move |v| (v, Some(i))));
     for (v, owner) in bom.vulnerabilities.iter().map(|v| (v, None)).chain(ext) {
         if v.has_analysis {
             vex_entries += 1;
             continue;
         }
         let Some(id) = nonempty(&v.id) else {
-            doc.warnings.push("a vulnerability without an id was skipped".into());
+            doc.warnings
+                .push("a vulnerability without an id was skipped".into());
             continue;
         };
         let mut targets: Vec<usize> = owner.into_iter().collect();
@@ -394,20 +483,32 @@ mod tests {
             fixed_versions(Some("Upgrade libidn2-0 to version 2.0.5-1+deb10u1")),
             vec!["2.0.5-1+deb10u1".to_string()]
         );
-        assert_eq!(fixed_versions(Some("Upgrade x to version 1.2, 2.0.1")), vec!["1.2".to_string(), "2.0.1".to_string()]);
+        assert_eq!(
+            fixed_versions(Some("Upgrade x to version 1.2, 2.0.1")),
+            vec!["1.2".to_string(), "2.0.1".to_string()]
+        );
         assert!(fixed_versions(Some("no fix")).is_empty());
     }
 
     #[test]
     fn percent_encoded_digest_in_a_purl_is_found() {
         let hex = "41d92dafa5ccbf7f76fa81c5a0e7de83c51166f27bea9b98df018f644016bf04";
-        assert_eq!(digest_of(&format!("pkg:oci/m@sha256%3A{hex}?arch=amd64")), Some(format!("sha256:{hex}")));
+        assert_eq!(
+            digest_of(&format!("pkg:oci/m@sha256%3A{hex}?arch=amd64")),
+            Some(format!("sha256:{hex}"))
+        );
     }
 
     #[test]
     fn scanner_prefers_a_known_scanner_and_defaults_to_cyclonedx() {
-        let tools = vec![("cdxgen".to_string(), None), ("Trivy".to_string(), Some("0.5".to_string()))];
-        assert_eq!(scanner_of(&tools), ("trivy".to_string(), Some("0.5".to_string())));
+        let tools = vec![
+            ("cdxgen".to_string(), None),
+            ("Trivy".to_string(), Some("0.5".to_string())),
+        ];
+        assert_eq!(
+            scanner_of(&tools),
+            ("trivy".to_string(), Some("0.5".to_string()))
+        );
         assert_eq!(scanner_of(&[]).0, "cyclonedx");
     }
 }

@@ -21,7 +21,9 @@ fn component(n: &Node) -> m::Comp {
         for l in &ls.children {
             match l.name.as_str() {
                 "license" => licenses.extend(l.text_of("id").or_else(|| l.text_of("name"))),
-                "expression" => licenses.extend(Some(l.text.trim().to_string()).filter(|t| !t.is_empty())),
+                "expression" => {
+                    licenses.extend(Some(l.text.trim().to_string()).filter(|t| !t.is_empty()))
+                }
                 _ => {}
             }
         }
@@ -43,7 +45,12 @@ fn component(n: &Node) -> m::Comp {
         licenses,
         properties: properties(n),
         occurrences,
-        children: n.child("components").into_iter().flat_map(|c| c.children("component")).map(component).collect(),
+        children: n
+            .child("components")
+            .into_iter()
+            .flat_map(|c| c.children("component"))
+            .map(component)
+            .collect(),
         ext_vulns: n
             .child("vulnerabilities")
             .into_iter()
@@ -55,10 +62,18 @@ fn component(n: &Node) -> m::Comp {
 
 fn rating(r: &Node) -> m::Rating {
     // 1.4+: `<score>9.8</score>`; the 1.0 extension: `<score><base>9.8</base>...</score>`.
-    let score = r.child("score").and_then(|s| s.text_of("base").or_else(|| Some(s.text.trim().to_string())));
+    let score = r.child("score").and_then(|s| {
+        s.text_of("base")
+            .or_else(|| Some(s.text.trim().to_string()))
+    });
     m::Rating {
-        source: r.child("source").and_then(|s| s.text_of("name").or_else(|| s.attr("name").map(str::to_string))),
-        score: score.and_then(|s| s.parse::<f64>().ok()).filter(|s| s.is_finite()),
+        source: r.child("source").and_then(|s| {
+            s.text_of("name")
+                .or_else(|| s.attr("name").map(str::to_string))
+        }),
+        score: score
+            .and_then(|s| s.parse::<f64>().ok())
+            .filter(|s| s.is_finite()),
         severity: r.text_of("severity"),
         method: r.text_of("method"),
         vector: r.text_of("vector"),
@@ -69,7 +84,10 @@ fn vulnerability(v: &Node) -> m::Vuln {
     let source = v.child("source");
     m::Vuln {
         id: v.text_of("id"),
-        source_name: source.and_then(|s| s.text_of("name").or_else(|| s.attr("name").map(str::to_string))),
+        source_name: source.and_then(|s| {
+            s.text_of("name")
+                .or_else(|| s.attr("name").map(str::to_string))
+        }),
         source_url: source.and_then(|s| s.text_of("url")),
         references: v
             .child("references")
@@ -77,7 +95,12 @@ fn vulnerability(v: &Node) -> m::Vuln {
             .flat_map(|r| r.children("reference"))
             .filter_map(|r| r.text_of("id"))
             .collect(),
-        ratings: v.child("ratings").into_iter().flat_map(|r| r.children("rating")).map(rating).collect(),
+        ratings: v
+            .child("ratings")
+            .into_iter()
+            .flat_map(|r| r.children("rating"))
+            .map(rating)
+            .collect(),
         description: v.text_of("description"),
         detail: v.text_of("detail"),
         recommendation: v.text_of("recommendation"),
@@ -85,7 +108,10 @@ fn vulnerability(v: &Node) -> m::Vuln {
             .child("advisories")
             .into_iter()
             .flat_map(|a| a.children("advisory"))
-            .filter_map(|a| a.text_of("url").or_else(|| Some(a.text.trim().to_string()).filter(|t| !t.is_empty())))
+            .filter_map(|a| {
+                a.text_of("url")
+                    .or_else(|| Some(a.text.trim().to_string()).filter(|t| !t.is_empty()))
+            })
             .collect(),
         published: v.text_of("published"),
         has_analysis: v.child("analysis").is_some(),
@@ -99,19 +125,27 @@ fn vulnerability(v: &Node) -> m::Vuln {
 }
 
 fn tools(meta: &Node) -> Vec<(String, Option<String>)> {
-    let Some(t) = meta.child("tools") else { return Vec::new() };
+    let Some(t) = meta.child("tools") else {
+        return Vec::new();
+    };
     let legacy = t.children("tool");
     let modern = ["components", "services"]
         .into_iter()
         .filter_map(|k| t.child(k))
         .flat_map(|c| c.children.iter());
-    legacy.chain(modern).filter_map(|x| Some((x.text_of("name")?, x.text_of("version")))).collect()
+    legacy
+        .chain(modern)
+        .filter_map(|x| Some((x.text_of("name")?, x.text_of("version"))))
+        .collect()
 }
 
 pub fn parse(bytes: &[u8]) -> Result<Document, FormatError> {
     let root = tree::read(bytes)?;
     if root.name != "bom" {
-        return Err(FormatError::new(format!("root element is <{}>, not <bom>", root.name)));
+        return Err(FormatError::new(format!(
+            "root element is <{}>, not <bom>",
+            root.name
+        )));
     }
     let meta = root.child("metadata");
     let bom = Bom {
@@ -119,14 +153,24 @@ pub fn parse(bytes: &[u8]) -> Result<Document, FormatError> {
         tools: meta.map(tools).unwrap_or_default(),
         subject: meta.and_then(|m| m.child("component")).map(component),
         metadata_properties: meta.map(properties).unwrap_or_default(),
-        components: root.child("components").into_iter().flat_map(|c| c.children("component")).map(component).collect(),
+        components: root
+            .child("components")
+            .into_iter()
+            .flat_map(|c| c.children("component"))
+            .map(component)
+            .collect(),
         dependencies: root
             .child("dependencies")
             .into_iter()
             .flat_map(|d| d.children("dependency"))
             .filter_map(|d| {
                 let from = d.attr("ref")?.to_string();
-                Some((from, d.children("dependency").filter_map(|x| x.attr("ref").map(str::to_string)).collect()))
+                Some((
+                    from,
+                    d.children("dependency")
+                        .filter_map(|x| x.attr("ref").map(str::to_string))
+                        .collect(),
+                ))
             })
             .collect(),
         vulnerabilities: root
@@ -224,9 +268,15 @@ mod tests {
         assert_eq!(f.view.severity, Severity::High);
         assert_eq!(f.view.cvss[0].base_score, Some(7.5));
         let g = &d.findings[1];
-        assert_eq!((g.vuln_id.as_str(), g.component), ("GHSA-xgxc-v2qg-chmh", 1));
+        assert_eq!(
+            (g.vuln_id.as_str(), g.component),
+            ("GHSA-xgxc-v2qg-chmh", 1)
+        );
         assert_eq!(g.view.severity, Severity::Low);
-        assert_eq!(g.view.urls, vec!["https://github.com/advisories/GHSA-xgxc-v2qg-chmh".to_string()]);
+        assert_eq!(
+            g.view.urls,
+            vec!["https://github.com/advisories/GHSA-xgxc-v2qg-chmh".to_string()]
+        );
     }
 
     #[test]

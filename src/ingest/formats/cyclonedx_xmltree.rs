@@ -20,7 +20,10 @@ pub struct Node {
 
 impl Node {
     pub fn attr(&self, name: &str) -> Option<&str> {
-        self.attrs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.attrs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn child(&self, name: &str) -> Option<&Node> {
@@ -33,7 +36,9 @@ impl Node {
 
     /// Trimmed text of the named child, when present and non-empty.
     pub fn text_of(&self, name: &str) -> Option<String> {
-        self.child(name).map(|c| c.text.trim().to_string()).filter(|t| !t.is_empty())
+        self.child(name)
+            .map(|c| c.text.trim().to_string())
+            .filter(|t| !t.is_empty())
     }
 }
 
@@ -41,14 +46,21 @@ fn open(e: &BytesStart<'_>, bytes: &[u8], pos: u64) -> Result<Node, FormatError>
     let name = e.local_name().into_inner().to_string();
     let mut attrs = Vec::new();
     for a in e.attributes() {
-        let a = a.map_err(|err| FormatError::at_offset(format!("bad attribute in <{name}>: {err}"), bytes, pos))?;
+        let a = a.map_err(|err| {
+            FormatError::at_offset(format!("bad attribute in <{name}>: {err}"), bytes, pos)
+        })?;
         let key = a.key.local_name().into_inner().to_string();
-        let value = a
-            .normalized_value(XmlVersion::Implicit1_0)
-            .map_err(|err| FormatError::at_offset(format!("attribute {key} of <{name}>: {err}"), bytes, pos))?;
+        let value = a.normalized_value(XmlVersion::Implicit1_0).map_err(|err| {
+            FormatError::at_offset(format!("attribute {key} of <{name}>: {err}"), bytes, pos)
+        })?;
         attrs.push((key, value.into_owned()));
     }
-    Ok(Node { name, attrs, text: String::new(), children: Vec::new() })
+    Ok(Node {
+        name,
+        attrs,
+        text: String::new(),
+        children: Vec::new(),
+    })
 }
 
 /// Reads the whole document; returns the root element.
@@ -59,9 +71,9 @@ pub fn read(bytes: &[u8]) -> Result<Node, FormatError> {
     let mut root: Option<Node> = None;
     loop {
         let before = r.buffer_position();
-        let ev = r
-            .read_event()
-            .map_err(|e| FormatError::at_offset(format!("malformed XML: {e}"), bytes, r.error_position()))?;
+        let ev = r.read_event().map_err(|e| {
+            FormatError::at_offset(format!("malformed XML: {e}"), bytes, r.error_position())
+        })?;
         match ev {
             Event::Start(e) => {
                 if stack.len() >= MAX_XML_DEPTH {
@@ -72,7 +84,11 @@ pub fn read(bytes: &[u8]) -> Result<Node, FormatError> {
                     ));
                 }
                 if root.is_some() {
-                    return Err(FormatError::at_offset("content after the root element", bytes, before));
+                    return Err(FormatError::at_offset(
+                        "content after the root element",
+                        bytes,
+                        before,
+                    ));
                 }
                 stack.push(open(&e, bytes, before)?);
             }
@@ -81,12 +97,22 @@ pub fn read(bytes: &[u8]) -> Result<Node, FormatError> {
                 match stack.last_mut() {
                     Some(p) => p.children.push(n),
                     None if root.is_none() => root = Some(n),
-                    None => return Err(FormatError::at_offset("content after the root element", bytes, before)),
+                    None => {
+                        return Err(FormatError::at_offset(
+                            "content after the root element",
+                            bytes,
+                            before,
+                        ))
+                    }
                 }
             }
             Event::End(_) => {
                 let Some(n) = stack.pop() else {
-                    return Err(FormatError::at_offset("unexpected closing tag", bytes, before));
+                    return Err(FormatError::at_offset(
+                        "unexpected closing tag",
+                        bytes,
+                        before,
+                    ));
                 };
                 match stack.last_mut() {
                     Some(p) => p.children.push(n),
@@ -110,16 +136,22 @@ pub fn read(bytes: &[u8]) -> Result<Node, FormatError> {
                         let name = g.xml10_content();
                         match quick_xml::escape::resolve_predefined_entity(&name) {
                             Some(s) => s.to_string(),
-                            None => {
-                                return Err(FormatError::at_offset(
-                                    format!("undefined entity &{name}; (custom entities are not expanded)"),
-                                    bytes,
-                                    before,
-                                ))
-                            }
+                            None => return Err(FormatError::at_offset(
+                                format!(
+                                    "undefined entity &{name}; (custom entities are not expanded)"
+                                ),
+                                bytes,
+                                before,
+                            )),
                         }
                     }
-                    Err(e) => return Err(FormatError::at_offset(format!("bad character reference: {e}"), bytes, before)),
+                    Err(e) => {
+                        return Err(FormatError::at_offset(
+                            format!("bad character reference: {e}"),
+                            bytes,
+                            before,
+                        ))
+                    }
                 };
                 if let Some(n) = stack.last_mut() {
                     n.text.push_str(&resolved);
@@ -141,7 +173,11 @@ pub fn read(bytes: &[u8]) -> Result<Node, FormatError> {
         }
     }
     if !stack.is_empty() {
-        return Err(FormatError::at_offset("unexpected end of file inside an element", bytes, bytes.len() as u64));
+        return Err(FormatError::at_offset(
+            "unexpected end of file inside an element",
+            bytes,
+            bytes.len() as u64,
+        ));
     }
     root.ok_or_else(|| FormatError::new("no root element"))
 }

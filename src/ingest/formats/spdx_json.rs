@@ -104,7 +104,13 @@ pub fn parse(bytes: &[u8]) -> Result<Document, FormatError> {
             .relationships
             .0
             .into_iter()
-            .filter_map(|r| Some((r.element.0?, r.kind.0?.trim().to_ascii_uppercase(), r.related.0?)))
+            .filter_map(|r| {
+                Some((
+                    r.element.0?,
+                    r.kind.0?.trim().to_ascii_uppercase(),
+                    r.related.0?,
+                ))
+            })
             .collect(),
     };
     Ok(m::to_document(&doc))
@@ -162,10 +168,16 @@ mod tests {
         let b = &d.components[1];
         assert_eq!(b.kind, "operating-system");
         assert!(b.licenses.is_empty());
-        assert!(d.dependencies.contains(&("SPDXRef-Package-b".into(), "SPDXRef-Package-a".into())));
+        assert!(d
+            .dependencies
+            .contains(&("SPDXRef-Package-b".into(), "SPDXRef-Package-a".into())));
         // Merged: b is contained by the image (direct), a only through b (transitive).
         let m = merge(&[(0, "x", &d)]);
-        let by: std::collections::HashMap<_, _> = m.components.iter().map(|c| (c.name.as_str(), c.direct)).collect();
+        let by: std::collections::HashMap<_, _> = m
+            .components
+            .iter()
+            .map(|c| (c.name.as_str(), c.direct))
+            .collect();
         assert_eq!(by["b"], Some(true));
         assert_eq!(by["a"], Some(false));
     }
@@ -181,16 +193,26 @@ mod tests {
   "relationships":[{"spdxElementId":"SPDXRef-Package-root","relationshipType":"DEPENDS_ON","relatedSpdxElement":"SPDXRef-Package-c"}]}"#;
         let d = parse(doc.as_bytes()).unwrap();
         assert_eq!(d.components.len(), 2);
-        assert_eq!(d.components[0].purl.as_deref(), Some("pkg:apk/alpine/musl@1.2"));
+        assert_eq!(
+            d.components[0].purl.as_deref(),
+            Some("pkg:apk/alpine/musl@1.2")
+        );
         assert_eq!(d.components[1].kind, "package");
-        assert_eq!(d.subject.as_ref().unwrap().refs, vec!["SPDXRef-Package-root".to_string()]);
-        assert_eq!(d.dependencies, vec![("SPDXRef-Package-root".into(), "SPDXRef-Package-c".into())]);
+        assert_eq!(
+            d.subject.as_ref().unwrap().refs,
+            vec!["SPDXRef-Package-root".to_string()]
+        );
+        assert_eq!(
+            d.dependencies,
+            vec![("SPDXRef-Package-root".into(), "SPDXRef-Package-c".into())]
+        );
         assert!(d.image_digests.is_empty());
     }
 
     #[test]
     fn malformed_json_reports_line_and_column() {
-        let e = parse(b"{\"spdxVersion\":\"SPDX-2.3\",\n\"packages\":[{\"name\" \"x\"}]}").unwrap_err();
+        let e =
+            parse(b"{\"spdxVersion\":\"SPDX-2.3\",\n\"packages\":[{\"name\" \"x\"}]}").unwrap_err();
         assert_eq!(e.line, Some(2));
         assert!(e.column.is_some());
     }

@@ -40,10 +40,8 @@ impl Package {
         }
         match ref_type.trim() {
             "purl" => self.purls.push(locator.to_string()),
-            "cpe22Type" | "cpe23Type" => {
-                if !self.cpes.iter().any(|c| c == locator) {
-                    self.cpes.push(locator.to_string());
-                }
+            "cpe22Type" | "cpe23Type" if !self.cpes.iter().any(|c| c == locator) => {
+                self.cpes.push(locator.to_string());
             }
             _ => {}
         }
@@ -72,21 +70,42 @@ fn digest_of(s: &str) -> Option<String> {
 
 /// Syft writes `acquired package info from <cataloger>: /path, /other`.
 fn locations(source_info: Option<&str>) -> Vec<String> {
-    let Some(s) = source_info else { return Vec::new() };
-    let Some((_, paths)) = s.rsplit_once(": ") else { return Vec::new() };
-    paths.split(", ").map(str::trim).filter(|p| p.starts_with('/')).map(str::to_string).collect()
+    let Some(s) = source_info else {
+        return Vec::new();
+    };
+    let Some((_, paths)) = s.rsplit_once(": ") else {
+        return Vec::new();
+    };
+    paths
+        .split(", ")
+        .map(str::trim)
+        .filter(|p| p.starts_with('/'))
+        .map(str::to_string)
+        .collect()
 }
 
 /// The kind of a package without a purl: its purpose in lower case, else `package`.
 pub fn kind_without_purl(purpose: Option<&str>) -> String {
-    purpose.map(|p| normalise_purpose(p).to_ascii_lowercase()).filter(|p| !p.is_empty()).unwrap_or_else(|| "package".into())
+    purpose
+        .map(|p| normalise_purpose(p).to_ascii_lowercase())
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| "package".into())
 }
 
 fn to_component(p: &Package) -> Component {
     let purl = p.purls.first().map(|s| s.trim().to_string());
-    let kind = purl.as_deref().and_then(purl_type).unwrap_or_else(|| kind_without_purl(p.purpose.as_deref()));
+    let kind = purl
+        .as_deref()
+        .and_then(purl_type)
+        .unwrap_or_else(|| kind_without_purl(p.purpose.as_deref()));
     let mut licenses: Vec<String> = Vec::new();
-    for l in [meaningful(&p.license_concluded), meaningful(&p.license_declared)].into_iter().flatten() {
+    for l in [
+        meaningful(&p.license_concluded),
+        meaningful(&p.license_declared),
+    ]
+    .into_iter()
+    .flatten()
+    {
         if !licenses.iter().any(|x| x == l) {
             licenses.push(l.to_string());
         }
@@ -106,7 +125,9 @@ fn to_component(p: &Package) -> Component {
 /// The image reference a described container package spells: `name:tag` or `name@digest`.
 fn reference_of(p: &Package) -> Option<String> {
     let is_image = p.purpose.as_deref() == Some("CONTAINER")
-        || p.purls.iter().any(|u| purl_type(u).as_deref() == Some("oci"));
+        || p.purls
+            .iter()
+            .any(|u| purl_type(u).as_deref() == Some("oci"));
     let name = p.name.as_deref().filter(|_| is_image)?.trim();
     let last = name.rsplit('/').next().unwrap_or(name);
     Some(match meaningful(&p.version) {
@@ -131,14 +152,26 @@ pub fn to_document(d: &SpdxDoc) -> Document {
     described.retain(|x| seen.insert(x.clone()));
     let described_set: HashSet<String> = described.iter().cloned().collect();
 
-    let roots: Vec<&Package> =
-        d.packages.iter().filter(|p| p.id.as_deref().is_some_and(|i| described_set.contains(i))).collect();
+    let roots: Vec<&Package> = d
+        .packages
+        .iter()
+        .filter(|p| p.id.as_deref().is_some_and(|i| described_set.contains(i)))
+        .collect();
     let mut digests = Vec::new();
     for p in &roots {
         digests.extend(meaningful(&p.version).and_then(digest_of));
-        digests.extend(p.purls.iter().filter(|u| purl_type(u).as_deref() == Some("oci")).filter_map(|u| digest_of(u)));
+        digests.extend(
+            p.purls
+                .iter()
+                .filter(|u| purl_type(u).as_deref() == Some("oci"))
+                .filter_map(|u| digest_of(u)),
+        );
         if p.purpose.as_deref() == Some("CONTAINER") {
-            digests.extend(p.sha256.iter().filter_map(|h| find_sha256_digest(&format!("sha256:{h}"))));
+            digests.extend(
+                p.sha256
+                    .iter()
+                    .filter_map(|h| find_sha256_digest(&format!("sha256:{h}"))),
+            );
         }
     }
     digests.sort();
@@ -146,7 +179,9 @@ pub fn to_document(d: &SpdxDoc) -> Document {
     doc.image_digests = digests;
     let first = roots.first();
     doc.subject = Some(Subject {
-        name: first.and_then(|p| p.name.clone()).or_else(|| d.name.clone()),
+        name: first
+            .and_then(|p| p.name.clone())
+            .or_else(|| d.name.clone()),
         version: first.and_then(|p| meaningful(&p.version).map(str::to_string)),
         reference: roots.iter().find_map(|p| reference_of(p)),
         refs: described,
@@ -160,7 +195,9 @@ pub fn to_document(d: &SpdxDoc) -> Document {
     }
     for (a, rel, b) in &d.relationships {
         match rel.as_str() {
-            "DESCRIBES" | "CONTAINS" | "DEPENDS_ON" => doc.dependencies.push((a.clone(), b.clone())),
+            "DESCRIBES" | "CONTAINS" | "DEPENDS_ON" => {
+                doc.dependencies.push((a.clone(), b.clone()))
+            }
             "DEPENDENCY_OF" => doc.dependencies.push((b.clone(), a.clone())),
             _ => {}
         }
@@ -184,7 +221,10 @@ mod tests {
     #[test]
     fn purposes_normalise_to_the_2_3_spelling() {
         assert_eq!(normalise_purpose("OPERATING_SYSTEM"), "OPERATING-SYSTEM");
-        assert_eq!(kind_without_purl(Some("OPERATING_SYSTEM")), "operating-system");
+        assert_eq!(
+            kind_without_purl(Some("OPERATING_SYSTEM")),
+            "operating-system"
+        );
         assert_eq!(kind_without_purl(None), "package");
     }
 }

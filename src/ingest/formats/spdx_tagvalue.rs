@@ -23,7 +23,9 @@ fn value<'a>(
     line_no: usize,
 ) -> Result<String, FormatError> {
     let v = first.trim();
-    let Some(rest) = v.strip_prefix("<text>") else { return Ok(v.to_string()) };
+    let Some(rest) = v.strip_prefix("<text>") else {
+        return Ok(v.to_string());
+    };
     if let Some(end) = rest.find("</text>") {
         return Ok(rest[..end].to_string());
     }
@@ -36,7 +38,11 @@ fn value<'a>(
         }
         text.push_str(l);
     }
-    Err(FormatError::at("<text> block is never closed by </text>", line_no as u64, None))
+    Err(FormatError::at(
+        "<text> block is never closed by </text>",
+        line_no as u64,
+        None,
+    ))
 }
 
 pub fn parse(bytes: &[u8]) -> Result<Document, FormatError> {
@@ -47,7 +53,10 @@ pub fn parse(bytes: &[u8]) -> Result<Document, FormatError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut doc = SpdxDoc::default();
     let mut cur = Current::Document;
-    let mut lines = text.lines().enumerate().map(|(i, l)| (i + 1, l.trim_end_matches('\r')));
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .map(|(i, l)| (i + 1, l.trim_end_matches('\r')));
     while let Some((no, line)) = lines.next() {
         let t = line.trim();
         if t.is_empty() || t.starts_with('#') {
@@ -55,7 +64,10 @@ pub fn parse(bytes: &[u8]) -> Result<Document, FormatError> {
         }
         let Some((tag, rest)) = line.split_once(':') else {
             return Err(FormatError::at(
-                format!("expected `Tag: value`, found '{}'", crate::sanitize::line(t, 60)),
+                format!(
+                    "expected `Tag: value`, found '{}'",
+                    crate::sanitize::line(t, 60)
+                ),
                 no as u64,
                 Some(1),
             ));
@@ -64,14 +76,18 @@ pub fn parse(bytes: &[u8]) -> Result<Document, FormatError> {
         let v = value(rest, &mut lines, no)?;
         match (tag, cur) {
             ("PackageName", _) => {
-                doc.packages.push(m::Package { name: Some(v), ..m::Package::default() });
+                doc.packages.push(m::Package {
+                    name: Some(v),
+                    ..m::Package::default()
+                });
                 cur = Current::Package(doc.packages.len() - 1);
             }
             ("FileName" | "SnippetSPDXID" | "LicenseID", _) => cur = Current::Other,
             ("Relationship", _) => {
                 let mut parts = v.split_whitespace();
                 if let (Some(a), Some(r), Some(b)) = (parts.next(), parts.next(), parts.next()) {
-                    doc.relationships.push((a.to_string(), r.to_ascii_uppercase(), b.to_string()));
+                    doc.relationships
+                        .push((a.to_string(), r.to_ascii_uppercase(), b.to_string()));
                 }
             }
             ("SPDXID", Current::Document) => {
@@ -94,7 +110,9 @@ pub fn parse(bytes: &[u8]) -> Result<Document, FormatError> {
                     }
                     "ExternalRef" => {
                         let mut parts = v.split_whitespace();
-                        if let (Some(_category), Some(ty), Some(loc)) = (parts.next(), parts.next(), parts.next()) {
+                        if let (Some(_category), Some(ty), Some(loc)) =
+                            (parts.next(), parts.next(), parts.next())
+                        {
                             p.add_external_ref(ty, loc);
                         }
                     }
@@ -163,17 +181,28 @@ Relationship: SPDXRef-DocumentRoot-Image-app CONTAINS SPDXRef-Package-b
         // The PackageName inside <text> is text, the file is not a package, the root is the subject.
         assert_eq!(names, ["a", "b"]);
         assert_eq!(d.components[0].purl.as_deref(), Some("pkg:npm/a@1"));
-        assert_eq!(d.components[0].local_ref.as_deref(), Some("SPDXRef-Package-a"));
+        assert_eq!(
+            d.components[0].local_ref.as_deref(),
+            Some("SPDXRef-Package-a")
+        );
         // The last package before the relationships keeps its ExternalRefs (spdx-rs loses them).
-        assert_eq!(d.components[1].purl.as_deref(), Some("pkg:deb/debian/b@2?arch=amd64"));
+        assert_eq!(
+            d.components[1].purl.as_deref(),
+            Some("pkg:deb/debian/b@2?arch=amd64")
+        );
         assert_eq!(d.components[1].cpes.len(), 1);
         let s = d.subject.as_ref().unwrap();
         assert_eq!(s.refs, vec!["SPDXRef-DocumentRoot-Image-app".to_string()]);
         assert_eq!(
             d.image_digests,
-            vec!["sha256:52c1fa53b306f09e32761cfbffae79ceedad6482dec55cdd472de220f41c145b".to_string()]
+            vec![
+                "sha256:52c1fa53b306f09e32761cfbffae79ceedad6482dec55cdd472de220f41c145b"
+                    .to_string()
+            ]
         );
-        assert!(d.dependencies.contains(&("SPDXRef-Package-b".into(), "SPDXRef-Package-a".into())));
+        assert!(d
+            .dependencies
+            .contains(&("SPDXRef-Package-b".into(), "SPDXRef-Package-a".into())));
     }
 
     #[test]
@@ -187,9 +216,11 @@ Relationship: SPDXRef-DocumentRoot-Image-app CONTAINS SPDXRef-Package-b
 
     #[test]
     fn malformed_lines_and_open_text_blocks_name_the_line() {
-        let e = parse(b"SPDXVersion: SPDX-2.3\nPackageName: x\nthis line has no tag\n").unwrap_err();
+        let e =
+            parse(b"SPDXVersion: SPDX-2.3\nPackageName: x\nthis line has no tag\n").unwrap_err();
         assert_eq!((e.line, e.column), (Some(3), Some(1)));
-        let e = parse(b"SPDXVersion: SPDX-2.3\n\nPackageComment: <text>never closed\nmore\n").unwrap_err();
+        let e = parse(b"SPDXVersion: SPDX-2.3\n\nPackageComment: <text>never closed\nmore\n")
+            .unwrap_err();
         assert_eq!(e.line, Some(3));
         assert!(e.message.contains("</text>"));
     }
