@@ -308,7 +308,9 @@ fn signatures(f: &SetFacts, p: &Policy, out: &mut Vec<Diagnostic>) {
         .iter()
         .filter(|s| {
             let a = format!("{} {}", s.algorithm.clone().unwrap_or_default(), s.detail).to_ascii_lowercase();
-            WEAK.iter().any(|w| a.contains(w))
+            // Whole tokens only: "dsa" must not match "ecdsa-p256".
+            a.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
+                .any(|t| WEAK.contains(&t))
         })
         .map(|s| format!("{}: {} {}", s.file, s.algorithm.clone().unwrap_or_default(), s.detail))
         .collect();

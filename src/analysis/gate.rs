@@ -99,7 +99,7 @@ fn classify_high(f: &GateInput<'_>, p: &Policy, sev: &str) -> GateDecision {
             let cmp = if s > p.exploitability_threshold { ">" } else { "<=" };
             (
                 s > p.exploitability_threshold,
-                format!("{how} {cmp} {}", p.exploitability_threshold),
+                format!("{how} {cmp} {:.1} (0-10 scale)", p.exploitability_threshold),
             )
         }
         Err(why) => (false, why.clone()),

@@ -127,7 +127,9 @@ pub fn parse_grype_config(file: &str, bytes: &[u8]) -> Result<Vec<Candidate>, St
 
 /// Harbor CVE allowlist JSON: `{"items":[{"cve_id":..}],"expires_at":<unix seconds>|null}`.
 pub fn parse_harbor(file: &str, bytes: &[u8]) -> Result<Vec<Candidate>, String> {
-    let v: Value = serde_json::from_slice(bytes).map_err(|e| format!("{file}: {e}"))?;
+    let outer: Value = serde_json::from_slice(bytes).map_err(|e| format!("{file}: {e}"))?;
+    // A project's metadata wraps the list as `cve_allowlist`.
+    let v = outer.get("cve_allowlist").cloned().unwrap_or(outer);
     let exp = v
         .get("expires_at")
         .and_then(Value::as_i64)

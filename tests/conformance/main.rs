@@ -9,3 +9,4 @@ mod evidence;
 mod verify;
 mod review;
 mod sbom;
+mod judge;

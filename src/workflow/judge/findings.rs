@@ -222,7 +222,16 @@ pub(super) fn judge_findings(
                     .push_str("; a valid waiver exists but this policy does not let waivers dispose of BLOCK findings");
                 false
             }
-            Some((_, ok)) => ok,
+            Some((i, ok)) => {
+                if !ok {
+                    reason.push_str(&format!(
+                        "; waiver {} does not apply ({})",
+                        g.waivers[i].id,
+                        standing[i].as_str()
+                    ));
+                }
+                ok
+            }
             None => false,
         };
         let reviewer = dispositions.get(&(r.vuln_id.clone(), r.component_key.clone())).copied();
