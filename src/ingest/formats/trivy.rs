@@ -79,6 +79,10 @@ struct TResult {
     vulnerabilities: Option<Vec<Vuln>>,
     #[serde(default)]
     experimental_modified_findings: Option<Vec<ModifiedFinding>>,
+    #[serde(default)]
+    secrets: Option<Vec<serde::de::IgnoredAny>>,
+    #[serde(default)]
+    misconfigurations: Option<Vec<serde::de::IgnoredAny>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -312,7 +316,10 @@ fn convert(r: Report) -> Document {
     }
     let _ = r.artifact_type;
 
+    let (mut secrets, mut misconfigs) = (0usize, 0usize);
     for res in r.results.unwrap_or_default() {
+        secrets += res.secrets.as_ref().map_or(0, Vec::len);
+        misconfigs += res.misconfigurations.as_ref().map_or(0, Vec::len);
         let rtype = res.kind.as_deref();
         for p in res.packages.unwrap_or_default() {
             let purl = p.identifier.as_ref().and_then(|i| nonempty(i.purl.clone()));
@@ -345,6 +352,12 @@ fn convert(r: Report) -> Document {
             add_vuln(&mut b, f, rtype, version.as_deref(), Some(why));
         }
         let _ = (res.target, res.class);
+    }
+    if secrets + misconfigs > 0 {
+        // Said, not dropped: dossier reads vulnerabilities; these stay in the stored file.
+        b.doc.warnings.push(format!(
+            "{secrets} secret and {misconfigs} misconfiguration finding(s) in the report are not imported as findings"
+        ));
     }
     b.doc
 }

@@ -231,3 +231,19 @@ fn a_digest_pinned_artifact_name_names_the_image_without_repo_digests() {
     let tag_only = parse(br#"{"SchemaVersion":2,"ArtifactName":"reg/app:1.0"}"#).unwrap();
     assert!(tag_only.image_digests.is_empty());
 }
+
+#[test]
+fn secrets_and_misconfigurations_are_reported_not_silently_dropped() {
+    let t = r#"{"SchemaVersion":2,"Results":[
+        {"Target":"/app/.env","Class":"secret","Secrets":[{"RuleID":"aws-access-key-id"},{"RuleID":"github-pat"}]},
+        {"Target":"Dockerfile","Class":"config","Misconfigurations":[{"ID":"DS002"}]}]}"#;
+    let d = parse(t.as_bytes()).unwrap();
+    assert!(d.findings.is_empty());
+    assert!(
+        d.warnings
+            .iter()
+            .any(|w| w.starts_with("2 secret and 1 misconfiguration finding(s)")),
+        "{:?}",
+        d.warnings
+    );
+}
