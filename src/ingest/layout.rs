@@ -28,6 +28,15 @@ struct Descriptor {
 struct Manifest {
     #[serde(default)]
     layers: Option<Vec<Descriptor>>,
+    /// Docker schema 1 (old registries, old skopeo `dir:` copies).
+    #[serde(default, rename = "fsLayers")]
+    fs_layers: Option<Vec<FsLayer>>,
+}
+
+#[derive(Deserialize)]
+struct FsLayer {
+    #[serde(rename = "blobSum")]
+    blob_sum: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -55,11 +64,17 @@ pub fn manifest_layers(bytes: &[u8]) -> Vec<String> {
     let Ok(m) = serde_json::from_slice::<Manifest>(bytes) else {
         return Vec::new();
     };
+    let schema1 = m
+        .fs_layers
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|l| l.blob_sum);
     m.layers
         .unwrap_or_default()
         .into_iter()
         .filter(|l| l.media_type.as_deref().is_none_or(is_filesystem_media_type))
         .filter_map(|l| l.digest)
+        .chain(schema1)
         .filter_map(|d| {
             let (alg, hex) = d.split_once(':')?;
             (!alg.is_empty() && !hex.is_empty() && hex.chars().all(|c| c.is_ascii_hexdigit()))
@@ -219,6 +234,9 @@ mod tests {
         assert!(manifest_layers(sig).is_empty());
         assert!(manifest_layers(br#"{"manifests":[]}"#).is_empty());
         assert!(manifest_layers(b"not json").is_empty());
+        let schema1 =
+            br#"{"schemaVersion":1,"fsLayers":[{"blobSum":"sha256:Ab"},{"blobSum":"sha256:cd"}]}"#;
+        assert_eq!(manifest_layers(schema1), vec!["sha256:ab", "sha256:cd"]);
     }
 
     #[test]
