@@ -159,9 +159,9 @@ fn import_one(
         }
     }
 
-    let new_files: Vec<&ParsedFile> = parsed.iter().filter(|f| f.status != FileStatus::Duplicate).collect();
+    let new_idx: Vec<usize> = (0..parsed.len()).filter(|i| parsed[*i].status != FileStatus::Duplicate).collect();
     let file_reports: Vec<FileReport> = parsed.iter().map(file_report).collect();
-    if let (Some(id), true) = (existing, new_files.is_empty()) {
+    if let (Some(id), true) = (existing, new_idx.is_empty()) {
         let s = store.set(id)?;
         return Ok(SetReport {
             id,
@@ -177,8 +177,9 @@ fn import_one(
     }
 
     // Merge over every file of the set: those already stored (re-parsed from their blobs)
-    // plus the new ones, in a stable order.
-    let mut all: Vec<ParsedFile> = Vec::new();
+    // plus the new ones, in a stable order. References only: a 50 MB report's document is
+    // large, and copying it would multiply the import's peak memory.
+    let mut reparsed: Vec<ParsedFile> = Vec::new();
     for (sha, p, status) in &held {
         if status != FileStatus::Parsed.as_str() {
             continue;
@@ -186,24 +187,26 @@ fn import_one(
         if let Some(bytes) = store.blob(sha)? {
             let mut pf = ingest::parse_file(discover::DiscoveredFile { path: p.clone(), bytes, sha256: sha.clone() });
             pf.bytes = None;
-            all.push(pf);
+            reparsed.push(pf);
         }
     }
-    all.extend(new_files.iter().map(|f| {
-        let mut c = (*f).clone();
-        c.bytes = None;
-        c
-    }));
     let digest = ident.digest.clone();
-    let mergeable: Vec<(usize, &str, &crate::model::Document)> = all
-        .iter()
-        .enumerate()
-        .filter(|(_, f)| digest.as_deref().is_none_or(|d| !ingest::names_other_digest(f, d)))
-        .filter_map(|(i, f)| f.doc.as_ref().map(|d| (i, f.path.as_str(), d)))
-        .collect();
-    let merged = ingest::merge::merge(&mergeable);
-    let file_shas: Vec<String> = all.iter().map(|f| f.sha256.clone()).collect();
-    let rows: Vec<FileRow> = new_files.iter().map(|f| file_row(f)).collect();
+    let (merged, file_shas) = {
+        let all: Vec<&ParsedFile> = reparsed.iter().chain(new_idx.iter().map(|i| &parsed[*i])).collect();
+        let mergeable: Vec<(usize, &str, &crate::model::Document)> = all
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| digest.as_deref().is_none_or(|d| !ingest::names_other_digest(f, d)))
+            .filter_map(|(i, f)| f.doc.as_ref().map(|d| (i, f.path.as_str(), d)))
+            .collect();
+        let shas: Vec<String> = all.iter().map(|f| f.sha256.clone()).collect();
+        (ingest::merge::merge(&mergeable), shas)
+    };
+    drop(reparsed);
+    // The raw bytes move into the rows (no copy), and the parsed documents are dropped
+    // before the write.
+    let rows: Vec<FileRow> = new_idx.iter().map(|i| file_row(&mut parsed[*i])).collect();
+    drop(parsed);
     let repository = ident.image.as_deref().map(ingest::repository_of);
     let w = SetWrite {
         existing,
@@ -258,13 +261,14 @@ fn file_report(f: &ParsedFile) -> FileReport {
     }
 }
 
-fn file_row(f: &ParsedFile) -> FileRow {
+fn file_row(f: &mut ParsedFile) -> FileRow {
+    let bytes = f.bytes.take();
     let scan = f.doc.as_ref().and_then(|d| d.scan.as_ref());
     FileRow {
         path: f.path.clone(),
         sha256: f.sha256.clone(),
         size: f.size,
-        bytes: f.bytes.clone(),
+        bytes,
         format: f.format.map(|x| x.name().to_string()),
         spec_version: f.spec_version.clone(),
         status: f.status.as_str().to_string(),
