@@ -1,0 +1,266 @@
+//! The PDF report for the Authorizing Official, drawn from the export model with printpdf:
+//! cover, per-image summary with charts, evidence, signatures, checks, findings, waivers,
+//! STIG, sign-off; banner on top and bottom and "page N of M" + package sha256 on every page.
+//! Section wording comes from `templates/report/sections.toml`. Fixed font ids, dates and
+//! trailer /ID make the bytes depend only on the package and the options.
+
+mod charts;
+mod layout;
+mod sections;
+mod tables;
+
+use layout::{push_rect, push_text, rgb, Face, FontFace, Fonts, MARGIN_X, PAGE_H, PAGE_W};
+use printpdf::{Mm, PdfDocument, PdfPage, PdfSaveOptions};
+use serde::Deserialize;
+
+pub use sections::Template;
+
+pub const TEMPLATE: &str = include_str!("../../../templates/report/sections.toml");
+
+#[derive(Debug, thiserror::Error)]
+pub enum PdfError {
+    #[error("report template: {0}")]
+    Template(String),
+    #[error("embedded DejaVu font could not be parsed")]
+    Font,
+    #[error("PDF serialisation: {0}")]
+    Serialise(String),
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct PdfOptions {
+    /// sha256 (hex) of the JSON package this report presents; printed in every footer.
+    pub package_sha256: String,
+    /// List INFO findings too, not only BLOCK and WARN.
+    pub all_findings: bool,
+}
+
+/// Progress of a long render: (pages or rows done, total) for the caller's progress bar.
+pub type Progress<'a> = &'a mut dyn FnMut(&str, usize, usize);
+
+pub fn load_template(text: &str) -> Result<Template, PdfError> {
+    Template::deserialize(
+        toml::de::Deserializer::parse(text).map_err(|e| PdfError::Template(e.to_string()))?,
+    )
+    .map_err(|e| PdfError::Template(e.to_string()))
+}
+
+fn fonts() -> Result<Fonts, PdfError> {
+    Ok(Fonts {
+        regular: FontFace::load(dejavu::sans::regular(), "FDejaVuSans").ok_or(PdfError::Font)?,
+        bold: FontFace::load(dejavu::sans::bold(), "FDejaVuSansBold").ok_or(PdfError::Font)?,
+    })
+}
+
+/// Banner colours by classification marking (DoD marking conventions).
+fn banner_color(marking: &str) -> printpdf::Color {
+    let m = marking.to_ascii_uppercase();
+    if m.starts_with("TOP SECRET") {
+        rgb(1.0, 0.55, 0.0)
+    } else if m.starts_with("SECRET") {
+        rgb(0.78, 0.06, 0.18)
+    } else if m.starts_with("CONFIDENTIAL") {
+        rgb(0.0, 0.2, 0.63)
+    } else if m.starts_with("CUI") || m.starts_with("CONTROLLED") {
+        rgb(0.31, 0.17, 0.52)
+    } else {
+        rgb(0.0, 0.48, 0.2)
+    }
+}
+
+/// Banner top and bottom, footer with the package hash and "Page N of M", on every page.
+fn decorate(pages: &mut [Vec<printpdf::Op>], fonts: &Fonts, banner: &str, sha: &str, title: &str) {
+    let total = pages.len();
+    let banner = fonts.prepare(banner);
+    let banner = fonts.fit(&banner, Face::Bold, 9.0, PAGE_W - 40.0);
+    let bw = fonts.face(Face::Bold).width(&banner, 9.0);
+    let col = banner_color(&banner);
+    let title = fonts.fit(
+        &fonts.prepare(title),
+        Face::Regular,
+        7.0,
+        PAGE_W - 2.0 * MARGIN_X - 90.0,
+    );
+    for (i, ops) in pages.iter_mut().enumerate() {
+        let mut deco = Vec::new();
+        for y in [PAGE_H - 16.0, 2.0] {
+            push_rect(&mut deco, 0.0, y, PAGE_W, 14.0, col.clone());
+            push_text(
+                &mut deco,
+                fonts,
+                (PAGE_W - bw) / 2.0,
+                y + 3.8,
+                &banner,
+                Face::Bold,
+                9.0,
+                rgb(1.0, 1.0, 1.0),
+            );
+        }
+        let foot_y = 26.0;
+        layout::push_line(
+            &mut deco,
+            (MARGIN_X, foot_y + 16.0),
+            (PAGE_W - MARGIN_X, foot_y + 16.0),
+            0.4,
+            rgb(0.6, 0.6, 0.6),
+        );
+        push_text(
+            &mut deco,
+            fonts,
+            MARGIN_X,
+            foot_y + 6.0,
+            &title,
+            Face::Regular,
+            7.0,
+            layout::grey(),
+        );
+        let sha_line = format!("package sha256: {sha}");
+        push_text(
+            &mut deco,
+            fonts,
+            MARGIN_X,
+            foot_y - 3.0,
+            &sha_line,
+            Face::Regular,
+            7.0,
+            layout::grey(),
+        );
+        let pn = format!("Page {} of {total}", i + 1);
+        let pw = fonts.face(Face::Bold).width(&pn, 8.0);
+        push_text(
+            &mut deco,
+            fonts,
+            PAGE_W - MARGIN_X - pw,
+            foot_y + 2.0,
+            &pn,
+            Face::Bold,
+            8.0,
+            layout::black(),
+        );
+        ops.extend(deco);
+    }
+}
+
+/// Renders the report. `progress` hears about long phases (findings rows, serialisation).
+pub fn render(
+    pkg: &super::Package,
+    opts: &PdfOptions,
+    progress: Progress<'_>,
+) -> Result<Vec<u8>, PdfError> {
+    let tpl = load_template(TEMPLATE)?;
+    let fonts = fonts()?;
+    let mut doc = layout::Doc::new(&fonts);
+    sections::cover(&mut doc, pkg, &tpl, opts);
+    sections::summary(&mut doc, pkg, &tpl);
+    sections::evidence(&mut doc, pkg, &tpl);
+    sections::signatures(&mut doc, pkg, &tpl);
+    sections::checks(&mut doc, pkg, &tpl);
+    sections::findings(&mut doc, pkg, &tpl, opts, progress);
+    sections::waivers(&mut doc, pkg, &tpl);
+    sections::stig(&mut doc, pkg, &tpl);
+    sections::signoff(&mut doc, pkg, &tpl);
+    let mut pages = doc.finish();
+    let title = format!("{} - {}", tpl.cover.title, pkg.name);
+    decorate(
+        &mut pages,
+        &fonts,
+        &pkg.classification,
+        &opts.package_sha256,
+        &title,
+    );
+    progress("pdf: serialising", 0, 1);
+
+    let mut pdf = PdfDocument::new(&format!(
+        "{} - {}",
+        tpl.cover.title,
+        fonts.prepare(&pkg.name)
+    ));
+    for f in [&fonts.regular, &fonts.bold] {
+        pdf.resources
+            .fonts
+            .map
+            .insert(f.id.clone(), printpdf::PdfFont::new(f.parsed.clone()));
+    }
+    let when = chrono::DateTime::parse_from_rfc3339(&pkg.generated_at)
+        .map(|d| d.timestamp())
+        .unwrap_or(0);
+    let date = printpdf::OffsetDateTime::from_unix_timestamp(when)
+        .map_err(|e| PdfError::Serialise(e.to_string()))?;
+    let info = &mut pdf.metadata.info;
+    info.creation_date = date.clone();
+    info.modification_date = date.clone();
+    info.metadata_date = date;
+    info.author = fonts.prepare(&pkg.reviewer.name);
+    info.creator = format!("{} {}", pkg.generator.name, pkg.generator.version);
+    info.producer = "printpdf".into();
+    info.subject = format!("package sha256 {}", opts.package_sha256);
+    info.identifier = opts.package_sha256.clone();
+    let pdf_pages: Vec<PdfPage> = pages
+        .into_iter()
+        .map(|ops| PdfPage::new(Mm(PAGE_W * 25.4 / 72.0), Mm(PAGE_H * 25.4 / 72.0), ops))
+        .collect();
+    pdf.with_pages(pdf_pages);
+    let save = PdfSaveOptions {
+        optimize: true,
+        subset_fonts: true,
+        secure: true,
+        image_optimization: None,
+    };
+    let mut warnings = Vec::new();
+    let mut lo = printpdf::serialize::to_lopdf_doc(&pdf, &save, &mut warnings);
+    // printpdf draws the trailer /ID from a process-global counter: replace it with one
+    // derived from the package hash so equal packages give equal bytes.
+    let id = if opts.package_sha256.len() >= 64 {
+        opts.package_sha256[..32].to_string()
+    } else {
+        "0".repeat(32)
+    };
+    let idv = lopdf::Object::String(id.into_bytes(), lopdf::StringFormat::Hexadecimal);
+    lo.trailer
+        .set("ID", lopdf::Object::Array(vec![idv.clone(), idv]));
+    lo.compress();
+    let mut out = Vec::new();
+    lo.save_to(&mut out)
+        .map_err(|e| PdfError::Serialise(e.to_string()))?;
+    progress("pdf: done", 1, 1);
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CoverText {
+    pub title: String,
+    pub subtitle: String,
+    pub intro: String,
+    pub not_evaluated: String,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_shipped_template_parses() {
+        let t = load_template(TEMPLATE).unwrap();
+        assert_eq!(t.signoff.roles.len(), 3);
+        assert!(!t.findings.heading.is_empty());
+    }
+
+    #[test]
+    fn a_template_missing_a_key_is_an_error() {
+        let e = load_template("[cover]\ntitle = \"x\"\n").unwrap_err();
+        assert!(e.to_string().starts_with("report template:"), "{e}");
+    }
+
+    #[test]
+    fn same_package_same_bytes_and_the_header_is_pdf() {
+        let pkg = crate::export::testdata::package();
+        let opts = PdfOptions {
+            package_sha256: "ab".repeat(32),
+            all_findings: false,
+        };
+        let a = render(&pkg, &opts, &mut |_, _, _| {}).unwrap();
+        let b = render(&pkg, &opts, &mut |_, _, _| {}).unwrap();
+        assert!(a.starts_with(b"%PDF-"));
+        assert_eq!(a, b);
+    }
+}
