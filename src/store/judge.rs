@@ -175,13 +175,16 @@ impl Store {
 
     /// EPSS and KEV (`dateAdded`) for one id, for aliases the main query did not join.
     pub fn threat_for(&self, cve: &str) -> Result<(Option<f64>, Option<String>)> {
+        // Cached statements: called once per non-CVE finding with CVE aliases.
         let e: Option<f64> = self
             .conn()
-            .query_row("SELECT epss FROM threat_epss WHERE cve = ?1", [cve], |r| r.get(0))
+            .prepare_cached("SELECT epss FROM threat_epss WHERE cve = ?1")?
+            .query_row([cve], |r| r.get(0))
             .optional()?;
         let k: Option<String> = self
             .conn()
-            .query_row("SELECT date_added FROM threat_kev WHERE cve = ?1", [cve], |r| r.get(0))
+            .prepare_cached("SELECT date_added FROM threat_kev WHERE cve = ?1")?
+            .query_row([cve], |r| r.get(0))
             .optional()?;
         Ok((e, k))
     }

@@ -145,7 +145,21 @@ pub fn parse_time(s: &str) -> Option<chrono::DateTime<chrono::Utc>> {
     Some(d.and_hms_opt(0, 0, 0)?.and_utc())
 }
 
-const WEAK: &[&str] = &["sha1", "sha-1", "md5", "rsa-512", "rsa-1024", "rsa-768", "dsa"];
+/// True when an algorithm description names SHA-1, MD5 or RSA below 2048 bits.
+fn non_approved(text: &str) -> bool {
+    let t = text.to_ascii_lowercase();
+    if ["sha1", "sha-1", "md5"].iter().any(|w| t.contains(w)) {
+        return true;
+    }
+    t.match_indices("rsa-").any(|(i, _)| {
+        let bits: String = t[i + 4..].chars().take_while(char::is_ascii_digit).collect();
+        bits.parse::<u32>().is_ok_and(|b| b < 2048)
+    })
+}
+
+mod inventory;
+
+use inventory::{coverage, image_reference_and_user, scanner_age, stig};
 
 pub fn run(f: &SetFacts, p: &Policy, as_of: NaiveDate) -> Vec<Diagnostic> {
     let mut out = Vec::new();
@@ -306,12 +320,7 @@ fn signatures(f: &SetFacts, p: &Policy, out: &mut Vec<Diagnostic>) {
     }
     let weak: Vec<String> = sigs
         .iter()
-        .filter(|s| {
-            let a = format!("{} {}", s.algorithm.clone().unwrap_or_default(), s.detail).to_ascii_lowercase();
-            // Whole tokens only: "dsa" must not match "ecdsa-p256".
-            a.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-'))
-                .any(|t| WEAK.contains(&t))
-        })
+        .filter(|s| non_approved(&format!("{} {}", s.algorithm.clone().unwrap_or_default(), s.detail)))
         .map(|s| format!("{}: {} {}", s.file, s.algorithm.clone().unwrap_or_default(), s.detail))
         .collect();
     if !weak.is_empty() {
@@ -325,291 +334,5 @@ fn signatures(f: &SetFacts, p: &Policy, out: &mut Vec<Diagnostic>) {
     }
 }
 
-fn scanner_age(f: &SetFacts, p: &Policy, as_of: NaiveDate, out: &mut Vec<Diagnostic>) {
-    let scans: Vec<&FileFacts> = f
-        .files
-        .iter()
-        .filter(|x| x.status == "parsed" && matches!(x.doc_kind.as_deref(), Some("scan" | "sbom-with-scan")))
-        .collect();
-    if scans.is_empty() {
-        out.push(Diagnostic::problem(
-            p,
-            "coverage",
-            "no-scan-report",
-            "no vulnerability scan report in the set: findings cannot be judged".into(),
-            vec![],
-        ));
-        return;
-    }
-    let as_of_t = as_of.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
-    for s in scans {
-        let who = format!("{} ({})", s.path, s.scanner.clone().unwrap_or_else(|| "scanner".into()));
-        let built = s.db_built.as_deref().and_then(parse_time);
-        let at = s.scanned_at.as_deref().and_then(parse_time);
-        match (built, at) {
-            (Some(b), Some(a)) => {
-                let days = (a - b).num_seconds() as f64 / 86400.0;
-                if days > f64::from(p.max_db_age_days) {
-                    out.push(Diagnostic::problem(p, "scanner-db-age", "scanner-db-stale", format!("{who}: vulnerability DB built {b} was {days:.1} days old at scan time {a}, over the {}-day limit", p.max_db_age_days), vec![s.path.clone()]));
-                } else {
-                    out.push(Diagnostic::with_level(
-                        Level::Pass,
-                        "scanner-db-age",
-                        "scanner-db-fresh",
-                        format!("{who}: vulnerability DB {days:.1} days old at scan time"),
-                        vec![s.path.clone()],
-                    ));
-                }
-            }
-            (None, _) => out.push(Diagnostic::problem(
-                p,
-                "scanner-db-age-unknown",
-                "scanner-db-age-unknown",
-                format!("{who}: DB age unknown (the report does not say when its vulnerability DB was built)"),
-                vec![s.path.clone()],
-            )),
-            (Some(_), None) => out.push(Diagnostic::problem(
-                p,
-                "scanner-db-age-unknown",
-                "scanner-db-age-unknown",
-                format!("{who}: DB age at scan time unknown (the report does not say when the scan ran)"),
-                vec![s.path.clone()],
-            )),
-        }
-        match (at, as_of_t) {
-            (Some(a), Some(now)) => {
-                let days = (now - a).num_seconds() as f64 / 86400.0;
-                if days > f64::from(p.max_scan_age_days) {
-                    out.push(Diagnostic::problem(
-                        p,
-                        "scan-age",
-                        "scan-stale",
-                        format!(
-                            "{who}: scan ran {a}, {days:.0} days before {as_of}, over the {}-day limit",
-                            p.max_scan_age_days
-                        ),
-                        vec![s.path.clone()],
-                    ));
-                }
-            }
-            _ => out.push(Diagnostic::problem(
-                p,
-                "scan-age",
-                "scan-age-unknown",
-                format!("{who}: scan time unknown, so its age at review is unknown"),
-                vec![s.path.clone()],
-            )),
-        }
-    }
-}
-
-fn coverage(f: &SetFacts, p: &Policy, out: &mut Vec<Diagnostic>) {
-    let has_sbom = f
-        .files
-        .iter()
-        .any(|x| x.status == "parsed" && matches!(x.doc_kind.as_deref(), Some("sbom" | "sbom-with-scan")));
-    if !has_sbom {
-        out.push(Diagnostic::problem(
-            p,
-            "coverage",
-            "no-sbom",
-            "no SBOM in the set: scanned packages cannot be compared with an inventory".into(),
-            vec![],
-        ));
-        return;
-    }
-    if !f.scan_not_in_sbom.is_empty() {
-        out.push(Diagnostic::problem(
-            p,
-            "coverage",
-            "scan-component-not-in-sbom",
-            format!(
-                "{} package(s) reported by a scanner are missing from the SBOM",
-                f.scan_not_in_sbom.len()
-            ),
-            f.scan_not_in_sbom.clone(),
-        ));
-    }
-    if !f.sbom_not_scanned.is_empty() {
-        out.push(Diagnostic::problem(
-            p,
-            "coverage",
-            "sbom-component-not-scanned",
-            format!("{} SBOM package(s) appear in no scan report", f.sbom_not_scanned.len()),
-            f.sbom_not_scanned.clone(),
-        ));
-    }
-}
-
-fn image_reference_and_user(f: &SetFacts, p: &Policy, out: &mut Vec<Diagnostic>) {
-    if let Some(img) = f.image.as_deref().filter(|i| !i.contains("@sha256:")) {
-        let pinned = f
-            .digest
-            .as_deref()
-            .map(|d| format!("; the digest {d} comes from other evidence"))
-            .unwrap_or_default();
-        out.push(Diagnostic::problem(
-            p,
-            "tag-only-reference",
-            "tag-only-reference",
-            format!("the evidence references the image by the mutable tag '{img}' only{pinned}"),
-            vec![],
-        ));
-    }
-    match f.image_user.as_deref().map(str::trim) {
-        None => out.push(Diagnostic::with_level(
-            Level::Info,
-            "image-user",
-            "image-user-unknown",
-            "no image config in the evidence: the user the image runs as is unknown".into(),
-            vec![],
-        )),
-        Some(u) => {
-            let user = u.split(':').next().unwrap_or("");
-            if user.is_empty() || user == "root" || user == "0" {
-                let shown = if u.is_empty() { "unset (root)" } else { u };
-                out.push(Diagnostic::problem(
-                    p,
-                    "image-user",
-                    "image-user-root",
-                    format!("image config User is {shown}: the container runs as root"),
-                    vec![],
-                ));
-            } else if let Ok(uid) = user.parse::<u64>() {
-                if uid < 10000 {
-                    out.push(Diagnostic::problem(
-                        p,
-                        "image-user",
-                        "image-user-low-uid",
-                        format!("image config User is UID {uid}, below 10000 (may collide with a host account)"),
-                        vec![],
-                    ));
-                } else {
-                    out.push(Diagnostic::with_level(
-                        Level::Pass,
-                        "image-user",
-                        "image-user-ok",
-                        format!("image runs as UID {uid}"),
-                        vec![],
-                    ));
-                }
-            } else {
-                out.push(Diagnostic::problem(
-                    p,
-                    "image-user",
-                    "image-user-unresolved",
-                    format!("image config User is the name '{user}': its UID cannot be checked from the evidence"),
-                    vec![],
-                ));
-            }
-        }
-    }
-}
-
-fn stig(s: &StigSummary, p: &Policy, out: &mut Vec<Diagnostic>) {
-    let counts = format!(
-        "pass {}, fail {}, error {}, notapplicable {}, notchecked {}",
-        s.count("pass"),
-        s.count("fail"),
-        s.count("error"),
-        s.count("notapplicable"),
-        s.count("notchecked")
-    );
-    if s.failures() == 0 {
-        out.push(Diagnostic::with_level(
-            Level::Pass,
-            "stig",
-            "stig-pass",
-            format!("{}: no STIG rule failed ({counts})", s.file),
-            vec![s.file.clone()],
-        ));
-    } else {
-        let ev = s.failed_rules.iter().map(|(sev, id)| format!("{sev}: {id}")).collect();
-        out.push(Diagnostic::problem(
-            p,
-            "stig",
-            "stig-failures",
-            format!(
-                "{}: STIG failures CAT I {}, CAT II {}, CAT III {}, other {} ({counts})",
-                s.file, s.cat_i_fail, s.cat_ii_fail, s.cat_iii_fail, s.other_fail
-            ),
-            ev,
-        ));
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const A: &str = "sha256:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
-    const B: &str = "sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
-
-    fn scan(path: &str, digests: &[&str], built: Option<&str>, at: Option<&str>) -> FileFacts {
-        FileFacts {
-            path: path.into(),
-            status: "parsed".into(),
-            named_digests: digests.iter().map(|s| s.to_string()).collect(),
-            doc_kind: Some("scan".into()),
-            scanner: Some("grype".into()),
-            db_built: built.map(Into::into),
-            scanned_at: at.map(Into::into),
-            ..Default::default()
-        }
-    }
-
-    fn codes(d: &[Diagnostic]) -> Vec<(&'static str, Level)> {
-        d.iter().map(|x| (x.code, x.level)).collect()
-    }
-
-    #[test]
-    fn mixed_images_and_stale_db_fail() {
-        let p = Policy::default_policy();
-        let f = SetFacts {
-            digest: Some(A.into()),
-            files: vec![
-                scan(
-                    "a.json",
-                    &[A],
-                    Some("2024-01-01T00:00:00Z"),
-                    Some("2024-01-20T00:00:00Z"),
-                ),
-                scan(
-                    "b.json",
-                    &[B],
-                    Some("2024-01-19T00:00:00Z"),
-                    Some("2024-01-20T00:00:00Z"),
-                ),
-            ],
-            ..Default::default()
-        };
-        let d = run(&f, &p, NaiveDate::from_ymd_opt(2024, 1, 21).unwrap());
-        let c = codes(&d);
-        assert!(c.contains(&("digest-mismatch", Level::Fail)), "{c:?}");
-        assert!(c.contains(&("scanner-db-stale", Level::Fail)), "{c:?}");
-        assert!(c.contains(&("scanner-db-fresh", Level::Pass)), "{c:?}");
-        assert!(c.contains(&("image-unsigned", Level::Fail)), "{c:?}");
-        let mm = d.iter().find(|x| x.code == "digest-mismatch").unwrap();
-        assert!(mm.evidence[0].starts_with("b.json"), "{mm:?}");
-    }
-
-    #[test]
-    fn unknown_db_age_and_users() {
-        let p = Policy::default_policy();
-        let mut f = SetFacts {
-            digest: Some(A.into()),
-            files: vec![scan("t.json", &[A], None, None)],
-            image_user: Some("0:0".into()),
-            ..Default::default()
-        };
-        let c = codes(&run(&f, &p, NaiveDate::from_ymd_opt(2024, 1, 21).unwrap()));
-        assert!(c.contains(&("scanner-db-age-unknown", Level::Warn)));
-        assert!(c.contains(&("image-user-root", Level::Warn)));
-        f.image_user = Some("1001".into());
-        let c = codes(&run(&f, &p, NaiveDate::from_ymd_opt(2024, 1, 21).unwrap()));
-        assert!(c.contains(&("image-user-low-uid", Level::Warn)));
-        f.image_user = Some("65532".into());
-        let c = codes(&run(&f, &p, NaiveDate::from_ymd_opt(2024, 1, 21).unwrap()));
-        assert!(c.contains(&("image-user-ok", Level::Pass)));
-    }
-}
+mod tests;

@@ -40,6 +40,23 @@ pub fn trusted_keys(store: &Store) -> Result<Vec<TrustedKey>, StoreError> {
 /// The latest verification run as check facts; `None` when the set was never verified.
 pub fn signature_facts(store: &Store, set_id: i64) -> Result<Option<Vec<SignatureFact>>, StoreError> {
     Ok(store.verification_results(set_id)?.map(|run| {
+        // Keys found inside the evidence are never trusted, but their algorithms still
+        // count for the crypto check.
+        let keys: Vec<SignatureFact> = run
+            .evidence_keys
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|k| SignatureFact {
+                kind: "evidence-key".into(),
+                outcome: String::new(),
+                tlog_verified: false,
+                predicate_type: None,
+                algorithm: k["algorithm"].as_str().map(str::to_string),
+                file: k["file"].as_str().unwrap_or_default().to_string(),
+                detail: k["note"].as_str().unwrap_or_default().to_string(),
+            })
+            .collect();
         run.results
             .into_iter()
             .map(|r| {
@@ -54,6 +71,7 @@ pub fn signature_facts(store: &Store, set_id: i64) -> Result<Option<Vec<Signatur
                     detail: r.detail,
                 }
             })
+            .chain(keys)
             .collect()
     }))
 }
