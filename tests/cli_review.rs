@@ -163,10 +163,18 @@ fn waiver_signed_by_dossier_verifies_with_openssl() {
     assert_eq!(sig["algorithm"], "ecdsa-p256-sha256");
     assert_eq!(doc["approved_by"]["name"], "R. Roe");
     assert_eq!(doc["requested_by"]["name"], "J. Doe");
+    // sig.der exactly as templates/waiver.yaml tells a reader to make it.
+    let sh = std::process::Command::new("sh")
+        .current_dir(e.dir.path())
+        .arg("-c")
+        .arg("grep '  value:' w.yaml | awk '{print $2}' | base64 -d > sig.der")
+        .status()
+        .unwrap();
+    assert!(sh.success());
     let der = base64::engine::general_purpose::STANDARD
         .decode(sig["value"].as_str().unwrap())
         .unwrap();
-    std::fs::write(e.path("sig.der"), der).unwrap();
+    assert_eq!(std::fs::read(e.path("sig.der")).unwrap(), der);
     let v = openssl(&[
         "dgst",
         "-sha256",

@@ -431,6 +431,41 @@ signature:
     }
 
     #[test]
+    fn the_shipped_template_is_a_valid_unsigned_waiver() {
+        let ws = parse_stream("templates/waiver.yaml", include_str!("../../templates/waiver.yaml")).unwrap();
+        assert_eq!(ws.len(), 1);
+        assert!(ws[0].signature.is_none());
+    }
+
+    #[test]
+    fn the_schema_lists_the_same_words_as_the_model() {
+        let schema: serde_json::Value =
+            serde_json::from_str(include_str!("../../assets/schemas/waiver.schema.json")).unwrap();
+        let words = |v: &serde_json::Value| -> Vec<String> {
+            v.as_array()
+                .unwrap()
+                .iter()
+                .map(|x| x.as_str().unwrap().to_string())
+                .collect()
+        };
+        let types = words(&schema["properties"]["justification"]["properties"]["type"]["enum"]);
+        assert_eq!(
+            types,
+            WaiverJustification::ALL
+                .iter()
+                .map(|w| w.as_str().to_string())
+                .collect::<Vec<_>>()
+        );
+        let algs = words(&schema["properties"]["signature"]["properties"]["algorithm"]["enum"]);
+        assert_eq!(
+            algs,
+            [SignatureAlgorithm::EcdsaP256Sha256, SignatureAlgorithm::Ed25519].map(|a| a.as_str().to_string())
+        );
+        let required = words(&schema["required"]);
+        assert!(required.contains(&"requested_by".to_string()) && !required.contains(&"signature".to_string()));
+    }
+
+    #[test]
     fn expiry_is_exclusive_at_midnight_utc() {
         let w = &parse_stream("w.yaml", SECTION_13).unwrap()[0];
         let before = chrono::DateTime::parse_from_rfc3339("2027-01-31T23:59:59Z")

@@ -222,8 +222,7 @@ pub struct BrokenEntry {
 pub fn verify_audit(store: &Store) -> Result<AuditVerification, ReviewError> {
     let rows = store.audit_raw()?;
     let mut prev = GENESIS.to_string();
-    let mut expected_seq = 1i64;
-    for r in &rows {
+    for (expected_seq, r) in (1i64..).zip(rows.iter()) {
         let seq = r.seq.unwrap_or(-r.rowid);
         let broken = |reason: String| AuditVerification {
             entries: rows.len(),
@@ -261,7 +260,6 @@ pub fn verify_audit(store: &Store) -> Result<AuditVerification, ReviewError> {
             return Ok(broken("hash does not match the entry's contents".into()));
         }
         prev = hash.clone();
-        expected_seq += 1;
     }
     Ok(AuditVerification {
         entries: rows.len(),
