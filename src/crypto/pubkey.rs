@@ -313,3 +313,121 @@ fn rsa_modulus_bits(key: &[u8]) -> Result<usize, der::DerError> {
         None => 0,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use p256::ecdsa::signature::Signer;
+
+    fn pem_of(der: &[u8]) -> String {
+        let b = base64::engine::general_purpose::STANDARD.encode(der);
+        format!("-----BEGIN PUBLIC KEY-----\n{b}\n-----END PUBLIC KEY-----\n")
+    }
+
+    fn scalar(seed: u8, len: usize) -> Vec<u8> {
+        let mut s = vec![0u8; len];
+        s[0] = 1;
+        s[len - 1] = seed;
+        s
+    }
+
+    #[test]
+    fn p256_pem_fingerprint_is_sha256_of_the_spki_and_verifies_der_signatures() {
+        let sk = p256::ecdsa::SigningKey::from_slice(&scalar(1, 32)).unwrap();
+        // RFC 5480 SPKI prefix for an uncompressed P-256 point.
+        let mut spki = hex::decode("3059301306072a8648ce3d020106082a8648ce3d030107034200").unwrap();
+        spki.extend_from_slice(&sk.verifying_key().to_sec1_point(false).to_bytes());
+        let k = PublicKey::from_pem(&pem_of(&spki)).unwrap();
+        assert_eq!(k.fingerprint(), hex::encode(Sha256::digest(&spki)));
+        assert_eq!(k.algorithm(), "ecdsa-p256");
+        assert_eq!(PublicKey::from_pem(&k.to_pem()).unwrap(), k);
+        let sig: p256::ecdsa::Signature = sk.sign(b"payload");
+        k.verify(b"payload", sig.to_der().as_bytes()).unwrap();
+        k.verify(b"payload", &sig.to_bytes()).unwrap();
+        assert!(matches!(
+            k.verify(b"payloaD", sig.to_der().as_bytes()),
+            Err(KeyError::BadSignature(_))
+        ));
+        let digest = Sha256::digest(b"payload");
+        k.verify_sha256_prehash(&digest, sig.to_der().as_bytes())
+            .unwrap();
+    }
+
+    #[test]
+    fn p384_uses_sha384() {
+        let sk = p384::ecdsa::SigningKey::from_slice(&scalar(2, 48)).unwrap();
+        let mut spki = hex::decode("3076301006072a8648ce3d020106052b81040022036200").unwrap();
+        spki.extend_from_slice(&sk.verifying_key().to_sec1_point(false).to_bytes());
+        let k = PublicKey::from_spki_der(&spki).unwrap();
+        assert_eq!(k.algorithm(), "ecdsa-p384");
+        let sig: p384::ecdsa::Signature = sk.sign(b"m");
+        k.verify(b"m", sig.to_der().as_bytes()).unwrap();
+        assert!(k.verify(b"n", sig.to_der().as_bytes()).is_err());
+    }
+
+    #[test]
+    fn ed25519_raw_signatures() {
+        let sk = ed25519_dalek::SigningKey::from_bytes(&[7u8; 32]);
+        // RFC 8410 SPKI prefix for Ed25519.
+        let mut spki = hex::decode("302a300506032b6570032100").unwrap();
+        spki.extend_from_slice(sk.verifying_key().as_bytes());
+        let k = PublicKey::from_spki_der(&spki).unwrap();
+        assert_eq!(k.algorithm(), "ed25519");
+        let sig = ed25519_dalek::Signer::sign(&sk, b"waiver");
+        k.verify(b"waiver", &sig.to_bytes()).unwrap();
+        assert!(k.verify(b"waiveR", &sig.to_bytes()).is_err());
+        assert!(matches!(
+            k.verify_sha256_prehash(&[0; 32], &sig.to_bytes()),
+            Err(KeyError::Unsupported(_))
+        ));
+    }
+
+    #[test]
+    fn small_rsa_is_read_but_refused_by_policy() {
+        // SPKI with a 1024-bit modulus (all ones) and e = 65537, assembled by hand.
+        let mut n = vec![0x02, 0x81, 0x81, 0x00];
+        n.extend(std::iter::repeat_n(0xffu8, 128));
+        let e = [0x02, 0x03, 0x01, 0x00, 0x01];
+        let rsapk = [vec![0x30, 0x81, (n.len() + e.len()) as u8], n, e.to_vec()].concat();
+        let bits = [vec![0x03, 0x81, (rsapk.len() + 1) as u8, 0x00], rsapk].concat();
+        let body = [hex::decode("300d06092a864886f70d0101010500").unwrap(), bits].concat();
+        let spki = [vec![0x30, 0x81, body.len() as u8], body].concat();
+        let k = PublicKey::from_spki_der(&spki).unwrap();
+        assert_eq!(k.algorithm(), "rsa-1024");
+        assert!(k.policy_failure().unwrap().contains("1024"));
+        assert!(matches!(
+            k.verify(b"x", &[0; 128]),
+            Err(KeyError::Policy(_))
+        ));
+    }
+
+    #[test]
+    fn malformed_pem_and_der_are_errors_not_panics() {
+        assert!(PublicKey::from_pem("no pem here").is_err());
+        assert!(
+            PublicKey::from_pem("-----BEGIN PUBLIC KEY-----\n!!!\n-----END PUBLIC KEY-----\n")
+                .is_err()
+        );
+        assert!(PublicKey::from_pem(
+            "-----BEGIN PUBLIC KEY-----\nAAAA\n-----END CERTIFICATE-----\n"
+        )
+        .is_err());
+        assert!(PublicKey::from_pem("-----BEGIN PUBLIC KEY-----\nAAAA\n").is_err());
+        for junk in [
+            &[][..],
+            &[0x30],
+            &[0x30, 0x03, 0x30, 0x01, 0x06],
+            &[0x30, 0x82, 0xff, 0xff, 0x00],
+        ] {
+            assert!(PublicKey::from_spki_der(junk).is_err());
+        }
+        // A P-256 SPKI whose point is not on the curve.
+        let mut spki = hex::decode("3059301306072a8648ce3d020106082a8648ce3d030107034200").unwrap();
+        spki.push(4);
+        spki.extend([0x11u8; 64]);
+        assert!(matches!(
+            PublicKey::from_spki_der(&spki),
+            Err(KeyError::Parse(_))
+        ));
+    }
+}
