@@ -123,9 +123,11 @@ fn findings_tab_then_filter_then_detail() {
     assert!(!s.contains("CVE-2024-0001"));
     insta::assert_snapshot!("findings_filtered", s);
     ui.key(KeyCode::Enter).key(KeyCode::Enter);
+    insta::assert_snapshot!("finding_detail", ui.screen());
+    ui.keys("jjjjjjjj");
     let s = ui.screen();
     assert!(s.contains("image → openssl") || s.contains("pkg:deb/debian/openssl@3.0.11 → pkg:deb/debian/zlib"), "{s}");
-    insta::assert_snapshot!("finding_detail", s);
+    insta::assert_snapshot!("finding_detail_scrolled", s);
 }
 
 #[test]
@@ -233,4 +235,47 @@ fn usable_when_resized_small() {
     let s = ui.screen();
     assert!(s.contains("CVE-2024-0001"), "{s}");
     insta::assert_snapshot!("findings_60x12", s);
+}
+
+#[test]
+fn verdict_and_checks_come_from_the_gate() {
+    let mut ui = Ui::new(false);
+    let s = ui.screen();
+    // Set A has an undisposed CRITICAL (BLOCK by the policy text) and no signature: FAIL.
+    assert!(s.lines().any(|l| l.contains("team/app:1.0") && l.contains("FAIL")), "{s}");
+    ui.key(KeyCode::Enter);
+    let s = ui.screen();
+    assert!(s.lines().any(|l| l.contains("CVE-2024-0001") && l.contains("BLOCK")), "{s}");
+    for _ in 0..4 {
+        ui.key(KeyCode::Tab);
+    }
+    let s = ui.screen();
+    insta::assert_snapshot!("tab_checks_judged", s);
+}
+
+#[test]
+fn a_disposition_is_recorded_through_the_form_and_shows_at_once() {
+    let mut ui = Ui::new(false);
+    ui.key(KeyCode::Enter).keys("d");
+    // States in order: open, patched, not_affected.
+    ui.key(KeyCode::Down).key(KeyCode::Down).key(KeyCode::Enter);
+    let s = ui.screen();
+    assert!(s.contains("justification") && s.contains("component_not_present"), "{s}");
+    ui.key(KeyCode::Down).key(KeyCode::Enter); // vulnerable_code_not_present
+    ui.keys("not built with the flawed module").key(KeyCode::Enter);
+    let s = ui.screen();
+    assert!(s.contains("record this?"), "{s}");
+    ui.keys("y");
+    let s = ui.screen();
+    assert!(s.contains("CVE-2024-0001 recorded as not_affected"), "{s}");
+    let set_id = match ui.app.top() {
+        dossier::tui::app::Screen::Set(v) => v.set.id,
+        _ => panic!("still on the set"),
+    };
+    let d = ui.app.store.dispositions(set_id).unwrap();
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].vuln_id, "CVE-2024-0001");
+    assert_eq!(d[0].note.as_deref(), Some("not built with the flawed module"));
+    assert!(s.lines().any(|l| l.contains("CVE-2024-0001") && l.contains("not_affected")), "{s}");
+    assert!(ui.app.store.audit_entries().unwrap().iter().any(|e| e.action.contains("disposition")));
 }

@@ -8,7 +8,9 @@ use super::dashboard::Dashboard;
 use super::detail::FindingDetail;
 use super::diff::DiffView;
 use super::import::ImportView;
-use super::jobs::{Job, JobResult};
+use super::jobs::{Job, JobResult, Judged};
+use std::collections::HashMap;
+use std::sync::Arc;
 use super::keymap::Keymap;
 use super::list::Sel;
 use super::set_view::SetView;
@@ -35,6 +37,8 @@ pub enum Input {
     Filter,
     /// The import screen's path prompt.
     Path,
+    /// The decision form (disposition or waiver draft).
+    Form,
 }
 
 pub struct App {
@@ -46,8 +50,11 @@ pub struct App {
     pub input: Input,
     /// The help overlay and its scroll position, when open.
     pub help: Option<Sel>,
+    pub form: Option<super::decide::Form>,
     pub status: String,
     pub dashboard: Dashboard,
+    /// The gate's judgement per set id, as it arrives from the judge worker.
+    pub judged: HashMap<i64, Arc<Judged>>,
     pub area: Rect,
     pub quit: bool,
     /// Set by a screen's update to close itself (Esc).
@@ -66,8 +73,10 @@ impl App {
             screens: vec![Screen::Dashboard],
             input: Input::Normal,
             help: None,
+            form: None,
             status: String::new(),
             dashboard: Dashboard::default(),
+            judged: HashMap::new(),
             area,
             quit: false,
             pop_requested: false,
@@ -108,6 +117,7 @@ impl App {
         let pairs: Vec<(Action, &str)> = match (self.input, self.top()) {
             (Input::Filter, _) => return "type to filter by id, alias or package; enter keeps it, esc clears".into(),
             (Input::Path, _) => return "type a path; tab completes, enter imports, esc cancels".into(),
+            (Input::Form, _) => return "j/k choose, enter next, esc cancel".into(),
             (_, Screen::Dashboard) => vec![
                 (Action::Help, "help"),
                 (Action::Open, "open"),
@@ -175,6 +185,7 @@ impl App {
         self.status.clear();
         match self.input {
             Input::Filter => return self.filter_key(k),
+            Input::Form => return self.form_key(k),
             Input::Path => {
                 if let Some(Screen::Import(v)) = self.screens.last_mut() {
                     if v.key(k) {
@@ -197,6 +208,40 @@ impl App {
         if let Some(a) = self.keymap.action(&k) {
             self.update(a);
         }
+    }
+
+    fn form_key(&mut self, k: KeyEvent) {
+        use super::decide::Outcome;
+        let Some(form) = self.form.as_mut() else {
+            self.input = Input::Normal;
+            return;
+        };
+        match form.key(k, &mut self.store) {
+            Outcome::Open => {}
+            Outcome::Cancelled => {
+                self.form = None;
+                self.input = Input::Normal;
+            }
+            Outcome::Done(msg, jobs) => {
+                self.form = None;
+                self.input = Input::Normal;
+                self.status = msg;
+                self.jobs.extend(jobs);
+                for s in self.screens.iter_mut() {
+                    match s {
+                        Screen::Finding(v) => v.reload(&self.store),
+                        Screen::Set(v) => v.reload_tables(&self.store),
+                        _ => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// Opens the decision form on a finding.
+    pub fn decide(&mut self, kind: super::decide::Kind, row: crate::store::FindingRow) {
+        self.form = Some(super::decide::Form::new(kind, row));
+        self.input = Input::Form;
     }
 
     fn filter_key(&mut self, k: KeyEvent) {
@@ -362,7 +407,17 @@ impl App {
 
     fn job(&mut self, r: JobResult) {
         match r {
-            JobResult::Dashboard(d) => self.dashboard.set(d, Dashboard::rows_area(self.body()).height),
+            JobResult::Dashboard(d) => {
+                self.dashboard.set(d, Dashboard::rows_area(self.body()).height);
+                let ids: Vec<i64> = self.dashboard.sets().iter().filter_map(|s| s.set.as_ref().map(|r| r.id)).collect();
+                self.jobs.extend(ids.into_iter().map(|set_id| Job::Judge { set_id }));
+            }
+            JobResult::Judged { set_id, result } => match result {
+                Ok(j) => {
+                    self.judged.insert(set_id, j);
+                }
+                Err(e) => self.status = format!("gate for set {set_id}: {}", crate::sanitize::line(&e, 200)),
+            },
             JobResult::Page { req, result } => {
                 let body = self.body();
                 for s in self.screens.iter_mut() {

@@ -132,7 +132,8 @@ pub fn draw(app: &App, f: &mut Frame<'_>, body: Rect) {
         .skip(d.sel.top)
         .take(h)
         .map(|(i, s)| {
-            let row = set_row(s, t);
+            let j = s.set.as_ref().and_then(|r| app.judged.get(&r.id)).map(|j| &**j);
+            let row = set_row(s, t, j);
             if i == d.sel.sel {
                 row.style(t.selected())
             } else {
@@ -156,11 +157,22 @@ pub fn draw(app: &App, f: &mut Frame<'_>, body: Rect) {
         Some(Ok(data)) => data.audit_head.chars().take(16).collect::<String>(),
         _ => String::new(),
     };
+    let sel_j = d.selected().and_then(|s| s.set.as_ref()).and_then(|r| app.judged.get(&r.id));
+    let first = match sel_j {
+        Some(j) => {
+            let c = |g: crate::analysis::gate::GateClass| j.report.counts.by_gate.get(g.as_str()).copied().unwrap_or(0);
+            use crate::analysis::gate::GateClass as G;
+            let reason = j.report.reasons.first().map(|r| line(r, 200)).unwrap_or_default();
+            Line::from(vec![
+                Span::styled(format!("BLOCK {} ", c(G::Block)), t.bad()),
+                Span::styled(format!("WARN {} ", c(G::Warn)), t.warn()),
+                Span::raw(format!("INFO {}  {reason}", c(G::Info))),
+            ])
+        }
+        None => Line::from(Span::styled("judging…", t.dim())),
+    };
     let foot_lines = vec![
-        Line::from(Span::styled(
-            "VERDICT, SIG(nature) and ATT(ested SBOM): n/a until the gate and verifier are built in",
-            t.dim(),
-        )),
+        first,
         Line::from(vec![
             Span::raw(format!("{} set(s)  audit head ", d.len())),
             Span::styled(format!("{head}…"), t.dim()),
@@ -169,7 +181,7 @@ pub fn draw(app: &App, f: &mut Frame<'_>, body: Rect) {
     f.render_widget(Paragraph::new(foot_lines), foot);
 }
 
-fn set_row(s: &SetSummary, t: Theme) -> Row<'static> {
+fn set_row(s: &SetSummary, t: Theme, j: Option<&super::jobs::Judged>) -> Row<'static> {
     let Some(r) = &s.set else { return Row::new(Vec::<String>::new()) };
     let image = r.image.as_deref().map(short_image).unwrap_or_else(|| r.source.clone());
     let age = match s.db_age_days {
@@ -193,9 +205,12 @@ fn set_row(s: &SetSummary, t: Theme) -> Row<'static> {
         Cell::from(r.id.to_string()),
         Cell::from(line(r.package.as_deref().unwrap_or("-"), 12)),
         Cell::from(line(&image, 80)),
-        Cell::from(Span::styled("n/a", t.dim())),
-        Cell::from(Span::styled("n/a", t.dim())),
-        Cell::from(Span::styled("n/a", t.dim())),
+        Cell::from(match j {
+            Some(j) => Span::styled(j.report.verdict.as_str(), t.verdict(j.report.verdict.as_str())),
+            None => Span::styled("…", t.dim()),
+        }),
+        Cell::from(check_word(j, "image-signature", &[("image-signature-verified", "yes"), ("image-unsigned", "no"), ("image-signature-invalid", "BAD")], t)),
+        Cell::from(check_word(j, "sbom-attested", &[("sbom-attested", "yes"), ("sbom-not-attested", "no")], t)),
         Cell::from(age),
         Cell::from(counts),
         Cell::from(files),
@@ -208,5 +223,23 @@ pub fn short_image(image: &str) -> String {
     match image.split_once('/') {
         Some((host, rest)) if host.contains('.') || host.contains(':') || host == "localhost" => rest.to_string(),
         _ => image.to_string(),
+    }
+}
+
+/// A check's outcome as a short word (SIG, ATT columns); "-" before judging, "?" for any
+/// other outcome of that check.
+fn check_word(j: Option<&super::jobs::Judged>, check: &str, words: &[(&str, &'static str)], t: Theme) -> Span<'static> {
+    let Some(j) = j else { return Span::styled("…", t.dim()) };
+    match j.check_code(check) {
+        Some(code) => {
+            let w = words.iter().find(|(c, _)| *c == code).map(|(_, w)| *w).unwrap_or("?");
+            let style = match w {
+                "yes" => t.good(),
+                "no" | "BAD" => t.bad(),
+                _ => t.dim(),
+            };
+            Span::styled(w, style)
+        }
+        None => Span::styled("-", t.dim()),
     }
 }

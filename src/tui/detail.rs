@@ -23,6 +23,7 @@ pub struct FindingDetail {
     /// Component keys from the image (`@subject`) to this finding's component.
     pub path: Option<Vec<String>>,
     pub scroll: u16,
+    pub history: Vec<crate::store::review::DispositionRow>,
     pub error: Option<String>,
 }
 
@@ -69,7 +70,17 @@ impl FindingDetail {
                 None
             }
         };
-        Self { set: set.clone(), row, sources, path, scroll: 0, error }
+        let mut d = Self { set: set.clone(), row, sources, path, scroll: 0, history: Vec::new(), error };
+        d.reload(store);
+        d
+    }
+
+    /// Re-reads the decision history (after a disposition is recorded).
+    pub fn reload(&mut self, store: &Store) {
+        match store.disposition_history(self.set.id, &self.row.vuln_id, &self.row.component_key) {
+            Ok(h) => self.history = h,
+            Err(e) => self.error = Some(e.to_string()),
+        }
     }
 
     pub fn update(&mut self, app: &mut App, a: Action) {
@@ -82,13 +93,13 @@ impl FindingDetail {
             Action::PageDown => self.scroll = self.scroll.saturating_add(page),
             Action::Top => self.scroll = 0,
             Action::Bottom => self.scroll = u16::MAX,
-            Action::Disposition => app.not_yet("dispositions"),
-            Action::NewWaiver => app.not_yet("waiver creation"),
+            Action::Disposition => app.decide(super::decide::Kind::Disposition, self.row.clone()),
+            Action::NewWaiver => app.decide(super::decide::Kind::Waiver, self.row.clone()),
             _ => {}
         }
     }
 
-    pub fn lines(&self, t: Theme, width: u16) -> Vec<Line<'static>> {
+    pub fn lines(&self, t: Theme, width: u16, j: Option<&crate::workflow::judge::FindingJudgement>) -> Vec<Line<'static>> {
         let r = &self.row;
         let mut out: Vec<Line<'static>> = Vec::new();
         let head = |s: &str| Line::from(Span::styled(s.to_string(), t.title()));
@@ -107,6 +118,19 @@ impl FindingDetail {
         if let Some(title) = &r.title {
             out.push(Line::from(line(title, 300)));
         }
+        match j {
+            Some(j) => {
+                out.push(Line::from(vec![
+                    Span::raw("gate "),
+                    super::findings::gate_span(j.gate, t),
+                    Span::raw(format!(": {}", line(&j.reason, 300))),
+                ]));
+                if let Some(d) = &j.disposition {
+                    out.push(Line::from(format!("decision: {}", line(d, 40))));
+                }
+            }
+            None => out.push(Line::from(Span::styled("gate: judging…", t.dim()))),
+        }
         out.push(Line::from(""));
         out.push(head("Description"));
         out.push(Line::from(clean(r.description.as_deref().unwrap_or("(no description in the evidence)"), false)));
@@ -117,10 +141,18 @@ impl FindingDetail {
         let v3score = r.cvss_v3_score.map(|s| format!("  base {s:.1}")).unwrap_or_default();
         out.push(Line::from(format!("CVSS v3  {}{v3score}", v(&r.cvss_v3_vector))));
         out.push(Line::from(format!("CVSS v4  {}", v(&r.cvss_v4_vector))));
-        out.push(Line::from(Span::styled(
-            "exploitability sub-scores and gate class: not available yet in this build",
-            t.dim(),
-        )));
+        for (label, vec) in [("v2", &r.cvss_v2_vector), ("v3", &r.cvss_v3_vector), ("v4", &r.cvss_v4_vector)] {
+            let Some(v) = vec.as_deref() else { continue };
+            let text = match crate::analysis::cvss::exploitability(v) {
+                Ok(e) => match (e.native, e.scaled) {
+                    (Some(n), Some(s)) if label == "v3" => format!("{n:.1} (on 0-10: {s:.1})"),
+                    (Some(n), _) => format!("{n:.1}"),
+                    _ => "not computable".into(),
+                },
+                Err(e) => format!("unreadable: {}", line(&e.message, 80)),
+            };
+            out.push(Line::from(format!("  {label} exploitability sub-score {text}")));
+        }
         let epss = match (r.epss, &r.epss_date) {
             (Some(e), d) => format!(
                 "EPSS     {e:.4}{}{}",
@@ -165,11 +197,44 @@ impl FindingDetail {
         out.push(head("What each scanner said"));
         out.extend(self.side_by_side(t, width));
         out.push(Line::from(""));
-        out.push(head("VEX, waiver, disposition, history"));
-        out.push(Line::from(Span::styled(
-            "not available yet in this build (the gate and review engines are not built in)",
-            t.dim(),
-        )));
+        out.push(head("VEX and waiver"));
+        match j.and_then(|j| j.vex.as_ref()) {
+            Some(v) => out.push(Line::from(format!(
+                "VEX {}{} ({}){}",
+                line(&v.status, 30),
+                v.justification.as_deref().map(|x| format!(" / {}", line(x, 60))).unwrap_or_default(),
+                line(&v.file, 60),
+                if v.counts { "" } else { " - does not count (no justification)" }
+            ))),
+            None => out.push(Line::from(Span::styled("no VEX statement applies", t.dim()))),
+        }
+        match j.and_then(|j| j.waiver.as_ref()) {
+            Some(w) => out.push(Line::from(format!(
+                "waiver {} {}{} {}: {}",
+                line(&w.id, 30),
+                line(&w.standing, 20),
+                w.expires.as_deref().map(|e| format!(" until {}", line(e, 20))).unwrap_or_default(),
+                if w.applies { "applies" } else { "does not apply" },
+                line(&w.detail, 200)
+            ))),
+            None => out.push(Line::from(Span::styled("no waiver covers this finding", t.dim()))),
+        }
+        out.push(Line::from(""));
+        out.push(head("Decision history"));
+        if self.history.is_empty() {
+            out.push(Line::from(Span::styled("no decisions recorded", t.dim())));
+        }
+        for h in &self.history {
+            out.push(Line::from(format!(
+                "{} {} {}{} by {}{}",
+                line(&h.at, 25),
+                h.state,
+                h.justification.map(|j| format!("/{j}")).unwrap_or_default(),
+                h.note.as_deref().map(|n| format!(" \"{}\"", line(n, 100))).unwrap_or_default(),
+                line(&h.actor, 40),
+                h.key_fingerprint.as_deref().map(|k| format!(" [{}]", line(&k.chars().take(16).collect::<String>(), 16))).unwrap_or_default()
+            )));
+        }
         if let Some(e) = &self.error {
             out.push(Line::from(Span::styled(format!("error: {}", line(e, 200)), t.bad())));
         }
@@ -212,7 +277,8 @@ impl FindingDetail {
     }
 
     pub fn draw(&self, app: &App, f: &mut Frame<'_>, body: Rect) {
-        let lines = self.lines(app.theme, body.width);
+        let j = app.judged.get(&self.set.id).and_then(|j| j.finding(self.row.id));
+        let lines = self.lines(app.theme, body.width, j);
         // Wrapped height, estimated per line (word wrapping may add a few rows more).
         let w = usize::from(body.width.max(1));
         let total: usize = lines.iter().map(|l| l.width().div_ceil(w).max(1)).sum();

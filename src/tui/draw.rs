@@ -32,6 +32,9 @@ pub fn draw(app: &App, f: &mut Frame<'_>) {
     }
     let status = Rect { y: area.y + area.height - 1, height: 1, ..area };
     f.render_widget(Paragraph::new(Span::styled(line(&app.status_line(), usize::from(area.width)), app.theme.dim())), status);
+    if let Some(form) = &app.form {
+        form.draw(f, area, app.theme);
+    }
     if let Some(sel) = &app.help {
         super::help::draw(app, f, area, sel.top);
     }

@@ -2,7 +2,8 @@
 //! selection, so a million-finding set scrolls without holding it in memory. Filters and
 //! sort changes reload around the selected finding, so the selection survives them.
 
-use super::jobs::{Job, PageData, PageKind, PageRequest, MAX_WINDOW};
+use super::jobs::{Job, Judged, PageData, PageKind, PageRequest, MAX_WINDOW};
+use crate::analysis::gate::GateClass;
 use super::theme::{sev_label, Theme};
 use crate::model::Severity;
 use crate::sanitize::line;
@@ -245,10 +246,10 @@ impl FindingList {
         self.hidden[s as usize] = !self.hidden[s as usize];
     }
 
-    pub fn draw(&self, f: &mut Frame<'_>, area: Rect, theme: Theme, editing: bool) {
+    pub fn draw(&self, f: &mut Frame<'_>, area: Rect, theme: Theme, editing: bool, judged: Option<&Judged>) {
         let [bar, table] = ratatui::layout::Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
         f.render_widget(Paragraph::new(self.bar_line(theme, editing)), bar);
-        let header = Row::new(["SEV", "ID", "COMPONENT", "VERSION", "FIXED", "SCANNERS"]).style(theme.header());
+        let header = Row::new(["SEV", "GATE", "ID", "COMPONENT", "VERSION", "FIXED", "DECISION"]).style(theme.header());
         let height = table.height.saturating_sub(1);
         let start = self.top.max(self.offset);
         let skip = usize::try_from(start - self.offset).unwrap_or(usize::MAX);
@@ -261,13 +262,21 @@ impl FindingList {
             .map(|(i, r)| {
                 let abs = self.offset + i as u64;
                 let sev = if r.severity_disagrees { format!("{}*", sev_label(r.severity)) } else { sev_label(r.severity).into() };
+                let j = judged.and_then(|j| j.finding(r.id));
+                let gate = match (judged, j) {
+                    (None, _) => Span::styled("…", theme.dim()),
+                    (Some(_), None) => Span::styled("-", theme.dim()),
+                    (Some(_), Some(j)) => gate_span(j.gate, theme),
+                };
+                let decision = j.and_then(|j| j.disposition.clone()).unwrap_or_else(|| "-".into());
                 let row = Row::new(vec![
                     Span::styled(sev, theme.severity(r.severity)),
+                    gate,
                     Span::raw(line(&r.vuln_id, 24)),
                     Span::raw(line(&r.name, 40)),
                     Span::raw(line(r.version.as_deref().unwrap_or("-"), 24)),
                     Span::raw(line(&fixed(r), 24)),
-                    Span::raw(line(&r.scanners.join(","), 20)),
+                    Span::raw(line(&decision, 14)),
                 ]);
                 if abs == self.selected {
                     row.style(theme.selected())
@@ -279,11 +288,12 @@ impl FindingList {
         let empty = rows.is_empty();
         let widths = [
             Constraint::Length(5),
-            Constraint::Length(20),
+            Constraint::Length(5),
+            Constraint::Length(18),
             Constraint::Fill(2),
             Constraint::Fill(1),
             Constraint::Fill(1),
-            Constraint::Length(11),
+            Constraint::Length(12),
         ];
         f.render_widget(Table::new(rows, widths).header(header).column_spacing(1), table);
         if empty {
@@ -326,6 +336,15 @@ impl FindingList {
         };
         spans.push(Span::raw(format!("sort:{} {pos}", self.sort.label())));
         Line::from(spans)
+    }
+}
+
+/// BLOCK / WARN / INFO as words, so the class reads without colour.
+pub fn gate_span(g: GateClass, t: Theme) -> Span<'static> {
+    match g {
+        GateClass::Block => Span::styled("BLOCK", t.bad()),
+        GateClass::Warn => Span::styled("WARN", t.warn()),
+        GateClass::Info => Span::styled("INFO", t.dim()),
     }
 }
 

@@ -4,7 +4,10 @@
 
 use crate::store::{Cursor, FindingRow, SetRow, Store, ViewFilter, ViewSort};
 use crate::workflow::{self, Actor, ImportOptions, ImportProgress, ImportReport};
+use crate::workflow::judge::{self, FindingJudgement, JudgeReport};
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender};
 
 /// Rows fetched per page, and the most the findings window ever holds.
@@ -35,6 +38,31 @@ pub enum Job {
     Dashboard,
     Page(PageRequest),
     Import { paths: Vec<PathBuf>, package: Option<String> },
+    /// The gate's judgement of one set (default policy, today).
+    Judge { set_id: i64 },
+}
+
+/// A set's judgement with an index from finding id to its row in `report.findings`.
+#[derive(Debug, Clone)]
+pub struct Judged {
+    pub report: JudgeReport,
+    pub index: HashMap<i64, usize>,
+}
+
+impl Judged {
+    pub fn new(report: JudgeReport) -> Self {
+        let index = report.findings.iter().enumerate().map(|(i, f)| (f.finding_id, i)).collect();
+        Self { report, index }
+    }
+
+    pub fn finding(&self, id: i64) -> Option<&FindingJudgement> {
+        self.index.get(&id).and_then(|i| self.report.findings.get(*i))
+    }
+
+    /// The outcome of the check named `check`, by its diagnostic code.
+    pub fn check_code(&self, check: &str) -> Option<&'static str> {
+        self.report.diagnostics.iter().find(|d| d.check == check).map(|d| d.code)
+    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -74,6 +102,7 @@ pub enum JobResult {
     Counts { gen: u64, result: Result<[u64; 6], String> },
     ImportProgress(ImportProgress),
     ImportDone(Result<ImportReport, String>),
+    Judged { set_id: i64, result: Result<Arc<Judged>, String> },
 }
 
 /// Runs one job on `store`, reporting every result (progress included) through `out`.
@@ -95,6 +124,11 @@ pub fn execute(store: &mut Store, job: Job, out: &mut dyn FnMut(JobResult)) {
             let mut progress = |p: ImportProgress| out(JobResult::ImportProgress(p));
             let r = workflow::import_paths(store, &paths, &opts, &Actor::from_env(), &mut progress);
             out(JobResult::ImportDone(r.map_err(|e| e.to_string())));
+        }
+        Job::Judge { set_id } => {
+            let policy = crate::analysis::policy::Policy::default_policy();
+            let r = judge::evaluate_set(store, set_id, &policy, judge::today());
+            out(JobResult::Judged { set_id, result: r.map(|r| Arc::new(Judged::new(r))).map_err(|e| e.to_string()) });
         }
     }
 }
@@ -194,6 +228,8 @@ fn page(store: &Store, req: &PageRequest) -> crate::store::Result<PageData> {
 /// thread per import. Results are sent as `wrap(result)` on `events`.
 pub struct Runner {
     query_tx: Sender<Job>,
+    /// Judging a big set takes seconds; its own worker keeps paging responsive meanwhile.
+    judge_tx: Sender<Job>,
     store_path: PathBuf,
     events: Sender<super::Event>,
 }
@@ -204,7 +240,11 @@ impl Runner {
         let path = store_path.clone();
         let ev = events.clone();
         std::thread::spawn(move || query_worker(&path, &query_rx, &ev));
-        Self { query_tx, store_path, events }
+        let (judge_tx, judge_rx) = std::sync::mpsc::channel::<Job>();
+        let path = store_path.clone();
+        let ev = events.clone();
+        std::thread::spawn(move || query_worker(&path, &judge_rx, &ev));
+        Self { query_tx, judge_tx, store_path, events }
     }
 
     pub fn submit(&self, job: Job) {
@@ -220,6 +260,9 @@ impl Runner {
                         let _ = ev.send(super::Event::Job(JobResult::ImportDone(Err(e.to_string()))));
                     }
                 });
+            }
+            Job::Judge { .. } => {
+                let _ = self.judge_tx.send(job);
             }
             other => {
                 let _ = self.query_tx.send(other);
@@ -245,9 +288,12 @@ fn query_worker(path: &std::path::Path, rx: &Receiver<Job>, ev: &Sender<super::E
             .filter_map(|j| if let Job::Page(p) = j { Some(p.gen) } else { None })
             .max();
         let mut dashboard_done = false;
+        let mut judged: Vec<i64> = Vec::new();
         for job in batch {
             match &job {
                 Job::Page(p) if Some(p.gen) != newest => continue,
+                Job::Judge { set_id } if judged.contains(set_id) => continue,
+                Job::Judge { set_id } => judged.push(*set_id),
                 Job::Dashboard if dashboard_done => continue,
                 Job::Dashboard => dashboard_done = true,
                 _ => {}

@@ -5,6 +5,7 @@
 pub mod action;
 pub mod app;
 mod component;
+pub mod decide;
 pub mod dashboard;
 mod detail;
 mod diff;

@@ -161,3 +161,33 @@ pub fn files_of_kind(v: &SetView, f: &mut Frame<'_>, area: Rect, t: Theme, pick:
     }
     f.render_widget(Paragraph::new(lines), area);
 }
+
+/// The gate's verdict, its reasons, and every cross-check diagnostic with its level.
+pub fn checks(j: Option<&super::jobs::Judged>, f: &mut Frame<'_>, area: Rect, t: Theme) {
+    use crate::analysis::checks::Level;
+    let Some(j) = j else { return };
+    let r = &j.report;
+    let mut lines = vec![Line::from(vec![
+        Span::styled(r.verdict.as_str(), t.verdict(r.verdict.as_str())),
+        Span::styled(format!("  policy {} sha256 {}…", line(&r.policy_name, 30), &r.policy_sha256.chars().take(12).collect::<String>()), t.dim()),
+    ])];
+    for reason in &r.reasons {
+        lines.push(Line::from(format!("• {}", line(reason, 300))));
+    }
+    let mut diags: Vec<_> = r.diagnostics.iter().collect();
+    diags.sort_by_key(|d| std::cmp::Reverse(d.level));
+    for d in diags {
+        let (label, style) = match d.level {
+            Level::Fail => ("FAIL", t.bad()),
+            Level::Warn => ("WARN", t.warn()),
+            Level::Info => ("info", t.dim()),
+            Level::Pass => ("pass", t.good()),
+        };
+        lines.push(Line::from(vec![
+            Span::styled(format!("{label:<5}"), style),
+            Span::raw(format!("{:<28} ", line(d.code, 28))),
+            Span::raw(line(&d.message, 300)),
+        ]));
+    }
+    f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
+}

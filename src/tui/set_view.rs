@@ -214,11 +214,11 @@ impl SetView {
                 vec![list.reload(app.next_gen(), true)]
             }
             Action::CycleGateFilter => {
-                app.not_yet("gate class filter");
+                app.not_yet("gate class filter (the GATE column shows each class)");
                 Vec::new()
             }
             Action::CycleDispositionFilter => {
-                app.not_yet("disposition filter");
+                app.not_yet("disposition filter (the DISP column shows each decision)");
                 Vec::new()
             }
             Action::Open => {
@@ -228,12 +228,11 @@ impl SetView {
                 }
                 Vec::new()
             }
-            Action::Disposition => {
-                app.not_yet("dispositions");
-                Vec::new()
-            }
-            Action::NewWaiver => {
-                app.not_yet("waiver creation");
+            Action::Disposition | Action::NewWaiver => {
+                if let Some(r) = list.selected_row().cloned() {
+                    let kind = if a == Action::Disposition { super::decide::Kind::Disposition } else { super::decide::Kind::Waiver };
+                    app.decide(kind, r);
+                }
                 Vec::new()
             }
             _ => Vec::new(),
@@ -283,8 +282,11 @@ impl SetView {
             Span::raw(line(s.image.as_deref().unwrap_or(&s.source), 50)),
             Span::raw("  "),
             Span::styled(s.digest.as_deref().map(|d| d.chars().take(19).collect::<String>()).unwrap_or_default(), t.dim()),
-            Span::raw("  verdict "),
-            Span::styled("n/a", t.dim()),
+            Span::raw("  "),
+            match app.judged.get(&s.id) {
+                Some(j) => Span::styled(j.report.verdict.as_str(), t.verdict(j.report.verdict.as_str())),
+                None => Span::styled("judging…", t.dim()),
+            },
         ]);
         f.render_widget(Paragraph::new(title), Rect { height: 1, ..body });
         let mut tabs: Vec<Span> = Vec::new();
@@ -300,7 +302,9 @@ impl SetView {
             return;
         }
         match self.tab {
-            Tab::Findings => self.findings.draw(f, content, t, app.input == Input::Filter),
+            Tab::Findings => {
+                self.findings.draw(f, content, t, app.input == Input::Filter, app.judged.get(&s.id).map(|j| &**j))
+            }
             Tab::Components => super::set_tabs::components(self, f, content, t),
             Tab::Evidence => super::set_tabs::evidence(self, f, content, t),
             Tab::Audit => super::set_tabs::audit(self, f, content, t),
@@ -320,10 +324,13 @@ impl SetView {
                 is_signature_format,
                 "Signature verification is not available yet in this build; files found:",
             ),
+            Tab::Checks if app.judged.contains_key(&s.id) => {
+                super::set_tabs::checks(app.judged.get(&s.id).map(|j| &**j), f, content, t)
+            }
             Tab::Checks => {
                 let failed = self.files.iter().filter(|f| f.status != "parsed" && f.status != "duplicate").count();
                 let text = vec![
-                    Line::from("Cross-checks are not available yet in this build."),
+                    Line::from("The gate is judging this set…"),
                     Line::from(format!(
                         "Evidence files: {} ({} not parsed; see the Evidence tab).",
                         self.files.len(),
