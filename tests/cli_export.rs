@@ -347,16 +347,35 @@ fn pdf_shows_digests_verdicts_findings_and_banner_and_is_structurally_clean() {
 
     if let Some(text) = pdf_text(&pdf) {
         for (digest, ids) in &raw.sets {
-            // Digests wrap in narrow columns; the key/value block prints them whole.
+            // The key/value block prints each digest whole.
             assert!(
                 text.contains(digest.as_str()),
                 "digest {digest} not in the PDF text"
             );
-            for id in ids {
-                assert!(
-                    text.contains(id.as_str()),
-                    "finding {id} not in the PDF text"
-                );
+            let set = pkg["sets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["digest"] == digest.as_str())
+                .unwrap();
+            assert!(
+                text.contains(&format!(
+                    "Verdict {}",
+                    set["verdict"]["status"].as_str().unwrap()
+                )) || text.contains(set["verdict"]["status"].as_str().unwrap())
+            );
+            // Every BLOCK and WARN finding (and every one the policy could not class) is listed;
+            // the ids are the raw report's, the classes the signed JSON's.
+            for f in set["findings"].as_array().unwrap() {
+                let id = f["vuln_id"].as_str().unwrap();
+                assert!(ids.contains(id));
+                if ["BLOCK", "WARN", "not evaluated"].contains(&f["gate"].as_str().unwrap()) {
+                    assert!(
+                        text.contains(id),
+                        "{} finding {id} not in the PDF text",
+                        f["gate"]
+                    );
+                }
             }
         }
         let verdict = pkg["verdict"]["status"].as_str().unwrap();

@@ -447,13 +447,13 @@ pub fn findings(
     table(
         doc,
         &[
-            col("Set", 0.08),
-            col("Vulnerability", 0.15),
-            col("Component", 0.19),
+            col("Set", 0.07),
+            col("Vulnerability", 0.18),
+            col("Component", 0.18),
             col("Severity", 0.09),
             col("Gate", 0.07),
             col("Disposition", 0.11),
-            col("Justification / waiver", 0.31),
+            col("Justification / waiver", 0.30),
         ],
         rows,
         3,
