@@ -435,3 +435,93 @@ fn verify_of_an_unknown_set_is_a_usage_error() {
     assert_eq!(code, 2);
     assert!(err.contains("no evidence set"), "{err}");
 }
+
+/// RSA-2048 signatures made by the openssl command line, PKCS#1 v1.5 and PSS (SHA-256),
+/// verify as a detached cosign signature; skipped with a reason when openssl is absent.
+#[test]
+fn rsa_signatures_made_by_openssl_verify() {
+    let e = Env::new();
+    let ok = |c: &mut std::process::Command| c.status().is_ok_and(|s| s.success());
+    let key = e.path("rsa.key");
+    if !ok(std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+        ])
+        .arg(&key))
+    {
+        eprintln!("skipped: the openssl command line is not available");
+        return;
+    }
+    let pubf = e.path("rsa.pub");
+    assert!(ok(std::process::Command::new("openssl")
+        .args(["pkey", "-pubout", "-in"])
+        .arg(&key)
+        .arg("-out")
+        .arg(&pubf)));
+    let sk = key_for_layout();
+    let digest = e.evidence(&sk);
+    let payload = e.path("ev/sig/payload.json");
+    for (i, opts) in [
+        vec![],
+        vec![
+            "-sigopt",
+            "rsa_padding_mode:pss",
+            "-sigopt",
+            "rsa_pss_saltlen:32",
+        ],
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let sig = e.path(&format!("sig{i}.der"));
+        let mut c = std::process::Command::new("openssl");
+        c.args(["dgst", "-sha256", "-sign"])
+            .arg(&key)
+            .args(&opts)
+            .arg("-out")
+            .arg(&sig)
+            .arg(&payload);
+        assert!(ok(&mut c));
+        e.write(
+            "ev/sig/signature.b64",
+            B64.encode(std::fs::read(&sig).unwrap()).as_bytes(),
+        );
+        let store = format!("store{i}.db");
+        let run = |args: &[&str]| {
+            let o = e
+                .cmd()
+                .env("DOSSIER_STORE", e.path(&store))
+                .args(args)
+                .output()
+                .unwrap();
+            (
+                o.status.code(),
+                String::from_utf8_lossy(&o.stdout).into_owned(),
+            )
+        };
+        run(&[
+            "trust",
+            "add",
+            pubf.to_str().unwrap(),
+            "--name",
+            "rsa",
+            "--role",
+            "pipeline-signer",
+        ]);
+        run(&["import", e.path("ev").to_str().unwrap()]);
+        let (_, out) = run(&["verify", &digest, "--json"]);
+        let rs: Vec<Value> = serde_json::from_str(&out).unwrap();
+        let sig = rs.iter().find(|r| r["kind"] == "signature").unwrap();
+        assert_eq!(sig["outcome"], "verified", "padding {i}: {sig}");
+        assert_eq!(sig["key_name"], "rsa");
+    }
+}
+
+fn key_for_layout() -> SigningKey {
+    key(9)
+}

@@ -404,7 +404,9 @@ pub static REGISTRY: &[Entry] = &[
         let t = s.text.trim();
         if t.is_empty() || t.len() > 16_384 || t.contains(char::is_whitespace) { return None; }
         let der = base64::engine::general_purpose::STANDARD.decode(t).ok()?;
-        (der.len() > 8 && der[0] == 0x30).then(|| ok(Format::SignatureBase64, None)).flatten()
+        // DER (ECDSA), or the fixed sizes of raw Ed25519 and RSA-2048/3072/4096 signatures.
+        let sig = (der.len() > 8 && der[0] == 0x30) || matches!(der.len(), 64 | 256 | 384 | 512);
+        sig.then(|| ok(Format::SignatureBase64, None)).flatten()
     }},
 ];
 
