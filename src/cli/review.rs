@@ -43,6 +43,9 @@ pub struct ReviewArgs {
     /// For waived: the id of the waiver that covers the finding.
     #[arg(long)]
     pub waiver: Option<String>,
+    /// Policy for the verdict shown afterwards (default: the embedded policy).
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
     #[command(flatten)]
     pub id: IdentityArgs,
     #[arg(long)]
@@ -206,7 +209,7 @@ pub fn review(store: Option<PathBuf>, a: ReviewArgs) -> anyhow::Result<i32> {
     )?;
     let who = actor(&a.id)?;
     let row = wr::set_disposition(&mut st, &who, &finding, &input)?;
-    let verdict = current_verdict(&st, set_id);
+    let verdict = current_verdict(&st, set_id, a.policy.as_deref());
     if a.json {
         print_json(&serde_json::json!({ "disposition": row, "verdict": verdict }))?;
     } else {
@@ -225,9 +228,9 @@ pub fn review(store: Option<PathBuf>, a: ReviewArgs) -> anyhow::Result<i32> {
 }
 
 /// The gate re-evaluated after a decision, so the reviewer sees the current verdict.
-fn current_verdict(st: &crate::store::Store, set_id: i64) -> Option<String> {
+fn current_verdict(st: &crate::store::Store, set_id: i64, policy: Option<&Path>) -> Option<String> {
     use crate::workflow::judge;
-    let p = judge::load_policy(None).ok()?;
+    let p = judge::load_policy(policy).ok()?;
     judge::evaluate_set(st, set_id, &p, judge::today())
         .ok()
         .map(|r| r.verdict.as_str().to_string())

@@ -20,6 +20,13 @@ impl Actor {
         Self { name, role: None, key_fingerprint: None }
     }
 
+    /// The reviewer from the user config file (`[reviewer]`), falling back to `from_env`
+    /// for what it does not say. A broken config file is an error, not a silent fallback.
+    pub fn reviewer() -> Result<Self, super::config::ConfigError> {
+        let cfg = super::config::load()?;
+        Ok(super::config::actor(&cfg, &super::config::IdentityOverrides::default()))
+    }
+
     /// The audit log's actor string: `name (role) [key fingerprint]`.
     pub fn label(&self) -> String {
         let mut s = self.name.clone();

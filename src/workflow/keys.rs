@@ -43,10 +43,7 @@ pub fn read_passphrase_file(path: &Path) -> Result<Vec<u8>, KeysError> {
 
 /// Writes `<dir>/<name>.key` (cosign encrypted, mode 0600 from creation) and `<dir>/<name>.pub`.
 pub fn generate(dir: &Path, name: &str, passphrase: &[u8]) -> Result<KeyInfo, KeysError> {
-    std::fs::create_dir_all(dir).map_err(|source| KeysError::Io {
-        path: dir.display().to_string(),
-        source,
-    })?;
+    create_private_dir(dir)?;
     let key_path = dir.join(format!("{name}.key"));
     let pub_path = dir.join(format!("{name}.pub"));
     for p in [&key_path, &pub_path] {
