@@ -346,9 +346,11 @@ pub fn push_text(
 
 pub fn push_rect(ops: &mut Vec<Op>, x: f32, y: f32, w: f32, h: f32, fill: Color) {
     ops.push(Op::SetFillColor { col: fill });
-    ops.push(Op::DrawRectangle {
-        rectangle: Rect::from_xywh(Pt(x), Pt(y), Pt(w), Pt(h)),
-    });
+    let mut rectangle = Rect::from_xywh(Pt(x), Pt(y), Pt(w), Pt(h));
+    // Without an explicit mode printpdf only builds the path: nothing would be painted.
+    rectangle.mode = Some(PaintMode::Fill);
+    rectangle.winding_order = Some(WindingOrder::NonZero);
+    ops.push(Op::DrawRectangle { rectangle });
 }
 
 pub fn push_line(ops: &mut Vec<Op>, a: (f32, f32), b: (f32, f32), width: f32, color: Color) {

@@ -187,8 +187,8 @@ pub fn render(
     let date = printpdf::OffsetDateTime::from_unix_timestamp(when)
         .map_err(|e| PdfError::Serialise(e.to_string()))?;
     let info = &mut pdf.metadata.info;
-    info.creation_date = date.clone();
-    info.modification_date = date.clone();
+    info.creation_date = date;
+    info.modification_date = date;
     info.metadata_date = date;
     info.author = fonts.prepare(&pkg.reviewer.name);
     info.creator = format!("{} {}", pkg.generator.name, pkg.generator.version);
