@@ -382,13 +382,33 @@ pub fn verify_set(
     set_id: i64,
     actor: &Actor,
 ) -> Result<VerifyOutcome, StoreError> {
+    verify_set_with(store, set_id, actor, &[])
+}
+
+/// `verify_set` restricted to the certificate identities a policy accepts (empty: any
+/// identity whose certificate chains to a trusted root-ca).
+pub fn verify_set_with(
+    store: &mut Store,
+    set_id: i64,
+    actor: &Actor,
+    identities: &[av::IdentityRule],
+) -> Result<VerifyOutcome, StoreError> {
     let set = store.set(set_id)?;
+    let rows = store.set_files(set_id)?;
+    // SBOM bytes are only needed to match attestation predicates.
+    let attested = rows.iter().any(|f| {
+        matches!(
+            f.format.as_deref(),
+            Some("dsse-envelope" | "sigstore-bundle" | "oci-manifest")
+        )
+    });
     let mut files = Vec::new();
-    for f in store.set_files(set_id)? {
+    for f in rows {
         let Some(format) = f.format.filter(|x| VERIFY_FORMATS.contains(&x.as_str())) else {
             continue;
         };
-        if !f.stored {
+        let sbom = matches!(format.as_str(), "spdx-json" | "cyclonedx-json");
+        if !f.stored || (sbom && !attested) {
             continue;
         }
         if let Some(bytes) = store.blob(&f.sha256)? {
@@ -407,6 +427,7 @@ pub fn verify_set(
         set_digest: set.digest.as_deref(),
         trust: &trust,
         now,
+        identities,
     };
     let report = av::verify(&input);
     let rows: Vec<VerificationResultRow> = report.results.iter().map(to_row).collect();

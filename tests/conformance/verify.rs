@@ -621,3 +621,53 @@ fn grype_cyclonedx_attestation_good_tampered_and_wrong_key() {
     e.put(&cosign("grype_alpine.cdx.att.json"), "att.json");
     assert_eq!(e.verify_work()[0].outcome, Outcome::BadSignature);
 }
+
+#[test]
+#[ignore]
+fn keyless_identity_constraints_accept_the_signer_and_refuse_others() {
+    use dossier::analysis::verify::IdentityRule;
+    let mut e = env();
+    e.trust(&cosign("ci_fulcio_v1.crt.pem"), "root-ca");
+    e.trust(&cosign("ci_rekor.pub"), "rekor");
+    e.put(
+        &cosign("ci_dir-img-cosign-fulcio-rekor-valid_manifest.json"),
+        "manifest.json",
+    );
+    e.put(
+        &cosign("ci_dir-img-cosign-fulcio-rekor-valid_signature-1"),
+        "signature-1",
+    );
+    let w = e.work.clone();
+    let rep = workflow::import_paths(
+        &mut e.store,
+        &[w],
+        &ImportOptions::default(),
+        &actor(),
+        &mut |_| {},
+    )
+    .unwrap();
+    let id = rep.sets[0].id;
+    // The SAN PROVENANCE.md records for this leaf.
+    let ok = [IdentityRule {
+        subject: "mitr@redhat.com".into(),
+        issuer: None,
+    }];
+    let out = wv::verify_set_with(&mut e.store, id, &actor(), &ok).unwrap();
+    assert_eq!(
+        ends(&out.results, "signature-1").outcome,
+        Outcome::Verified,
+        "{}",
+        show(&out.results)
+    );
+    let other = [IdentityRule {
+        subject: "*@example.mil".into(),
+        issuer: None,
+    }];
+    let out = wv::verify_set_with(&mut e.store, id, &actor(), &other).unwrap();
+    assert_eq!(
+        ends(&out.results, "signature-1").outcome,
+        Outcome::UntrustedKey,
+        "{}",
+        show(&out.results)
+    );
+}

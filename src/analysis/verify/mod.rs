@@ -82,6 +82,33 @@ impl Trust {
     }
 }
 
+/// A keyless signer the policy accepts: a certificate SAN (exact, or with `*` as a leading
+/// or trailing wildcard) and, when given, the OIDC issuer Fulcio recorded.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IdentityRule {
+    pub subject: String,
+    pub issuer: Option<String>,
+}
+
+impl IdentityRule {
+    pub fn matches(&self, c: &Certificate) -> bool {
+        let p = self.subject.as_str();
+        let subject_ok = c
+            .san
+            .iter()
+            .any(|s| match (p.strip_prefix('*'), p.strip_suffix('*')) {
+                (Some(suffix), _) => s.ends_with(suffix),
+                (_, Some(prefix)) => s.starts_with(prefix),
+                _ => s == p,
+            });
+        subject_ok
+            && self
+                .issuer
+                .as_ref()
+                .is_none_or(|i| c.oidc_issuer.as_ref() == Some(i))
+    }
+}
+
 pub struct VerifyInput<'a> {
     pub files: &'a [EvidenceFile],
     /// The set's image digest (`sha256:<hex>`), when known.
@@ -89,6 +116,9 @@ pub struct VerifyInput<'a> {
     pub trust: &'a Trust,
     /// Unix seconds, for certificates when no verified log time exists.
     pub now: i64,
+    /// Accepted certificate identities; empty accepts any certificate that chains to a
+    /// trusted root-ca (its identity is still reported).
+    pub identities: &'a [IdentityRule],
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

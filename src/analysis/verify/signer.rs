@@ -227,10 +227,18 @@ fn check_cert(
     };
     match verify_chain(leaf, &m.chain, &roots, time) {
         Ok(()) => {
-            c.outcome = Outcome::Verified;
             c.detail.push(format!(
                 "certificate chains to a trusted root-ca at {whence}"
             ));
+            let rules = ctx.input.identities;
+            if rules.is_empty() || rules.iter().any(|r| r.matches(leaf)) {
+                c.outcome = Outcome::Verified;
+            } else {
+                c.outcome = Outcome::UntrustedKey;
+                c.detail.push(format!(
+                    "certificate identity {ident} is not an accepted identity"
+                ));
+            }
         }
         Err(e) => {
             c.outcome = Outcome::UntrustedKey;

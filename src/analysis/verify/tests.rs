@@ -74,6 +74,7 @@ fn run(files: &[EvidenceFile], trust: &Trust) -> VerifyReport {
         set_digest: Some(IMAGE),
         trust,
         now: 1_800_000_000,
+        identities: &[],
     })
 }
 
@@ -498,4 +499,29 @@ fn bundle_inclusion_proof_and_checkpoint_verify_and_each_tamper_is_rejected() {
             rep.results[0].detail
         );
     }
+}
+
+#[test]
+fn identity_rules_match_san_exactly_or_by_wildcard_and_the_issuer() {
+    let c = Certificate {
+        der: Vec::new(),
+        spki: Vec::new(),
+        subject: String::new(),
+        issuer: String::new(),
+        not_before: 0,
+        not_after: 0,
+        san: vec!["ci@build.example.mil".into()],
+        oidc_issuer: Some("https://idp.example.mil".into()),
+        weak_signature: None,
+    };
+    let rule = |s: &str, i: Option<&str>| IdentityRule {
+        subject: s.into(),
+        issuer: i.map(str::to_string),
+    };
+    assert!(rule("ci@build.example.mil", None).matches(&c));
+    assert!(rule("*@build.example.mil", Some("https://idp.example.mil")).matches(&c));
+    assert!(rule("ci@*", None).matches(&c));
+    assert!(!rule("ci@build.example.mi", None).matches(&c));
+    assert!(!rule("*@other.example.mil", None).matches(&c));
+    assert!(!rule("ci@build.example.mil", Some("https://accounts.google.com")).matches(&c));
 }
