@@ -369,7 +369,7 @@ pub fn parse(bytes: &[u8]) -> Result<Document, FormatError> {
             .collect(),
         vulnerabilities: w.vulnerabilities.0.into_iter().map(vuln).collect(),
     };
-    m::to_document(&bom).map_err(FormatError::new)
+    m::to_document(bom).map_err(FormatError::new)
 }
 
 #[cfg(test)]

@@ -99,51 +99,59 @@ fn is_location_property(name: &str) -> bool {
     )
 }
 
-fn to_component(c: &Comp) -> Component {
-    let purl = nonempty(&c.purl).map(str::to_string);
+fn owned_nonempty(s: Option<String>) -> Option<String> {
+    let s = s?;
+    let t = s.trim();
+    if t.is_empty() {
+        None
+    } else if t.len() == s.len() {
+        Some(s)
+    } else {
+        Some(t.to_string())
+    }
+}
+
+fn push_unique(v: &mut Vec<String>, s: String) {
+    if !s.is_empty() && !v.contains(&s) {
+        v.push(s);
+    }
+}
+
+/// Moves the strings out of `c`: the wire values are not needed after this.
+fn to_component(c: Comp) -> Component {
+    let purl = owned_nonempty(c.purl);
     let kind = purl
         .as_deref()
         .and_then(purl_type)
         .or_else(|| nonempty(&c.kind).map(str::to_ascii_lowercase))
         .unwrap_or_else(|| "library".to_string());
-    let mut cpes: Vec<String> = Vec::new();
-    let extra = c
-        .properties
-        .iter()
-        .filter(|(n, _)| n == "syft:cpe23")
-        .map(|(_, v)| v.as_str());
-    for cpe in nonempty(&c.cpe).into_iter().chain(extra) {
-        if !cpe.is_empty() && !cpes.iter().any(|x| x == cpe) {
-            cpes.push(cpe.to_string());
+    let mut cpes: Vec<String> = owned_nonempty(c.cpe).into_iter().collect();
+    let mut locations: Vec<String> = Vec::new();
+    for (n, v) in c.properties {
+        if n == "syft:cpe23" {
+            push_unique(&mut cpes, v);
+        } else if is_location_property(&n) {
+            push_unique(&mut locations, v);
         }
     }
-    let mut locations: Vec<String> = Vec::new();
-    let props = c
-        .properties
-        .iter()
-        .filter(|(n, _)| is_location_property(n))
-        .map(|(_, v)| v.as_str());
-    for l in props.chain(c.occurrences.iter().map(String::as_str)) {
-        if !l.is_empty() && !locations.iter().any(|x| x == l) {
-            locations.push(l.to_string());
-        }
+    for l in c.occurrences {
+        push_unique(&mut locations, l);
     }
     let mut licenses: Vec<String> = Vec::new();
-    for l in &c.licenses {
-        let l = l.trim();
-        if !l.is_empty() && !licenses.iter().any(|x| x == l) {
-            licenses.push(l.to_string());
+    for l in c.licenses {
+        if let Some(l) = owned_nonempty(Some(l)) {
+            push_unique(&mut licenses, l);
         }
     }
     Component {
         purl,
         kind,
-        name: c.name.clone().unwrap_or_default(),
-        version: nonempty(&c.version).map(str::to_string),
+        name: c.name.unwrap_or_default(),
+        version: owned_nonempty(c.version),
         licenses,
         cpes,
         locations,
-        local_ref: nonempty(&c.bom_ref).map(str::to_string),
+        local_ref: owned_nonempty(c.bom_ref),
     }
 }
 
@@ -265,11 +273,11 @@ fn view_of(v: &Vuln, scanner: &(String, Option<String>)) -> ScannerView {
     view
 }
 
-fn flatten<'a>(
-    comps: &'a [Comp],
+fn flatten(
+    comps: Vec<Comp>,
     depth: usize,
     subject_key: Option<&str>,
-    out: &mut Vec<&'a Comp>,
+    out: &mut Vec<Comp>,
     subject_refs: &mut Vec<String>,
     subject_digests: &mut Vec<String>,
 ) -> Result<(), String> {
@@ -278,7 +286,8 @@ fn flatten<'a>(
             "components nested deeper than {MAX_COMPONENT_DEPTH} levels"
         ));
     }
-    for c in comps {
+    for mut c in comps {
+        let children = std::mem::take(&mut c.children);
         let is_subject = subject_key.is_some()
             && nonempty(&c.purl).and_then(normalize_purl).as_deref() == subject_key;
         if is_subject {
@@ -294,7 +303,7 @@ fn flatten<'a>(
             out.push(c);
         }
         flatten(
-            &c.children,
+            children,
             depth + 1,
             subject_key,
             out,
@@ -337,7 +346,7 @@ fn subject_of(s: &Comp, meta_props: &[(String, String)]) -> Subject {
 }
 
 /// Converts the parsed BOM. Errors only on limits; oddities become `warnings`.
-pub fn to_document(bom: &Bom) -> Result<Document, String> {
+pub fn to_document(bom: Bom) -> Result<Document, String> {
     let mut doc = Document::new(DocKind::Sbom);
     let mut digests: Vec<String> = Vec::new();
     let mut subject = bom
@@ -363,10 +372,11 @@ pub fn to_document(bom: &Bom) -> Result<Document, String> {
         .as_ref()
         .and_then(|s| nonempty(&s.purl))
         .and_then(normalize_purl);
-    let mut flat: Vec<&Comp> = Vec::new();
+    let had_components = !bom.components.is_empty();
+    let mut flat: Vec<Comp> = Vec::new();
     let mut extra_refs = Vec::new();
     flatten(
-        &bom.components,
+        bom.components,
         1,
         subject_key.as_deref(),
         &mut flat,
@@ -382,17 +392,21 @@ pub fn to_document(bom: &Bom) -> Result<Document, String> {
         }
     }
 
-    let mut by_ref: HashMap<&str, usize> = HashMap::new();
-    for (i, c) in flat.iter().enumerate() {
-        if let Some(r) = nonempty(&c.bom_ref) {
-            by_ref.entry(r).or_insert(i);
-        }
+    let mut ext: Vec<(Vuln, usize)> = Vec::new();
+    for (i, mut c) in flat.into_iter().enumerate() {
+        ext.extend(std::mem::take(&mut c.ext_vulns).into_iter().map(|v| (v, i)));
         doc.components.push(to_component(c));
     }
-    for (from, tos) in &bom.dependencies {
+    let mut by_ref: HashMap<&str, usize> = HashMap::new();
+    for (i, c) in doc.components.iter().enumerate() {
+        if let Some(r) = c.local_ref.as_deref() {
+            by_ref.entry(r).or_insert(i);
+        }
+    }
+    for (from, tos) in bom.dependencies {
         for to in tos {
             if !from.is_empty() && !to.is_empty() {
-                doc.dependencies.push((from.clone(), to.clone()));
+                doc.dependencies.push((from.clone(), to));
             }
         }
     }
@@ -400,10 +414,7 @@ pub fn to_document(bom: &Bom) -> Result<Document, String> {
     let scanner = scanner_of(&bom.tools);
     let mut seen: BTreeSet<(String, usize)> = BTreeSet::new();
     let mut vex_entries = 0usize;
-    let ext = flat
-        .iter()
-        .enumerate()
-        .flat_map(|(i, c)| c.ext_vulns.iter().map(move |v| (v, Some(i))));
+    let ext = ext.iter().map(|(v, i)| (v, Some(*i)));
     for (v, owner) in bom.vulnerabilities.iter().map(|v| (v, None)).chain(ext) {
         if v.has_analysis {
             vex_entries += 1;
@@ -444,7 +455,7 @@ pub fn to_document(bom: &Bom) -> Result<Document, String> {
             }
         }
     }
-    if vex_entries > 0 && doc.findings.is_empty() && bom.components.is_empty() {
+    if vex_entries > 0 && doc.findings.is_empty() && !had_components {
         // A VEX-only document: its statements are read by the judge, not imported as findings.
         doc.kind = DocKind::Other;
     }
@@ -453,7 +464,7 @@ pub fn to_document(bom: &Bom) -> Result<Document, String> {
         doc.scan = Some(ScanInfo {
             scanner: scanner.0,
             scanner_version: scanner.1,
-            scanned_at: bom.timestamp.clone(),
+            scanned_at: bom.timestamp,
             ..ScanInfo::default()
         });
     }

@@ -19,7 +19,7 @@ fn component(n: &Node) -> m::Comp {
     let mut licenses = Vec::new();
     if let Some(ls) = n.child("licenses") {
         for l in &ls.children {
-            match l.name.as_str() {
+            match l.name.as_ref() {
                 "license" => licenses.extend(l.text_of("id").or_else(|| l.text_of("name"))),
                 "expression" => {
                     licenses.extend(Some(l.text.trim().to_string()).filter(|t| !t.is_empty()))
@@ -180,7 +180,7 @@ pub fn parse(bytes: &[u8]) -> Result<Document, FormatError> {
             .map(vulnerability)
             .collect(),
     };
-    m::to_document(&bom).map_err(FormatError::new)
+    m::to_document(bom).map_err(FormatError::new)
 }
 
 #[cfg(test)]

@@ -5,14 +5,15 @@
 use super::FormatError;
 use quick_xml::events::{BytesStart, Event};
 use quick_xml::XmlVersion;
+use std::borrow::Cow;
 
 /// Deepest element nesting accepted.
 pub const MAX_XML_DEPTH: usize = 128;
 
 #[derive(Debug, Default)]
 pub struct Node {
-    /// Local name (namespace prefix dropped).
-    pub name: String,
+    /// Local name (namespace prefix dropped); CycloneDX's own names are not allocated.
+    pub name: Cow<'static, str>,
     pub attrs: Vec<(String, String)>,
     pub text: String,
     pub children: Vec<Node>,
@@ -42,8 +43,89 @@ impl Node {
     }
 }
 
+/// Element names that occur once per component or vulnerability, so sharing them matters.
+const KNOWN: &[&str] = &[
+    "bom",
+    "metadata",
+    "timestamp",
+    "tools",
+    "tool",
+    "vendor",
+    "name",
+    "version",
+    "components",
+    "component",
+    "services",
+    "service",
+    "group",
+    "publisher",
+    "author",
+    "supplier",
+    "description",
+    "purl",
+    "cpe",
+    "licenses",
+    "license",
+    "id",
+    "expression",
+    "url",
+    "properties",
+    "property",
+    "hashes",
+    "hash",
+    "externalReferences",
+    "reference",
+    "references",
+    "evidence",
+    "occurrences",
+    "occurrence",
+    "location",
+    "dependencies",
+    "dependency",
+    "vulnerabilities",
+    "vulnerability",
+    "source",
+    "ratings",
+    "rating",
+    "score",
+    "base",
+    "impact",
+    "exploitability",
+    "severity",
+    "method",
+    "vector",
+    "cwes",
+    "cwe",
+    "detail",
+    "recommendation",
+    "advisories",
+    "advisory",
+    "created",
+    "published",
+    "updated",
+    "analysis",
+    "affects",
+    "target",
+    "ref",
+    "versions",
+    "scope",
+    "copyright",
+    "swid",
+    "text",
+    "state",
+    "justification",
+    "response",
+];
+
+fn element_name(local: &str) -> Cow<'static, str> {
+    match KNOWN.iter().find(|k| **k == local) {
+        Some(k) => Cow::Borrowed(k),
+        None => Cow::Owned(local.to_string()),
+    }
+}
+
 fn open(e: &BytesStart<'_>, bytes: &[u8], pos: u64) -> Result<Node, FormatError> {
-    let name = e.local_name().into_inner().to_string();
+    let name = element_name(e.local_name().into_inner());
     let mut attrs = Vec::new();
     for a in e.attributes() {
         let a = a.map_err(|err| {
@@ -121,7 +203,12 @@ pub fn read(bytes: &[u8]) -> Result<Node, FormatError> {
             }
             Event::Text(t) => {
                 if let Some(n) = stack.last_mut() {
-                    n.text.push_str(&t.xml10_content());
+                    // Indentation between child elements is not text; leading blanks are
+                    // trimmed by every reader anyway.
+                    let c = t.xml10_content();
+                    if !(n.text.is_empty() && c.trim().is_empty()) {
+                        n.text.push_str(&c);
+                    }
                 }
             }
             Event::CData(t) => {
@@ -136,13 +223,15 @@ pub fn read(bytes: &[u8]) -> Result<Node, FormatError> {
                         let name = g.xml10_content();
                         match quick_xml::escape::resolve_predefined_entity(&name) {
                             Some(s) => s.to_string(),
-                            None => return Err(FormatError::at_offset(
-                                format!(
+                            None => {
+                                return Err(FormatError::at_offset(
+                                    format!(
                                     "undefined entity &{name}; (custom entities are not expanded)"
                                 ),
-                                bytes,
-                                before,
-                            )),
+                                    bytes,
+                                    before,
+                                ))
+                            }
                         }
                     }
                     Err(e) => {

@@ -113,7 +113,7 @@ pub fn parse(bytes: &[u8]) -> Result<Document, FormatError> {
             })
             .collect(),
     };
-    Ok(m::to_document(&doc))
+    Ok(m::to_document(doc))
 }
 
 #[cfg(test)]

@@ -92,33 +92,41 @@ pub fn kind_without_purl(purpose: Option<&str>) -> String {
         .unwrap_or_else(|| "package".into())
 }
 
-fn to_component(p: &Package) -> Component {
-    let purl = p.purls.first().map(|s| s.trim().to_string());
+/// Keeps `s` (trimmed) unless it is empty, NOASSERTION or NONE; moves rather than copies.
+fn meaningful_owned(s: Option<String>) -> Option<String> {
+    let t = meaningful(&s)?.len();
+    let s = s?;
+    Some(if t == s.len() {
+        s
+    } else {
+        s.trim().to_string()
+    })
+}
+
+/// Moves the strings out of `p`: the wire values are not needed after this.
+fn to_component(p: Package) -> Component {
+    let purl = p.purls.into_iter().next();
     let kind = purl
         .as_deref()
         .and_then(purl_type)
         .unwrap_or_else(|| kind_without_purl(p.purpose.as_deref()));
     let mut licenses: Vec<String> = Vec::new();
-    for l in [
-        meaningful(&p.license_concluded),
-        meaningful(&p.license_declared),
-    ]
-    .into_iter()
-    .flatten()
-    {
-        if !licenses.iter().any(|x| x == l) {
-            licenses.push(l.to_string());
+    for l in [p.license_concluded, p.license_declared] {
+        if let Some(l) = meaningful_owned(l) {
+            if !licenses.contains(&l) {
+                licenses.push(l);
+            }
         }
     }
     Component {
         purl,
         kind,
-        name: p.name.clone().unwrap_or_default(),
-        version: meaningful(&p.version).map(str::to_string),
+        name: p.name.unwrap_or_default(),
+        version: meaningful_owned(p.version),
         licenses,
-        cpes: p.cpes.clone(),
+        cpes: p.cpes,
         locations: locations(p.source_info.as_deref()),
-        local_ref: p.id.clone(),
+        local_ref: p.id,
     }
 }
 
@@ -137,7 +145,7 @@ fn reference_of(p: &Package) -> Option<String> {
     })
 }
 
-pub fn to_document(d: &SpdxDoc) -> Document {
+pub fn to_document(d: SpdxDoc) -> Document {
     let mut doc = Document::new(DocKind::Sbom);
     let doc_id = d.id.as_deref().unwrap_or("SPDXRef-DOCUMENT");
     let mut described: Vec<String> = d.describes.clone();
@@ -179,26 +187,22 @@ pub fn to_document(d: &SpdxDoc) -> Document {
     doc.image_digests = digests;
     let first = roots.first();
     doc.subject = Some(Subject {
-        name: first
-            .and_then(|p| p.name.clone())
-            .or_else(|| d.name.clone()),
+        name: first.and_then(|p| p.name.clone()).or(d.name),
         version: first.and_then(|p| meaningful(&p.version).map(str::to_string)),
         reference: roots.iter().find_map(|p| reference_of(p)),
         refs: described,
     });
 
-    for p in &d.packages {
+    for p in d.packages {
         if p.id.as_deref().is_some_and(|i| described_set.contains(i)) {
             continue;
         }
         doc.components.push(to_component(p));
     }
-    for (a, rel, b) in &d.relationships {
+    for (a, rel, b) in d.relationships {
         match rel.as_str() {
-            "DESCRIBES" | "CONTAINS" | "DEPENDS_ON" => {
-                doc.dependencies.push((a.clone(), b.clone()))
-            }
-            "DEPENDENCY_OF" => doc.dependencies.push((b.clone(), a.clone())),
+            "DESCRIBES" | "CONTAINS" | "DEPENDS_ON" => doc.dependencies.push((a, b)),
+            "DEPENDENCY_OF" => doc.dependencies.push((b, a)),
             _ => {}
         }
     }

@@ -122,7 +122,7 @@ pub fn parse(bytes: &[u8]) -> Result<Document, FormatError> {
             _ => {}
         }
     }
-    Ok(m::to_document(&doc))
+    Ok(m::to_document(doc))
 }
 
 #[cfg(test)]
