@@ -597,3 +597,140 @@ fn usage_errors_exit_2_with_a_message() {
         serde_json::from_slice(&std::fs::read(out.join("package.json")).unwrap()).unwrap();
     assert_eq!(pkg["sets"].as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn decisions_reach_every_output_and_not_affected_round_trips_through_openvex() {
+    let d = tempfile::tempdir().unwrap();
+    let s = d.path().join("s.db");
+    dossier(&s)
+        .arg("import")
+        .arg(fixtures().join("app"))
+        .args(["--package", "fx"])
+        .assert()
+        .success();
+    dossier(&s)
+        .args(["review", "1", "CVE-2024-2511", "--state", "not_affected"])
+        .args([
+            "--justification",
+            "vulnerable_code_not_in_execute_path",
+            "--note",
+            "sidecar TLS",
+        ])
+        .assert()
+        .success();
+    dossier(&s)
+        .args(["review", "1", "CVE-2024-6119", "--state", "patched"])
+        .assert()
+        .success();
+    dossier(&s)
+        .args([
+            "waiver",
+            "new",
+            "1",
+            "CVE-2023-50387",
+            "--text",
+            "no fix yet",
+            "--out",
+        ])
+        .arg(d.path().join("w.yaml"))
+        .assert()
+        .success();
+    let out = d.path().join("out");
+    dossier(&s)
+        .args([
+            "export",
+            "--package",
+            "fx",
+            "--format",
+            "all",
+            "--as-of",
+            AS_OF,
+        ])
+        .arg("--out")
+        .arg(&out)
+        .assert()
+        .success();
+    let pkg: Value =
+        serde_json::from_slice(&std::fs::read(out.join("package.json")).unwrap()).unwrap();
+    let set = &pkg["sets"][0];
+    let f = |id: &str| {
+        set["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["vuln_id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(f("CVE-2024-2511")["disposition"], "not_affected");
+    assert_eq!(
+        f("CVE-2024-2511")["justification"],
+        "vulnerable_code_not_in_execute_path"
+    );
+    assert_eq!(f("CVE-2024-6119")["disposition"], "patched");
+    let waiver_ids: Vec<String> = set["waivers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        waiver_ids.len(),
+        1,
+        "the drafted waiver is in scope of the set"
+    );
+
+    let ov: Value =
+        serde_json::from_slice(&std::fs::read(out.join("package.openvex.json")).unwrap()).unwrap();
+    let st = |id: &str| {
+        ov["statements"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["vulnerability"]["name"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(st("CVE-2024-2511")["status"], "not_affected");
+    assert_eq!(
+        st("CVE-2024-2511")["justification"],
+        "vulnerable_code_not_in_execute_path"
+    );
+    assert_eq!(st("CVE-2024-6119")["status"], "fixed");
+
+    if let Some(text) = pdf_text(&out.join("package.pdf")) {
+        for w in &waiver_ids {
+            assert!(text.contains(w.as_str()), "waiver {w} not in the PDF text");
+        }
+        assert!(text.contains("not_affected") && text.contains("patched"));
+    }
+
+    // Round trip: the same evidence plus the exported OpenVEX in a fresh store reproduces the
+    // not_affected decision (with its justification) through the judge's VEX reader.
+    let ev = d.path().join("ev");
+    std::fs::create_dir_all(&ev).unwrap();
+    std::fs::copy(fixtures().join("app/trivy.json"), ev.join("trivy.json")).unwrap();
+    std::fs::copy(
+        out.join("package.openvex.json"),
+        ev.join("package.openvex.json"),
+    )
+    .unwrap();
+    let s2 = d.path().join("s2.db");
+    dossier(&s2).arg("import").arg(&ev).assert().success();
+    let o = dossier(&s2)
+        .args(["findings", "1", "--json", "--as-of", AS_OF])
+        .output()
+        .unwrap();
+    let rows: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let row = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["id"] == "CVE-2024-2511")
+        .unwrap();
+    assert_eq!(row["disposition"], "not_affected");
+    assert_eq!(
+        row["vex"]["justification"],
+        "vulnerable_code_not_in_execute_path"
+    );
+}
