@@ -10,3 +10,4 @@ mod verify;
 mod review;
 mod sbom;
 mod judge;
+mod verify_bundle;
