@@ -409,3 +409,26 @@ fn threat_import_rejects_a_bad_header_precisely() {
     assert_eq!(code, 2);
     assert!(err.contains("line 2"), "{err}");
 }
+
+#[test]
+fn diff_between_two_sets() {
+    let env = Env::new();
+    env.ok(&["import", fixture("set-a").to_str().unwrap()]);
+    env.ok(&["import", fixture("set-b").to_str().unwrap()]);
+    let d = env.json(&["diff", A, B, "--json"], 0);
+    // set-a has CVE-2026-1001..1015 on 15 npm packages; set-b has only CVE-2026-2001 on
+    // waived-lib@1.0.0, a package set-a also has at the same version.
+    let ids = |k: &str| -> Vec<String> {
+        d[k].as_array()
+            .unwrap()
+            .iter()
+            .map(|f| f["id"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(ids("new_findings"), ["CVE-2026-2001"]);
+    assert_eq!(ids("fixed_findings").len(), 15);
+    assert_eq!(d["unchanged_findings"], 0);
+    assert_eq!(d["removed_components"].as_array().unwrap().len(), 14);
+    assert_eq!(d["added_components"].as_array().unwrap().len(), 0);
+    assert_eq!(d["changed_components"].as_array().unwrap().len(), 0);
+}

@@ -61,6 +61,16 @@ pub struct VerdictRow {
     pub reasons: serde_json::Value,
 }
 
+#[derive(Debug, Clone, PartialEq)]
+pub struct JudgeComponent {
+    pub key: String,
+    pub kind: String,
+    pub name: String,
+    pub version: Option<String>,
+    pub in_sbom: bool,
+    pub in_scan: bool,
+}
+
 /// One KEV catalog entry to store.
 #[derive(Debug, Clone)]
 pub struct KevWrite {
@@ -240,7 +250,7 @@ impl Store {
             "SELECT f.vuln_id, f.component_key,
                     group_concat(s.scanner || '=' || COALESCE(json_extract(s.view, '$.fixed_versions'), '[]'), '; ')
              FROM finding_source s JOIN finding f ON f.id = s.finding_id
-             WHERE f.set_id = ?1 AND json_valid(s.view)
+             WHERE f.set_id = ?1 AND f.scanners LIKE '%,%' AND json_valid(s.view)
              GROUP BY s.finding_id
              HAVING COUNT(DISTINCT s.scanner) > 1
                 AND COUNT(DISTINCT COALESCE(json_extract(s.view, '$.fixed_versions'), '[]')) > 1
@@ -248,6 +258,27 @@ impl Store {
         )?;
         let rows = st
             .query_map([set_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        Ok(rows)
+    }
+
+    /// A set's components without per-component finding counts (the listing query counts
+    /// findings per component, which is far too slow for a million findings).
+    pub fn judge_components(&self, set_id: i64) -> Result<Vec<JudgeComponent>> {
+        let mut st = self.conn().prepare(
+            "SELECT key, type, name, version, in_sbom, in_scan FROM component WHERE set_id = ?1 ORDER BY key",
+        )?;
+        let rows = st
+            .query_map([set_id], |r| {
+                Ok(JudgeComponent {
+                    key: r.get(0)?,
+                    kind: r.get(1)?,
+                    name: r.get(2)?,
+                    version: r.get(3)?,
+                    in_sbom: r.get(4)?,
+                    in_scan: r.get(5)?,
+                })
+            })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }

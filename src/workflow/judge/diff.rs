@@ -29,7 +29,7 @@ pub fn diff_sets(
     };
     let comps = |id: i64| -> Result<Vec<DiffComponent>, JudgeError> {
         Ok(store
-            .components(id)?
+            .judge_components(id)?
             .into_iter()
             .map(|c| DiffComponent {
                 key: c.key,

@@ -333,7 +333,12 @@ pub(super) fn judge_findings(
             sev_differs,
         ));
     }
-    let fix = store.fix_disagreements(set.id)?;
+    // Only a set scanned by more than one scanner can disagree on fixes.
+    let fix = if multi_scanner {
+        store.fix_disagreements(set.id)?
+    } else {
+        Vec::new()
+    };
     if !fix.is_empty() {
         let ev: Vec<String> = fix.iter().map(|(v, c, s)| format!("{v} on {c}: {s}")).collect();
         d.push(Diagnostic::problem(

@@ -107,7 +107,7 @@ pub fn evaluate_set_with(
     let fj = findings::judge_findings(store, &set, policy, as_of, &gathered, &threat)?;
     diagnostics.extend(fj.diagnostics);
 
-    let comps = store.components(set_id)?;
+    let comps = store.judge_components(set_id)?;
     let facts = SetFacts {
         digest: set.digest.clone(),
         image: set.image.clone(),
