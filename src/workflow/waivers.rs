@@ -408,3 +408,87 @@ pub fn export(
     std::fs::write(out, text).map_err(io(out))?;
     Ok(docs.len())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::workflow::{import_paths, ImportOptions};
+
+    fn store_with_fixture() -> (Store, FindingRow) {
+        let mut st = Store::open_in_memory().unwrap();
+        let fx = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/review/trivy.json");
+        let opts = ImportOptions {
+            package: None,
+            limits: Default::default(),
+        };
+        import_paths(&mut st, &[fx], &opts, &Actor::default(), &mut |_| {}).unwrap();
+        let f = crate::workflow::review::find_finding(&st, 1, "CVE-2024-0002", None).unwrap();
+        (st, f)
+    }
+
+    fn who(name: &str) -> Actor {
+        Actor {
+            name: name.into(),
+            role: None,
+            key_fingerprint: None,
+        }
+    }
+
+    #[test]
+    fn draft_is_prefilled_from_the_finding() {
+        let (mut st, f) = store_with_fixture();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-11-27T12:00:00Z")
+            .unwrap()
+            .to_utc();
+        let w = new_from_finding(&mut st, &who("J. Doe"), &f, &NewWaiverOptions::default(), now).unwrap();
+        assert_eq!(w.id, "W-2026-0001");
+        assert_eq!(w.vulnerability, "CVE-2024-0002");
+        assert_eq!(
+            w.scope.image.as_deref(),
+            Some(
+                "registry.example.mil/team/app@sha256:7e57ab1e00000000000000000000000000000000000000000000000000000001"
+            )
+        );
+        assert_eq!(w.scope.purl.as_deref(), Some("pkg:deb/debian/zlib@1.2.13"));
+        // 2026-11-27 + 90 days.
+        assert_eq!(w.expires, "2027-02-25");
+        // The fixture's zlib finding has no fixed version.
+        assert_eq!(w.justification.kind, WaiverJustification::NoPatchAvailable);
+        assert_eq!(w.justification.text, PLACEHOLDER);
+        let w2 = new_from_finding(&mut st, &who("J. Doe"), &f, &NewWaiverOptions::default(), now).unwrap();
+        assert_eq!(w2.id, "W-2026-0002");
+    }
+
+    #[test]
+    fn state_rules_hold_and_an_import_cannot_resurrect_a_rejected_waiver() {
+        let (mut st, f) = store_with_fixture();
+        let now = chrono::Utc::now();
+        let opts = NewWaiverOptions {
+            text: Some("sidecar".into()),
+            ..Default::default()
+        };
+        let mut w = new_from_finding(&mut st, &who("J. Doe"), &f, &opts, now).unwrap();
+        assert!(change_state(&mut st, &who("R. Roe"), &w.id, WaiverState::Revoked, "x").is_err());
+        change_state(&mut st, &who("R. Roe"), &w.id, WaiverState::Rejected, "not justified").unwrap();
+        assert!(change_state(&mut st, &who("R. Roe"), &w.id, WaiverState::Rejected, "again").is_err());
+
+        let key = PrivateKey::generate_p256().unwrap();
+        sign_document(&mut w, &who("R. Roe"), &key, now).unwrap();
+        let pubk = key.public_key().unwrap();
+        let sig = base64::engine::general_purpose::STANDARD
+            .decode(&w.signature.as_ref().unwrap().value)
+            .unwrap();
+        pubk.verify(&w.signing_bytes().unwrap(), &sig).unwrap();
+
+        let d = tempfile::tempdir().unwrap();
+        let p = d.path().join("w.yaml");
+        std::fs::write(&p, wm::to_yaml_stream(std::slice::from_ref(&w)).unwrap()).unwrap();
+        let got = import_file(&mut st, &who("R. Roe"), &p).unwrap();
+        assert_eq!(got[0].state, WaiverState::Rejected);
+        assert!(got[0].note.as_deref().unwrap_or("").contains("already rejected"));
+        assert_eq!(st.waiver(&w.id).unwrap().unwrap().state, WaiverState::Rejected);
+        crate::workflow::review::verify_audit(&st)
+            .map(|v| assert!(v.broken.is_none()))
+            .unwrap();
+    }
+}
