@@ -8,7 +8,9 @@ use dossier::tui::keymap::Keymap;
 use dossier::tui::theme::{Banner, Theme};
 use dossier::tui::{run_jobs_inline, App, Event};
 use ratatui::backend::TestBackend;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::crossterm::event::{
+    KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
 use ratatui::layout::Rect;
 use ratatui::Terminal;
 
@@ -26,14 +28,25 @@ impl Ui {
     fn sized(both_sets: bool, w: u16, h: u16) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let st = tui_fixture::store_with_sets(&dir.path().join("s.db"), both_sets);
-        let app = App::new(st, Keymap::default_map(), Theme { color: false }, Banner::default(), Rect::new(0, 0, w, h));
-        let mut ui = Self { app, term: Terminal::new(TestBackend::new(w, h)).unwrap(), _dir: dir };
+        let app = App::new(
+            st,
+            Keymap::default_map(),
+            Theme { color: false },
+            Banner::default(),
+            Rect::new(0, 0, w, h),
+        );
+        let mut ui = Self {
+            app,
+            term: Terminal::new(TestBackend::new(w, h)).unwrap(),
+            _dir: dir,
+        };
         run_jobs_inline(&mut ui.app);
         ui
     }
 
     fn key(&mut self, code: KeyCode) -> &mut Self {
-        self.app.handle(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+        self.app
+            .handle(Event::Key(KeyEvent::new(code, KeyModifiers::NONE)));
         run_jobs_inline(&mut self.app);
         self
     }
@@ -46,7 +59,9 @@ impl Ui {
     }
 
     fn screen(&mut self) -> String {
-        self.term.draw(|f| dossier::tui::draw::draw(&self.app, f)).unwrap();
+        self.term
+            .draw(|f| dossier::tui::draw::draw(&self.app, f))
+            .unwrap();
         let buf = self.term.backend().buffer().clone();
         let mut out = String::new();
         for y in 0..buf.area.height {
@@ -70,7 +85,9 @@ fn redact(s: &str) -> String {
         for key in ["head ", "hash ", "prev "] {
             if let Some(i) = l.find(key) {
                 let start = i + key.len();
-                let end = l[start..].find(|c: char| !c.is_ascii_hexdigit()).map_or(l.len(), |e| start + e);
+                let end = l[start..]
+                    .find(|c: char| !c.is_ascii_hexdigit())
+                    .map_or(l.len(), |e| start + e);
                 if end > start {
                     l.replace_range(start..end, "<hash>");
                 }
@@ -103,9 +120,17 @@ fn redact(s: &str) -> String {
 fn dashboard_lists_sets_with_counts_and_banner() {
     let mut ui = Ui::new(true);
     let s = ui.screen();
-    assert!(s.starts_with(&format!("{:^80}", "UNCLASSIFIED//FOR DEMO").trim_end().to_string()));
+    assert!(s.starts_with(
+        &format!("{:^80}", "UNCLASSIFIED//FOR DEMO")
+            .trim_end()
+            .to_string()
+    ));
     // Set A: 1 CRITICAL, 1 HIGH, 2 MEDIUM, 1 LOW (written by hand in the fixture).
-    assert!(s.lines().any(|l| l.contains("team/app:1.0") && l.contains(" 1/1/2/1 ")), "{s}");
+    assert!(
+        s.lines()
+            .any(|l| l.contains("team/app:1.0") && l.contains(" 1/1/2/1 ")),
+        "{s}"
+    );
     insta::assert_snapshot!("dashboard", s);
 }
 
@@ -126,7 +151,11 @@ fn findings_tab_then_filter_then_detail() {
     insta::assert_snapshot!("finding_detail", ui.screen());
     ui.keys("jjjjjjjj");
     let s = ui.screen();
-    assert!(s.contains("image → openssl") || s.contains("pkg:deb/debian/openssl@3.0.11 → pkg:deb/debian/zlib"), "{s}");
+    assert!(
+        s.contains("image → openssl")
+            || s.contains("pkg:deb/debian/openssl@3.0.11 → pkg:deb/debian/zlib"),
+        "{s}"
+    );
     insta::assert_snapshot!("finding_detail_scrolled", s);
 }
 
@@ -141,7 +170,11 @@ fn severity_toggle_and_sort_keep_the_selection() {
     };
     let before = sel(&ui).unwrap();
     ui.keys("s");
-    assert_eq!(sel(&ui).unwrap(), before, "selection must survive re-sorting");
+    assert_eq!(
+        sel(&ui).unwrap(),
+        before,
+        "selection must survive re-sorting"
+    );
     ui.keys("s");
     assert_eq!(sel(&ui).unwrap(), before);
     // Hide CRITICAL: the selection (not critical) stays.
@@ -156,7 +189,14 @@ fn severity_toggle_and_sort_keep_the_selection() {
 fn every_set_tab_renders() {
     let mut ui = Ui::new(false);
     ui.key(KeyCode::Enter);
-    for name in ["components", "waivers", "signatures", "checks", "evidence", "audit"] {
+    for name in [
+        "components",
+        "waivers",
+        "signatures",
+        "checks",
+        "evidence",
+        "audit",
+    ] {
         ui.key(KeyCode::Tab);
         let s = ui.screen();
         insta::assert_snapshot!(format!("tab_{name}"), s);
@@ -170,7 +210,10 @@ fn component_detail_shows_dependents_and_findings() {
     // Components are ordered by name: busybox, openssl, zlib.
     ui.key(KeyCode::Down).key(KeyCode::Down).key(KeyCode::Enter);
     let s = ui.screen();
-    assert!(s.contains("depended on by: pkg:deb/debian/openssl@3.0.11"), "{s}");
+    assert!(
+        s.contains("depended on by: pkg:deb/debian/openssl@3.0.11"),
+        "{s}"
+    );
     insta::assert_snapshot!("component_detail", s);
 }
 
@@ -201,10 +244,15 @@ fn evidence_strings_never_reach_the_terminal_raw() {
     let mut ui = Ui::sized(false, 120, 40);
     ui.key(KeyCode::Enter).key(KeyCode::Enter);
     let detail = ui.screen();
-    ui.key(KeyCode::Esc).key(KeyCode::BackTab).key(KeyCode::BackTab);
+    ui.key(KeyCode::Esc)
+        .key(KeyCode::BackTab)
+        .key(KeyCode::BackTab);
     let evidence = ui.screen();
     for s in [&detail, &evidence] {
-        assert!(!s.contains('\u{1b}') && !s.contains('\u{202e}') && !s.contains('\u{7}'), "{s}");
+        assert!(
+            !s.contains('\u{1b}') && !s.contains('\u{202e}') && !s.contains('\u{7}'),
+            "{s}"
+        );
     }
     assert!(detail.contains("evil red txet"), "{detail}");
 }
@@ -214,7 +262,12 @@ fn mouse_click_selects_and_wheel_scrolls() {
     let mut ui = Ui::new(true);
     // Dashboard rows start under the banner and the header: row 2 is set 1, row 3 set 2.
     let click = |row| {
-        Event::Mouse(MouseEvent { kind: MouseEventKind::Down(MouseButton::Left), column: 5, row, modifiers: KeyModifiers::NONE })
+        Event::Mouse(MouseEvent {
+            kind: MouseEventKind::Down(MouseButton::Left),
+            column: 5,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
     };
     ui.app.handle(click(3));
     assert_eq!(ui.app.dashboard.sel.sel, 1);
@@ -222,7 +275,12 @@ fn mouse_click_selects_and_wheel_scrolls() {
     run_jobs_inline(&mut ui.app);
     assert!(matches!(ui.app.top(), dossier::tui::app::Screen::Set(v) if v.set.id == 2));
     ui.key(KeyCode::Esc);
-    ui.app.handle(Event::Mouse(MouseEvent { kind: MouseEventKind::ScrollUp, column: 5, row: 3, modifiers: KeyModifiers::NONE }));
+    ui.app.handle(Event::Mouse(MouseEvent {
+        kind: MouseEventKind::ScrollUp,
+        column: 5,
+        row: 3,
+        modifiers: KeyModifiers::NONE,
+    }));
     assert_eq!(ui.app.dashboard.sel.sel, 0);
 }
 
@@ -242,10 +300,18 @@ fn verdict_and_checks_come_from_the_gate() {
     let mut ui = Ui::new(false);
     let s = ui.screen();
     // Set A has an undisposed CRITICAL (BLOCK by the policy text) and no signature: FAIL.
-    assert!(s.lines().any(|l| l.contains("team/app:1.0") && l.contains("FAIL")), "{s}");
+    assert!(
+        s.lines()
+            .any(|l| l.contains("team/app:1.0") && l.contains("FAIL")),
+        "{s}"
+    );
     ui.key(KeyCode::Enter);
     let s = ui.screen();
-    assert!(s.lines().any(|l| l.contains("CVE-2024-0001") && l.contains("BLOCK")), "{s}");
+    assert!(
+        s.lines()
+            .any(|l| l.contains("CVE-2024-0001") && l.contains("BLOCK")),
+        "{s}"
+    );
     for _ in 0..4 {
         ui.key(KeyCode::Tab);
     }
@@ -260,9 +326,13 @@ fn a_disposition_is_recorded_through_the_form_and_shows_at_once() {
     // States in order: open, patched, not_affected.
     ui.key(KeyCode::Down).key(KeyCode::Down).key(KeyCode::Enter);
     let s = ui.screen();
-    assert!(s.contains("justification") && s.contains("component_not_present"), "{s}");
+    assert!(
+        s.contains("justification") && s.contains("component_not_present"),
+        "{s}"
+    );
     ui.key(KeyCode::Down).key(KeyCode::Enter); // vulnerable_code_not_present
-    ui.keys("not built with the flawed module").key(KeyCode::Enter);
+    ui.keys("not built with the flawed module")
+        .key(KeyCode::Enter);
     let s = ui.screen();
     assert!(s.contains("record this?"), "{s}");
     ui.keys("y");
@@ -275,7 +345,20 @@ fn a_disposition_is_recorded_through_the_form_and_shows_at_once() {
     let d = ui.app.store.dispositions(set_id).unwrap();
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].vuln_id, "CVE-2024-0001");
-    assert_eq!(d[0].note.as_deref(), Some("not built with the flawed module"));
-    assert!(s.lines().any(|l| l.contains("CVE-2024-0001") && l.contains("not_affected")), "{s}");
-    assert!(ui.app.store.audit_entries().unwrap().iter().any(|e| e.action.contains("disposition")));
+    assert_eq!(
+        d[0].note.as_deref(),
+        Some("not built with the flawed module")
+    );
+    assert!(
+        s.lines()
+            .any(|l| l.contains("CVE-2024-0001") && l.contains("not_affected")),
+        "{s}"
+    );
+    assert!(ui
+        .app
+        .store
+        .audit_entries()
+        .unwrap()
+        .iter()
+        .any(|e| e.action.contains("disposition")));
 }

@@ -84,7 +84,10 @@ impl Sql {
 }
 
 fn base(select: &str, set_id: i64, f: &ViewFilter) -> Sql {
-    let mut q = Sql { text: String::new(), args: Vec::new() };
+    let mut q = Sql {
+        text: String::new(),
+        args: Vec::new(),
+    };
     let s = q.arg(set_id);
     q.text = format!("{select} WHERE f.set_id = {s}");
     push_filter(&mut q, f, true);
@@ -94,15 +97,25 @@ fn base(select: &str, set_id: i64, f: &ViewFilter) -> Sql {
 fn push_filter(q: &mut Sql, f: &ViewFilter, with_severities: bool) {
     let t = f.text.trim();
     if !t.is_empty() {
-        let pat = format!("%{}%", t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"));
+        let pat = format!(
+            "%{}%",
+            t.replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        );
         let p = q.arg(pat);
         q.text.push_str(&format!(
             " AND (f.vuln_id LIKE {p} ESCAPE '\\' OR f.aliases LIKE {p} ESCAPE '\\' OR f.component_key LIKE {p} ESCAPE '\\')"
         ));
     }
     if with_severities && !f.severities.is_empty() {
-        let list: Vec<String> = f.severities.iter().map(|s| (*s as i64).to_string()).collect();
-        q.text.push_str(&format!(" AND f.severity_rank IN ({})", list.join(",")));
+        let list: Vec<String> = f
+            .severities
+            .iter()
+            .map(|s| (*s as i64).to_string())
+            .collect();
+        q.text
+            .push_str(&format!(" AND f.severity_rank IN ({})", list.join(",")));
     }
 }
 
@@ -117,7 +130,8 @@ fn order(sort: ViewSort, dir: Dir) -> &'static str {
     }
 }
 
-const FROM: &str = "FROM finding f LEFT JOIN component c ON c.set_id = f.set_id AND c.key = f.component_key";
+const FROM: &str =
+    "FROM finding f LEFT JOIN component c ON c.set_id = f.set_id AND c.key = f.component_key";
 
 impl Store {
     /// Up to `limit` rows strictly after `after` in `sort` order (from the top when `None`).
@@ -160,14 +174,19 @@ impl Store {
         let cmp = if dir == Dir::Forward { ">" } else { "<" };
         let Some(c) = at else {
             let mut q = base(&select, set_id, filter);
-            q.text.push_str(&format!(" ORDER BY {} LIMIT {limit}", order(sort, dir)));
+            q.text
+                .push_str(&format!(" ORDER BY {} LIMIT {limit}", order(sort, dir)));
             return self.run(&q);
         };
         match sort {
             // Two range seeks instead of one OR, so both halves walk the index directly.
             ViewSort::Severity => {
                 let mut q = base(&select, set_id, filter);
-                let (r, v, i) = (q.arg(c.severity_rank), q.arg(c.vuln_id.clone()), q.arg(c.id));
+                let (r, v, i) = (
+                    q.arg(c.severity_rank),
+                    q.arg(c.vuln_id.clone()),
+                    q.arg(c.id),
+                );
                 q.text.push_str(&format!(
                     " AND f.severity_rank = {r} AND (f.vuln_id, f.id) {cmp} ({v}, {i}) ORDER BY {} LIMIT {limit}",
                     order(sort, dir)
@@ -193,9 +212,16 @@ impl Store {
                 } else {
                     (c.component_key.clone(), c.vuln_id.clone())
                 };
-                let cols = if sort == ViewSort::Id { "(f.vuln_id, f.component_key)" } else { "(f.component_key, f.vuln_id)" };
+                let cols = if sort == ViewSort::Id {
+                    "(f.vuln_id, f.component_key)"
+                } else {
+                    "(f.component_key, f.vuln_id)"
+                };
                 let (pa, pb) = (q.arg(a), q.arg(b));
-                q.text.push_str(&format!(" AND {cols} {cmp} ({pa}, {pb}) ORDER BY {} LIMIT {limit}", order(sort, dir)));
+                q.text.push_str(&format!(
+                    " AND {cols} {cmp} ({pa}, {pb}) ORDER BY {} LIMIT {limit}",
+                    order(sort, dir)
+                ));
                 self.run(&q)
             }
         }
@@ -210,35 +236,51 @@ impl Store {
     }
 
     /// How many rows (under `filter`) come before the row at `c` in `sort` order.
-    pub fn findings_rank(&self, set_id: i64, filter: &ViewFilter, sort: ViewSort, c: &Cursor) -> Result<u64> {
+    pub fn findings_rank(
+        &self,
+        set_id: i64,
+        filter: &ViewFilter,
+        sort: ViewSort,
+        c: &Cursor,
+    ) -> Result<u64> {
         let parts: Vec<Sql> = match sort {
             ViewSort::Severity => {
                 let mut a = base("SELECT COUNT(*) FROM finding f", set_id, filter);
                 let r = a.arg(c.severity_rank);
                 a.text.push_str(&format!(" AND f.severity_rank > {r}"));
                 let mut b = base("SELECT COUNT(*) FROM finding f", set_id, filter);
-                let (r, v, i) = (b.arg(c.severity_rank), b.arg(c.vuln_id.clone()), b.arg(c.id));
-                b.text.push_str(&format!(" AND f.severity_rank = {r} AND (f.vuln_id, f.id) < ({v}, {i})"));
+                let (r, v, i) = (
+                    b.arg(c.severity_rank),
+                    b.arg(c.vuln_id.clone()),
+                    b.arg(c.id),
+                );
+                b.text.push_str(&format!(
+                    " AND f.severity_rank = {r} AND (f.vuln_id, f.id) < ({v}, {i})"
+                ));
                 vec![a, b]
             }
             ViewSort::Id => {
                 let mut a = base("SELECT COUNT(*) FROM finding f", set_id, filter);
                 let (v, k) = (a.arg(c.vuln_id.clone()), a.arg(c.component_key.clone()));
-                a.text.push_str(&format!(" AND (f.vuln_id, f.component_key) < ({v}, {k})"));
+                a.text
+                    .push_str(&format!(" AND (f.vuln_id, f.component_key) < ({v}, {k})"));
                 vec![a]
             }
             ViewSort::Component => {
                 let mut a = base("SELECT COUNT(*) FROM finding f", set_id, filter);
                 let (k, v) = (a.arg(c.component_key.clone()), a.arg(c.vuln_id.clone()));
-                a.text.push_str(&format!(" AND (f.component_key, f.vuln_id) < ({k}, {v})"));
+                a.text
+                    .push_str(&format!(" AND (f.component_key, f.vuln_id) < ({k}, {v})"));
                 vec![a]
             }
         };
         let mut n: i64 = 0;
         for q in parts {
-            n += self
-                .conn()
-                .query_row(&q.text, rusqlite::params_from_iter(q.args.iter()), |r| r.get::<_, i64>(0))?;
+            n +=
+                self.conn()
+                    .query_row(&q.text, rusqlite::params_from_iter(q.args.iter()), |r| {
+                        r.get::<_, i64>(0)
+                    })?;
         }
         Ok(u64::try_from(n).unwrap_or(0))
     }
@@ -246,8 +288,15 @@ impl Store {
     /// Findings per severity under the text filter only (severity toggles ignored, so the
     /// toggles can show what they would add back). Indexed by `Severity as usize`.
     pub fn finding_severity_counts(&self, set_id: i64, text: &str) -> Result<[u64; 6]> {
-        let f = ViewFilter { text: text.to_string(), severities: Vec::new() };
-        let mut q = base("SELECT f.severity_rank, COUNT(*) FROM finding f", set_id, &f);
+        let f = ViewFilter {
+            text: text.to_string(),
+            severities: Vec::new(),
+        };
+        let mut q = base(
+            "SELECT f.severity_rank, COUNT(*) FROM finding f",
+            set_id,
+            &f,
+        );
         q.text.push_str(" GROUP BY f.severity_rank");
         let mut st = self.conn().prepare(&q.text)?;
         let mut out = [0u64; 6];
@@ -268,7 +317,13 @@ impl Store {
         let mut st = self
             .conn()
             .prepare("SELECT set_id, severity_rank, COUNT(*) FROM finding GROUP BY set_id, severity_rank ORDER BY set_id")?;
-        let rows = st.query_map([], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, i64>(2)?)))?;
+        let rows = st.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, i64>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })?;
         let mut out: Vec<(i64, [u64; 6])> = Vec::new();
         for row in rows {
             let (set, rank, n) = row?;
@@ -285,11 +340,18 @@ impl Store {
     }
 
     /// Findings on one component (for the component detail screen), highest severity first.
-    pub fn component_findings(&self, set_id: i64, component_key: &str, limit: usize) -> Result<Vec<FindingRow>> {
+    pub fn component_findings(
+        &self,
+        set_id: i64,
+        component_key: &str,
+        limit: usize,
+    ) -> Result<Vec<FindingRow>> {
         let select = format!("SELECT {FINDING_COLS} {FROM}");
         let mut q = base(&select, set_id, &ViewFilter::default());
         let k = q.arg(component_key.to_string());
-        q.text.push_str(&format!(" AND f.component_key = {k} ORDER BY f.severity_rank DESC, f.vuln_id LIMIT {limit}"));
+        q.text.push_str(&format!(
+            " AND f.component_key = {k} ORDER BY f.severity_rank DESC, f.vuln_id LIMIT {limit}"
+        ));
         self.run(&q)
     }
 }
@@ -319,7 +381,14 @@ mod tests {
                 vuln_id: format!("CVE-{i:02}"),
                 aliases: vec![],
                 component_key: ComponentKey(format!("pkg:deb/x/c{}@1", i % 3)),
-                views: vec![(0, ScannerView { scanner: "t".into(), severity: sev[i % 6], ..Default::default() })],
+                views: vec![(
+                    0,
+                    ScannerView {
+                        scanner: "t".into(),
+                        severity: sev[i % 6],
+                        ..Default::default()
+                    },
+                )],
             })
             .collect();
         let deps = BTreeSet::new();
@@ -344,7 +413,9 @@ mod tests {
     fn walk(st: &Store, id: i64, f: &ViewFilter, sort: ViewSort, page: usize) -> Vec<String> {
         let mut out: Vec<FindingRow> = Vec::new();
         loop {
-            let next = st.findings_after(id, f, sort, out.last().map(Cursor::from).as_ref(), page).unwrap();
+            let next = st
+                .findings_after(id, f, sort, out.last().map(Cursor::from).as_ref(), page)
+                .unwrap();
             if next.is_empty() {
                 break;
             }
@@ -366,7 +437,9 @@ mod tests {
             let mut back: Vec<FindingRow> = st.findings_before(id, &all, sort, None, 7).unwrap();
             loop {
                 let first = back.first().map(Cursor::from);
-                let prev = st.findings_before(id, &all, sort, first.as_ref(), 7).unwrap();
+                let prev = st
+                    .findings_before(id, &all, sort, first.as_ref(), 7)
+                    .unwrap();
                 if prev.is_empty() {
                     break;
                 }
@@ -377,7 +450,10 @@ mod tests {
         }
         // Severity order: CVE-00 is CRITICAL (ALL[0]) and CVE-05 UNKNOWN (ALL[5]).
         let fwd = walk(&st, id, &all, ViewSort::Severity, 4);
-        assert_eq!(&fwd[..5], &["CVE-00", "CVE-06", "CVE-12", "CVE-18", "CVE-24"]);
+        assert_eq!(
+            &fwd[..5],
+            &["CVE-00", "CVE-06", "CVE-12", "CVE-18", "CVE-24"]
+        );
         assert_eq!(fwd.last().map(String::as_str), Some("CVE-29"));
         let by_comp = walk(&st, id, &all, ViewSort::Component, 30);
         assert_eq!(&by_comp[..3], &["CVE-00", "CVE-03", "CVE-06"]);
@@ -386,21 +462,52 @@ mod tests {
     #[test]
     fn rank_filters_and_counts_agree_with_a_hand_count() {
         let (st, id) = store();
-        let f = ViewFilter { text: "c1@".into(), severities: vec![] };
+        let f = ViewFilter {
+            text: "c1@".into(),
+            severities: vec![],
+        };
         // i % 3 == 1 -> 10 rows.
         assert_eq!(walk(&st, id, &f, ViewSort::Id, 3).len(), 10);
         let counts = st.finding_severity_counts(id, "c1@").unwrap();
         assert_eq!(counts.iter().sum::<u64>(), 10);
-        let hi = ViewFilter { text: String::new(), severities: vec![Severity::High] };
-        assert_eq!(walk(&st, id, &hi, ViewSort::Severity, 2), vec!["CVE-01", "CVE-07", "CVE-13", "CVE-19", "CVE-25"]);
-        let rows = st.findings_after(id, &ViewFilter::default(), ViewSort::Severity, None, 30).unwrap();
+        let hi = ViewFilter {
+            text: String::new(),
+            severities: vec![Severity::High],
+        };
+        assert_eq!(
+            walk(&st, id, &hi, ViewSort::Severity, 2),
+            vec!["CVE-01", "CVE-07", "CVE-13", "CVE-19", "CVE-25"]
+        );
+        let rows = st
+            .findings_after(id, &ViewFilter::default(), ViewSort::Severity, None, 30)
+            .unwrap();
         for (i, r) in rows.iter().enumerate() {
-            assert_eq!(st.findings_rank(id, &ViewFilter::default(), ViewSort::Severity, &Cursor::from(r)).unwrap(), i as u64);
+            assert_eq!(
+                st.findings_rank(
+                    id,
+                    &ViewFilter::default(),
+                    ViewSort::Severity,
+                    &Cursor::from(r)
+                )
+                .unwrap(),
+                i as u64
+            );
         }
         let all = st.all_severity_counts().unwrap();
         assert_eq!(all, vec![(id, [5, 5, 5, 5, 5, 5])]);
-        assert_eq!(st.component_findings(id, "pkg:deb/x/c2@1", 100).unwrap().len(), 10);
-        let pct = ViewFilter { text: "%".into(), severities: vec![] };
-        assert!(st.findings_after(id, &pct, ViewSort::Id, None, 5).unwrap().is_empty());
+        assert_eq!(
+            st.component_findings(id, "pkg:deb/x/c2@1", 100)
+                .unwrap()
+                .len(),
+            10
+        );
+        let pct = ViewFilter {
+            text: "%".into(),
+            severities: vec![],
+        };
+        assert!(st
+            .findings_after(id, &pct, ViewSort::Id, None, 5)
+            .unwrap()
+            .is_empty());
     }
 }

@@ -111,7 +111,10 @@ mod tests {
     fn names_round_trip_and_are_snake_case() {
         for a in Action::ALL {
             assert_eq!(Action::from_name(a.name()), Some(*a));
-            assert!(a.name().chars().all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit()));
+            assert!(a
+                .name()
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c == '_' || c.is_ascii_digit()));
             assert!(!a.describe().is_empty());
         }
         assert_eq!(Action::Quit.describe(), "Quit dossier");

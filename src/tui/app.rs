@@ -9,16 +9,18 @@ use super::detail::FindingDetail;
 use super::diff::DiffView;
 use super::import::ImportView;
 use super::jobs::{Job, JobResult, Judged};
-use std::collections::HashMap;
-use std::sync::Arc;
 use super::keymap::Keymap;
 use super::list::Sel;
 use super::set_view::SetView;
 use super::theme::{Banner, Theme};
 use super::Event;
 use crate::store::Store;
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind};
+use ratatui::crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, MouseButton, MouseEvent, MouseEventKind,
+};
 use ratatui::layout::Rect;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 pub enum Screen {
     Dashboard,
@@ -107,7 +109,11 @@ impl App {
 
     /// The area between the banner and the status line.
     pub fn body(&self) -> Rect {
-        Rect { y: self.area.y + 1, height: self.area.height.saturating_sub(2), ..self.area }
+        Rect {
+            y: self.area.y + 1,
+            height: self.area.height.saturating_sub(2),
+            ..self.area
+        }
     }
 
     /// The status line when no message is showing: the keys that matter on this screen,
@@ -115,8 +121,12 @@ impl App {
     pub fn hint(&self) -> String {
         let k = |a| self.keymap.first_key(a);
         let pairs: Vec<(Action, &str)> = match (self.input, self.top()) {
-            (Input::Filter, _) => return "type to filter by id, alias or package; enter keeps it, esc clears".into(),
-            (Input::Path, _) => return "type a path; tab completes, enter imports, esc cancels".into(),
+            (Input::Filter, _) => {
+                return "type to filter by id, alias or package; enter keeps it, esc clears".into()
+            }
+            (Input::Path, _) => {
+                return "type a path; tab completes, enter imports, esc cancels".into()
+            }
             (Input::Form, _) => return "j/k choose, enter next, esc cancel".into(),
             (_, Screen::Dashboard) => vec![
                 (Action::Help, "help"),
@@ -135,19 +145,39 @@ impl App {
                 (Action::NextTab, "tab"),
                 (Action::Back, "back"),
             ],
-            (_, Screen::Set(_)) => vec![(Action::Help, "help"), (Action::Open, "open"), (Action::NextTab, "tab"), (Action::Back, "back")],
+            (_, Screen::Set(_)) => vec![
+                (Action::Help, "help"),
+                (Action::Open, "open"),
+                (Action::NextTab, "tab"),
+                (Action::Back, "back"),
+            ],
             (_, Screen::Finding(_)) => vec![
                 (Action::Down, "scroll"),
                 (Action::Disposition, "disposition"),
                 (Action::NewWaiver, "waiver"),
                 (Action::Back, "back"),
             ],
-            (_, Screen::Import(_)) => vec![(Action::Down, "scroll"), (Action::Back, "back to the dashboard")],
-            (_, _) => vec![(Action::Help, "help"), (Action::Open, "open"), (Action::Back, "back")],
+            (_, Screen::Import(_)) => vec![
+                (Action::Down, "scroll"),
+                (Action::Back, "back to the dashboard"),
+            ],
+            (_, _) => vec![
+                (Action::Help, "help"),
+                (Action::Open, "open"),
+                (Action::Back, "back"),
+            ],
         };
         pairs
             .iter()
-            .map(|(a, l)| if l.starts_with("..") { format!("{}{l}", k(*a)) } else { format!("{} {l}", k(*a)) }).collect::<Vec<_>>().join("  ")
+            .map(|(a, l)| {
+                if l.starts_with("..") {
+                    format!("{}{l}", k(*a))
+                } else {
+                    format!("{} {l}", k(*a))
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
     }
 
     /// What the status line shows: the latest message, else the hint.
@@ -295,8 +325,13 @@ impl App {
                 return;
             }
             Action::Import if !matches!(self.top(), Screen::Import(_)) => {
-                let pkg = self.dashboard.selected().and_then(|s| s.set.as_ref()).and_then(|r| r.package.clone());
-                self.screens.push(Screen::Import(Box::new(ImportView::new(pkg))));
+                let pkg = self
+                    .dashboard
+                    .selected()
+                    .and_then(|s| s.set.as_ref())
+                    .and_then(|r| r.package.clone());
+                self.screens
+                    .push(Screen::Import(Box::new(ImportView::new(pkg))));
                 self.input = Input::Path;
                 return;
             }
@@ -372,7 +407,9 @@ impl App {
         match m.kind {
             MouseEventKind::ScrollDown => (0..3).for_each(|_| self.update(Action::Down)),
             MouseEventKind::ScrollUp => (0..3).for_each(|_| self.update(Action::Up)),
-            MouseEventKind::Down(MouseButton::Left) if self.help.is_none() => self.click(m.column, m.row),
+            MouseEventKind::Down(MouseButton::Left) if self.help.is_none() => {
+                self.click(m.column, m.row)
+            }
             _ => {}
         }
     }
@@ -382,10 +419,14 @@ impl App {
         match self.screens.last_mut() {
             Some(Screen::Dashboard) => {
                 let area = Dashboard::rows_area(body);
-                if let Some(i) = super::list::clicked_row(y, area.y, area.height, self.dashboard.sel.top) {
+                if let Some(i) =
+                    super::list::clicked_row(y, area.y, area.height, self.dashboard.sel.top)
+                {
                     if i < self.dashboard.len() {
                         let again = i == self.dashboard.sel.sel;
-                        self.dashboard.sel.select(i, self.dashboard.len(), area.height);
+                        self.dashboard
+                            .sel
+                            .select(i, self.dashboard.len(), area.height);
                         if again {
                             self.update(Action::Open);
                         }
@@ -408,15 +449,25 @@ impl App {
     fn job(&mut self, r: JobResult) {
         match r {
             JobResult::Dashboard(d) => {
-                self.dashboard.set(d, Dashboard::rows_area(self.body()).height);
-                let ids: Vec<i64> = self.dashboard.sets().iter().filter_map(|s| s.set.as_ref().map(|r| r.id)).collect();
-                self.jobs.extend(ids.into_iter().map(|set_id| Job::Judge { set_id }));
+                self.dashboard
+                    .set(d, Dashboard::rows_area(self.body()).height);
+                let ids: Vec<i64> = self
+                    .dashboard
+                    .sets()
+                    .iter()
+                    .filter_map(|s| s.set.as_ref().map(|r| r.id))
+                    .collect();
+                self.jobs
+                    .extend(ids.into_iter().map(|set_id| Job::Judge { set_id }));
             }
             JobResult::Judged { set_id, result } => match result {
                 Ok(j) => {
                     self.judged.insert(set_id, j);
                 }
-                Err(e) => self.status = format!("gate for set {set_id}: {}", crate::sanitize::line(&e, 200)),
+                Err(e) => {
+                    self.status =
+                        format!("gate for set {set_id}: {}", crate::sanitize::line(&e, 200))
+                }
             },
             JobResult::Page { req, result } => {
                 let body = self.body();
@@ -444,7 +495,10 @@ impl App {
             }
             JobResult::ImportDone(r) => {
                 self.status = match &r {
-                    Ok(rep) => format!("import finished: {} set(s); Esc returns to the dashboard", rep.sets.len()),
+                    Ok(rep) => format!(
+                        "import finished: {} set(s); Esc returns to the dashboard",
+                        rep.sets.len()
+                    ),
                     Err(e) => format!("import failed: {}", crate::sanitize::line(e, 200)),
                 };
                 for s in self.screens.iter_mut() {

@@ -29,24 +29,46 @@ pub struct ComponentDetail {
 impl ComponentDetail {
     pub fn open(store: &Store, set: &SetRow, comp: ComponentRow) -> Self {
         let mut error = None;
-        let findings = store.component_findings(set.id, &comp.key, MAX_FINDINGS).unwrap_or_else(|e| {
-            error = Some(e.to_string());
-            Vec::new()
-        });
+        let findings = store
+            .component_findings(set.id, &comp.key, MAX_FINDINGS)
+            .unwrap_or_else(|e| {
+                error = Some(e.to_string());
+                Vec::new()
+            });
         let edges = store.dependencies(set.id).unwrap_or_default();
-        let dependents = edges.iter().filter(|(_, b)| *b == comp.key).map(|(a, _)| a.clone()).collect();
-        let dependencies = edges.iter().filter(|(a, _)| *a == comp.key).map(|(_, b)| b.clone()).collect();
-        Self { set: set.clone(), comp, findings, dependents, dependencies, sel: Sel::default(), error }
+        let dependents = edges
+            .iter()
+            .filter(|(_, b)| *b == comp.key)
+            .map(|(a, _)| a.clone())
+            .collect();
+        let dependencies = edges
+            .iter()
+            .filter(|(a, _)| *a == comp.key)
+            .map(|(_, b)| b.clone())
+            .collect();
+        Self {
+            set: set.clone(),
+            comp,
+            findings,
+            dependents,
+            dependencies,
+            sel: Sel::default(),
+            error,
+        }
     }
 
     fn split(body: Rect) -> (Rect, Rect) {
-        let [info, list] = Layout::vertical([Constraint::Length(8), Constraint::Min(1)]).areas(body);
+        let [info, list] =
+            Layout::vertical([Constraint::Length(8), Constraint::Min(1)]).areas(body);
         (info, list)
     }
 
     pub fn update(&mut self, app: &mut App, a: Action) {
         let (_, list) = Self::split(app.body());
-        if self.sel.apply(a, self.findings.len(), list.height.saturating_sub(1)) {
+        if self
+            .sel
+            .apply(a, self.findings.len(), list.height.saturating_sub(1))
+        {
             return;
         }
         match a {
@@ -65,27 +87,60 @@ impl ComponentDetail {
         let t = app.theme;
         let c = &self.comp;
         let (info, list) = Self::split(body);
-        let name = |k: &String| if k == "@subject" { "the image".to_string() } else { line(k, 60) };
-        let join = |v: &[String]| if v.is_empty() { "-".to_string() } else { v.iter().map(name).collect::<Vec<_>>().join(", ") };
+        let name = |k: &String| {
+            if k == "@subject" {
+                "the image".to_string()
+            } else {
+                line(k, 60)
+            }
+        };
+        let join = |v: &[String]| {
+            if v.is_empty() {
+                "-".to_string()
+            } else {
+                v.iter().map(name).collect::<Vec<_>>().join(", ")
+            }
+        };
         let dep = match c.direct {
             Some(true) => "direct",
             Some(false) => "transitive",
             None => "direct/transitive unknown",
         };
-        let locs: Vec<String> = c.locations.iter().map(|l| l.path.clone().unwrap_or_else(|| l.file.clone())).collect();
+        let locs: Vec<String> = c
+            .locations
+            .iter()
+            .map(|l| l.path.clone().unwrap_or_else(|| l.file.clone()))
+            .collect();
         let lines = vec![
             Line::from(vec![
                 Span::styled(line(&c.name, 60), t.title()),
-                Span::raw(format!(" {}  ({}, {dep})", line(c.version.as_deref().unwrap_or("-"), 40), line(&c.kind, 20))),
+                Span::raw(format!(
+                    " {}  ({}, {dep})",
+                    line(c.version.as_deref().unwrap_or("-"), 40),
+                    line(&c.kind, 20)
+                )),
             ]),
             Line::from(line(c.purl.as_deref().unwrap_or(&c.key), 300)),
             Line::from(format!("licenses: {}", line(&join_plain(&c.licenses), 200))),
             Line::from(format!("cpes: {}", line(&join_plain(&c.cpes), 200))),
             Line::from(format!("locations: {}", line(&join_plain(&locs), 300))),
-            Line::from(format!("depended on by: {}", line(&join(&self.dependents), 300))),
-            Line::from(format!("depends on: {}", line(&join(&self.dependencies), 300))),
+            Line::from(format!(
+                "depended on by: {}",
+                line(&join(&self.dependents), 300)
+            )),
+            Line::from(format!(
+                "depends on: {}",
+                line(&join(&self.dependencies), 300)
+            )),
             Line::from(Span::styled(
-                format!("{} finding(s){}", self.findings.len(), self.error.as_deref().map(|e| format!("; error: {e}")).unwrap_or_default()),
+                format!(
+                    "{} finding(s){}",
+                    self.findings.len(),
+                    self.error
+                        .as_deref()
+                        .map(|e| format!("; error: {e}"))
+                        .unwrap_or_default()
+                ),
                 t.dim(),
             )),
         ];
@@ -111,7 +166,12 @@ impl ComponentDetail {
                 }
             })
             .collect();
-        let w = [Constraint::Length(5), Constraint::Length(20), Constraint::Length(14), Constraint::Fill(1)];
+        let w = [
+            Constraint::Length(5),
+            Constraint::Length(20),
+            Constraint::Length(14),
+            Constraint::Fill(1),
+        ];
         let header = Row::new(["SEV", "ID", "FIXED", "TITLE"]).style(t.header());
         f.render_widget(Table::new(rows, w).header(header).column_spacing(1), list);
     }

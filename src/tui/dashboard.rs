@@ -52,7 +52,11 @@ impl Dashboard {
         }
         self.data = Some(d);
         let idx = keep
-            .and_then(|id| self.sets().iter().position(|s| s.set.as_ref().is_some_and(|r| r.id == id)))
+            .and_then(|id| {
+                self.sets()
+                    .iter()
+                    .position(|s| s.set.as_ref().is_some_and(|r| r.id == id))
+            })
             .unwrap_or(self.sel.sel);
         let len = self.len();
         self.sel.select(idx, len, height);
@@ -60,12 +64,20 @@ impl Dashboard {
 
     /// Where the set rows are drawn (below the table header, above the two footer lines).
     pub fn rows_area(body: Rect) -> Rect {
-        Rect { y: body.y + 1, height: body.height.saturating_sub(3), ..body }
+        Rect {
+            y: body.y + 1,
+            height: body.height.saturating_sub(3),
+            ..body
+        }
     }
 
     /// Selects the set with this id, if listed.
     pub fn select_id(&mut self, id: i64, height: u16) {
-        if let Some(i) = self.sets().iter().position(|s| s.set.as_ref().is_some_and(|r| r.id == id)) {
+        if let Some(i) = self
+            .sets()
+            .iter()
+            .position(|s| s.set.as_ref().is_some_and(|r| r.id == id))
+        {
             let len = self.len();
             self.sel.select(i, len, height);
         }
@@ -97,14 +109,18 @@ pub fn update(app: &mut App, a: Action) {
 pub fn draw(app: &App, f: &mut Frame<'_>, body: Rect) {
     let t = app.theme;
     let d = &app.dashboard;
-    let [table_area, foot] = Layout::vertical([Constraint::Min(1), Constraint::Length(2)]).areas(body);
+    let [table_area, foot] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(2)]).areas(body);
     match &d.data {
         None => {
             f.render_widget(Paragraph::new("loading the store…").style(t.dim()), body);
             return;
         }
         Some(Err(e)) => {
-            f.render_widget(Paragraph::new(format!("cannot read the store: {}", line(e, 300))).style(t.bad()), body);
+            f.render_widget(
+                Paragraph::new(format!("cannot read the store: {}", line(e, 300))).style(t.bad()),
+                body,
+            );
             return;
         }
         Some(Ok(_)) if d.is_empty() => {
@@ -122,8 +138,18 @@ pub fn draw(app: &App, f: &mut Frame<'_>, body: Rect) {
         }
         Some(Ok(_)) => {}
     }
-    let header = Row::new(["ID", "PACKAGE", "IMAGE", "VERDICT", "SIG", "ATT", "DB", "CRIT/HIGH/MED/LOW", "FILES"])
-        .style(t.header());
+    let header = Row::new([
+        "ID",
+        "PACKAGE",
+        "IMAGE",
+        "VERDICT",
+        "SIG",
+        "ATT",
+        "DB",
+        "CRIT/HIGH/MED/LOW",
+        "FILES",
+    ])
+    .style(t.header());
     let h = usize::from(Dashboard::rows_area(body).height);
     let rows: Vec<Row> = d
         .sets()
@@ -132,7 +158,11 @@ pub fn draw(app: &App, f: &mut Frame<'_>, body: Rect) {
         .skip(d.sel.top)
         .take(h)
         .map(|(i, s)| {
-            let j = s.set.as_ref().and_then(|r| app.judged.get(&r.id)).map(|j| &**j);
+            let j = s
+                .set
+                .as_ref()
+                .and_then(|r| app.judged.get(&r.id))
+                .map(|j| &**j);
             let row = set_row(s, t, j);
             if i == d.sel.sel {
                 row.style(t.selected())
@@ -152,17 +182,35 @@ pub fn draw(app: &App, f: &mut Frame<'_>, body: Rect) {
         Constraint::Length(17),
         Constraint::Length(5),
     ];
-    f.render_widget(Table::new(rows, widths).header(header).column_spacing(1), table_area);
+    f.render_widget(
+        Table::new(rows, widths).header(header).column_spacing(1),
+        table_area,
+    );
     let head = match &d.data {
         Some(Ok(data)) => data.audit_head.chars().take(16).collect::<String>(),
         _ => String::new(),
     };
-    let sel_j = d.selected().and_then(|s| s.set.as_ref()).and_then(|r| app.judged.get(&r.id));
+    let sel_j = d
+        .selected()
+        .and_then(|s| s.set.as_ref())
+        .and_then(|r| app.judged.get(&r.id));
     let first = match sel_j {
         Some(j) => {
-            let c = |g: crate::analysis::gate::GateClass| j.report.counts.by_gate.get(g.as_str()).copied().unwrap_or(0);
+            let c = |g: crate::analysis::gate::GateClass| {
+                j.report
+                    .counts
+                    .by_gate
+                    .get(g.as_str())
+                    .copied()
+                    .unwrap_or(0)
+            };
             use crate::analysis::gate::GateClass as G;
-            let reason = j.report.reasons.first().map(|r| line(r, 200)).unwrap_or_default();
+            let reason = j
+                .report
+                .reasons
+                .first()
+                .map(|r| line(r, 200))
+                .unwrap_or_default();
             Line::from(vec![
                 Span::styled(format!("BLOCK {} ", c(G::Block)), t.bad()),
                 Span::styled(format!("WARN {} ", c(G::Warn)), t.warn()),
@@ -182,14 +230,24 @@ pub fn draw(app: &App, f: &mut Frame<'_>, body: Rect) {
 }
 
 fn set_row(s: &SetSummary, t: Theme, j: Option<&super::jobs::Judged>) -> Row<'static> {
-    let Some(r) = &s.set else { return Row::new(Vec::<String>::new()) };
-    let image = r.image.as_deref().map(short_image).unwrap_or_else(|| r.source.clone());
+    let Some(r) = &s.set else {
+        return Row::new(Vec::<String>::new());
+    };
+    let image = r
+        .image
+        .as_deref()
+        .map(short_image)
+        .unwrap_or_else(|| r.source.clone());
     let age = match s.db_age_days {
         Some(d) => format!("{d}d"),
         None if s.scanners.is_empty() => "-".into(),
         None => "?".into(),
     };
-    let files = if s.failed_files > 0 { format!("{}!{}", s.files, s.failed_files) } else { s.files.to_string() };
+    let files = if s.failed_files > 0 {
+        format!("{}!{}", s.files, s.failed_files)
+    } else {
+        s.files.to_string()
+    };
     let c = |sev: Severity| Span::styled(s.counts[sev as usize].to_string(), t.severity(sev));
     let slash = || Span::styled("/", t.dim());
     let counts = Line::from(vec![
@@ -206,11 +264,28 @@ fn set_row(s: &SetSummary, t: Theme, j: Option<&super::jobs::Judged>) -> Row<'st
         Cell::from(line(r.package.as_deref().unwrap_or("-"), 12)),
         Cell::from(line(&image, 80)),
         Cell::from(match j {
-            Some(j) => Span::styled(j.report.verdict.as_str(), t.verdict(j.report.verdict.as_str())),
+            Some(j) => Span::styled(
+                j.report.verdict.as_str(),
+                t.verdict(j.report.verdict.as_str()),
+            ),
             None => Span::styled("…", t.dim()),
         }),
-        Cell::from(check_word(j, "image-signature", &[("image-signature-verified", "yes"), ("image-unsigned", "no"), ("image-signature-invalid", "BAD")], t)),
-        Cell::from(check_word(j, "sbom-attested", &[("sbom-attested", "yes"), ("sbom-not-attested", "no")], t)),
+        Cell::from(check_word(
+            j,
+            "image-signature",
+            &[
+                ("image-signature-verified", "yes"),
+                ("image-unsigned", "no"),
+                ("image-signature-invalid", "BAD"),
+            ],
+            t,
+        )),
+        Cell::from(check_word(
+            j,
+            "sbom-attested",
+            &[("sbom-attested", "yes"), ("sbom-not-attested", "no")],
+            t,
+        )),
         Cell::from(age),
         Cell::from(counts),
         Cell::from(files),
@@ -221,18 +296,31 @@ fn set_row(s: &SetSummary, t: Theme, j: Option<&super::jobs::Judged>) -> Row<'st
 /// columns that tell versions apart.
 pub fn short_image(image: &str) -> String {
     match image.split_once('/') {
-        Some((host, rest)) if host.contains('.') || host.contains(':') || host == "localhost" => rest.to_string(),
+        Some((host, rest)) if host.contains('.') || host.contains(':') || host == "localhost" => {
+            rest.to_string()
+        }
         _ => image.to_string(),
     }
 }
 
 /// A check's outcome as a short word (SIG, ATT columns); "-" before judging, "?" for any
 /// other outcome of that check.
-fn check_word(j: Option<&super::jobs::Judged>, check: &str, words: &[(&str, &'static str)], t: Theme) -> Span<'static> {
-    let Some(j) = j else { return Span::styled("…", t.dim()) };
+fn check_word(
+    j: Option<&super::jobs::Judged>,
+    check: &str,
+    words: &[(&str, &'static str)],
+    t: Theme,
+) -> Span<'static> {
+    let Some(j) = j else {
+        return Span::styled("…", t.dim());
+    };
     match j.check_code(check) {
         Some(code) => {
-            let w = words.iter().find(|(c, _)| *c == code).map(|(_, w)| *w).unwrap_or("?");
+            let w = words
+                .iter()
+                .find(|(c, _)| *c == code)
+                .map(|(_, w)| *w)
+                .unwrap_or("?");
             let style = match w {
                 "yes" => t.good(),
                 "no" | "BAD" => t.bad(),

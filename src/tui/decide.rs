@@ -48,13 +48,27 @@ pub enum Outcome {
 
 /// The acting reviewer from the user config (name, role), else the environment.
 pub fn actor() -> Actor {
-    config::load().map(|c| config::actor(&c, &config::IdentityOverrides::default())).unwrap_or_else(|_| Actor::from_env())
+    config::load()
+        .map(|c| config::actor(&c, &config::IdentityOverrides::default()))
+        .unwrap_or_else(|_| Actor::from_env())
 }
 
 impl Form {
     pub fn new(kind: Kind, finding: FindingRow) -> Self {
-        let step = if kind == Kind::Disposition { Step::State } else { Step::Justification };
-        Self { kind, finding, step, state: 0, just: 0, note: String::new(), error: None }
+        let step = if kind == Kind::Disposition {
+            Step::State
+        } else {
+            Step::Justification
+        };
+        Self {
+            kind,
+            finding,
+            step,
+            state: 0,
+            just: 0,
+            note: String::new(),
+            error: None,
+        }
     }
 
     fn states() -> &'static [DispositionState] {
@@ -62,7 +76,10 @@ impl Form {
     }
 
     fn chosen_state(&self) -> DispositionState {
-        Self::states().get(self.state).copied().unwrap_or(DispositionState::Open)
+        Self::states()
+            .get(self.state)
+            .copied()
+            .unwrap_or(DispositionState::Open)
     }
 
     /// A justification is asked for when it means something: not_affected needs one.
@@ -73,8 +90,13 @@ impl Form {
     fn options(&self) -> Vec<&'static str> {
         match (self.step, self.kind) {
             (Step::State, _) => Self::states().iter().map(|s| s.as_str()).collect(),
-            (Step::Justification, Kind::Disposition) => VexJustification::ALL.iter().map(|s| s.as_str()).collect(),
-            (Step::Justification, Kind::Waiver) => WaiverJustification::ALL.iter().map(|s| s.as_str()).collect(),
+            (Step::Justification, Kind::Disposition) => {
+                VexJustification::ALL.iter().map(|s| s.as_str()).collect()
+            }
+            (Step::Justification, Kind::Waiver) => WaiverJustification::ALL
+                .iter()
+                .map(|s| s.as_str())
+                .collect(),
             _ => Vec::new(),
         }
     }
@@ -88,10 +110,18 @@ impl Form {
         };
         match (self.step, k.code) {
             (_, KeyCode::Esc) => return Outcome::Cancelled,
-            (Step::State | Step::Justification, KeyCode::Up | KeyCode::Char('k')) => *cur = cur.saturating_sub(1),
-            (Step::State | Step::Justification, KeyCode::Down | KeyCode::Char('j')) => *cur = (*cur + 1).min(n.saturating_sub(1)),
+            (Step::State | Step::Justification, KeyCode::Up | KeyCode::Char('k')) => {
+                *cur = cur.saturating_sub(1)
+            }
+            (Step::State | Step::Justification, KeyCode::Down | KeyCode::Char('j')) => {
+                *cur = (*cur + 1).min(n.saturating_sub(1))
+            }
             (Step::State, KeyCode::Enter) => {
-                self.step = if self.needs_justification() { Step::Justification } else { Step::Note };
+                self.step = if self.needs_justification() {
+                    Step::Justification
+                } else {
+                    Step::Note
+                };
             }
             (Step::Justification, KeyCode::Enter) => self.step = Step::Note,
             (Step::Note, KeyCode::Enter) => self.step = Step::Confirm,
@@ -114,12 +144,22 @@ impl Form {
             Kind::Disposition => {
                 let input = review::DispositionInput {
                     state: Some(self.chosen_state()),
-                    justification: self.needs_justification().then(|| VexJustification::ALL.get(self.just).copied()).flatten(),
+                    justification: self
+                        .needs_justification()
+                        .then(|| VexJustification::ALL.get(self.just).copied())
+                        .flatten(),
                     note,
                     waiver_id: None,
                 };
                 review::set_disposition(store, &who, &self.finding, &input)
-                    .map(|_| format!("{} recorded as {} by {}", self.finding.vuln_id, self.chosen_state(), who.name))
+                    .map(|_| {
+                        format!(
+                            "{} recorded as {} by {}",
+                            self.finding.vuln_id,
+                            self.chosen_state(),
+                            who.name
+                        )
+                    })
                     .map_err(|e| e.to_string())
             }
             Kind::Waiver => {
@@ -130,12 +170,20 @@ impl Form {
                     out: None,
                 };
                 waivers::new_from_finding(store, &who, &self.finding, &opts, chrono::Utc::now())
-                    .map(|w| format!("waiver {} drafted (pending until an approver signs it)", w.id))
+                    .map(|w| {
+                        format!(
+                            "waiver {} drafted (pending until an approver signs it)",
+                            w.id
+                        )
+                    })
                     .map_err(|e| e.to_string())
             }
         };
         match r {
-            Ok(msg) => Outcome::Done(crate::sanitize::line(&msg, 200), vec![Job::Judge { set_id }]),
+            Ok(msg) => Outcome::Done(
+                crate::sanitize::line(&msg, 200),
+                vec![Job::Judge { set_id }],
+            ),
             Err(e) => {
                 self.error = Some(e);
                 self.step = Step::Note;
@@ -147,7 +195,12 @@ impl Form {
     pub fn draw(&self, f: &mut Frame<'_>, area: Rect, t: Theme) {
         let w = area.width.saturating_sub(4).min(70);
         let h = area.height.saturating_sub(4).min(16);
-        let r = Rect { x: area.x + (area.width - w) / 2, y: area.y + 2, width: w, height: h };
+        let r = Rect {
+            x: area.x + (area.width - w) / 2,
+            y: area.y + 2,
+            width: w,
+            height: h,
+        };
         f.render_widget(Clear, r);
         let title = match self.kind {
             Kind::Disposition => " disposition ",
@@ -168,16 +221,27 @@ impl Form {
         }
         lines.push(Line::from(Span::styled(label, t.key())));
         for (i, o) in self.options().iter().enumerate() {
-            let style = if i == sel { t.selected() } else { ratatui::style::Style::new() };
+            let style = if i == sel {
+                t.selected()
+            } else {
+                ratatui::style::Style::new()
+            };
             lines.push(Line::from(Span::styled(format!("  {o}"), style)));
         }
         if matches!(self.step, Step::Note | Step::Confirm) {
-            lines.push(Line::from(format!("note: {}{}", line(&self.note, 200), if self.step == Step::Note { "▏" } else { "" })));
+            lines.push(Line::from(format!(
+                "note: {}{}",
+                line(&self.note, 200),
+                if self.step == Step::Note { "▏" } else { "" }
+            )));
         }
         if let Some(e) = &self.error {
             lines.push(Line::from(Span::styled(line(e, 300), t.bad())));
         }
         let block = Block::default().borders(Borders::ALL).title(title);
-        f.render_widget(Paragraph::new(lines).block(block).wrap(Wrap { trim: true }), r);
+        f.render_widget(
+            Paragraph::new(lines).block(block).wrap(Wrap { trim: true }),
+            r,
+        );
     }
 }

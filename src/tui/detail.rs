@@ -70,7 +70,15 @@ impl FindingDetail {
                 None
             }
         };
-        let mut d = Self { set: set.clone(), row, sources, path, scroll: 0, history: Vec::new(), error };
+        let mut d = Self {
+            set: set.clone(),
+            row,
+            sources,
+            path,
+            scroll: 0,
+            history: Vec::new(),
+            error,
+        };
         d.reload(store);
         d
     }
@@ -99,21 +107,36 @@ impl FindingDetail {
         }
     }
 
-    pub fn lines(&self, t: Theme, width: u16, j: Option<&crate::workflow::judge::FindingJudgement>) -> Vec<Line<'static>> {
+    pub fn lines(
+        &self,
+        t: Theme,
+        width: u16,
+        j: Option<&crate::workflow::judge::FindingJudgement>,
+    ) -> Vec<Line<'static>> {
         let r = &self.row;
         let mut out: Vec<Line<'static>> = Vec::new();
         let head = |s: &str| Line::from(Span::styled(s.to_string(), t.title()));
         let mut first = vec![
-            Span::styled(format!("{} ", sev_label(r.severity)), t.severity(r.severity)),
+            Span::styled(
+                format!("{} ", sev_label(r.severity)),
+                t.severity(r.severity),
+            ),
             Span::styled(line(&r.vuln_id, 40), t.title()),
-            Span::raw(format!(" on {} {}", line(&r.name, 40), line(r.version.as_deref().unwrap_or(""), 30))),
+            Span::raw(format!(
+                " on {} {}",
+                line(&r.name, 40),
+                line(r.version.as_deref().unwrap_or(""), 30)
+            )),
         ];
         if r.severity_disagrees {
             first.push(Span::styled(" (scanners disagree on severity)", t.warn()));
         }
         out.push(Line::from(first));
         if !r.aliases.is_empty() {
-            out.push(Line::from(format!("aliases: {}", line(&r.aliases.join(", "), 200))));
+            out.push(Line::from(format!(
+                "aliases: {}",
+                line(&r.aliases.join(", "), 200)
+            )));
         }
         if let Some(title) = &r.title {
             out.push(Line::from(line(title, 300)));
@@ -133,15 +156,34 @@ impl FindingDetail {
         }
         out.push(Line::from(""));
         out.push(head("Description"));
-        out.push(Line::from(clean(r.description.as_deref().unwrap_or("(no description in the evidence)"), false)));
+        out.push(Line::from(clean(
+            r.description
+                .as_deref()
+                .unwrap_or("(no description in the evidence)"),
+            false,
+        )));
         out.push(Line::from(""));
         out.push(head("Scores"));
-        let v = |o: &Option<String>| o.as_deref().map(|s| line(s, 120)).unwrap_or_else(|| "-".into());
+        let v = |o: &Option<String>| {
+            o.as_deref()
+                .map(|s| line(s, 120))
+                .unwrap_or_else(|| "-".into())
+        };
         out.push(Line::from(format!("CVSS v2  {}", v(&r.cvss_v2_vector))));
-        let v3score = r.cvss_v3_score.map(|s| format!("  base {s:.1}")).unwrap_or_default();
-        out.push(Line::from(format!("CVSS v3  {}{v3score}", v(&r.cvss_v3_vector))));
+        let v3score = r
+            .cvss_v3_score
+            .map(|s| format!("  base {s:.1}"))
+            .unwrap_or_default();
+        out.push(Line::from(format!(
+            "CVSS v3  {}{v3score}",
+            v(&r.cvss_v3_vector)
+        )));
         out.push(Line::from(format!("CVSS v4  {}", v(&r.cvss_v4_vector))));
-        for (label, vec) in [("v2", &r.cvss_v2_vector), ("v3", &r.cvss_v3_vector), ("v4", &r.cvss_v4_vector)] {
+        for (label, vec) in [
+            ("v2", &r.cvss_v2_vector),
+            ("v3", &r.cvss_v3_vector),
+            ("v4", &r.cvss_v4_vector),
+        ] {
             let Some(v) = vec.as_deref() else { continue };
             let text = match crate::analysis::cvss::exploitability(v) {
                 Ok(e) => match (e.native, e.scaled) {
@@ -151,13 +193,19 @@ impl FindingDetail {
                 },
                 Err(e) => format!("unreadable: {}", line(&e.message, 80)),
             };
-            out.push(Line::from(format!("  {label} exploitability sub-score {text}")));
+            out.push(Line::from(format!(
+                "  {label} exploitability sub-score {text}"
+            )));
         }
         let epss = match (r.epss, &r.epss_date) {
             (Some(e), d) => format!(
                 "EPSS     {e:.4}{}{}",
-                r.epss_percentile.map(|p| format!(" (percentile {p:.2})")).unwrap_or_default(),
-                d.as_deref().map(|d| format!(" as of {}", line(d, 20))).unwrap_or_else(|| " (no date)".into())
+                r.epss_percentile
+                    .map(|p| format!(" (percentile {p:.2})"))
+                    .unwrap_or_default(),
+                d.as_deref()
+                    .map(|d| format!(" as of {}", line(d, 20)))
+                    .unwrap_or_else(|| " (no date)".into())
             ),
             (None, _) => "EPSS     no EPSS data".into(),
         };
@@ -175,23 +223,41 @@ impl FindingDetail {
         out.push(Line::from(format!("Fixed in {fix}")));
         out.push(Line::from(""));
         out.push(head("Component"));
-        out.push(Line::from(line(r.purl.as_deref().unwrap_or(&r.component_key), 300)));
+        out.push(Line::from(line(
+            r.purl.as_deref().unwrap_or(&r.component_key),
+            300,
+        )));
         out.push(Line::from(match r.direct {
             Some(true) => "direct dependency of the image",
             Some(false) => "transitive dependency",
             None => "direct or transitive: unknown (the SBOM graph does not say)",
         }));
         for l in r.locations.iter().take(5) {
-            out.push(Line::from(format!("  {} ({})", line(l.path.as_deref().unwrap_or("-"), 100), line(&l.file, 60))));
+            out.push(Line::from(format!(
+                "  {} ({})",
+                line(l.path.as_deref().unwrap_or("-"), 100),
+                line(&l.file, 60)
+            )));
         }
         out.push(Line::from("Dependency path from the image:"));
         match &self.path {
             Some(p) => {
-                let names: Vec<String> =
-                    p.iter().map(|k| if k == "@subject" { "image".into() } else { line(k, 80) }).collect();
+                let names: Vec<String> = p
+                    .iter()
+                    .map(|k| {
+                        if k == "@subject" {
+                            "image".into()
+                        } else {
+                            line(k, 80)
+                        }
+                    })
+                    .collect();
                 out.push(Line::from(format!("  {}", names.join(" → "))));
             }
-            None => out.push(Line::from(Span::styled("  no path in the evidence's dependency graph", t.dim()))),
+            None => out.push(Line::from(Span::styled(
+                "  no path in the evidence's dependency graph",
+                t.dim(),
+            ))),
         }
         out.push(Line::from(""));
         out.push(head("What each scanner said"));
@@ -202,22 +268,42 @@ impl FindingDetail {
             Some(v) => out.push(Line::from(format!(
                 "VEX {}{} ({}){}",
                 line(&v.status, 30),
-                v.justification.as_deref().map(|x| format!(" / {}", line(x, 60))).unwrap_or_default(),
+                v.justification
+                    .as_deref()
+                    .map(|x| format!(" / {}", line(x, 60)))
+                    .unwrap_or_default(),
                 line(&v.file, 60),
-                if v.counts { "" } else { " - does not count (no justification)" }
+                if v.counts {
+                    ""
+                } else {
+                    " - does not count (no justification)"
+                }
             ))),
-            None => out.push(Line::from(Span::styled("no VEX statement applies", t.dim()))),
+            None => out.push(Line::from(Span::styled(
+                "no VEX statement applies",
+                t.dim(),
+            ))),
         }
         match j.and_then(|j| j.waiver.as_ref()) {
             Some(w) => out.push(Line::from(format!(
                 "waiver {} {}{} {}: {}",
                 line(&w.id, 30),
                 line(&w.standing, 20),
-                w.expires.as_deref().map(|e| format!(" until {}", line(e, 20))).unwrap_or_default(),
-                if w.applies { "applies" } else { "does not apply" },
+                w.expires
+                    .as_deref()
+                    .map(|e| format!(" until {}", line(e, 20)))
+                    .unwrap_or_default(),
+                if w.applies {
+                    "applies"
+                } else {
+                    "does not apply"
+                },
                 line(&w.detail, 200)
             ))),
-            None => out.push(Line::from(Span::styled("no waiver covers this finding", t.dim()))),
+            None => out.push(Line::from(Span::styled(
+                "no waiver covers this finding",
+                t.dim(),
+            ))),
         }
         out.push(Line::from(""));
         out.push(head("Decision history"));
@@ -230,40 +316,116 @@ impl FindingDetail {
                 line(&h.at, 25),
                 h.state,
                 h.justification.map(|j| format!("/{j}")).unwrap_or_default(),
-                h.note.as_deref().map(|n| format!(" \"{}\"", line(n, 100))).unwrap_or_default(),
+                h.note
+                    .as_deref()
+                    .map(|n| format!(" \"{}\"", line(n, 100)))
+                    .unwrap_or_default(),
                 line(&h.actor, 40),
-                h.key_fingerprint.as_deref().map(|k| format!(" [{}]", line(&k.chars().take(16).collect::<String>(), 16))).unwrap_or_default()
+                h.key_fingerprint
+                    .as_deref()
+                    .map(|k| format!(" [{}]", line(&k.chars().take(16).collect::<String>(), 16)))
+                    .unwrap_or_default()
             )));
         }
         if let Some(e) = &self.error {
-            out.push(Line::from(Span::styled(format!("error: {}", line(e, 200)), t.bad())));
+            out.push(Line::from(Span::styled(
+                format!("error: {}", line(e, 200)),
+                t.bad(),
+            )));
         }
         out
     }
 
     fn side_by_side(&self, t: Theme, width: u16) -> Vec<Line<'static>> {
         if self.sources.is_empty() {
-            return vec![Line::from(Span::styled("no scanner views recorded", t.dim()))];
+            return vec![Line::from(Span::styled(
+                "no scanner views recorded",
+                t.dim(),
+            ))];
         }
         let label_w = 10usize;
         let n = self.sources.len().min(3);
         let col = (usize::from(width).saturating_sub(label_w) / n).max(12) - 1;
         let cell = |s: String| format!("{:<col$} ", line(&s, col));
         let rows: Vec<(&str, Getter)> = vec![
-            ("scanner", Box::new(|s: &SourceRow| format!("{} {}", s.scanner, s.view.scanner_version.clone().unwrap_or_default()))),
+            (
+                "scanner",
+                Box::new(|s: &SourceRow| {
+                    format!(
+                        "{} {}",
+                        s.scanner,
+                        s.view.scanner_version.clone().unwrap_or_default()
+                    )
+                }),
+            ),
             ("file", Box::new(|s: &SourceRow| s.file.clone())),
-            ("severity", Box::new(|s: &SourceRow| {
-                let src = s.view.severity_source.clone().map(|x| format!(" ({x})")).unwrap_or_default();
-                format!("{}{src}", s.view.severity)
-            })),
-            ("cvss", Box::new(|s: &SourceRow| {
-                s.view.cvss.iter().map(|c| format!("{} {}", c.source, c.base_score.map(|b| format!("{b:.1}")).unwrap_or_default())).collect::<Vec<_>>().join(", ")
-            })),
-            ("fixed", Box::new(|s: &SourceRow| if s.view.fixed_versions.is_empty() { s.view.fix_state.clone() } else { s.view.fixed_versions.join(",") })),
-            ("status", Box::new(|s: &SourceRow| s.view.status.clone().unwrap_or_else(|| "-".into()))),
-            ("source", Box::new(|s: &SourceRow| s.view.data_source.clone().or(s.view.namespace.clone()).unwrap_or_else(|| "-".into()))),
-            ("epss", Box::new(|s: &SourceRow| s.view.epss.as_ref().map(|e| format!("{:.4}", e.score)).unwrap_or_else(|| "no EPSS data".into()))),
-            ("ignored", Box::new(|s: &SourceRow| s.view.ignored_by.clone().unwrap_or_else(|| "-".into()))),
+            (
+                "severity",
+                Box::new(|s: &SourceRow| {
+                    let src = s
+                        .view
+                        .severity_source
+                        .clone()
+                        .map(|x| format!(" ({x})"))
+                        .unwrap_or_default();
+                    format!("{}{src}", s.view.severity)
+                }),
+            ),
+            (
+                "cvss",
+                Box::new(|s: &SourceRow| {
+                    s.view
+                        .cvss
+                        .iter()
+                        .map(|c| {
+                            format!(
+                                "{} {}",
+                                c.source,
+                                c.base_score.map(|b| format!("{b:.1}")).unwrap_or_default()
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                }),
+            ),
+            (
+                "fixed",
+                Box::new(|s: &SourceRow| {
+                    if s.view.fixed_versions.is_empty() {
+                        s.view.fix_state.clone()
+                    } else {
+                        s.view.fixed_versions.join(",")
+                    }
+                }),
+            ),
+            (
+                "status",
+                Box::new(|s: &SourceRow| s.view.status.clone().unwrap_or_else(|| "-".into())),
+            ),
+            (
+                "source",
+                Box::new(|s: &SourceRow| {
+                    s.view
+                        .data_source
+                        .clone()
+                        .or(s.view.namespace.clone())
+                        .unwrap_or_else(|| "-".into())
+                }),
+            ),
+            (
+                "epss",
+                Box::new(|s: &SourceRow| {
+                    s.view
+                        .epss
+                        .as_ref()
+                        .map(|e| format!("{:.4}", e.score))
+                        .unwrap_or_else(|| "no EPSS data".into())
+                }),
+            ),
+            (
+                "ignored",
+                Box::new(|s: &SourceRow| s.view.ignored_by.clone().unwrap_or_else(|| "-".into())),
+            ),
         ];
         rows.iter()
             .map(|(label, get)| {
@@ -277,7 +439,10 @@ impl FindingDetail {
     }
 
     pub fn draw(&self, app: &App, f: &mut Frame<'_>, body: Rect) {
-        let j = app.judged.get(&self.set.id).and_then(|j| j.finding(self.row.id));
+        let j = app
+            .judged
+            .get(&self.set.id)
+            .and_then(|j| j.finding(self.row.id));
         let lines = self.lines(app.theme, body.width, j);
         // Wrapped height, estimated per line (word wrapping may add a few rows more).
         let w = usize::from(body.width.max(1));
@@ -296,8 +461,17 @@ mod tests {
     #[test]
     fn path_is_the_shortest_route_from_the_image() {
         let e = |a: &str, b: &str| (a.to_string(), b.to_string());
-        let edges = vec![e("@subject", "a"), e("a", "b"), e("b", "c"), e("@subject", "b"), e("c", "a")];
-        assert_eq!(dependency_path(&edges, "c"), Some(vec!["@subject".into(), "b".into(), "c".into()]));
+        let edges = vec![
+            e("@subject", "a"),
+            e("a", "b"),
+            e("b", "c"),
+            e("@subject", "b"),
+            e("c", "a"),
+        ];
+        assert_eq!(
+            dependency_path(&edges, "c"),
+            Some(vec!["@subject".into(), "b".into(), "c".into()])
+        );
         assert_eq!(dependency_path(&edges, "zz"), None);
     }
 }

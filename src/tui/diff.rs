@@ -41,8 +41,13 @@ pub fn open_for(app: &mut App, set: SetRow) {
         app.status = format!("no other set of {} to compare with", line(&repo, 60));
         return;
     };
-    let (old, new) = if other.id < set.id { (other, set) } else { (set, other) };
-    app.screens.push(Screen::Diff(Box::new(DiffView { old, new })));
+    let (old, new) = if other.id < set.id {
+        (other, set)
+    } else {
+        (set, other)
+    };
+    app.screens
+        .push(Screen::Diff(Box::new(DiffView { old, new })));
 }
 
 impl DiffView {
@@ -59,7 +64,10 @@ impl DiffView {
                 "set {} {} {} · {} components · {} findings",
                 s.id,
                 line(s.image.as_deref().unwrap_or(&s.source), 50),
-                s.digest.as_deref().map(|d| d.chars().take(19).collect::<String>()).unwrap_or_default(),
+                s.digest
+                    .as_deref()
+                    .map(|d| d.chars().take(19).collect::<String>())
+                    .unwrap_or_default(),
                 s.components,
                 s.findings
             )
@@ -74,6 +82,9 @@ impl DiffView {
                 t.warn(),
             )),
         ];
-        f.render_widget(Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: true }), body);
+        f.render_widget(
+            Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: true }),
+            body,
+        );
     }
 }

@@ -21,7 +21,11 @@ pub fn draw(app: &App, f: &mut Frame<'_>) {
             .style(app.theme.banner(&app.banner)),
         banner,
     );
-    let body = Rect { y: area.y + 1, height: area.height - 2, ..area };
+    let body = Rect {
+        y: area.y + 1,
+        height: area.height - 2,
+        ..area
+    };
     match app.top() {
         Screen::Dashboard => super::dashboard::draw(app, f, body),
         Screen::Set(v) => v.draw(app, f, body),
@@ -30,8 +34,18 @@ pub fn draw(app: &App, f: &mut Frame<'_>) {
         Screen::Import(v) => v.draw(app, f, body),
         Screen::Diff(v) => v.draw(app, f, body),
     }
-    let status = Rect { y: area.y + area.height - 1, height: 1, ..area };
-    f.render_widget(Paragraph::new(Span::styled(line(&app.status_line(), usize::from(area.width)), app.theme.dim())), status);
+    let status = Rect {
+        y: area.y + area.height - 1,
+        height: 1,
+        ..area
+    };
+    f.render_widget(
+        Paragraph::new(Span::styled(
+            line(&app.status_line(), usize::from(area.width)),
+            app.theme.dim(),
+        )),
+        status,
+    );
     if let Some(form) = &app.form {
         form.draw(f, area, app.theme);
     }

@@ -3,8 +3,8 @@
 //! sort changes reload around the selected finding, so the selection survives them.
 
 use super::jobs::{Job, Judged, PageData, PageKind, PageRequest, MAX_WINDOW};
-use crate::analysis::gate::GateClass;
 use super::theme::{sev_label, Theme};
+use crate::analysis::gate::GateClass;
 use crate::model::Severity;
 use crate::sanitize::line;
 use crate::store::{Cursor, FindingRow, ViewFilter, ViewSort};
@@ -63,30 +63,54 @@ impl FindingList {
 
     pub fn filter(&self) -> ViewFilter {
         let severities = if self.hidden.iter().any(|h| *h) {
-            Severity::ALL.iter().copied().filter(|s| !self.hidden[*s as usize]).collect()
+            Severity::ALL
+                .iter()
+                .copied()
+                .filter(|s| !self.hidden[*s as usize])
+                .collect()
         } else {
             Vec::new()
         };
-        ViewFilter { text: self.text.clone(), severities }
+        ViewFilter {
+            text: self.text.clone(),
+            severities,
+        }
     }
 
     /// Rows matching every filter, once counted.
     pub fn total(&self) -> Option<u64> {
-        self.counts
-            .map(|c| Severity::ALL.iter().filter(|s| !self.hidden[**s as usize]).map(|s| c[*s as usize]).sum())
+        self.counts.map(|c| {
+            Severity::ALL
+                .iter()
+                .filter(|s| !self.hidden[**s as usize])
+                .map(|s| c[*s as usize])
+                .sum()
+        })
     }
 
     pub fn selected_row(&self) -> Option<&FindingRow> {
-        self.selected.checked_sub(self.offset).and_then(|i| self.rows.get(usize::try_from(i).ok()?))
+        self.selected
+            .checked_sub(self.offset)
+            .and_then(|i| self.rows.get(usize::try_from(i).ok()?))
     }
 
     fn request(&self, kind: PageKind) -> Job {
-        Job::Page(PageRequest { gen: self.gen, set_id: self.set_id, filter: self.filter(), sort: self.sort, kind })
+        Job::Page(PageRequest {
+            gen: self.gen,
+            set_id: self.set_id,
+            filter: self.filter(),
+            sort: self.sort,
+            kind,
+        })
     }
 
     /// Starts a new generation: earlier page answers are ignored from here on.
     pub fn reload(&mut self, gen: u64, keep_selection: bool) -> Job {
-        let around = if keep_selection { self.selected_row().map(|r| r.id) } else { None };
+        let around = if keep_selection {
+            self.selected_row().map(|r| r.id)
+        } else {
+            None
+        };
         self.gen = gen;
         self.loading = true;
         self.counts = None;
@@ -163,7 +187,12 @@ impl FindingList {
     }
 
     /// Applies a page answer; stale generations and answers to an edge that moved are dropped.
-    pub fn on_page(&mut self, req: &PageRequest, result: Result<PageData, String>, height: u16) -> Vec<Job> {
+    pub fn on_page(
+        &mut self,
+        req: &PageRequest,
+        result: Result<PageData, String>,
+        height: u16,
+    ) -> Vec<Job> {
         if req.gen != self.gen || req.set_id != self.set_id {
             return Vec::new();
         }
@@ -183,7 +212,10 @@ impl FindingList {
                 self.offset = data.offset.unwrap_or(0);
                 self.at_end = data.at_end;
                 self.selected = data.selected.unwrap_or(self.offset);
-                self.top = self.selected.saturating_sub(u64::from(height) / 2).max(self.offset);
+                self.top = self
+                    .selected
+                    .saturating_sub(u64::from(height) / 2)
+                    .max(self.offset);
             }
             PageKind::After(c) => {
                 self.pending_after = false;
@@ -192,7 +224,9 @@ impl FindingList {
                 }
                 self.at_end = data.at_end;
                 self.rows.extend(data.rows);
-                while self.rows.len() > MAX_WINDOW && self.offset + 1 < self.selected.saturating_sub(PREFETCH) {
+                while self.rows.len() > MAX_WINDOW
+                    && self.offset + 1 < self.selected.saturating_sub(PREFETCH)
+                {
                     self.rows.pop_front();
                     self.offset += 1;
                 }
@@ -207,7 +241,9 @@ impl FindingList {
                     self.rows.push_front(r);
                 }
                 self.offset = self.offset.saturating_sub(n);
-                while self.rows.len() > MAX_WINDOW && self.last_loaded() > self.selected + PREFETCH + 1 {
+                while self.rows.len() > MAX_WINDOW
+                    && self.last_loaded() > self.selected + PREFETCH + 1
+                {
                     self.rows.pop_back();
                     self.at_end = false;
                 }
@@ -227,7 +263,9 @@ impl FindingList {
                 }
             }
         }
-        self.selected = self.selected.clamp(self.offset, self.last_loaded().max(self.offset));
+        self.selected = self
+            .selected
+            .clamp(self.offset, self.last_loaded().max(self.offset));
         self.scroll_into_view(height);
         self.prefetch()
     }
@@ -246,10 +284,28 @@ impl FindingList {
         self.hidden[s as usize] = !self.hidden[s as usize];
     }
 
-    pub fn draw(&self, f: &mut Frame<'_>, area: Rect, theme: Theme, editing: bool, judged: Option<&Judged>) {
-        let [bar, table] = ratatui::layout::Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
+    pub fn draw(
+        &self,
+        f: &mut Frame<'_>,
+        area: Rect,
+        theme: Theme,
+        editing: bool,
+        judged: Option<&Judged>,
+    ) {
+        let [bar, table] =
+            ratatui::layout::Layout::vertical([Constraint::Length(1), Constraint::Min(1)])
+                .areas(area);
         f.render_widget(Paragraph::new(self.bar_line(theme, editing)), bar);
-        let header = Row::new(["SEV", "GATE", "ID", "COMPONENT", "VERSION", "FIXED", "DECISION"]).style(theme.header());
+        let header = Row::new([
+            "SEV",
+            "GATE",
+            "ID",
+            "COMPONENT",
+            "VERSION",
+            "FIXED",
+            "DECISION",
+        ])
+        .style(theme.header());
         let height = table.height.saturating_sub(1);
         let start = self.top.max(self.offset);
         let skip = usize::try_from(start - self.offset).unwrap_or(usize::MAX);
@@ -261,14 +317,20 @@ impl FindingList {
             .take(usize::from(height))
             .map(|(i, r)| {
                 let abs = self.offset + i as u64;
-                let sev = if r.severity_disagrees { format!("{}*", sev_label(r.severity)) } else { sev_label(r.severity).into() };
+                let sev = if r.severity_disagrees {
+                    format!("{}*", sev_label(r.severity))
+                } else {
+                    sev_label(r.severity).into()
+                };
                 let j = judged.and_then(|j| j.finding(r.id));
                 let gate = match (judged, j) {
                     (None, _) => Span::styled("…", theme.dim()),
                     (Some(_), None) => Span::styled("-", theme.dim()),
                     (Some(_), Some(j)) => gate_span(j.gate, theme),
                 };
-                let decision = j.and_then(|j| j.disposition.clone()).unwrap_or_else(|| "-".into());
+                let decision = j
+                    .and_then(|j| j.disposition.clone())
+                    .unwrap_or_else(|| "-".into());
                 let row = Row::new(vec![
                     Span::styled(sev, theme.severity(r.severity)),
                     gate,
@@ -295,7 +357,10 @@ impl FindingList {
             Constraint::Fill(1),
             Constraint::Length(12),
         ];
-        f.render_widget(Table::new(rows, widths).header(header).column_spacing(1), table);
+        f.render_widget(
+            Table::new(rows, widths).header(header).column_spacing(1),
+            table,
+        );
         if empty {
             let msg = if self.loading {
                 "loading…".to_string()
@@ -306,7 +371,11 @@ impl FindingList {
             } else {
                 "no findings match the filters (c clears them)".to_string()
             };
-            let r = Rect { y: table.y + 1, height: 1, ..table };
+            let r = Rect {
+                y: table.y + 1,
+                height: 1,
+                ..table
+            };
             f.render_widget(Paragraph::new(msg).style(theme.dim()), r);
         }
     }
@@ -321,12 +390,28 @@ impl FindingList {
             }
             spans.push(Span::raw(" "));
         }
-        for s in [Severity::Critical, Severity::High, Severity::Medium, Severity::Low, Severity::Negligible, Severity::Unknown] {
-            let n = self.counts.map(|c| c[s as usize].to_string()).unwrap_or_else(|| "…".into());
+        for s in [
+            Severity::Critical,
+            Severity::High,
+            Severity::Medium,
+            Severity::Low,
+            Severity::Negligible,
+            Severity::Unknown,
+        ] {
+            let n = self
+                .counts
+                .map(|c| c[s as usize].to_string())
+                .unwrap_or_else(|| "…".into());
             if self.hidden[s as usize] {
-                spans.push(Span::styled(format!("-{}:{n} ", sev_label(s).to_ascii_lowercase()), theme.dim()));
+                spans.push(Span::styled(
+                    format!("-{}:{n} ", sev_label(s).to_ascii_lowercase()),
+                    theme.dim(),
+                ));
             } else {
-                spans.push(Span::styled(format!("{}:{n} ", sev_label(s)), theme.severity(s)));
+                spans.push(Span::styled(
+                    format!("{}:{n} ", sev_label(s)),
+                    theme.severity(s),
+                ));
             }
         }
         let pos = match self.total() {

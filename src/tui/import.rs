@@ -40,8 +40,14 @@ pub fn complete(input: &str) -> (String, Vec<String>) {
         Some(i) => (expanded[..=i].to_string(), expanded[i + 1..].to_string()),
         None => (String::new(), expanded.clone()),
     };
-    let read_dir = if dir.is_empty() { PathBuf::from(".") } else { PathBuf::from(&dir) };
-    let Ok(entries) = std::fs::read_dir(&read_dir) else { return (input.to_string(), Vec::new()) };
+    let read_dir = if dir.is_empty() {
+        PathBuf::from(".")
+    } else {
+        PathBuf::from(&dir)
+    };
+    let Ok(entries) = std::fs::read_dir(&read_dir) else {
+        return (input.to_string(), Vec::new());
+    };
     let mut names: Vec<String> = entries
         .filter_map(|e| e.ok())
         .filter_map(|e| {
@@ -59,7 +65,11 @@ pub fn complete(input: &str) -> (String, Vec<String>) {
         _ => {
             let mut common = names[0].clone();
             for n in &names[1..] {
-                let len = common.chars().zip(n.chars()).take_while(|(a, b)| a == b).count();
+                let len = common
+                    .chars()
+                    .zip(n.chars())
+                    .take_while(|(a, b)| a == b)
+                    .count();
                 common = common.chars().take(len).collect();
             }
             (format!("{dir}{common}"), names)
@@ -119,7 +129,10 @@ impl ImportView {
                     return false;
                 }
                 self.phase = Phase::Running;
-                self.jobs.push(Job::Import { paths: vec![PathBuf::from(p)], package: self.package.clone() });
+                self.jobs.push(Job::Import {
+                    paths: vec![PathBuf::from(p)],
+                    package: self.package.clone(),
+                });
                 return true;
             }
             KeyCode::Char(c) if !c.is_control() => {
@@ -152,16 +165,25 @@ impl ImportView {
     }
 
     fn result_lines(&self) -> Vec<(String, String, String, String)> {
-        let Phase::Done(Ok(rep)) = &self.phase else { return Vec::new() };
+        let Phase::Done(Ok(rep)) = &self.phase else {
+            return Vec::new();
+        };
         let mut out = Vec::new();
         for s in &rep.sets {
             let head = format!(
                 "set {} {} · {} components · {} findings{}",
                 s.id,
-                s.image.as_deref().or(s.digest.as_deref()).unwrap_or(&s.source),
+                s.image
+                    .as_deref()
+                    .or(s.digest.as_deref())
+                    .unwrap_or(&s.source),
                 s.components,
                 s.findings,
-                if s.unchanged { " · unchanged (already imported)" } else { "" }
+                if s.unchanged {
+                    " · unchanged (already imported)"
+                } else {
+                    ""
+                }
             );
             out.push(("SET".into(), String::new(), head, String::new()));
             for f in &s.files {
@@ -178,10 +200,21 @@ impl ImportView {
 
     pub fn draw(&self, app: &App, f: &mut Frame<'_>, body: Rect) {
         let t = app.theme;
-        let [title, prompt, rest] =
-            Layout::vertical([Constraint::Length(1), Constraint::Length(1), Constraint::Min(1)]).areas(body);
-        let pkg = self.package.as_deref().map(|p| format!(" into package {}", line(p, 40))).unwrap_or_default();
-        f.render_widget(Paragraph::new(Span::styled(format!("Import evidence{pkg}"), t.title())), title);
+        let [title, prompt, rest] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Length(1),
+            Constraint::Min(1),
+        ])
+        .areas(body);
+        let pkg = self
+            .package
+            .as_deref()
+            .map(|p| format!(" into package {}", line(p, 40)))
+            .unwrap_or_default();
+        f.render_widget(
+            Paragraph::new(Span::styled(format!("Import evidence{pkg}"), t.title())),
+            title,
+        );
         let cursor = if self.prompting() { "▏" } else { "" };
         f.render_widget(
             Paragraph::new(Line::from(vec![
@@ -197,7 +230,12 @@ impl ImportView {
                     "a directory, a .tar/.tar.gz archive, an OCI layout or a single file",
                     t.dim(),
                 ))];
-                lines.extend(self.candidates.iter().take(usize::from(rest.height)).map(|c| Line::from(line(c, 200))));
+                lines.extend(
+                    self.candidates
+                        .iter()
+                        .take(usize::from(rest.height))
+                        .map(|c| Line::from(line(c, 200))),
+                );
                 f.render_widget(Paragraph::new(lines), rest);
             }
             Phase::Running => {
@@ -208,11 +246,17 @@ impl ImportView {
                     ),
                     _ => (0.0, "discovering files…".to_string()),
                 };
-                let g = Gauge::default().ratio(ratio).label(label).gauge_style(t.good());
+                let g = Gauge::default()
+                    .ratio(ratio)
+                    .label(label)
+                    .gauge_style(t.good());
                 f.render_widget(g, Rect { height: 1, ..rest });
             }
             Phase::Done(Err(e)) => {
-                f.render_widget(Paragraph::new(format!("import failed: {}", line(e, 400))).style(t.bad()), rest);
+                f.render_widget(
+                    Paragraph::new(format!("import failed: {}", line(e, 400))).style(t.bad()),
+                    rest,
+                );
             }
             Phase::Done(Ok(_)) => {
                 let lines: Vec<Line> = self
@@ -235,7 +279,14 @@ impl ImportView {
                                 Span::styled(format!("{:<13}", line(&st, 13)), style),
                                 Span::raw(format!("{:<16} ", line(&fmt, 16))),
                                 Span::raw(line(&path, 60)),
-                                Span::styled(if msg.is_empty() { String::new() } else { format!("  {}", line(&msg, 200)) }, t.dim()),
+                                Span::styled(
+                                    if msg.is_empty() {
+                                        String::new()
+                                    } else {
+                                        format!("  {}", line(&msg, 200))
+                                    },
+                                    t.dim(),
+                                ),
                             ])
                         };
                         if i == self.sel.sel {
@@ -263,7 +314,10 @@ mod tests {
         let base = format!("{}/", d.path().display());
         let (s, c) = complete(&format!("{base}ev"));
         assert_eq!(s, format!("{base}evidence-"));
-        assert_eq!(c, vec!["evidence-a/".to_string(), "evidence-b/".to_string()]);
+        assert_eq!(
+            c,
+            vec!["evidence-a/".to_string(), "evidence-b/".to_string()]
+        );
         let (s, c) = complete(&format!("{base}n"));
         assert_eq!(s, format!("{base}notes.txt"));
         assert!(c.is_empty());

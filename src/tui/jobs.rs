@@ -3,12 +3,12 @@
 //! the results come back as events. Page queries are "latest request wins".
 
 use crate::store::{Cursor, FindingRow, SetRow, Store, ViewFilter, ViewSort};
-use crate::workflow::{self, Actor, ImportOptions, ImportProgress, ImportReport};
 use crate::workflow::judge::{self, FindingJudgement, JudgeReport};
+use crate::workflow::{self, Actor, ImportOptions, ImportProgress, ImportReport};
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender};
+use std::sync::Arc;
 
 /// Rows fetched per page, and the most the findings window ever holds.
 pub const PAGE: usize = 200;
@@ -17,7 +17,9 @@ pub const MAX_WINDOW: usize = 1000;
 #[derive(Debug, Clone)]
 pub enum PageKind {
     /// Fresh first page; centred on this finding when it still matches.
-    Reload { around: Option<i64> },
+    Reload {
+        around: Option<i64>,
+    },
     After(Cursor),
     Before(Cursor),
     /// The last page (End key).
@@ -37,9 +39,14 @@ pub struct PageRequest {
 pub enum Job {
     Dashboard,
     Page(PageRequest),
-    Import { paths: Vec<PathBuf>, package: Option<String> },
+    Import {
+        paths: Vec<PathBuf>,
+        package: Option<String>,
+    },
     /// The gate's judgement of one set (default policy, today).
-    Judge { set_id: i64 },
+    Judge {
+        set_id: i64,
+    },
 }
 
 /// A set's judgement with an index from finding id to its row in `report.findings`.
@@ -51,17 +58,28 @@ pub struct Judged {
 
 impl Judged {
     pub fn new(report: JudgeReport) -> Self {
-        let index = report.findings.iter().enumerate().map(|(i, f)| (f.finding_id, i)).collect();
+        let index = report
+            .findings
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.finding_id, i))
+            .collect();
         Self { report, index }
     }
 
     pub fn finding(&self, id: i64) -> Option<&FindingJudgement> {
-        self.index.get(&id).and_then(|i| self.report.findings.get(*i))
+        self.index
+            .get(&id)
+            .and_then(|i| self.report.findings.get(*i))
     }
 
     /// The outcome of the check named `check`, by its diagnostic code.
     pub fn check_code(&self, check: &str) -> Option<&'static str> {
-        self.report.diagnostics.iter().find(|d| d.check == check).map(|d| d.code)
+        self.report
+            .diagnostics
+            .iter()
+            .find(|d| d.check == check)
+            .map(|d| d.code)
     }
 }
 
@@ -97,30 +115,46 @@ pub struct PageData {
 #[derive(Debug, Clone)]
 pub enum JobResult {
     Dashboard(Result<DashboardData, String>),
-    Page { req: PageRequest, result: Result<PageData, String> },
+    Page {
+        req: PageRequest,
+        result: Result<PageData, String>,
+    },
     /// Live counts for the list (under the text filter), sent after the first page.
-    Counts { gen: u64, result: Result<[u64; 6], String> },
+    Counts {
+        gen: u64,
+        result: Result<[u64; 6], String>,
+    },
     ImportProgress(ImportProgress),
     ImportDone(Result<ImportReport, String>),
-    Judged { set_id: i64, result: Result<Arc<Judged>, String> },
+    Judged {
+        set_id: i64,
+        result: Result<Arc<Judged>, String>,
+    },
 }
 
 /// Runs one job on `store`, reporting every result (progress included) through `out`.
 pub fn execute(store: &mut Store, job: Job, out: &mut dyn FnMut(JobResult)) {
     match job {
-        Job::Dashboard => out(JobResult::Dashboard(dashboard(store).map_err(|e| e.to_string()))),
+        Job::Dashboard => out(JobResult::Dashboard(
+            dashboard(store).map_err(|e| e.to_string()),
+        )),
         Job::Page(req) => {
             let result = page(store, &req).map_err(|e| e.to_string());
             let wants_counts = matches!(req.kind, PageKind::Reload { .. });
             let (gen, set_id, text) = (req.gen, req.set_id, req.filter.text.clone());
             out(JobResult::Page { req, result });
             if wants_counts {
-                let result = store.finding_severity_counts(set_id, &text).map_err(|e| e.to_string());
+                let result = store
+                    .finding_severity_counts(set_id, &text)
+                    .map_err(|e| e.to_string());
                 out(JobResult::Counts { gen, result });
             }
         }
         Job::Import { paths, package } => {
-            let opts = ImportOptions { package, limits: crate::ingest::limits::Limits::from_env() };
+            let opts = ImportOptions {
+                package,
+                limits: crate::ingest::limits::Limits::from_env(),
+            };
             let mut progress = |p: ImportProgress| out(JobResult::ImportProgress(p));
             let r = workflow::import_paths(store, &paths, &opts, &Actor::from_env(), &mut progress);
             out(JobResult::ImportDone(r.map_err(|e| e.to_string())));
@@ -128,7 +162,12 @@ pub fn execute(store: &mut Store, job: Job, out: &mut dyn FnMut(JobResult)) {
         Job::Judge { set_id } => {
             let policy = crate::analysis::policy::Policy::default_policy();
             let r = judge::evaluate_set(store, set_id, &policy, judge::today());
-            out(JobResult::Judged { set_id, result: r.map(|r| Arc::new(Judged::new(r))).map_err(|e| e.to_string()) });
+            out(JobResult::Judged {
+                set_id,
+                result: r
+                    .map(|r| Arc::new(Judged::new(r)))
+                    .map_err(|e| e.to_string()),
+            });
         }
     }
 }
@@ -147,24 +186,35 @@ fn dashboard(store: &Store) -> crate::store::Result<DashboardData> {
                 }
             }
             if let (Some(b), Some(at)) = (&f.db_built, &f.scanned_at) {
-                if let (Ok(b), Ok(at)) =
-                    (chrono::DateTime::parse_from_rfc3339(b), chrono::DateTime::parse_from_rfc3339(at))
-                {
+                if let (Ok(b), Ok(at)) = (
+                    chrono::DateTime::parse_from_rfc3339(b),
+                    chrono::DateTime::parse_from_rfc3339(at),
+                ) {
                     let d = (at - b).num_days();
                     age = Some(age.map_or(d, |a: i64| a.max(d)));
                 }
             }
         }
         sets.push(SetSummary {
-            counts: counts.iter().find(|(id, _)| *id == s.id).map(|(_, c)| *c).unwrap_or_default(),
+            counts: counts
+                .iter()
+                .find(|(id, _)| *id == s.id)
+                .map(|(_, c)| *c)
+                .unwrap_or_default(),
             db_age_days: age,
             scanners,
-            failed_files: files.iter().filter(|f| f.status != "parsed" && f.status != "duplicate").count(),
+            failed_files: files
+                .iter()
+                .filter(|f| f.status != "parsed" && f.status != "duplicate")
+                .count(),
             files: files.len(),
             set: Some(s),
         });
     }
-    Ok(DashboardData { sets, audit_head: store.audit_head()? })
+    Ok(DashboardData {
+        sets,
+        audit_head: store.audit_head()?,
+    })
 }
 
 /// Mirrors the store's LIKE filter (ASCII case-insensitive substring over id, aliases as
@@ -178,9 +228,13 @@ fn matches(r: &FindingRow, f: &ViewFilter) -> bool {
         return true;
     }
     let aliases = serde_json::to_string(&r.aliases).unwrap_or_default();
-    [r.vuln_id.as_str(), aliases.as_str(), r.component_key.as_str()]
-        .iter()
-        .any(|s| s.to_ascii_lowercase().contains(&t))
+    [
+        r.vuln_id.as_str(),
+        aliases.as_str(),
+        r.component_key.as_str(),
+    ]
+    .iter()
+    .any(|s| s.to_ascii_lowercase().contains(&t))
 }
 
 fn page(store: &Store, req: &PageRequest) -> crate::store::Result<PageData> {
@@ -188,7 +242,10 @@ fn page(store: &Store, req: &PageRequest) -> crate::store::Result<PageData> {
     match &req.kind {
         PageKind::Reload { around } => {
             let anchor = match around {
-                Some(id) => store.finding(*id).ok().filter(|r| r.set_id == set && matches(r, f)),
+                Some(id) => store
+                    .finding(*id)
+                    .ok()
+                    .filter(|r| r.set_id == set && matches(r, f)),
                 None => None,
             };
             if let Some(row) = anchor {
@@ -201,25 +258,50 @@ fn page(store: &Store, req: &PageRequest) -> crate::store::Result<PageData> {
                 let mut rows = before;
                 rows.push(row);
                 rows.extend(after);
-                Ok(PageData { rows, offset: Some(offset), selected: Some(rank), at_end })
+                Ok(PageData {
+                    rows,
+                    offset: Some(offset),
+                    selected: Some(rank),
+                    at_end,
+                })
             } else {
                 let rows = store.findings_after(set, f, sort, None, PAGE)?;
                 let at_end = rows.len() < PAGE;
-                Ok(PageData { rows, offset: Some(0), selected: Some(0), at_end })
+                Ok(PageData {
+                    rows,
+                    offset: Some(0),
+                    selected: Some(0),
+                    at_end,
+                })
             }
         }
         PageKind::After(c) => {
             let rows = store.findings_after(set, f, sort, Some(c), PAGE)?;
             let at_end = rows.len() < PAGE;
-            Ok(PageData { rows, offset: None, selected: None, at_end })
+            Ok(PageData {
+                rows,
+                offset: None,
+                selected: None,
+                at_end,
+            })
         }
         PageKind::Before(c) => {
             let rows = store.findings_before(set, f, sort, Some(c), PAGE)?;
-            Ok(PageData { rows, offset: None, selected: None, at_end: false })
+            Ok(PageData {
+                rows,
+                offset: None,
+                selected: None,
+                at_end: false,
+            })
         }
         PageKind::Last => {
             let rows = store.findings_before(set, f, sort, None, PAGE)?;
-            Ok(PageData { rows, offset: None, selected: None, at_end: true })
+            Ok(PageData {
+                rows,
+                offset: None,
+                selected: None,
+                at_end: true,
+            })
         }
     }
 }
@@ -244,7 +326,12 @@ impl Runner {
         let path = store_path.clone();
         let ev = events.clone();
         std::thread::spawn(move || query_worker(&path, &judge_rx, &ev));
-        Self { query_tx, judge_tx, store_path, events }
+        Self {
+            query_tx,
+            judge_tx,
+            store_path,
+            events,
+        }
     }
 
     pub fn submit(&self, job: Job) {
@@ -257,7 +344,8 @@ impl Runner {
                         let _ = ev.send(super::Event::Job(r));
                     }),
                     Err(e) => {
-                        let _ = ev.send(super::Event::Job(JobResult::ImportDone(Err(e.to_string()))));
+                        let _ =
+                            ev.send(super::Event::Job(JobResult::ImportDone(Err(e.to_string()))));
                     }
                 });
             }
@@ -285,7 +373,13 @@ fn query_worker(path: &std::path::Path, rx: &Receiver<Job>, ev: &Sender<super::E
         batch.extend(rx.try_iter());
         let newest = batch
             .iter()
-            .filter_map(|j| if let Job::Page(p) = j { Some(p.gen) } else { None })
+            .filter_map(|j| {
+                if let Job::Page(p) = j {
+                    Some(p.gen)
+                } else {
+                    None
+                }
+            })
             .max();
         let mut dashboard_done = false;
         let mut judged: Vec<i64> = Vec::new();
@@ -342,8 +436,16 @@ mod tests {
 
     #[test]
     fn local_match_mirrors_the_filter() {
-        let r = row("CVE-2024-1", &["GHSA-abcd"], "pkg:deb/debian/openssl@3", Severity::High);
-        let f = |t: &str, s: Vec<Severity>| ViewFilter { text: t.into(), severities: s };
+        let r = row(
+            "CVE-2024-1",
+            &["GHSA-abcd"],
+            "pkg:deb/debian/openssl@3",
+            Severity::High,
+        );
+        let f = |t: &str, s: Vec<Severity>| ViewFilter {
+            text: t.into(),
+            severities: s,
+        };
         assert!(matches(&r, &f("ghsa-ABCD", vec![])));
         assert!(matches(&r, &f("OpenSSL", vec![Severity::High])));
         assert!(!matches(&r, &f("openssl", vec![Severity::Low])));

@@ -86,7 +86,10 @@ struct File {
 impl Keymap {
     /// The embedded defaults.
     pub fn default_map() -> Self {
-        let mut km = Self { by_key: HashMap::new(), names: BTreeMap::new() };
+        let mut km = Self {
+            by_key: HashMap::new(),
+            names: BTreeMap::new(),
+        };
         // The embedded file is ours and tested; a parse failure leaves an empty map that the
         // unit test below catches.
         if let Ok(f) = toml::from_str::<File>(DEFAULT) {
@@ -106,25 +109,37 @@ impl Keymap {
     /// Loads `DOSSIER_KEYMAP` or `<config dir>/keymap.toml` when present. Returns the map and
     /// a warning to show when the user file could not be used.
     pub fn load() -> (Self, Option<String>) {
-        let path = std::env::var_os("DOSSIER_KEYMAP").map(std::path::PathBuf::from).or_else(|| {
-            directories::ProjectDirs::from("mil", "dossier", "dossier").map(|d| d.config_dir().join("keymap.toml"))
-        });
-        let Some(path) = path.filter(|p| p.is_file()) else { return (Self::default_map(), None) };
+        let path = std::env::var_os("DOSSIER_KEYMAP")
+            .map(std::path::PathBuf::from)
+            .or_else(|| {
+                directories::ProjectDirs::from("mil", "dossier", "dossier")
+                    .map(|d| d.config_dir().join("keymap.toml"))
+            });
+        let Some(path) = path.filter(|p| p.is_file()) else {
+            return (Self::default_map(), None);
+        };
         match std::fs::read_to_string(&path) {
             Ok(t) => match Self::with_user(&t, &path.display().to_string()) {
                 Ok(km) => (km, None),
                 Err(e) => (Self::default_map(), Some(format!("keymap ignored: {e}"))),
             },
-            Err(e) => (Self::default_map(), Some(format!("keymap ignored: {}: {e}", path.display()))),
+            Err(e) => (
+                Self::default_map(),
+                Some(format!("keymap ignored: {}: {e}", path.display())),
+            ),
         }
     }
 
     fn apply(&mut self, f: &File) -> Result<(), String> {
         for (name, keys) in &f.keys {
-            let action = Action::from_name(name).ok_or_else(|| format!("unknown action '{name}' in [keys]"))?;
+            let action = Action::from_name(name)
+                .ok_or_else(|| format!("unknown action '{name}' in [keys]"))?;
             let mut parsed = Vec::new();
             for k in keys {
-                parsed.push(Key::parse(k).ok_or_else(|| format!("action '{name}': cannot read key '{k}'"))?);
+                parsed.push(
+                    Key::parse(k)
+                        .ok_or_else(|| format!("action '{name}': cannot read key '{k}'"))?,
+                );
             }
             self.by_key.retain(|_, a| *a != action);
             for k in parsed {
@@ -147,7 +162,10 @@ impl Keymap {
 
     /// The first key bound to `a`, for compact hints.
     pub fn first_key(&self, a: Action) -> String {
-        self.names.get(&a).and_then(|v| v.first().cloned()).unwrap_or_else(|| "-".into())
+        self.names
+            .get(&a)
+            .and_then(|v| v.first().cloned())
+            .unwrap_or_else(|| "-".into())
     }
 }
 
@@ -159,7 +177,11 @@ mod tests {
     fn every_action_has_a_default_key_and_the_user_file_patches() {
         let km = Keymap::default_map();
         for a in Action::ALL {
-            assert!(!km.keys_of(*a).is_empty(), "{} has no default key", a.name());
+            assert!(
+                !km.keys_of(*a).is_empty(),
+                "{} has no default key",
+                a.name()
+            );
         }
         let q = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::NONE);
         assert_eq!(km.action(&q), Some(Action::Quit));
@@ -167,7 +189,10 @@ mod tests {
         assert_eq!(user.action(&q), None);
         let cq = KeyEvent::new(KeyCode::Char('q'), KeyModifiers::CONTROL);
         assert_eq!(user.action(&cq), Some(Action::Quit));
-        assert_eq!(user.action(&KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE)), Some(Action::Down));
+        assert_eq!(
+            user.action(&KeyEvent::new(KeyCode::Char('j'), KeyModifiers::NONE)),
+            Some(Action::Down)
+        );
         let bad = Keymap::with_user("[keys]\nfly = [\"x\"]\n", "k.toml").unwrap_err();
         assert!(bad.contains("k.toml") && bad.contains("fly"), "{bad}");
         let big_g = KeyEvent::new(KeyCode::Char('G'), KeyModifiers::SHIFT);

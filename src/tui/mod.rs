@@ -5,8 +5,8 @@
 pub mod action;
 pub mod app;
 mod component;
-pub mod decide;
 pub mod dashboard;
+pub mod decide;
 mod detail;
 mod diff;
 pub mod draw;
@@ -16,14 +16,18 @@ mod import;
 pub mod jobs;
 pub mod keymap;
 mod list;
-pub mod set_view;
 mod set_tabs;
+pub mod set_view;
 pub mod theme;
 
 pub use app::App;
 
-use ratatui::crossterm::event::{self as ct, DisableMouseCapture, EnableMouseCapture, KeyEvent, MouseEvent};
-use ratatui::crossterm::terminal::{disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen};
+use ratatui::crossterm::event::{
+    self as ct, DisableMouseCapture, EnableMouseCapture, KeyEvent, MouseEvent,
+};
+use ratatui::crossterm::terminal::{
+    disable_raw_mode, enable_raw_mode, EnterAlternateScreen, LeaveAlternateScreen,
+};
 use ratatui::crossterm::{cursor, execute};
 use std::path::Path;
 use std::sync::mpsc;
@@ -42,19 +46,35 @@ pub enum Event {
 /// The user's cosmetic config: `DOSSIER_CONFIG` or `<config dir>/config.toml`, `[banner]`.
 /// Returns the banner and a warning when the file could not be used.
 pub fn load_banner() -> (theme::Banner, Option<String>) {
-    let path = std::env::var_os("DOSSIER_CONFIG").map(std::path::PathBuf::from).or_else(|| {
-        directories::ProjectDirs::from("mil", "dossier", "dossier").map(|d| d.config_dir().join("config.toml"))
-    });
-    let Some(path) = path.filter(|p| p.is_file()) else { return (theme::Banner::default(), None) };
-    match std::fs::read_to_string(&path).map_err(|e| e.to_string()).and_then(|t| theme::Banner::from_config(&t)) {
+    let path = std::env::var_os("DOSSIER_CONFIG")
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            directories::ProjectDirs::from("mil", "dossier", "dossier")
+                .map(|d| d.config_dir().join("config.toml"))
+        });
+    let Some(path) = path.filter(|p| p.is_file()) else {
+        return (theme::Banner::default(), None);
+    };
+    match std::fs::read_to_string(&path)
+        .map_err(|e| e.to_string())
+        .and_then(|t| theme::Banner::from_config(&t))
+    {
         Ok(b) => (b, None),
-        Err(e) => (theme::Banner::default(), Some(format!("config ignored: {}: {e}", path.display()))),
+        Err(e) => (
+            theme::Banner::default(),
+            Some(format!("config ignored: {}: {e}", path.display())),
+        ),
     }
 }
 
 fn restore_terminal() {
     let _ = disable_raw_mode();
-    let _ = execute!(std::io::stdout(), DisableMouseCapture, LeaveAlternateScreen, cursor::Show);
+    let _ = execute!(
+        std::io::stdout(),
+        DisableMouseCapture,
+        LeaveAlternateScreen,
+        cursor::Show
+    );
 }
 
 /// Restores the terminal when dropped, so `?` and early returns restore it too.
@@ -80,7 +100,8 @@ pub fn run(store_path: &Path) -> anyhow::Result<()> {
     enable_raw_mode()?;
     let _guard = Guard;
     execute!(std::io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
-    let mut terminal = ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))?;
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(std::io::stdout()))?;
     let size = terminal.size()?;
 
     let (tx, rx) = mpsc::channel::<Event>();

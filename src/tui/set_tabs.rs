@@ -16,7 +16,11 @@ fn split(area: Rect) -> (Rect, Rect) {
 }
 
 fn window<'a, T>(items: &'a [T], sel: &Sel, height: u16) -> impl Iterator<Item = (usize, &'a T)> {
-    items.iter().enumerate().skip(sel.top).take(usize::from(height))
+    items
+        .iter()
+        .enumerate()
+        .skip(sel.top)
+        .take(usize::from(height))
 }
 
 fn mark<'a>(row: Row<'a>, i: usize, sel: &Sel, t: Theme) -> Row<'a> {
@@ -38,7 +42,10 @@ fn tri(v: Option<bool>) -> &'static str {
 pub fn components(v: &SetView, f: &mut Frame<'_>, area: Rect, t: Theme) {
     let (top, foot) = split(area);
     if v.components.is_empty() {
-        f.render_widget(Paragraph::new("no components in this set").style(t.dim()), area);
+        f.render_widget(
+            Paragraph::new("no components in this set").style(t.dim()),
+            area,
+        );
         return;
     }
     let h = top.height.saturating_sub(1);
@@ -63,7 +70,15 @@ pub fn components(v: &SetView, f: &mut Frame<'_>, area: Rect, t: Theme) {
         Constraint::Length(5),
         Constraint::Fill(1),
     ];
-    f.render_widget(table(rows, &["NAME", "VERSION", "TYPE", "DEP", "VULNS", "LICENSES"], &w, t), top);
+    f.render_widget(
+        table(
+            rows,
+            &["NAME", "VERSION", "TYPE", "DEP", "VULNS", "LICENSES"],
+            &w,
+            t,
+        ),
+        top,
+    );
     if let Some(c) = v.components.get(v.comp_sel.sel) {
         let src = match (c.in_sbom, c.in_scan) {
             (true, true) => "in SBOM and scan",
@@ -73,7 +88,10 @@ pub fn components(v: &SetView, f: &mut Frame<'_>, area: Rect, t: Theme) {
         };
         let lines = vec![
             Line::from(line(c.purl.as_deref().unwrap_or(&c.key), 200)),
-            Line::from(Span::styled(format!("{src}; {} location(s); Enter for detail", c.locations.len()), t.dim())),
+            Line::from(Span::styled(
+                format!("{src}; {} location(s); Enter for detail", c.locations.len()),
+                t.dim(),
+            )),
         ];
         f.render_widget(Paragraph::new(lines), foot);
     }
@@ -82,7 +100,10 @@ pub fn components(v: &SetView, f: &mut Frame<'_>, area: Rect, t: Theme) {
 pub fn evidence(v: &SetView, f: &mut Frame<'_>, area: Rect, t: Theme) {
     let (top, foot) = split(area);
     if v.files.is_empty() {
-        f.render_widget(Paragraph::new("no evidence files recorded for this set").style(t.dim()), area);
+        f.render_widget(
+            Paragraph::new("no evidence files recorded for this set").style(t.dim()),
+            area,
+        );
         return;
     }
     let h = top.height.saturating_sub(1);
@@ -102,11 +123,22 @@ pub fn evidence(v: &SetView, f: &mut Frame<'_>, area: Rect, t: Theme) {
             mark(r, i, &v.file_sel, t)
         })
         .collect();
-    let w = [Constraint::Length(12), Constraint::Length(16), Constraint::Length(12), Constraint::Fill(1)];
-    f.render_widget(table(rows, &["STATUS", "FORMAT", "SHA256", "FILE"], &w, t), top);
+    let w = [
+        Constraint::Length(12),
+        Constraint::Length(16),
+        Constraint::Length(12),
+        Constraint::Fill(1),
+    ];
+    f.render_widget(
+        table(rows, &["STATUS", "FORMAT", "SHA256", "FILE"], &w, t),
+        top,
+    );
     if let Some(e) = v.files.get(v.file_sel.sel) {
         let lines = vec![
-            Line::from(Span::styled(format!("sha256:{}  {} bytes", line(&e.sha256, 72), e.size), t.dim())),
+            Line::from(Span::styled(
+                format!("sha256:{}  {} bytes", line(&e.sha256, 72), e.size),
+                t.dim(),
+            )),
             Line::from(line(e.message.as_deref().unwrap_or("no message"), 300)),
         ];
         f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), foot);
@@ -116,7 +148,10 @@ pub fn evidence(v: &SetView, f: &mut Frame<'_>, area: Rect, t: Theme) {
 pub fn audit(v: &SetView, f: &mut Frame<'_>, area: Rect, t: Theme) {
     let (top, foot) = split(area);
     if v.audit.is_empty() {
-        f.render_widget(Paragraph::new("no audit entries name this set").style(t.dim()), area);
+        f.render_widget(
+            Paragraph::new("no audit entries name this set").style(t.dim()),
+            area,
+        );
         return;
     }
     let h = top.height.saturating_sub(1);
@@ -132,11 +167,27 @@ pub fn audit(v: &SetView, f: &mut Frame<'_>, area: Rect, t: Theme) {
             mark(r, i, &v.audit_sel, t)
         })
         .collect();
-    let w = [Constraint::Length(4), Constraint::Length(20), Constraint::Length(12), Constraint::Length(10), Constraint::Fill(1)];
-    f.render_widget(table(rows, &["SEQ", "AT", "ACTOR", "ACTION", "TARGET"], &w, t), top);
+    let w = [
+        Constraint::Length(4),
+        Constraint::Length(20),
+        Constraint::Length(12),
+        Constraint::Length(10),
+        Constraint::Fill(1),
+    ];
+    f.render_widget(
+        table(rows, &["SEQ", "AT", "ACTOR", "ACTION", "TARGET"], &w, t),
+        top,
+    );
     if let Some(e) = v.audit.get(v.audit_sel.sel) {
         let lines = vec![
-            Line::from(Span::styled(format!("hash {}  prev {}", &e.hash.chars().take(16).collect::<String>(), &e.prev_hash.chars().take(16).collect::<String>()), t.dim())),
+            Line::from(Span::styled(
+                format!(
+                    "hash {}  prev {}",
+                    &e.hash.chars().take(16).collect::<String>(),
+                    &e.prev_hash.chars().take(16).collect::<String>()
+                ),
+                t.dim(),
+            )),
             Line::from(line(&e.details.to_string(), 300)),
         ];
         f.render_widget(Paragraph::new(lines), foot);
@@ -145,11 +196,25 @@ pub fn audit(v: &SetView, f: &mut Frame<'_>, area: Rect, t: Theme) {
 
 /// Files of one kind (waiver or signature material) with a plain statement of what this
 /// build can and cannot say about them yet.
-pub fn files_of_kind(v: &SetView, f: &mut Frame<'_>, area: Rect, t: Theme, pick: fn(&str) -> bool, note: &str) {
+pub fn files_of_kind(
+    v: &SetView,
+    f: &mut Frame<'_>,
+    area: Rect,
+    t: Theme,
+    pick: fn(&str) -> bool,
+    note: &str,
+) {
     let mut lines = vec![Line::from(Span::styled(note.to_string(), t.warn()))];
-    let found: Vec<_> = v.files.iter().filter(|e| e.format.as_deref().is_some_and(pick)).collect();
+    let found: Vec<_> = v
+        .files
+        .iter()
+        .filter(|e| e.format.as_deref().is_some_and(pick))
+        .collect();
     if found.is_empty() {
-        lines.push(Line::from(Span::styled("(no such files in this set's evidence)", t.dim())));
+        lines.push(Line::from(Span::styled(
+            "(no such files in this set's evidence)",
+            t.dim(),
+        )));
     }
     for e in found {
         lines.push(Line::from(format!(
@@ -169,7 +234,14 @@ pub fn checks(j: Option<&super::jobs::Judged>, f: &mut Frame<'_>, area: Rect, t:
     let r = &j.report;
     let mut lines = vec![Line::from(vec![
         Span::styled(r.verdict.as_str(), t.verdict(r.verdict.as_str())),
-        Span::styled(format!("  policy {} sha256 {}…", line(&r.policy_name, 30), &r.policy_sha256.chars().take(12).collect::<String>()), t.dim()),
+        Span::styled(
+            format!(
+                "  policy {} sha256 {}…",
+                line(&r.policy_name, 30),
+                &r.policy_sha256.chars().take(12).collect::<String>()
+            ),
+            t.dim(),
+        ),
     ])];
     for reason in &r.reasons {
         lines.push(Line::from(format!("• {}", line(reason, 300))));

@@ -27,8 +27,15 @@ pub enum Tab {
 }
 
 impl Tab {
-    pub const ALL: [Tab; 7] =
-        [Tab::Findings, Tab::Components, Tab::Waivers, Tab::Signatures, Tab::Checks, Tab::Evidence, Tab::Audit];
+    pub const ALL: [Tab; 7] = [
+        Tab::Findings,
+        Tab::Components,
+        Tab::Waivers,
+        Tab::Signatures,
+        Tab::Checks,
+        Tab::Evidence,
+        Tab::Audit,
+    ];
 
     pub fn title(self) -> &'static str {
         match self {
@@ -63,11 +70,29 @@ pub struct SetView {
 
 /// Formats whose files carry signatures or attestations (shown on the Signatures tab).
 fn is_signature_format(f: &str) -> bool {
-    ["cosign", "dsse", "sigstore", "signature", "in-toto", "intoto", "attestation"].iter().any(|k| f.contains(k))
+    [
+        "cosign",
+        "dsse",
+        "sigstore",
+        "signature",
+        "in-toto",
+        "intoto",
+        "attestation",
+    ]
+    .iter()
+    .any(|k| f.contains(k))
 }
 
 fn is_waiver_format(f: &str) -> bool {
-    ["waiver", "trivyignore", "grype-ignore", "grype-config", "harbor"].iter().any(|k| f.contains(k))
+    [
+        "waiver",
+        "trivyignore",
+        "grype-ignore",
+        "grype-config",
+        "harbor",
+    ]
+    .iter()
+    .any(|k| f.contains(k))
 }
 
 impl SetView {
@@ -96,7 +121,11 @@ impl SetView {
             self.set = store.set(self.set.id)?;
             self.components = store.components(self.set.id)?;
             self.files = store.set_files(self.set.id)?;
-            let needle = self.set.digest.clone().unwrap_or_else(|| self.set.source.clone());
+            let needle = self
+                .set
+                .digest
+                .clone()
+                .unwrap_or_else(|| self.set.source.clone());
             self.audit = store
                 .audit_entries()?
                 .into_iter()
@@ -111,8 +140,16 @@ impl SetView {
     /// header; other tabs keep two detail lines at the bottom.
     pub fn rows_area(body: Rect, tab: Tab) -> Rect {
         match tab {
-            Tab::Findings => Rect { y: body.y + 4, height: body.height.saturating_sub(4), ..body },
-            _ => Rect { y: body.y + 3, height: body.height.saturating_sub(5), ..body },
+            Tab::Findings => Rect {
+                y: body.y + 4,
+                height: body.height.saturating_sub(4),
+                ..body
+            },
+            _ => Rect {
+                y: body.y + 3,
+                height: body.height.saturating_sub(5),
+                ..body
+            },
         }
     }
 
@@ -230,7 +267,11 @@ impl SetView {
             }
             Action::Disposition | Action::NewWaiver => {
                 if let Some(r) = list.selected_row().cloned() {
-                    let kind = if a == Action::Disposition { super::decide::Kind::Disposition } else { super::decide::Kind::Waiver };
+                    let kind = if a == Action::Disposition {
+                        super::decide::Kind::Disposition
+                    } else {
+                        super::decide::Kind::Waiver
+                    };
                     app.decide(kind, r);
                 }
                 Vec::new()
@@ -281,24 +322,51 @@ impl SetView {
             Span::styled(format!("set {} ", s.id), t.title()),
             Span::raw(line(s.image.as_deref().unwrap_or(&s.source), 50)),
             Span::raw("  "),
-            Span::styled(s.digest.as_deref().map(|d| d.chars().take(19).collect::<String>()).unwrap_or_default(), t.dim()),
+            Span::styled(
+                s.digest
+                    .as_deref()
+                    .map(|d| d.chars().take(19).collect::<String>())
+                    .unwrap_or_default(),
+                t.dim(),
+            ),
             Span::raw("  "),
             match app.judged.get(&s.id) {
-                Some(j) => Span::styled(j.report.verdict.as_str(), t.verdict(j.report.verdict.as_str())),
+                Some(j) => Span::styled(
+                    j.report.verdict.as_str(),
+                    t.verdict(j.report.verdict.as_str()),
+                ),
                 None => Span::styled("judging…", t.dim()),
             },
         ]);
         f.render_widget(Paragraph::new(title), Rect { height: 1, ..body });
         let mut tabs: Vec<Span> = Vec::new();
         for tab in Tab::ALL {
-            let style = if tab == self.tab { t.selected() } else { ratatui::style::Style::new() };
+            let style = if tab == self.tab {
+                t.selected()
+            } else {
+                ratatui::style::Style::new()
+            };
             tabs.push(Span::styled(tab_label(tab), style));
             tabs.push(Span::raw(" "));
         }
-        f.render_widget(Paragraph::new(Line::from(tabs)), Rect { y: body.y + 1, height: 1, ..body });
-        let content = Rect { y: body.y + 2, height: body.height.saturating_sub(2), ..body };
+        f.render_widget(
+            Paragraph::new(Line::from(tabs)),
+            Rect {
+                y: body.y + 1,
+                height: 1,
+                ..body
+            },
+        );
+        let content = Rect {
+            y: body.y + 2,
+            height: body.height.saturating_sub(2),
+            ..body
+        };
         if let Some(e) = &self.error {
-            f.render_widget(Paragraph::new(format!("error: {}", line(e, 300))).style(t.bad()), content);
+            f.render_widget(
+                Paragraph::new(format!("error: {}", line(e, 300))).style(t.bad()),
+                content,
+            );
             return;
         }
         match self.tab {
@@ -348,6 +416,13 @@ pub fn tab_label(t: Tab) -> String {
 }
 
 /// Table helper shared by the simple tabs.
-pub fn table<'a>(rows: Vec<Row<'a>>, header: &'a [&'a str], widths: &[Constraint], t: super::theme::Theme) -> Table<'a> {
-    Table::new(rows, widths.to_vec()).header(Row::new(header.to_vec()).style(t.header())).column_spacing(1)
+pub fn table<'a>(
+    rows: Vec<Row<'a>>,
+    header: &'a [&'a str],
+    widths: &[Constraint],
+    t: super::theme::Theme,
+) -> Table<'a> {
+    Table::new(rows, widths.to_vec())
+        .header(Row::new(header.to_vec()).style(t.header()))
+        .column_spacing(1)
 }

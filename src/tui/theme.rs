@@ -17,7 +17,12 @@ pub enum Level {
 
 impl Level {
     pub fn parse(s: &str) -> Option<Self> {
-        match s.trim().to_ascii_lowercase().replace(['_', ' '], "-").as_str() {
+        match s
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['_', ' '], "-")
+            .as_str()
+        {
             "unclassified" | "u" => Some(Self::Unclassified),
             "cui" | "controlled" => Some(Self::Cui),
             "confidential" | "c" => Some(Self::Confidential),
@@ -67,7 +72,10 @@ pub struct Banner {
 
 impl Default for Banner {
     fn default() -> Self {
-        Self { text: "UNCLASSIFIED//FOR DEMO".into(), level: Level::Unclassified }
+        Self {
+            text: "UNCLASSIFIED//FOR DEMO".into(),
+            level: Level::Unclassified,
+        }
     }
 }
 
@@ -75,16 +83,26 @@ impl Banner {
     /// Reads `[banner] text = "...", level = "cui"` from the user config file text.
     pub fn from_config(text: &str) -> Result<Self, String> {
         let v: toml::Table = toml::from_str(text).map_err(|e| e.to_string())?;
-        let Some(b) = v.get("banner").and_then(|b| b.as_table()) else { return Ok(Self::default()) };
+        let Some(b) = v.get("banner").and_then(|b| b.as_table()) else {
+            return Ok(Self::default());
+        };
         let text = b.get("text").and_then(|t| t.as_str()).map(str::to_string);
         let level = match b.get("level").and_then(|l| l.as_str()) {
-            Some(l) => Some(Level::parse(l).ok_or_else(|| format!("[banner] level: unknown level '{l}'"))?),
+            Some(l) => Some(
+                Level::parse(l).ok_or_else(|| format!("[banner] level: unknown level '{l}'"))?,
+            ),
             None => None,
         };
         Ok(match (text, level) {
             (Some(t), Some(l)) => Self { text: t, level: l },
-            (Some(t), None) => Self { level: Level::from_text(&t), text: t },
-            (None, Some(l)) => Self { text: format!("{l:?}").to_ascii_uppercase(), level: l },
+            (Some(t), None) => Self {
+                level: Level::from_text(&t),
+                text: t,
+            },
+            (None, Some(l)) => Self {
+                text: format!("{l:?}").to_ascii_uppercase(),
+                level: l,
+            },
             (None, None) => Self::default(),
         })
     }
@@ -98,7 +116,9 @@ pub struct Theme {
 impl Theme {
     /// Colour unless NO_COLOR is set to anything non-empty (https://no-color.org).
     pub fn from_env() -> Self {
-        Self { color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) }
+        Self {
+            color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
     }
 
     fn fg(self, c: Color) -> Style {
@@ -198,7 +218,9 @@ mod tests {
         let b = Banner::from_config("[banner]\ntext = \"X\"\nlevel = \"secret\"\n").unwrap();
         assert_eq!((b.text.as_str(), b.level), ("X", Level::Secret));
         assert_eq!(Banner::from_config("").unwrap(), Banner::default());
-        assert!(Banner::from_config("[banner]\nlevel = \"pink\"\n").unwrap_err().contains("pink"));
+        assert!(Banner::from_config("[banner]\nlevel = \"pink\"\n")
+            .unwrap_err()
+            .contains("pink"));
         let plain = Theme { color: false };
         assert_eq!(plain.severity(Severity::Critical).fg, None);
     }
