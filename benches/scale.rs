@@ -1,0 +1,422 @@
+//! Scale benchmarks for issue 8 (a `harness = false` bench binary that prints tables).
+//! Each figure comes with a same-run baseline so ratios survive a noisy, shared machine.
+//!
+//!   cargo bench --bench scale -- [import] [rss] [view] [gate] [export]   (default: all)
+//!   DOSSIER_BENCH_MB=100 (import file size), DOSSIER_BENCH_FINDINGS=1000000 (view/gate)
+//!   DOSSIER_BENCH_RSS_MB=10,100,500 (import sizes for peak RSS)
+
+use dossier::devgen::synthetic::{findings_for_trivy_bytes, generate, SynthFormat, SynthOptions};
+use dossier::ingest::detect::Format;
+use dossier::model::{
+    ComponentKey, Cvss, CvssVersion, ScannerView, SetComponent, SetFinding, Severity,
+};
+use dossier::store::{Cursor, ViewFilter, ViewSort};
+use dossier::store::{SetWrite, Store};
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_dossier");
+
+fn env_u64(k: &str, d: u64) -> u64 {
+    std::env::var(k)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(d)
+}
+
+fn load() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn mb(b: u64) -> f64 {
+    b as f64 / 1e6
+}
+
+/// Runs the release binary under `/usr/bin/time -v`: (wall, peak RSS KiB, exit code).
+fn timed_child(args: &[&str], store: &Path) -> (Duration, u64, i32) {
+    let t = Instant::now();
+    let out = Command::new("/usr/bin/time")
+        .arg("-v")
+        .arg(BIN)
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .env("DOSSIER_ACTOR", "bench")
+        .env("DOSSIER_MAX_FILE_BYTES", "4000000000")
+        .output()
+        .expect("run /usr/bin/time");
+    let wall = t.elapsed();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let rss = err
+        .lines()
+        .find_map(|l| {
+            l.trim()
+                .strip_prefix("Maximum resident set size (kbytes): ")
+        })
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    if !out.status.success() && out.status.code() != Some(1) {
+        eprintln!(
+            "child {args:?} failed: {}",
+            err.lines().take(3).collect::<Vec<_>>().join(" | ")
+        );
+    }
+    (wall, rss, out.status.code().unwrap_or(-1))
+}
+
+fn bench_import(dir: &Path) {
+    let target = env_u64("DOSSIER_BENCH_MB", 100) * 1_000_000;
+    println!(
+        "\n## import throughput (file >= {} MB, load {})",
+        target / 1_000_000,
+        load()
+    );
+    println!("| format | file MB | rows | parse-only MB/s | import MB/s | import rows/s | import/parse | peak RSS MiB |");
+    println!("|---|---|---|---|---|---|---|---|");
+    let nf = findings_for_trivy_bytes(target) * 105 / 100;
+    // ~1.1 KB per CycloneDX component, ~1.0 KB per SPDX package with its relationships.
+    let nc = (target / 950) as usize;
+    let cases = [
+        (SynthFormat::Trivy, Format::TrivyJson, 5_000usize, nf),
+        (SynthFormat::Grype, Format::GrypeJson, 5_000, nf * 115 / 100),
+        (SynthFormat::CycloneDx, Format::CycloneDxJson, nc, 0),
+        (SynthFormat::Spdx, Format::SpdxJson, nc * 105 / 100, 0),
+    ];
+    for (sf, fmt, components, findings) in cases {
+        let d = dir.join(format!("imp-{}", sf.file_name()));
+        let opts = SynthOptions {
+            seed: 11,
+            components,
+            findings,
+            formats: vec![sf],
+        };
+        let (path, size) = generate(&opts, &d).expect("generate").remove(0);
+        // Baseline: read + parse only, same bytes, same run.
+        let t = Instant::now();
+        let bytes = std::fs::read(&path).expect("read");
+        let doc = dossier::ingest::formats::parse(fmt, &bytes).expect("parse");
+        let parse = t.elapsed();
+        let rows = (doc.findings.len() + doc.components.len()) as f64;
+        drop(doc);
+        drop(bytes);
+        let store = d.join("store.db");
+        let (wall, rss, _) = timed_child(&["import", path.to_str().unwrap_or("")], &store);
+        let pm = mb(size) / parse.as_secs_f64();
+        let im = mb(size) / wall.as_secs_f64();
+        println!(
+            "| {} | {:.0} | {} | {:.0} | {:.0} | {:.0} | {:.2} | {:.0} |",
+            fmt.name(),
+            mb(size),
+            rows,
+            pm,
+            im,
+            rows / wall.as_secs_f64(),
+            im / pm,
+            rss as f64 / 1024.0
+        );
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}
+
+fn bench_rss(dir: &Path) {
+    let sizes = std::env::var("DOSSIER_BENCH_RSS_MB").unwrap_or_else(|_| "10,100,500".into());
+    println!(
+        "\n## peak RSS of `dossier import` as the Trivy file grows (load {})",
+        load()
+    );
+    println!("| file MB | findings | wall s | peak RSS MiB | RSS / file size |");
+    println!("|---|---|---|---|---|");
+    for s in sizes
+        .split(',')
+        .filter_map(|s| s.trim().parse::<u64>().ok())
+    {
+        let d = dir.join(format!("rss{s}"));
+        let opts = SynthOptions {
+            seed: 5,
+            components: 5_000,
+            findings: findings_for_trivy_bytes(s * 1_000_000) * 105 / 100,
+            formats: vec![SynthFormat::Trivy],
+        };
+        let (path, size) = generate(&opts, &d).expect("generate").remove(0);
+        let (wall, rss, code) = timed_child(
+            &["import", path.to_str().unwrap_or("")],
+            &d.join("store.db"),
+        );
+        println!(
+            "| {:.0} | {} | {:.1} | {:.0} | {:.2} |{}",
+            mb(size),
+            opts.findings,
+            wall.as_secs_f64(),
+            rss as f64 / 1024.0,
+            rss as f64 * 1024.0 / size as f64,
+            if code > 1 { " (failed)" } else { "" }
+        );
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}
+
+/// A store with one set of `n` findings over n/20 components, written through the store's
+/// own import path (the same SQL an import runs), without parsing files.
+fn big_store(path: &Path, n: usize) -> (Store, i64, Duration) {
+    let _ = std::fs::remove_file(path);
+    let mut st = Store::open(path).expect("open store");
+    let nc = (n / 20).max(1);
+    let comps: Vec<SetComponent> = (0..nc)
+        .map(|i| {
+            let name = if i % 100 == 0 {
+                format!("openssl-{i}")
+            } else {
+                format!("lib{}-{i}", ["core", "net", "json", "xml", "http"][i % 5])
+            };
+            let purl = format!("pkg:deb/debian/{name}@1.{}", i % 7);
+            SetComponent {
+                key: ComponentKey(purl.clone()),
+                purl: Some(purl),
+                kind: "deb".into(),
+                name,
+                version: Some(format!("1.{}", i % 7)),
+                in_scan: true,
+                ..Default::default()
+            }
+        })
+        .collect();
+    let desc = "A flaw was found in the handling of crafted input which allows a remote attacker to cause a denial of service via memory corruption; heap buffer overflow in the parser when processing specially crafted certificates may lead to arbitrary code execution or information disclosure.";
+    let findings: Vec<SetFinding> = (0..n)
+        .map(|i| {
+            let sev = Severity::ALL[(i * 7) % 6];
+            SetFinding {
+                vuln_id: format!("CVE-{}-{}", 2014 + i % 12, 10000 + i),
+                aliases: vec![],
+                component_key: comps[i % nc].key.clone(),
+                views: vec![(
+                    0,
+                    ScannerView {
+                        scanner: "trivy".into(),
+                        severity: sev,
+                        cvss: vec![Cvss {
+                            version: CvssVersion::V3_1,
+                            base_score: Some(((i % 100) as f64) / 10.0),
+                            vector: Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H".into()),
+                            source: "nvd".into(),
+                        }],
+                        fixed_versions: if i % 3 == 0 {
+                            vec![]
+                        } else {
+                            vec!["2.0".into()]
+                        },
+                        fix_state: if i % 3 == 0 {
+                            "not-fixed".into()
+                        } else {
+                            "fixed".into()
+                        },
+                        description: Some(desc.into()),
+                        title: Some(format!("title {i}")),
+                        ..Default::default()
+                    },
+                )],
+            }
+        })
+        .collect();
+    let deps = BTreeSet::new();
+    let w = SetWrite {
+        existing: None,
+        package: Some("bench"),
+        digest: Some("sha256:bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"),
+        image: Some("registry.example.mil/bench/app:1"),
+        repository: Some("registry.example.mil/bench/app"),
+        source: "bench",
+        image_user: None,
+        new_files: &[],
+        file_shas: &[],
+        components: &comps,
+        dependencies: &deps,
+        findings: &findings,
+    };
+    let t = Instant::now();
+    let id = st.write_import(&w, &|_, _| Ok(())).expect("write").set_id;
+    (st, id, t.elapsed())
+}
+
+fn pct(mut v: Vec<Duration>) -> (f64, f64) {
+    v.sort();
+    let at = |p: f64| v[((v.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1000.0;
+    (at(0.5), at(0.95))
+}
+
+fn sample(reps: usize, mut f: impl FnMut()) -> (f64, f64) {
+    let v: Vec<Duration> = (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed()
+        })
+        .collect();
+    pct(v)
+}
+
+fn bench_view_and_gate(dir: &Path, which: (bool, bool)) {
+    let n = env_u64("DOSSIER_BENCH_FINDINGS", 1_000_000) as usize;
+    let (st, id, wrote) = big_store(&dir.join("big.db"), n);
+    println!(
+        "\n## {n} findings in one set (store write {:.1} s, {:.0} rows/s; load {})",
+        wrote.as_secs_f64(),
+        n as f64 / wrote.as_secs_f64(),
+        load()
+    );
+    if which.0 {
+        let page = 60;
+        let all = ViewFilter::default();
+        println!("| findings view operation (store::views, page {page}) | p50 ms | p95 ms |");
+        println!("|---|---|---|");
+        let (a, b) = sample(20, || {
+            st.findings_after(id, &all, ViewSort::Severity, None, page)
+                .expect("page");
+        });
+        println!("| first page | {a:.2} | {b:.2} |");
+        let mut cur: Option<Cursor> = None;
+        let (a, b) = sample(200, || {
+            let rows = st
+                .findings_after(id, &all, ViewSort::Severity, cur.as_ref(), page)
+                .expect("page");
+            cur = rows.get(1).map(Cursor::from);
+        });
+        println!("| scroll one row (keyset page query) | {a:.2} | {b:.2} |");
+        let mut sorts = [ViewSort::Id, ViewSort::Component, ViewSort::Severity]
+            .into_iter()
+            .cycle();
+        let (a, b) = sample(15, || {
+            let s = sorts.next().unwrap_or_default();
+            let rows = st.findings_after(id, &all, s, None, page).expect("page");
+            if let Some(r) = rows.get(10) {
+                st.findings_rank(id, &all, s, &Cursor::from(r))
+                    .expect("rank");
+            }
+        });
+        println!("| re-sort (first page + rank of selection) | {a:.2} | {b:.2} |");
+        for term in ["openssl", "CVE-2019-5", "lib"] {
+            let f = ViewFilter {
+                text: term.into(),
+                severities: vec![],
+            };
+            let (a, b) = sample(10, || {
+                st.findings_after(id, &f, ViewSort::Severity, None, page)
+                    .expect("page");
+                st.finding_severity_counts(id, term).expect("counts");
+            });
+            println!("| filter keystroke {term:?} (page + severity counts) | {a:.1} | {b:.1} |");
+        }
+        // Baseline in the same run: a bare indexed point lookup.
+        let (a, b) = sample(200, || {
+            st.findings_after(id, &all, ViewSort::Id, None, 1)
+                .expect("page");
+        });
+        println!("| baseline: 1-row keyset query | {a:.3} | {b:.3} |");
+    }
+    if which.1 {
+        let policy = dossier::workflow::judge::load_policy(None).expect("policy");
+        let as_of = dossier::workflow::judge::parse_as_of(Some("2026-11-27")).expect("date");
+        let t = Instant::now();
+        let r = dossier::workflow::judge::evaluate_set(&st, id, &policy, as_of);
+        let gate = t.elapsed();
+        let t = Instant::now();
+        let all = st.findings(id).map(|v| v.len()).unwrap_or(0);
+        let base = t.elapsed();
+        println!("\n| gate + cross-checks ({n} findings) | s |\n|---|---|");
+        println!(
+            "| workflow::judge::evaluate_set ({}) | {:.2} |",
+            if r.is_ok() { "ok" } else { "error" },
+            gate.as_secs_f64()
+        );
+        println!(
+            "| baseline: store.findings() load of {all} rows | {:.2} |",
+            base.as_secs_f64()
+        );
+    }
+}
+
+fn bench_export(dir: &Path) {
+    println!("\n## export (release binary, load {})", load());
+    println!("| findings | format | wall s | peak RSS MiB | output MB |");
+    println!("|---|---|---|---|---|");
+    for n in [10_000usize, 100_000] {
+        let db = dir.join(format!("exp{n}.db"));
+        drop(big_store(&db, n));
+        for fmt in ["json", "pdf"] {
+            let out = dir.join(format!("exp{n}-{fmt}"));
+            let (wall, rss, code) = timed_child(
+                &[
+                    "export",
+                    "--set",
+                    "1",
+                    "--format",
+                    fmt,
+                    "--as-of",
+                    "2026-11-27",
+                    "--all-findings",
+                    "--out",
+                    out.to_str().unwrap_or(""),
+                ],
+                &db,
+            );
+            let size: u64 = std::fs::read_dir(&out)
+                .map(|r| {
+                    r.filter_map(|e| e.ok()?.metadata().ok())
+                        .map(|m| m.len())
+                        .sum()
+                })
+                .unwrap_or(0);
+            println!(
+                "| {n} | {fmt} (+package.json) | {:.2} | {:.0} | {:.1} |{}",
+                wall.as_secs_f64(),
+                rss as f64 / 1024.0,
+                mb(size),
+                if code != 0 && code != 1 && code != 3 {
+                    " (failed)"
+                } else {
+                    ""
+                }
+            );
+        }
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let on = |k: &str| args.is_empty() || args.iter().any(|a| a == k || a == "all");
+    let base: PathBuf = std::env::var("DOSSIER_BENCH_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| std::env::temp_dir());
+    let dir = tempfile::Builder::new()
+        .prefix("dossier-bench")
+        .tempdir_in(base)
+        .expect("tempdir");
+    println!(
+        "# dossier scale benchmarks ({} cores, load {})",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0),
+        load()
+    );
+    if on("import") {
+        bench_import(dir.path());
+    }
+    if on("rss") {
+        bench_rss(dir.path());
+    }
+    if on("view") || on("gate") {
+        bench_view_and_gate(dir.path(), (on("view"), on("gate")));
+    }
+    if on("export") {
+        bench_export(dir.path());
+    }
+}
