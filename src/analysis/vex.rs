@@ -292,7 +292,8 @@ pub fn parse_cyclonedx_xml(file: &str, bytes: &[u8]) -> Result<Vec<VexStatement>
                 path.push(name);
             }
             Event::End(_) => {
-                if path.pop().as_deref() == Some("component") {
+                let closed = path.pop();
+                if closed.as_deref() == Some("component") {
                     comp_stack.pop();
                 }
             }
