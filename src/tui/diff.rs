@@ -1,9 +1,10 @@
-//! The diff screen: two sets of the same repository side by side. The comparison engine
-//! (new / fixed / unchanged findings, changed components, waivers to re-review) belongs to
-//! the gate work; until it is built in, this screen names the pair and says so.
+//! The diff screen: two sets of the same repository, compared by the gate's diff
+//! (`workflow::judge::diff::diff_sets`): new / fixed / unchanged findings, components
+//! added / removed / changed, and waivers that still apply or need re-review.
 
 use super::action::Action;
 use super::app::{App, Screen};
+use crate::analysis::diff::{DiffFinding, DiffReport};
 use crate::sanitize::line;
 use crate::store::SetRow;
 use ratatui::layout::Rect;
@@ -14,6 +15,8 @@ use ratatui::Frame;
 pub struct DiffView {
     pub old: SetRow,
     pub new: SetRow,
+    pub report: Result<DiffReport, String>,
+    pub scroll: u16,
 }
 
 /// From the dashboard: the selected set against another set of its repository.
@@ -46,14 +49,33 @@ pub fn open_for(app: &mut App, set: SetRow) {
     } else {
         (set, other)
     };
-    app.screens
-        .push(Screen::Diff(Box::new(DiffView { old, new })));
+    let policy = crate::analysis::policy::Policy::default_policy();
+    let report = crate::workflow::judge::diff::diff_sets(
+        &app.store,
+        old.id,
+        new.id,
+        &policy,
+        crate::workflow::judge::today(),
+    )
+    .map_err(|e| e.to_string());
+    app.screens.push(Screen::Diff(Box::new(DiffView {
+        old,
+        new,
+        report,
+        scroll: 0,
+    })));
 }
 
 impl DiffView {
     pub fn update(&mut self, app: &mut App, a: Action) {
-        if a == Action::Back {
-            app.pop_requested = true;
+        match a {
+            Action::Back => app.pop_requested = true,
+            Action::Up => self.scroll = self.scroll.saturating_sub(1),
+            Action::Down => self.scroll = self.scroll.saturating_add(1),
+            Action::PageUp => self.scroll = self.scroll.saturating_sub(10),
+            Action::PageDown => self.scroll = self.scroll.saturating_add(10),
+            Action::Top => self.scroll = 0,
+            _ => {}
         }
     }
 
@@ -72,19 +94,75 @@ impl DiffView {
                 s.findings
             )
         };
-        let lines = vec![
+        let mut lines = vec![
             Line::from(Span::styled("Compare two versions", t.title())),
             Line::from(format!("old: {}", desc(&self.old))),
             Line::from(format!("new: {}", desc(&self.new))),
-            Line::from(""),
-            Line::from(Span::styled(
-                "The comparison (new / fixed / unchanged findings, component changes, waivers to re-review) is not available yet in this build.",
-                t.warn(),
-            )),
         ];
-        f.render_widget(
-            Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: true }),
-            body,
-        );
+        match &self.report {
+            Err(e) => lines.push(Line::from(Span::styled(
+                format!("cannot compare: {}", line(e, 300)),
+                t.bad(),
+            ))),
+            Ok(r) => {
+                lines.push(Line::from(format!(
+                    "findings: {} new, {} fixed, {} unchanged · components: +{} -{} ~{}",
+                    r.new_findings.len(),
+                    r.fixed_findings.len(),
+                    r.unchanged_findings,
+                    r.added_components.len(),
+                    r.removed_components.len(),
+                    r.changed_components.len()
+                )));
+                let finding = |tag: &'static str, f: &DiffFinding| {
+                    Line::from(vec![
+                        Span::raw(format!("{tag} ")),
+                        Span::styled(
+                            format!("{:<5}", super::theme::sev_label(f.severity)),
+                            t.severity(f.severity),
+                        ),
+                        Span::raw(format!("{} {}", line(&f.id, 30), line(&f.component, 80))),
+                    ])
+                };
+                lines.push(Line::from(Span::styled("New findings", t.title())));
+                lines.extend(r.new_findings.iter().map(|f| finding("+", f)));
+                lines.push(Line::from(Span::styled("Fixed findings", t.title())));
+                lines.extend(r.fixed_findings.iter().map(|f| finding("-", f)));
+                lines.push(Line::from(Span::styled("Components", t.title())));
+                for c in &r.changed_components {
+                    lines.push(Line::from(format!(
+                        "~ {} {} -> {}",
+                        line(&c.name, 40),
+                        line(c.old_version.as_deref().unwrap_or("-"), 30),
+                        line(c.new_version.as_deref().unwrap_or("-"), 30)
+                    )));
+                }
+                for (tag, list) in [("+", &r.added_components), ("-", &r.removed_components)] {
+                    for c in list {
+                        lines.push(Line::from(format!(
+                            "{tag} {} {}",
+                            line(&c.name, 40),
+                            line(c.version.as_deref().unwrap_or("-"), 30)
+                        )));
+                    }
+                }
+                lines.push(Line::from(Span::styled("Waivers", t.title())));
+                if r.waivers.is_empty() {
+                    lines.push(Line::from(Span::styled(
+                        "no waivers cover either set",
+                        t.dim(),
+                    )));
+                }
+                for w in &r.waivers {
+                    lines.push(Line::from(format!(
+                        "{} {}: {}",
+                        line(&w.id, 30),
+                        line(&w.status, 20),
+                        line(&w.findings.join(", "), 200)
+                    )));
+                }
+            }
+        }
+        f.render_widget(Paragraph::new(lines).scroll((self.scroll, 0)), body);
     }
 }
