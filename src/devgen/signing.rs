@@ -88,7 +88,7 @@ fn image_purl(digest: &str) -> String {
 }
 
 pub fn openvex(digest: &str, ver: &Version) -> serde_json::Value {
-    let glibc = if ver.v == 1 { "2.36-9+deb12u1" } else { "2.36-9+deb12u1" };
+    let glibc = "2.36-9+deb12u1";
     serde_json::json!({
         "@context": "https://openvex.dev/ns/v0.2.0",
         "@id": format!("https://vex.example.mil/payments-api/{}", ver.tag),

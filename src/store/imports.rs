@@ -268,7 +268,7 @@ fn summarize(f: &SetFinding) -> Summary {
     let pick = |vs: &[CvssVersion]| {
         let mut c: Vec<&&crate::model::Cvss> = all.iter().filter(|c| vs.contains(&c.version) && c.vector.is_some()).collect();
         c.sort_by_key(|c| (c.source != "nvd", std::cmp::Reverse(c.version)));
-        c.first().map(|c| ((*c).vector.clone(), (*c).base_score))
+        c.first().map(|c| (c.vector.clone(), c.base_score))
     };
     let v3 = pick(&[CvssVersion::V3_1, CvssVersion::V3_0]);
     let v3_score = v3.as_ref().and_then(|x| x.1).or_else(|| {
