@@ -213,8 +213,10 @@ fn targets(tmp: PathBuf) -> Vec<Target> {
         "ingest/discover (tar, tar.gz, files)".into(),
         Box::new(move |b: &[u8]| {
             if std::fs::write(&p, b).is_ok() {
-                let mut l = dossier::ingest::limits::Limits::default();
-                l.max_archive_bytes = 64 << 20;
+                let l = dossier::ingest::limits::Limits {
+                    max_archive_bytes: 64 << 20,
+                    ..Default::default()
+                };
                 let _ = dossier::ingest::discover::discover(&p, &l);
             }
         }),

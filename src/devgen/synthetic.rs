@@ -281,7 +281,7 @@ fn packages(rng: &mut Rng, n: usize) -> Vec<Pkg> {
                 purl,
                 id: rng.hex(16),
                 layer: rng.below(12) as usize,
-                license: *rng.pick(LICENSES),
+                license: rng.pick::<&str>(LICENSES),
             }
         })
         .collect()
@@ -347,7 +347,7 @@ fn description(rng: &mut Rng) -> String {
         if !s.is_empty() {
             s.push(' ');
         }
-        s.push_str(*rng.pick(DESC));
+        s.push_str(rng.pick::<&str>(DESC));
     }
     let mut c = s.chars();
     match c.next() {
@@ -480,9 +480,9 @@ fn trivy_vuln(ctx: &Ctx, f: &mut Finding, w: &mut impl Write) -> io::Result<()> 
         "          \"Severity\": \"{sev}\",\n          \"CweIDs\": [\"CWE-{}\"],\n",
         rng.pick(CWES)
     )?;
-    write!(
+    writeln!(
         w,
-        "          \"VendorSeverity\": {{\"nvd\": {}, \"ghsa\": {}, \"redhat\": {}}},\n",
+        "          \"VendorSeverity\": {{\"nvd\": {}, \"ghsa\": {}, \"redhat\": {}}},",
         f.sev,
         f.sev.saturating_sub(rng.below(2) as usize),
         f.sev
