@@ -28,7 +28,10 @@ fn main() {
             }) {
                 std::process::exit(141);
             }
-            eprintln!("dossier: {}", dossier::sanitize::clean(&format!("{e:#}"), true));
+            eprintln!(
+                "dossier: {}",
+                dossier::sanitize::clean(&format!("{e:#}"), true)
+            );
             std::process::exit(2);
         }
     }

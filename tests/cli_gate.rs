@@ -74,7 +74,14 @@ impl Env {
 }
 
 /// A section-13 waiver, signed when `key` is given; YAML written field by field.
-fn waiver(id: &str, vuln: &str, image_digest: &str, purl: &str, expires: &str, key: Option<&PrivateKey>) -> String {
+fn waiver(
+    id: &str,
+    vuln: &str,
+    image_digest: &str,
+    purl: &str,
+    expires: &str,
+    key: Option<&PrivateKey>,
+) -> String {
     let doc = json!({
         "apiVersion": "dossier/v1", "kind": "Waiver", "id": id, "vulnerability": vuln,
         "scope": {"image": format!("{REPO}@{image_digest}"), "purl": purl},
@@ -119,8 +126,8 @@ fn trust_approver(env: &Env, key: &PrivateKey, name: &str) {
 /// the verdict shows the findings alone (the default's required-check failure is tested
 /// separately).
 fn unsigned_ok_policy(env: &Env) -> String {
-    let text =
-        dossier::analysis::policy::DEFAULT_POLICY.replace("image-signature = \"fail\"", "image-signature = \"warn\"");
+    let text = dossier::analysis::policy::DEFAULT_POLICY
+        .replace("image-signature = \"fail\"", "image-signature = \"warn\"");
     assert_ne!(text, dossier::analysis::policy::DEFAULT_POLICY);
     std::fs::write(env.path("policy.toml"), text).unwrap();
     env.s("policy.toml")
@@ -176,8 +183,16 @@ fn every_policy_case_classified_and_the_verdict_moves_with_waiver_expiry() {
     .join("---\n");
     std::fs::write(set_a.join("waivers.yaml"), stream).unwrap();
     trust_approver(&env, &approver, "issm-approver");
-    env.ok(&["threat", "import", fixture("threat/epss.csv").to_str().unwrap()]);
-    env.ok(&["threat", "import", fixture("threat/kev.json").to_str().unwrap()]);
+    env.ok(&[
+        "threat",
+        "import",
+        fixture("threat/epss.csv").to_str().unwrap(),
+    ]);
+    env.ok(&[
+        "threat",
+        "import",
+        fixture("threat/kev.json").to_str().unwrap(),
+    ]);
     env.ok(&["import", set_a.to_str().unwrap()]);
 
     let r = env.json(&["gate", A, "--as-of", "2026-12-01", "--json"], 1);
@@ -208,7 +223,12 @@ fn every_policy_case_classified_and_the_verdict_moves_with_waiver_expiry() {
             None,
             "HIGH below both thresholds, no EPSS data",
         ),
-        ("CVE-2026-1006", "WARN", None, "HIGH in a transitive dependency"),
+        (
+            "CVE-2026-1006",
+            "WARN",
+            None,
+            "HIGH in a transitive dependency",
+        ),
         ("CVE-2026-1007", "WARN", None, "HIGH with no fix available"),
         ("CVE-2026-1008", "WARN", None, "any MEDIUM"),
         ("CVE-2026-1009", "INFO", None, "LOW"),
@@ -231,7 +251,12 @@ fn every_policy_case_classified_and_the_verdict_moves_with_waiver_expiry() {
             Some("waived"),
             "MEDIUM; valid waiver turns WARN into waived",
         ),
-        ("CVE-2026-1014", "WARN", None, "MEDIUM; the waiver expired 2026-11-30"),
+        (
+            "CVE-2026-1014",
+            "WARN",
+            None,
+            "MEDIUM; the waiver expired 2026-11-30",
+        ),
         (
             "CVE-2026-1015",
             "WARN",
@@ -333,14 +358,44 @@ fn waiver_expiry_moves_the_verdict_from_pass_to_conditional() {
     env.ok(&["import", set_b.to_str().unwrap()]);
     let policy = unsigned_ok_policy(&env);
     // Before expiry: the only finding (WARN) is waived -> PASS, exit 0.
-    let r = env.json(&["gate", B, "--policy", &policy, "--as-of", "2027-01-14", "--json"], 0);
+    let r = env.json(
+        &[
+            "gate",
+            B,
+            "--policy",
+            &policy,
+            "--as-of",
+            "2027-01-14",
+            "--json",
+        ],
+        0,
+    );
     assert_eq!(r["verdict"], "PASS");
     // From 00:00 UTC on the expiry date the waiver no longer applies -> CONDITIONAL, exit 3.
-    let r = env.json(&["gate", B, "--policy", &policy, "--as-of", "2027-01-15", "--json"], 3);
+    let r = env.json(
+        &[
+            "gate",
+            B,
+            "--policy",
+            &policy,
+            "--as-of",
+            "2027-01-15",
+            "--json",
+        ],
+        3,
+    );
     assert_eq!(r["verdict"], "CONDITIONAL");
     // Expiring within 30 days is a diagnostic of its own.
     let c = env.json(
-        &["checks", B, "--policy", &policy, "--as-of", "2027-01-01", "--json"],
+        &[
+            "checks",
+            B,
+            "--policy",
+            &policy,
+            "--as-of",
+            "2027-01-01",
+            "--json",
+        ],
         0,
     );
     assert!(
@@ -367,7 +422,11 @@ fn waiver_expiry_moves_the_verdict_from_pass_to_conditional() {
 fn mixing_two_images_in_one_import_fails_digest_consistency() {
     let env = Env::new();
     let dir = env.copy_dir("set-b", "mixed");
-    std::fs::copy(fixture("other-image.trivy.json"), dir.join("other-image.trivy.json")).unwrap();
+    std::fs::copy(
+        fixture("other-image.trivy.json"),
+        dir.join("other-image.trivy.json"),
+    )
+    .unwrap();
     env.run(&["import", dir.to_str().unwrap()]);
     let c = env.json(&["checks", B, "--json"], 0);
     let mm = c
@@ -378,7 +437,10 @@ fn mixing_two_images_in_one_import_fails_digest_consistency() {
         .unwrap_or_else(|| panic!("{c}"));
     assert_eq!(mm["level"], "fail");
     assert!(
-        mm["evidence"][0].as_str().unwrap().contains("other-image.trivy.json"),
+        mm["evidence"][0]
+            .as_str()
+            .unwrap()
+            .contains("other-image.trivy.json"),
         "{mm}"
     );
 }
@@ -387,14 +449,21 @@ fn mixing_two_images_in_one_import_fails_digest_consistency() {
 fn broken_policy_stops_with_file_line_and_key() {
     let env = Env::new();
     env.ok(&["import", fixture("set-b").to_str().unwrap()]);
-    let bad =
-        dossier::analysis::policy::DEFAULT_POLICY.replace("max_db_age_days = 14", "max_db_age_days = \"two weeks\"");
+    let bad = dossier::analysis::policy::DEFAULT_POLICY
+        .replace("max_db_age_days = 14", "max_db_age_days = \"two weeks\"");
     std::fs::write(env.path("bad.toml"), &bad).unwrap();
-    let line = bad.lines().position(|l| l.starts_with("max_db_age_days")).unwrap() + 1;
+    let line = bad
+        .lines()
+        .position(|l| l.starts_with("max_db_age_days"))
+        .unwrap()
+        + 1;
     let (code, out, err) = env.run(&["gate", B, "--policy", &env.s("bad.toml")]);
     assert_eq!(code, 2, "{out}{err}");
     assert!(err.contains(&format!("bad.toml line {line}")), "{err}");
-    assert!(out.is_empty(), "no verdict may be printed from a broken policy: {out}");
+    assert!(
+        out.is_empty(),
+        "no verdict may be printed from a broken policy: {out}"
+    );
 }
 
 #[test]

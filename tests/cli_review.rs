@@ -193,12 +193,24 @@ fn waiver_signed_by_dossier_verifies_with_openssl() {
     assert_eq!(String::from_utf8_lossy(&v.stdout).trim(), "Verified OK");
 
     // keyid = sha256 of the public key's DER, as openssl computes it.
-    let pubder = openssl(&["pkey", "-pubin", "-in", &e.s("keys/approver.pub"), "-outform", "DER"]).stdout;
+    let pubder = openssl(&[
+        "pkey",
+        "-pubin",
+        "-in",
+        &e.s("keys/approver.pub"),
+        "-outform",
+        "DER",
+    ])
+    .stdout;
     let digest = openssl_sha256(&pubder);
     assert_eq!(sig["keyid"].as_str().unwrap(), digest);
 
     // One changed character in the signed content fails.
-    std::fs::write(e.path("canonical.json"), canonical.replace("2024-0002", "2024-0009")).unwrap();
+    std::fs::write(
+        e.path("canonical.json"),
+        canonical.replace("2024-0002", "2024-0009"),
+    )
+    .unwrap();
     let v = openssl(&[
         "dgst",
         "-sha256",
@@ -231,11 +243,21 @@ fn openssl_made_ed25519_pkcs8_key_signs_a_waiver_openssl_verifies() {
         .status
         .success());
     set_mode(&e.path("ed.pem"), 0o600);
-    assert!(openssl(&["pkey", "-in", &key, "-pubout", "-out", &e.s("ed.pub")])
-        .status
-        .success());
+    assert!(
+        openssl(&["pkey", "-in", &key, "-pubout", "-out", &e.s("ed.pub")])
+            .status
+            .success()
+    );
     e.draft("w.yaml");
-    e.ok(&["waiver", "sign", &e.s("w.yaml"), "--key", &key, "--as", "R. Roe"]);
+    e.ok(&[
+        "waiver",
+        "sign",
+        &e.s("w.yaml"),
+        "--key",
+        &key,
+        "--as",
+        "R. Roe",
+    ]);
     let canonical = e.ok(&["waiver", "canonical", &e.s("w.yaml")]);
     std::fs::write(e.path("canonical.json"), &canonical).unwrap();
     let doc = yaml_value(&e.path("w.yaml"));
@@ -335,10 +357,18 @@ fn secrets_never_reach_the_store_the_audit_log_or_error_output() {
     .success());
     set_mode(&e.path("req.pem"), 0o600);
     let req_pem = std::fs::read_to_string(e.path("req.pem")).unwrap();
-    let req_body: String = req_pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    let req_der = base64::engine::general_purpose::STANDARD.decode(&req_body).unwrap();
+    let req_body: String = req_pem
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
+    let req_der = base64::engine::general_purpose::STANDARD
+        .decode(&req_body)
+        .unwrap();
     let approver_key_text = std::fs::read_to_string(e.path("keys/approver.key")).unwrap();
-    let approver_body: String = approver_key_text.lines().filter(|l| !l.starts_with("-----")).collect();
+    let approver_body: String = approver_key_text
+        .lines()
+        .filter(|l| !l.starts_with("-----"))
+        .collect();
 
     e.ok(&[
         "keys",
@@ -428,7 +458,10 @@ fn review_needs_a_component_when_ambiguous_and_names_the_candidates() {
         "--json",
     ]);
     let v: Value = serde_json::from_str(&out).unwrap();
-    assert_eq!(v["disposition"]["component_key"], "pkg:deb/debian/libbar@2.0");
+    assert_eq!(
+        v["disposition"]["component_key"],
+        "pkg:deb/debian/libbar@2.0"
+    );
     assert_eq!(v["disposition"]["state"], "false_positive");
 }
 
@@ -440,7 +473,9 @@ fn sqlite(db: &Path, sql: &str) -> String {
         .output()
         .expect("sqlite3 on PATH");
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    String::from_utf8_lossy(&o.stdout).trim_end_matches('\n').to_string()
+    String::from_utf8_lossy(&o.stdout)
+        .trim_end_matches('\n')
+        .to_string()
 }
 
 #[test]
@@ -460,27 +495,51 @@ fn editing_any_audit_row_with_sqlite3_is_caught_and_named() {
     assert!(e.sign_as_approver("w.yaml").status.success());
     e.ok(&["review", "1", "CVE-2024-0002", "--state", "open"]);
     let db = e.path("store.db");
-    let n: i64 = sqlite(&db, "SELECT COUNT(*) FROM audit_log").parse().unwrap();
+    let n: i64 = sqlite(&db, "SELECT COUNT(*) FROM audit_log")
+        .parse()
+        .unwrap();
     assert!(n >= 5, "expected at least 5 entries, got {n}");
     let out = e.ok(&["audit", "verify"]);
     assert!(out.contains(&format!("{n} entries")), "{out}");
 
     for seq in 1..=n {
-        for col in ["actor", "target", "at", "action", "details", "prev_hash", "hash"] {
-            let before = sqlite(&db, &format!("SELECT quote({col}) FROM audit_log WHERE seq = {seq}"));
-            let changed = if col == "details" { "'{\"x\":1}'" } else { "'tampered'" };
+        for col in [
+            "actor",
+            "target",
+            "at",
+            "action",
+            "details",
+            "prev_hash",
+            "hash",
+        ] {
+            let before = sqlite(
+                &db,
+                &format!("SELECT quote({col}) FROM audit_log WHERE seq = {seq}"),
+            );
+            let changed = if col == "details" {
+                "'{\"x\":1}'"
+            } else {
+                "'tampered'"
+            };
             sqlite(
                 &db,
                 &format!("UPDATE audit_log SET {col} = {changed} WHERE seq = {seq}"),
             );
             let o = e.run(&["audit", "verify"]);
-            assert_eq!(o.status.code(), Some(1), "edit of {col} in row {seq} not caught");
+            assert_eq!(
+                o.status.code(),
+                Some(1),
+                "edit of {col} in row {seq} not caught"
+            );
             let msg = String::from_utf8_lossy(&o.stdout);
             assert!(
                 msg.contains(&format!("BROKEN at entry {seq}:")),
                 "row {seq} {col}: {msg}"
             );
-            sqlite(&db, &format!("UPDATE audit_log SET {col} = {before} WHERE seq = {seq}"));
+            sqlite(
+                &db,
+                &format!("UPDATE audit_log SET {col} = {before} WHERE seq = {seq}"),
+            );
         }
     }
     e.ok(&["audit", "verify"]);
@@ -519,8 +578,16 @@ fn two_processes_recording_dispositions_at_once_both_succeed() {
     let a = spawn("libfoo");
     let b = spawn("libbar");
     let (oa, ob) = (a.wait_with_output().unwrap(), b.wait_with_output().unwrap());
-    assert!(oa.status.success(), "{}", String::from_utf8_lossy(&oa.stderr));
-    assert!(ob.status.success(), "{}", String::from_utf8_lossy(&ob.stderr));
+    assert!(
+        oa.status.success(),
+        "{}",
+        String::from_utf8_lossy(&oa.stderr)
+    );
+    assert!(
+        ob.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ob.stderr)
+    );
     e.ok(&["audit", "verify"]);
     let entries: Value = serde_json::from_str(&e.ok(&["audit", "list", "--json"])).unwrap();
     let n = entries
@@ -581,8 +648,19 @@ fn decisions_change_the_verdict_and_show_in_the_audit_list() {
         assert!(actions.contains(&a), "{a} missing from {actions:?}");
     }
     // Revoking the waiver brings CONDITIONAL back.
-    let id = yaml_value(&e.path("w.yaml"))["id"].as_str().unwrap().to_string();
-    e.ok(&["waiver", "revoke", &id, "--reason", "sidecar removed", "--as", "R. Roe"]);
+    let id = yaml_value(&e.path("w.yaml"))["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    e.ok(&[
+        "waiver",
+        "revoke",
+        &id,
+        "--reason",
+        "sidecar removed",
+        "--as",
+        "R. Roe",
+    ]);
     assert_eq!(e.gate(), 3);
 }
 

@@ -5,7 +5,9 @@
 use std::path::Path;
 
 fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
-    let Ok(rd) = std::fs::read_dir(dir) else { return };
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
     for e in rd.flatten() {
         let p = e.path();
         if p.is_dir() {
@@ -17,7 +19,9 @@ fn rust_files(dir: &Path, out: &mut Vec<std::path::PathBuf>) {
 }
 
 fn violations(layer: &str, forbidden: &[&str]) -> Vec<String> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src").join(layer);
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src")
+        .join(layer);
     let mut files = Vec::new();
     rust_files(&root, &mut files);
     let mut out = Vec::new();
@@ -27,7 +31,11 @@ fn violations(layer: &str, forbidden: &[&str]) -> Vec<String> {
             let code = line.split("//").next().unwrap_or("");
             for bad in forbidden {
                 if code.contains(bad) {
-                    out.push(format!("{}:{}: `{bad}` in layer {layer}", f.display(), n + 1));
+                    out.push(format!(
+                        "{}:{}: `{bad}` in layer {layer}",
+                        f.display(),
+                        n + 1
+                    ));
                 }
             }
         }
@@ -39,14 +47,29 @@ fn violations(layer: &str, forbidden: &[&str]) -> Vec<String> {
 fn model_imports_nothing_from_the_crate() {
     let v = violations(
         "model",
-        &["crate::ingest", "crate::store", "crate::analysis", "crate::workflow", "crate::cli", "crate::tui", "crate::export", "crate::crypto", "rusqlite"],
+        &[
+            "crate::ingest",
+            "crate::store",
+            "crate::analysis",
+            "crate::workflow",
+            "crate::cli",
+            "crate::tui",
+            "crate::export",
+            "crate::crypto",
+            "rusqlite",
+        ],
     );
     assert!(v.is_empty(), "{v:#?}");
 }
 
 #[test]
 fn lower_layers_never_reach_up() {
-    let upper = ["crate::workflow", "crate::cli", "crate::tui", "crate::export"];
+    let upper = [
+        "crate::workflow",
+        "crate::cli",
+        "crate::tui",
+        "crate::export",
+    ];
     for layer in ["ingest", "store", "analysis", "crypto"] {
         let v = violations(layer, &upper);
         assert!(v.is_empty(), "{v:#?}");

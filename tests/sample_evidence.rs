@@ -42,16 +42,50 @@ fn committed_sample_equals_generator_output() {
 fn demo_store_gates_the_two_versions_as_designed() {
     let tmp = tempfile::tempdir().unwrap();
     let db = tmp.path().join("demo.db");
-    Command::cargo_bin("dossier").unwrap().args(["demo", "--prepare-only"]).arg(&db).assert().success();
+    Command::cargo_bin("dossier")
+        .unwrap()
+        .args(["demo", "--prepare-only"])
+        .arg(&db)
+        .assert()
+        .success();
     // 1.4.0 carries CVE-2023-38545 (CRITICAL, fix available): FAIL, exit 1.
-    Command::cargo_bin("dossier").unwrap().arg("--store").arg(&db).args(["gate", "1"]).assert().code(1);
+    Command::cargo_bin("dossier")
+        .unwrap()
+        .arg("--store")
+        .arg(&db)
+        .args(["gate", "1"])
+        .assert()
+        .code(1);
     let by_ref = |tag: &str| format!("registry.example.mil/platform/payments-api:{tag}");
-    Command::cargo_bin("dossier").unwrap().arg("--store").arg(&db).args(["gate", &by_ref("1.4.0")]).assert().code(1);
+    Command::cargo_bin("dossier")
+        .unwrap()
+        .arg("--store")
+        .arg(&db)
+        .args(["gate", &by_ref("1.4.0")])
+        .assert()
+        .code(1);
     // 1.5.0: no BLOCK left, expat (HIGH, no fix) and others need waivers: CONDITIONAL, exit 3.
-    Command::cargo_bin("dossier").unwrap().arg("--store").arg(&db).args(["gate", &by_ref("1.5.0")]).assert().code(3);
+    Command::cargo_bin("dossier")
+        .unwrap()
+        .arg("--store")
+        .arg(&db)
+        .args(["gate", &by_ref("1.5.0")])
+        .assert()
+        .code(3);
     // The sample's pipeline signature verifies against the trusted sample key.
-    let out = Command::cargo_bin("dossier").unwrap().arg("--store").arg(&db).args(["verify", &by_ref("1.5.0"), "--json"]).output().unwrap();
+    let out = Command::cargo_bin("dossier")
+        .unwrap()
+        .arg("--store")
+        .arg(&db)
+        .args(["verify", &by_ref("1.5.0"), "--json"])
+        .output()
+        .unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let outcomes: Vec<&str> = v.as_array().unwrap().iter().map(|r| r["outcome"].as_str().unwrap()).collect();
+    let outcomes: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["outcome"].as_str().unwrap())
+        .collect();
     assert_eq!(outcomes, vec!["verified", "verified"], "{v}");
 }

@@ -50,7 +50,9 @@ pub fn exploitability(vector: &str) -> Result<Exploitability, CvssError> {
     };
     if let Some(body) = v.strip_prefix("CVSS:4.0/") {
         let m = metrics(body);
-        for k in ["AV", "AC", "AT", "PR", "UI", "VC", "VI", "VA", "SC", "SI", "SA"] {
+        for k in [
+            "AV", "AC", "AT", "PR", "UI", "VC", "VI", "VA", "SC", "SI", "SA",
+        ] {
             if get(&m, k).is_none() {
                 return Err(fail(&format!("v4.0 base metric {k} missing")));
             }
@@ -137,7 +139,9 @@ pub fn exploitability(vector: &str) -> Result<Exploitability, CvssError> {
 
 /// The highest computable exploitability among the given vectors (v2 and v3 compared on
 /// the 0-10 scale). `Err` carries the reason when none is computable.
-pub fn best_exploitability<'a>(vectors: impl IntoIterator<Item = &'a str>) -> Result<Exploitability, String> {
+pub fn best_exploitability<'a>(
+    vectors: impl IntoIterator<Item = &'a str>,
+) -> Result<Exploitability, String> {
     let mut best: Option<Exploitability> = None;
     let mut saw_v4 = false;
     let mut errors: Vec<String> = Vec::new();
@@ -145,7 +149,10 @@ pub fn best_exploitability<'a>(vectors: impl IntoIterator<Item = &'a str>) -> Re
         match exploitability(v) {
             Ok(e) if e.scaled.is_none() => saw_v4 = true,
             Ok(e) => {
-                if best.and_then(|b| b.scaled).is_none_or(|b| e.scaled.unwrap_or(0.0) > b) {
+                if best
+                    .and_then(|b| b.scaled)
+                    .is_none_or(|b| e.scaled.unwrap_or(0.0) > b)
+                {
                     best = Some(e);
                 }
             }
@@ -154,8 +161,13 @@ pub fn best_exploitability<'a>(vectors: impl IntoIterator<Item = &'a str>) -> Re
     }
     match best {
         Some(b) => Ok(b),
-        None if saw_v4 => Err("exploitability not computable (CVSS v4.0 has no exploitability sub-score)".into()),
-        None if !errors.is_empty() => Err(format!("exploitability not computable ({})", errors.join("; "))),
+        None if saw_v4 => {
+            Err("exploitability not computable (CVSS v4.0 has no exploitability sub-score)".into())
+        }
+        None if !errors.is_empty() => Err(format!(
+            "exploitability not computable ({})",
+            errors.join("; ")
+        )),
         None => Err("no CVSS vector".into()),
     }
 }
@@ -174,15 +186,24 @@ mod tests {
         let e = exploitability("AV:N/AC:L/Au:N/C:P/I:P/A:P").unwrap();
         assert!(close(e.native.unwrap(), 9.9968));
         assert!(close(
-            exploitability("(AV:N/AC:L/Au:S/C:P/I:P/A:P)").unwrap().native.unwrap(),
+            exploitability("(AV:N/AC:L/Au:S/C:P/I:P/A:P)")
+                .unwrap()
+                .native
+                .unwrap(),
             7.95
         ));
         assert!(close(
-            exploitability("AV:N/AC:M/Au:N/C:N/I:N/A:P").unwrap().native.unwrap(),
+            exploitability("AV:N/AC:M/Au:N/C:N/I:N/A:P")
+                .unwrap()
+                .native
+                .unwrap(),
             8.59
         ));
         assert!(close(
-            exploitability("AV:L/AC:H/Au:M/C:N/I:N/A:P").unwrap().native.unwrap(),
+            exploitability("AV:L/AC:H/Au:M/C:N/I:N/A:P")
+                .unwrap()
+                .native
+                .unwrap(),
             1.24
         ));
     }
@@ -204,9 +225,12 @@ mod tests {
 
     #[test]
     fn v4_is_not_computable_and_garbage_is_an_error() {
-        let e = exploitability("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N").unwrap();
+        let e = exploitability("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N")
+            .unwrap();
         assert_eq!(e.scaled, None);
-        let r = best_exploitability(["CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N"]);
+        let r = best_exploitability([
+            "CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:N/SI:N/SA:N",
+        ]);
         assert!(r.unwrap_err().contains("not computable"));
         assert!(exploitability("AV:X/AC:L/Au:N").is_err());
         assert!(exploitability("CVSS:3.1/AV:N").is_err());

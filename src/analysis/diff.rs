@@ -68,8 +68,14 @@ pub fn diff(
     new_c: &[DiffComponent],
     waivers: &[WaiverCover],
 ) -> DiffReport {
-    let ok: BTreeSet<(&str, &str)> = old_f.iter().map(|f| (f.id.as_str(), f.component.as_str())).collect();
-    let nk: BTreeSet<(&str, &str)> = new_f.iter().map(|f| (f.id.as_str(), f.component.as_str())).collect();
+    let ok: BTreeSet<(&str, &str)> = old_f
+        .iter()
+        .map(|f| (f.id.as_str(), f.component.as_str()))
+        .collect();
+    let nk: BTreeSet<(&str, &str)> = new_f
+        .iter()
+        .map(|f| (f.id.as_str(), f.component.as_str()))
+        .collect();
     let mut new_findings: Vec<DiffFinding> = new_f
         .iter()
         .filter(|f| !ok.contains(&(f.id.as_str(), f.component.as_str())))
@@ -113,7 +119,10 @@ pub fn diff(
         if let Some(nv) = nm.get(k) {
             if ov != nv {
                 let fmt = |s: &BTreeSet<Option<String>>| {
-                    let v: Vec<String> = s.iter().map(|x| x.clone().unwrap_or_else(|| "?".into())).collect();
+                    let v: Vec<String> = s
+                        .iter()
+                        .map(|x| x.clone().unwrap_or_else(|| "?".into()))
+                        .collect();
                     Some(v.join(", "))
                 };
                 changed_components.push(ChangedComponent {
@@ -128,7 +137,10 @@ pub fn diff(
     added_components.sort();
     removed_components.sort();
 
-    let new_keys: BTreeSet<String> = new_f.iter().map(|f| finding_key(&f.id, &f.component)).collect();
+    let new_keys: BTreeSet<String> = new_f
+        .iter()
+        .map(|f| finding_key(&f.id, &f.component))
+        .collect();
     let waivers = waivers
         .iter()
         .filter(|w| !w.old.is_empty() || !w.new.is_empty())

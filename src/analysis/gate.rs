@@ -61,7 +61,10 @@ pub fn classify(f: &GateInput<'_>, p: &Policy) -> GateDecision {
     }
     if p.kev_blocks {
         if let Some(k) = &f.kev {
-            return d(GateClass::Block, format!("{sev}, in the CISA KEV catalog ({k})"));
+            return d(
+                GateClass::Block,
+                format!("{sev}, in the CISA KEV catalog ({k})"),
+            );
         }
     }
     match f.severity {
@@ -93,10 +96,16 @@ fn classify_high(f: &GateInput<'_>, p: &Policy, sev: &str) -> GateDecision {
             let s = e.scaled.unwrap_or(0.0);
             let how = match (e.version, e.native) {
                 (cvss::CvssKind::V2, _) => format!("CVSS v2 exploitability {s:.2}"),
-                (_, Some(n)) => format!("CVSS v3 exploitability {n:.2} = {s:.2} on the 0-10 scale (x 10/3.9)"),
+                (_, Some(n)) => {
+                    format!("CVSS v3 exploitability {n:.2} = {s:.2} on the 0-10 scale (x 10/3.9)")
+                }
                 _ => "exploitability not computable".to_string(),
             };
-            let cmp = if s > p.exploitability_threshold { ">" } else { "<=" };
+            let cmp = if s > p.exploitability_threshold {
+                ">"
+            } else {
+                "<="
+            };
             (
                 s > p.exploitability_threshold,
                 format!("{how} {cmp} {:.1} (0-10 scale)", p.exploitability_threshold),
@@ -117,7 +126,9 @@ fn classify_high(f: &GateInput<'_>, p: &Policy, sev: &str) -> GateDecision {
     if !f.fix_available && p.high_without_fix_warns {
         return GateDecision {
             class: GateClass::Warn,
-            reason: format!("{sev}, {direct}, no fix available: needs a waiver; {expl_text}; {epss_text}"),
+            reason: format!(
+                "{sev}, {direct}, no fix available: needs a waiver; {expl_text}; {epss_text}"
+            ),
         };
     }
     if expl_above || epss_above {
@@ -176,7 +187,12 @@ pub fn verdict(undisposed_block: usize, undisposed_warn: usize, failed_required:
 mod tests {
     use super::*;
 
-    fn high<'a>(direct: Option<bool>, fix: bool, vectors: Vec<&'a str>, epss: Option<f64>) -> GateInput<'a> {
+    fn high<'a>(
+        direct: Option<bool>,
+        fix: bool,
+        vectors: Vec<&'a str>,
+        epss: Option<f64>,
+    ) -> GateInput<'a> {
         GateInput {
             severity: Severity::High,
             direct,
@@ -197,30 +213,61 @@ mod tests {
         };
         assert_eq!(c(&crit), GateClass::Block);
         assert_eq!(
-            c(&high(Some(true), true, vec!["AV:N/AC:L/Au:N/C:P/I:P/A:P"], None)),
+            c(&high(
+                Some(true),
+                true,
+                vec!["AV:N/AC:L/Au:N/C:P/I:P/A:P"],
+                None
+            )),
             GateClass::Block
         );
         assert_eq!(
-            c(&high(Some(true), true, vec!["AV:L/AC:H/Au:M/C:P/I:P/A:P"], Some(0.2))),
+            c(&high(
+                Some(true),
+                true,
+                vec!["AV:L/AC:H/Au:M/C:P/I:P/A:P"],
+                Some(0.2)
+            )),
             GateClass::Block
         );
         assert_eq!(
-            c(&high(Some(true), true, vec!["AV:L/AC:H/Au:M/C:P/I:P/A:P"], None)),
+            c(&high(
+                Some(true),
+                true,
+                vec!["AV:L/AC:H/Au:M/C:P/I:P/A:P"],
+                None
+            )),
             GateClass::Warn
         );
         assert_eq!(
-            c(&high(Some(false), true, vec!["AV:N/AC:L/Au:N/C:P/I:P/A:P"], Some(0.9))),
+            c(&high(
+                Some(false),
+                true,
+                vec!["AV:N/AC:L/Au:N/C:P/I:P/A:P"],
+                Some(0.9)
+            )),
             GateClass::Warn
         );
         assert_eq!(
-            c(&high(Some(true), false, vec!["AV:N/AC:L/Au:N/C:P/I:P/A:P"], None)),
+            c(&high(
+                Some(true),
+                false,
+                vec!["AV:N/AC:L/Au:N/C:P/I:P/A:P"],
+                None
+            )),
             GateClass::Warn
         );
         // Unknown relation counts as direct, and the reason says so.
-        let u = classify(&high(None, true, vec!["AV:N/AC:L/Au:N/C:P/I:P/A:P"], None), &p);
+        let u = classify(
+            &high(None, true, vec!["AV:N/AC:L/Au:N/C:P/I:P/A:P"], None),
+            &p,
+        );
         assert_eq!(u.class, GateClass::Block);
         assert!(u.reason.contains("counted as direct"), "{}", u.reason);
-        let none = classify(&high(Some(true), true, vec!["AV:L/AC:H/Au:M/C:P/I:P/A:P"], None), &p);
+        let none = classify(
+            &high(Some(true), true, vec!["AV:L/AC:H/Au:M/C:P/I:P/A:P"], None),
+            &p,
+        );
         assert!(none.reason.contains("no EPSS data"), "{}", none.reason);
         let med = GateInput {
             severity: Severity::Medium,

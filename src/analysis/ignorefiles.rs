@@ -91,7 +91,14 @@ pub fn parse_trivyignore_yaml(file: &str, bytes: &[u8]) -> Result<Vec<Candidate>
                 .and_then(Value::as_str)
                 .unwrap_or("listed in .trivyignore.yaml")
                 .to_string();
-            Some(unsigned(file, i + 1, id, purl_list(e.get("purls")), exp, text))
+            Some(unsigned(
+                file,
+                i + 1,
+                id,
+                purl_list(e.get("purls")),
+                exp,
+                text,
+            ))
         })
         .collect())
 }
@@ -179,10 +186,16 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            c.iter().map(|w| w.vulnerability.as_str()).collect::<Vec<_>>(),
+            c.iter()
+                .map(|w| w.vulnerability.as_str())
+                .collect::<Vec<_>>(),
             ["CVE-9", "*"]
         );
-        let h = parse_harbor("h", br#"{"items":[{"cve_id":"CVE-7"}],"expires_at":1893456000}"#).unwrap();
+        let h = parse_harbor(
+            "h",
+            br#"{"items":[{"cve_id":"CVE-7"}],"expires_at":1893456000}"#,
+        )
+        .unwrap();
         assert_eq!(h[0].expires, chrono::NaiveDate::from_ymd_opt(2030, 1, 1));
     }
 }

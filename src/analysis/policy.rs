@@ -137,7 +137,12 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let off = offset.min(text.len());
     let before = &text.as_bytes()[..off];
     let line = before.iter().filter(|b| **b == b'\n').count() + 1;
-    let col = off - before.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1) + 1;
+    let col = off
+        - before
+            .iter()
+            .rposition(|b| *b == b'\n')
+            .map_or(0, |p| p + 1)
+        + 1;
     (line, col)
 }
 
@@ -184,7 +189,10 @@ impl Policy {
     }
 
     pub fn parse(bytes: &[u8], source_name: &str) -> Result<Self, PolicyError> {
-        let err = |line: Option<usize>, column: Option<usize>, key: Option<String>, message: String| PolicyError {
+        let err = |line: Option<usize>,
+                   column: Option<usize>,
+                   key: Option<String>,
+                   message: String| PolicyError {
             source_name: source_name.to_string(),
             line,
             column,
@@ -212,7 +220,12 @@ impl Policy {
             err(line, column, key, msg)
         })?;
         let bad = |table: &str, key: &str, message: String| {
-            err(locate(text, table, key), None, Some(format!("{table}.{key}")), message)
+            err(
+                locate(text, table, key),
+                None,
+                Some(format!("{table}.{key}")),
+                message,
+            )
         };
         if raw.version != 1 {
             return Err(err(
@@ -270,7 +283,10 @@ impl Policy {
                 return Err(bad(
                     "checks",
                     &k,
-                    format!("unknown check '{k}'; known checks: {}", CHECK_IDS.join(", ")),
+                    format!(
+                        "unknown check '{k}'; known checks: {}",
+                        CHECK_IDS.join(", ")
+                    ),
                 ));
             }
             checks.insert(k, v);
@@ -278,8 +294,11 @@ impl Policy {
         for id in CHECK_IDS {
             if !checks.contains_key(*id) {
                 return Err(err(
-                    locate(text, "checks", id)
-                        .or_else(|| text.lines().position(|l| l.trim() == "[checks]").map(|i| i + 1)),
+                    locate(text, "checks", id).or_else(|| {
+                        text.lines()
+                            .position(|l| l.trim() == "[checks]")
+                            .map(|i| i + 1)
+                    }),
                     None,
                     Some(format!("checks.{id}")),
                     format!("check '{id}' has no grade: set it to \"fail\", \"warn\" or \"info\""),
@@ -332,7 +351,10 @@ mod tests {
         assert_eq!(p.grade("digest-consistency"), CheckGrade::Fail);
         assert_eq!(p.grade("scanner-db-age"), CheckGrade::Fail);
         assert_eq!(p.grade("sbom-attested"), CheckGrade::Warn);
-        assert_eq!(p.sha256, hex::encode(Sha256::digest(DEFAULT_POLICY.as_bytes())));
+        assert_eq!(
+            p.sha256,
+            hex::encode(Sha256::digest(DEFAULT_POLICY.as_bytes()))
+        );
     }
 
     #[test]
@@ -357,7 +379,8 @@ mod tests {
 
     #[test]
     fn unknown_key_is_refused_with_its_name() {
-        let text = DEFAULT_POLICY.replace("kev_blocks = true", "kev_blocks = true\nkev_block = false");
+        let text =
+            DEFAULT_POLICY.replace("kev_blocks = true", "kev_blocks = true\nkev_block = false");
         let e = Policy::parse(text.as_bytes(), "p.toml").unwrap_err();
         assert_eq!(e.key.as_deref(), Some("kev_block"), "{e}");
         assert!(e.line.is_some());

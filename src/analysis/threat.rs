@@ -68,7 +68,10 @@ pub fn parse_threat(file: &str, bytes: &[u8]) -> Result<ThreatData, ThreatError>
             .read_to_end(&mut out)
             .map_err(|e| err(None, format!("gzip: {e}")))?;
         if out.len() as u64 > MAX_BYTES {
-            return Err(err(None, format!("decompresses to more than {MAX_BYTES} bytes")));
+            return Err(err(
+                None,
+                format!("decompresses to more than {MAX_BYTES} bytes"),
+            ));
         }
         out
     } else {
@@ -100,7 +103,8 @@ pub fn parse_epss(file: &str, text: &str) -> Result<EpssData, ThreatError> {
     let comment = first.strip_prefix('#').ok_or_else(|| {
         err(
             1,
-            "missing the '#model_version:...,score_date:...' line, so the scores have no date".into(),
+            "missing the '#model_version:...,score_date:...' line, so the scores have no date"
+                .into(),
         )
     })?;
     let mut model_version = None;
@@ -114,15 +118,21 @@ pub fn parse_epss(file: &str, text: &str) -> Result<EpssData, ThreatError> {
             }
         }
     }
-    let model_version = model_version.ok_or_else(|| err(1, "comment line has no model_version".into()))?;
+    let model_version =
+        model_version.ok_or_else(|| err(1, "comment line has no model_version".into()))?;
     let score_date = score_date.ok_or_else(|| {
         err(
             1,
             "comment line has no score_date: refusing scores of unknown date".into(),
         )
     })?;
-    if score_date.len() < 10 || chrono::NaiveDate::parse_from_str(&score_date[..10], "%Y-%m-%d").is_err() {
-        return Err(err(1, format!("score_date '{score_date}' is not an ISO 8601 date")));
+    if score_date.len() < 10
+        || chrono::NaiveDate::parse_from_str(&score_date[..10], "%Y-%m-%d").is_err()
+    {
+        return Err(err(
+            1,
+            format!("score_date '{score_date}' is not an ISO 8601 date"),
+        ));
     }
     let (hi, header) = lines
         .next()
@@ -131,7 +141,10 @@ pub fn parse_epss(file: &str, text: &str) -> Result<EpssData, ThreatError> {
     if cols.first() != Some(&"cve") || cols.get(1) != Some(&"epss") {
         return Err(err(
             hi as u64 + 1,
-            format!("header is '{}', expected 'cve,epss,percentile'", header.trim()),
+            format!(
+                "header is '{}', expected 'cve,epss,percentile'",
+                header.trim()
+            ),
         ));
     }
     let pct_col = cols.iter().position(|c| *c == "percentile");
@@ -152,7 +165,9 @@ pub fn parse_epss(file: &str, text: &str) -> Result<EpssData, ThreatError> {
             .and_then(|s| s.trim().parse().ok())
             .filter(|v: &f64| (0.0..=1.0).contains(v))
             .ok_or_else(|| err(n, "epss is not a number between 0 and 1".into()))?;
-        let percentile = pct_col.and_then(|c| f.get(c)).and_then(|s| s.trim().parse().ok());
+        let percentile = pct_col
+            .and_then(|c| f.get(c))
+            .and_then(|s| s.trim().parse().ok());
         rows.push(EpssRow {
             cve: cve.to_string(),
             epss,
@@ -248,7 +263,11 @@ mod tests {
         assert!(e.message.contains("invalid,header,format"));
         let e = parse_threat("x.csv", b"#model_version:v1\ncve,epss,percentile\n").unwrap_err();
         assert!(e.message.contains("score_date"), "{e}");
-        let e = parse_threat("x.csv", b"#model_version:v1,score_date:2024-01-01\ncve,epss\nCVE-1,7\n").unwrap_err();
+        let e = parse_threat(
+            "x.csv",
+            b"#model_version:v1,score_date:2024-01-01\ncve,epss\nCVE-1,7\n",
+        )
+        .unwrap_err();
         assert_eq!(e.line, Some(3));
     }
 

@@ -28,7 +28,8 @@ pub struct VexStatement {
 impl VexStatement {
     /// `not_affected` counts only with a justification (or, as CISA allows, an impact statement).
     pub fn justified_not_affected(&self) -> bool {
-        self.status == "not_affected" && (self.justification.is_some() || self.impact_statement.is_some())
+        self.status == "not_affected"
+            && (self.justification.is_some() || self.impact_statement.is_some())
     }
 
     pub fn describe(&self) -> String {
@@ -42,12 +43,19 @@ impl VexStatement {
 }
 
 fn s(v: &Value) -> Option<String> {
-    v.as_str().map(str::trim).filter(|x| !x.is_empty()).map(str::to_string)
+    v.as_str()
+        .map(str::trim)
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
 }
 
 fn add_product(v: &Value, purls: &mut Vec<String>, digests: &mut Vec<String>) {
     let mut push = |id: &str| {
-        if let Some(d) = id.contains("sha256:").then(|| find_sha256_digest(id)).flatten() {
+        if let Some(d) = id
+            .contains("sha256:")
+            .then(|| find_sha256_digest(id))
+            .flatten()
+        {
             if id.starts_with("pkg:oci/") || !id.starts_with("pkg:") {
                 digests.push(d);
                 return;
@@ -63,10 +71,18 @@ fn add_product(v: &Value, purls: &mut Vec<String>, digests: &mut Vec<String>) {
             if let Some(id) = o.get("@id").and_then(Value::as_str) {
                 push(id);
             }
-            if let Some(p) = o.get("identifiers").and_then(|i| i.get("purl")).and_then(Value::as_str) {
+            if let Some(p) = o
+                .get("identifiers")
+                .and_then(|i| i.get("purl"))
+                .and_then(Value::as_str)
+            {
                 push(p);
             }
-            if let Some(h) = o.get("hashes").and_then(|h| h.get("sha-256")).and_then(Value::as_str) {
+            if let Some(h) = o
+                .get("hashes")
+                .and_then(|h| h.get("sha-256"))
+                .and_then(Value::as_str)
+            {
                 push(&format!("sha256:{h}"));
             }
         }
@@ -79,7 +95,12 @@ pub fn parse_openvex(file: &str, bytes: &[u8]) -> Result<Vec<VexStatement>, Stri
     let doc: Value = serde_json::from_slice(bytes).map_err(|e| format!("{file}: {e}"))?;
     let doc_ts = doc.get("timestamp").and_then(s);
     let mut out = Vec::new();
-    for st in doc.get("statements").and_then(Value::as_array).into_iter().flatten() {
+    for st in doc
+        .get("statements")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
         let (vulnerability, aliases) = match st.get("vulnerability") {
             Some(Value::String(v)) => (v.trim().to_string(), Vec::new()),
             Some(Value::Object(o)) => {
@@ -100,13 +121,28 @@ pub fn parse_openvex(file: &str, bytes: &[u8]) -> Result<Vec<VexStatement>, Stri
         let mut purls = Vec::new();
         let mut digests = Vec::new();
         let mut sub_purls = Vec::new();
-        for p in st.get("products").and_then(Value::as_array).into_iter().flatten() {
+        for p in st
+            .get("products")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             add_product(p, &mut purls, &mut digests);
-            for sc in p.get("subcomponents").and_then(Value::as_array).into_iter().flatten() {
+            for sc in p
+                .get("subcomponents")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
                 add_product(sc, &mut sub_purls, &mut digests);
             }
         }
-        for sc in st.get("subcomponents").and_then(Value::as_array).into_iter().flatten() {
+        for sc in st
+            .get("subcomponents")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
             add_product(sc, &mut sub_purls, &mut digests);
         }
         // Subcomponents narrow an image product to the named packages.
@@ -169,8 +205,16 @@ fn resolve_cdx(
                     }
                     continue;
                 }
-                let purl = refs.get(local).cloned().flatten().or_else(|| Some(local.to_string()));
-                add_product(&Value::String(purl.unwrap_or_default()), &mut purls, &mut digests);
+                let purl = refs
+                    .get(local)
+                    .cloned()
+                    .flatten()
+                    .or_else(|| Some(local.to_string()));
+                add_product(
+                    &Value::String(purl.unwrap_or_default()),
+                    &mut purls,
+                    &mut digests,
+                );
             }
             let status = cdx_status(&state);
             let justification = v
@@ -205,9 +249,17 @@ pub fn parse_cyclonedx_json(file: &str, bytes: &[u8]) -> Result<Vec<VexStatement
     }
     walk(doc.get("components").unwrap_or(&Value::Null), &mut refs);
     let subject = doc.get("metadata").and_then(|m| m.get("component"));
-    let subject_refs: Vec<String> = subject.and_then(|c| c.get("bom-ref")).and_then(s).into_iter().collect();
+    let subject_refs: Vec<String> = subject
+        .and_then(|c| c.get("bom-ref"))
+        .and_then(s)
+        .into_iter()
+        .collect();
     let subject_digest = subject
-        .and_then(|c| c.get("purl").and_then(s).or_else(|| c.get("version").and_then(s)))
+        .and_then(|c| {
+            c.get("purl")
+                .and_then(s)
+                .or_else(|| c.get("version").and_then(s))
+        })
         .and_then(|p| find_sha256_digest(&p));
     let vulns = doc
         .get("vulnerabilities")
@@ -242,7 +294,13 @@ pub fn parse_cyclonedx_json(file: &str, bytes: &[u8]) -> Result<Vec<VexStatement
             }
         })
         .collect();
-    Ok(resolve_cdx(file, vulns, &refs, &subject_refs, subject_digest))
+    Ok(resolve_cdx(
+        file,
+        vulns,
+        &refs,
+        &subject_refs,
+        subject_digest,
+    ))
 }
 
 /// CycloneDX XML, read with quick-xml (no DTD, no entity expansion).
@@ -334,7 +392,13 @@ pub fn parse_cyclonedx_xml(file: &str, bytes: &[u8]) -> Result<Vec<VexStatement>
         }
         buf.clear();
     }
-    Ok(resolve_cdx(file, vulns, &refs, &subject_refs, subject_digest))
+    Ok(resolve_cdx(
+        file,
+        vulns,
+        &refs,
+        &subject_refs,
+        subject_digest,
+    ))
 }
 
 /// Does a statement cover this finding of the set with this image digest?
@@ -345,11 +409,16 @@ pub fn matches(
     purl_key: Option<&str>,
     set_digest: Option<&str>,
 ) -> bool {
-    let id_hit = |x: &str| x.eq_ignore_ascii_case(vuln_id) || aliases.iter().any(|a| a.eq_ignore_ascii_case(x));
+    let id_hit = |x: &str| {
+        x.eq_ignore_ascii_case(vuln_id) || aliases.iter().any(|a| a.eq_ignore_ascii_case(x))
+    };
     if !(id_hit(&st.vulnerability) || st.aliases.iter().any(|a| id_hit(a))) {
         return false;
     }
-    let image_hit = st.digests.iter().any(|d| d == "*" || Some(d.as_str()) == set_digest);
+    let image_hit = st
+        .digests
+        .iter()
+        .any(|d| d == "*" || Some(d.as_str()) == set_digest);
     if !st.purls.is_empty() {
         // Purls name the packages; an image product (if any) must also be this image.
         let purl_hit = purl_key.is_some_and(|k| st.purls.iter().any(|p| p == k));
@@ -375,8 +444,20 @@ mod tests {
         assert_eq!(st[0].purls, vec!["pkg:npm/a@1.0"]);
         assert_eq!(st[0].digests, vec![D]);
         assert!(st[0].justified_not_affected());
-        assert!(matches(&st[0], "GHSA-x", &[], Some("pkg:npm/a@1.0"), Some(D)));
-        assert!(!matches(&st[0], "CVE-1", &[], Some("pkg:npm/b@1.0"), Some(D)));
+        assert!(matches(
+            &st[0],
+            "GHSA-x",
+            &[],
+            Some("pkg:npm/a@1.0"),
+            Some(D)
+        ));
+        assert!(!matches(
+            &st[0],
+            "CVE-1",
+            &[],
+            Some("pkg:npm/b@1.0"),
+            Some(D)
+        ));
         let old = r#"{"@context":"https://openvex.dev/ns","statements":[{"vulnerability":"CVE-2","products":["pkg:npm/b@2"],"status":"not_affected"}]}"#;
         let st = parse_openvex("o.json", old.as_bytes()).unwrap();
         assert!(!st[0].justified_not_affected());
@@ -398,6 +479,12 @@ mod tests {
             (a[0].purls.clone(), a[0].status.clone()),
             (b[0].purls.clone(), b[0].status.clone())
         );
-        assert!(matches(&b[0], "CVE-3", &[], Some("pkg:deb/debian/z@1"), None));
+        assert!(matches(
+            &b[0],
+            "CVE-3",
+            &[],
+            Some("pkg:deb/debian/z@1"),
+            None
+        ));
     }
 }

@@ -77,11 +77,18 @@ impl Standing {
 pub fn from_document(w: &Waiver, source: &str, trusted: &[TrustedKey]) -> Candidate {
     let signing = match &w.signature {
         None => Signing::Unsigned,
-        Some(sig) => match trusted.iter().find(|k| k.fingerprint.eq_ignore_ascii_case(&sig.keyid)) {
-            None => Signing::Untrusted(format!("key {} is not in the trust store", short(&sig.keyid))),
-            Some(k) if k.role != "approver" => {
-                Signing::Untrusted(format!("key '{}' is trusted as {}, not approver", k.name, k.role))
-            }
+        Some(sig) => match trusted
+            .iter()
+            .find(|k| k.fingerprint.eq_ignore_ascii_case(&sig.keyid))
+        {
+            None => Signing::Untrusted(format!(
+                "key {} is not in the trust store",
+                short(&sig.keyid)
+            )),
+            Some(k) if k.role != "approver" => Signing::Untrusted(format!(
+                "key '{}' is trusted as {}, not approver",
+                k.name, k.role
+            )),
             Some(k) => {
                 let value = base64::engine::general_purpose::STANDARD.decode(sig.value.trim());
                 match (value, w.signing_bytes()) {
@@ -89,7 +96,9 @@ pub fn from_document(w: &Waiver, source: &str, trusted: &[TrustedKey]) -> Candid
                         Ok(()) => Signing::Trusted(k.name.clone()),
                         Err(e) => Signing::BadSignature(e.to_string()),
                     },
-                    (Err(e), _) => Signing::BadSignature(format!("signature value is not base64: {e}")),
+                    (Err(e), _) => {
+                        Signing::BadSignature(format!("signature value is not base64: {e}"))
+                    }
                     (_, Err(e)) => Signing::BadSignature(e.to_string()),
                 }
             }
@@ -102,7 +111,13 @@ pub fn from_document(w: &Waiver, source: &str, trusted: &[TrustedKey]) -> Candid
         scope_digest: w.scope_digest(),
         scope_repository: w.scope.repository.as_ref().map(|r| r.trim().to_string()),
         set_local: false,
-        purls: w.scope.purl.as_deref().and_then(normalize_purl).into_iter().collect(),
+        purls: w
+            .scope
+            .purl
+            .as_deref()
+            .and_then(normalize_purl)
+            .into_iter()
+            .collect(),
         expires: w.expiry_date(),
         signing,
         justification: format!("{}: {}", w.justification.kind, w.justification.text),
@@ -141,13 +156,16 @@ impl Candidate {
     pub fn scoped_to(&self, set_digest: Option<&str>, set_repository: Option<&str>) -> bool {
         self.set_local
             || (self.scope_digest.is_some() && self.scope_digest.as_deref() == set_digest)
-            || (self.scope_repository.is_some() && self.scope_repository.as_deref() == set_repository)
+            || (self.scope_repository.is_some()
+                && self.scope_repository.as_deref() == set_repository)
     }
 
     /// Does it name this finding (vulnerability or alias, and component)?
     pub fn covers(&self, vuln_id: &str, aliases: &[String], component_key: &str) -> bool {
         let v = &self.vulnerability;
-        let id_hit = v == "*" || v.eq_ignore_ascii_case(vuln_id) || aliases.iter().any(|a| a.eq_ignore_ascii_case(v));
+        let id_hit = v == "*"
+            || v.eq_ignore_ascii_case(vuln_id)
+            || aliases.iter().any(|a| a.eq_ignore_ascii_case(v));
         if !id_hit {
             return false;
         }

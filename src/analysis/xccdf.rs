@@ -109,7 +109,8 @@ pub fn parse(file: &str, bytes: &[u8]) -> Result<StigSummary, String> {
         "low" => 2,
         _ => 3,
     };
-    out.failed_rules.sort_by_key(|(s, id)| (rank(s), id.clone()));
+    out.failed_rules
+        .sort_by_key(|(s, id)| (rank(s), id.clone()));
     Ok(out)
 }
 
@@ -127,7 +128,10 @@ mod tests {
           <cdf:rule-result idref="d" severity="medium"><cdf:result>notapplicable</cdf:result></cdf:rule-result>
           </cdf:TestResult></cdf:Benchmark>"#;
         let s = parse("x.xml", x.as_bytes()).unwrap();
-        assert_eq!((s.count("pass"), s.count("fail"), s.count("notapplicable")), (1, 2, 1));
+        assert_eq!(
+            (s.count("pass"), s.count("fail"), s.count("notapplicable")),
+            (1, 2, 1)
+        );
         assert_eq!((s.cat_i_fail, s.cat_ii_fail, s.cat_iii_fail), (1, 0, 1));
         assert_eq!(s.failed_rules[0].1, "a");
         assert!(parse("y.xml", b"<Benchmark/>").is_err());

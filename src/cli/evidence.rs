@@ -34,7 +34,10 @@ pub struct SetArgs {
 
 pub fn import(store: Option<PathBuf>, a: ImportArgs) -> anyhow::Result<i32> {
     let mut st = super::open_store(store)?;
-    let opts = ImportOptions { package: a.package, limits: crate::ingest::limits::Limits::from_env() };
+    let opts = ImportOptions {
+        package: a.package,
+        limits: crate::ingest::limits::Limits::from_env(),
+    };
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(0);
         b.set_style(
@@ -50,7 +53,8 @@ pub fn import(store: Option<PathBuf>, a: ImportArgs) -> anyhow::Result<i32> {
             b.set_message(crate::sanitize::line(&p.path, 60));
         }
     };
-    let report = workflow::import_paths(&mut st, &a.paths, &opts, &Actor::from_env(), &mut progress)?;
+    let report =
+        workflow::import_paths(&mut st, &a.paths, &opts, &Actor::from_env(), &mut progress)?;
     if let Some(b) = bar {
         b.finish_and_clear();
     }
@@ -65,12 +69,23 @@ pub fn import(store: Option<PathBuf>, a: ImportArgs) -> anyhow::Result<i32> {
                 opt(&s.digest),
                 s.components,
                 s.findings,
-                if s.unchanged { "  (unchanged: everything was already imported)" } else { "" }
+                if s.unchanged {
+                    "  (unchanged: everything was already imported)"
+                } else {
+                    ""
+                }
             );
             let rows: Vec<Vec<String>> = s
                 .files
                 .iter()
-                .map(|f| vec![f.status.clone(), opt(&f.format), f.path.clone(), opt(&f.message)])
+                .map(|f| {
+                    vec![
+                        f.status.clone(),
+                        opt(&f.format),
+                        f.path.clone(),
+                        opt(&f.message),
+                    ]
+                })
                 .collect();
             print_table(&["STATUS", "FORMAT", "FILE", "MESSAGE"], &rows, 100)?;
         }
@@ -100,13 +115,20 @@ pub fn list(store: Option<PathBuf>, a: JsonFlag) -> anyhow::Result<i32> {
                     s.id.to_string(),
                     opt(&s.package),
                     opt(&s.image),
-                    s.digest.clone().map(|d| d.chars().take(19).collect()).unwrap_or_else(|| "-".into()),
+                    s.digest
+                        .clone()
+                        .map(|d| d.chars().take(19).collect())
+                        .unwrap_or_else(|| "-".into()),
                     s.components.to_string(),
                     s.findings.to_string(),
                 ]
             })
             .collect();
-        print_table(&["ID", "PACKAGE", "IMAGE", "DIGEST", "COMPONENTS", "FINDINGS"], &rows, 60)?;
+        print_table(
+            &["ID", "PACKAGE", "IMAGE", "DIGEST", "COMPONENTS", "FINDINGS"],
+            &rows,
+            60,
+        )?;
     }
     Ok(0)
 }
@@ -119,14 +141,41 @@ pub fn show(store: Option<PathBuf>, a: SetArgs) -> anyhow::Result<i32> {
     if a.json {
         print_json(&serde_json::json!({ "set": s, "files": files }))?;
     } else {
-        println!("set {}  image {}  digest {}", s.id, crate::sanitize::line(&opt(&s.image), 80), opt(&s.digest));
-        println!("package {}  source {}  imported {}", opt(&s.package), crate::sanitize::line(&s.source, 80), s.imported_at);
-        println!("components {}  findings {}  image user {}", s.components, s.findings, opt(&s.image_user));
+        println!(
+            "set {}  image {}  digest {}",
+            s.id,
+            crate::sanitize::line(&opt(&s.image), 80),
+            opt(&s.digest)
+        );
+        println!(
+            "package {}  source {}  imported {}",
+            opt(&s.package),
+            crate::sanitize::line(&s.source, 80),
+            s.imported_at
+        );
+        println!(
+            "components {}  findings {}  image user {}",
+            s.components,
+            s.findings,
+            opt(&s.image_user)
+        );
         let rows: Vec<Vec<String>> = files
             .iter()
-            .map(|f| vec![f.status.clone(), opt(&f.format), f.sha256.chars().take(12).collect(), f.path.clone(), opt(&f.message)])
+            .map(|f| {
+                vec![
+                    f.status.clone(),
+                    opt(&f.format),
+                    f.sha256.chars().take(12).collect(),
+                    f.path.clone(),
+                    opt(&f.message),
+                ]
+            })
             .collect();
-        print_table(&["STATUS", "FORMAT", "SHA256", "FILE", "MESSAGE"], &rows, 90)?;
+        print_table(
+            &["STATUS", "FORMAT", "SHA256", "FILE", "MESSAGE"],
+            &rows,
+            90,
+        )?;
     }
     Ok(0)
 }
@@ -140,9 +189,22 @@ pub fn components(store: Option<PathBuf>, a: SetArgs) -> anyhow::Result<i32> {
     } else {
         let rows: Vec<Vec<String>> = comps
             .iter()
-            .map(|c| vec![c.name.clone(), opt(&c.version), c.kind.clone(), tri(c.direct).into(), c.findings.to_string(), opt(&c.purl)])
+            .map(|c| {
+                vec![
+                    c.name.clone(),
+                    opt(&c.version),
+                    c.kind.clone(),
+                    tri(c.direct).into(),
+                    c.findings.to_string(),
+                    opt(&c.purl),
+                ]
+            })
             .collect();
-        print_table(&["NAME", "VERSION", "TYPE", "DIRECT", "FINDINGS", "PURL"], &rows, 70)?;
+        print_table(
+            &["NAME", "VERSION", "TYPE", "DIRECT", "FINDINGS", "PURL"],
+            &rows,
+            70,
+        )?;
     }
     Ok(0)
 }

@@ -76,7 +76,8 @@ pub fn findings(store: Option<PathBuf>, a: FindingsArgs) -> anyhow::Result<i32> 
     let policy = judge::load_policy(a.policy.as_deref())?;
     let as_of = judge::parse_as_of(a.as_of.as_deref())?;
     let report = judge::evaluate_set(&st, id, &policy, as_of)?;
-    let by_id: HashMap<i64, &judge::FindingJudgement> = report.findings.iter().map(|f| (f.finding_id, f)).collect();
+    let by_id: HashMap<i64, &judge::FindingJudgement> =
+        report.findings.iter().map(|f| (f.finding_id, f)).collect();
     let rows = st.findings(id)?;
     if a.json {
         let v: Vec<serde_json::Value> = rows
@@ -109,7 +110,8 @@ pub fn findings(store: Option<PathBuf>, a: FindingsArgs) -> anyhow::Result<i32> 
                     opt(&f.version),
                     tri(f.direct).into(),
                     f.fixed_versions.join(","),
-                    j.and_then(|j| j.disposition.clone()).unwrap_or_else(|| "-".into()),
+                    j.and_then(|j| j.disposition.clone())
+                        .unwrap_or_else(|| "-".into()),
                     f.scanners.join(","),
                 ]
             })
@@ -150,7 +152,12 @@ fn print_gate(r: &JudgeReport) -> anyhow::Result<()> {
     println!(
         "set {} {}: {}",
         r.set_id,
-        text(r.image.as_deref().or(r.digest.as_deref()).unwrap_or("(no reference)")),
+        text(
+            r.image
+                .as_deref()
+                .or(r.digest.as_deref())
+                .unwrap_or("(no reference)")
+        ),
         r.verdict.as_str()
     );
     println!(
@@ -204,7 +211,11 @@ fn print_gate(r: &JudgeReport) -> anyhow::Result<()> {
         .collect();
     if !open.is_empty() {
         println!();
-        print_table(&["GATE", "SEVERITY", "ID", "COMPONENT", "REASON"], &open, 120)?;
+        print_table(
+            &["GATE", "SEVERITY", "ID", "COMPONENT", "REASON"],
+            &open,
+            120,
+        )?;
     }
     Ok(())
 }
@@ -329,11 +340,14 @@ pub fn diff(store: Option<PathBuf>, a: DiffArgs) -> anyhow::Result<i32> {
         d.changed_components.len()
     );
     let mut t: Vec<Vec<String>> = Vec::new();
-    t.extend(
-        d.new_findings
-            .iter()
-            .map(|f| vec!["new".into(), f.severity.to_string(), f.id.clone(), f.component.clone()]),
-    );
+    t.extend(d.new_findings.iter().map(|f| {
+        vec![
+            "new".into(),
+            f.severity.to_string(),
+            f.id.clone(),
+            f.component.clone(),
+        ]
+    }));
     t.extend(d.fixed_findings.iter().map(|f| {
         vec![
             "fixed".into(),
@@ -354,16 +368,22 @@ pub fn diff(store: Option<PathBuf>, a: DiffArgs) -> anyhow::Result<i32> {
             ),
         ]
     }));
-    t.extend(
-        d.added_components
-            .iter()
-            .map(|c| vec!["added".into(), c.kind.clone(), c.name.clone(), opt(&c.version)]),
-    );
-    t.extend(
-        d.removed_components
-            .iter()
-            .map(|c| vec!["removed".into(), c.kind.clone(), c.name.clone(), opt(&c.version)]),
-    );
+    t.extend(d.added_components.iter().map(|c| {
+        vec![
+            "added".into(),
+            c.kind.clone(),
+            c.name.clone(),
+            opt(&c.version),
+        ]
+    }));
+    t.extend(d.removed_components.iter().map(|c| {
+        vec![
+            "removed".into(),
+            c.kind.clone(),
+            c.name.clone(),
+            opt(&c.version),
+        ]
+    }));
     t.extend(d.waivers.iter().map(|w| {
         vec![
             format!("waiver {}", w.status),
@@ -372,6 +392,10 @@ pub fn diff(store: Option<PathBuf>, a: DiffArgs) -> anyhow::Result<i32> {
             w.findings.join(", "),
         ]
     }));
-    print_table(&["CHANGE", "SEVERITY/TYPE", "ID/NAME", "COMPONENT/VERSION"], &t, 100)?;
+    print_table(
+        &["CHANGE", "SEVERITY/TYPE", "ID/NAME", "COMPONENT/VERSION"],
+        &t,
+        100,
+    )?;
     Ok(0)
 }

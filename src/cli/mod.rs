@@ -2,20 +2,24 @@
 //! codes: 0 success / PASS, 1 some files failed / FAIL, 2 usage, store or I/O error,
 //! 3 CONDITIONAL. Handlers return the code; `main` only maps errors to 2.
 
+mod demo;
+mod dev;
 mod evidence;
+mod exports;
+mod judge;
 pub mod output;
 mod review;
 mod trust;
-mod judge;
-mod exports;
-mod demo;
-mod dev;
 
 use clap::{Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
-#[command(name = "dossier", version, about = "Offline review workstation for container-image supply-chain evidence")]
+#[command(
+    name = "dossier",
+    version,
+    about = "Offline review workstation for container-image supply-chain evidence"
+)]
 pub struct Cli {
     /// SQLite store to use (default: the platform data directory).
     #[arg(long, global = true, env = "DOSSIER_STORE")]
@@ -77,8 +81,9 @@ pub fn store_path(cli_store: Option<PathBuf>) -> anyhow::Result<PathBuf> {
     if let Some(p) = cli_store {
         return Ok(p);
     }
-    let dirs = directories::ProjectDirs::from("mil", "dossier", "dossier")
-        .ok_or_else(|| anyhow::anyhow!("no home directory: pass --store PATH or set DOSSIER_STORE"))?;
+    let dirs = directories::ProjectDirs::from("mil", "dossier", "dossier").ok_or_else(|| {
+        anyhow::anyhow!("no home directory: pass --store PATH or set DOSSIER_STORE")
+    })?;
     Ok(dirs.data_dir().join("dossier.db"))
 }
 

@@ -40,7 +40,11 @@ pub fn print_table(headers: &[&str], rows: &[Vec<String>], max: usize) -> anyhow
             .trim_end()
             .to_string()
     };
-    writeln!(out, "{}", line(headers.iter().map(|h| h.to_string()).collect()))?;
+    writeln!(
+        out,
+        "{}",
+        line(headers.iter().map(|h| h.to_string()).collect())
+    )?;
     for r in rows {
         writeln!(out, "{}", line(r))?;
     }

@@ -180,7 +180,9 @@ fn passphrase(file: Option<&Path>, confirm: bool) -> Result<Vec<u8>, keys::KeysE
     if !std::io::stdin().is_terminal() {
         return Err(keys::KeysError::Io {
             path: "stdin".into(),
-            source: std::io::Error::other("no terminal to ask for the passphrase; use --passphrase-file"),
+            source: std::io::Error::other(
+                "no terminal to ask for the passphrase; use --passphrase-file",
+            ),
         });
     }
     let io = |source| keys::KeysError::Io {
@@ -218,7 +220,9 @@ pub fn review(store: Option<PathBuf>, a: ReviewArgs) -> anyhow::Result<i32> {
             sanitize::line(&row.vuln_id, 40),
             sanitize::line(&row.component_key, 80),
             row.state,
-            row.justification.map(|j| format!(" ({j})")).unwrap_or_default()
+            row.justification
+                .map(|j| format!(" ({j})"))
+                .unwrap_or_default()
         );
         if let Some(v) = verdict {
             println!("verdict now: {v}");
@@ -254,18 +258,26 @@ pub fn waiver(store: Option<PathBuf>, c: WaiverCmd) -> anyhow::Result<i32> {
             let expires = match expires {
                 None => None,
                 Some(e) => Some(
-                    chrono::NaiveDate::parse_from_str(e.trim(), "%Y-%m-%d")
-                        .map_err(|_| anyhow::anyhow!("--expires '{e}' is not a date (YYYY-MM-DD)"))?,
+                    chrono::NaiveDate::parse_from_str(e.trim(), "%Y-%m-%d").map_err(|_| {
+                        anyhow::anyhow!("--expires '{e}' is not a date (YYYY-MM-DD)")
+                    })?,
                 ),
             };
             let kind = match kind {
                 None => None,
                 Some(k) => Some(WaiverJustification::parse(&k).ok_or_else(|| {
-                    anyhow::anyhow!("unknown --type '{k}'; use one of: {}", WaiverJustification::words())
+                    anyhow::anyhow!(
+                        "unknown --type '{k}'; use one of: {}",
+                        WaiverJustification::words()
+                    )
                 })?),
             };
             if let Some(o) = &out {
-                anyhow::ensure!(!o.exists(), "{} already exists; choose another --out", o.display());
+                anyhow::ensure!(
+                    !o.exists(),
+                    "{} already exists; choose another --out",
+                    o.display()
+                );
             }
             let opts = ww::NewWaiverOptions {
                 expires,
@@ -297,9 +309,9 @@ pub fn waiver(store: Option<PathBuf>, c: WaiverCmd) -> anyhow::Result<i32> {
             id,
         } => {
             let cfg = config::load()?;
-            let key_path = key
-                .or_else(|| cfg.reviewer.key.clone())
-                .ok_or_else(|| anyhow::anyhow!("no key: pass --key FILE or set [reviewer] key in the config file"))?;
+            let key_path = key.or_else(|| cfg.reviewer.key.clone()).ok_or_else(|| {
+                anyhow::anyhow!("no key: pass --key FILE or set [reviewer] key in the config file")
+            })?;
             let pol = crate::workflow::judge::load_policy(policy.as_deref())?;
             let mut pass = || passphrase(passphrase_file.as_deref(), false);
             let k = keys::load_signing_key(&key_path, &mut pass)?;
@@ -380,7 +392,13 @@ pub fn waiver(store: Option<PathBuf>, c: WaiverCmd) -> anyhow::Result<i32> {
         WaiverCmd::Export { set, out, all } => {
             let mut st = super::open_store(store)?;
             let set_id = st.resolve_set(&set)?;
-            let n = ww::export(&mut st, &actor(&IdentityArgs::default())?, set_id, &out, all)?;
+            let n = ww::export(
+                &mut st,
+                &actor(&IdentityArgs::default())?,
+                set_id,
+                &out,
+                all,
+            )?;
             println!("wrote {n} waiver(s) to {}", out.display());
             Ok(0)
         }
@@ -392,15 +410,23 @@ pub fn waiver(store: Option<PathBuf>, c: WaiverCmd) -> anyhow::Result<i32> {
                     "{}  {}{}",
                     sanitize::line(&w.id, 40),
                     w.state,
-                    w.note.as_ref().map(|n| format!("  ({n})")).unwrap_or_default()
+                    w.note
+                        .as_ref()
+                        .map(|n| format!("  ({n})"))
+                        .unwrap_or_default()
                 );
             }
             Ok(0)
         }
-        WaiverCmd::Reject { id, reason, who } => state_change(store, &id, WaiverState::Rejected, &reason, &who),
-        WaiverCmd::Revoke { id, reason, who } => state_change(store, &id, WaiverState::Revoked, &reason, &who),
+        WaiverCmd::Reject { id, reason, who } => {
+            state_change(store, &id, WaiverState::Rejected, &reason, &who)
+        }
+        WaiverCmd::Revoke { id, reason, who } => {
+            state_change(store, &id, WaiverState::Revoked, &reason, &who)
+        }
         WaiverCmd::Canonical { file } => {
-            let text = std::fs::read_to_string(&file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
             let docs = crate::model::waiver::parse_stream(&file.display().to_string(), &text)?;
             anyhow::ensure!(
                 docs.len() == 1,
@@ -507,7 +533,11 @@ pub fn audit(store: Option<PathBuf>, c: AuditCmd) -> anyhow::Result<i32> {
                     ]
                 })
                 .collect();
-            print_table(&["SEQ", "AT", "ACTOR", "ACTION", "TARGET", "HASH"], &rows, 80)?;
+            print_table(
+                &["SEQ", "AT", "ACTOR", "ACTION", "TARGET", "HASH"],
+                &rows,
+                80,
+            )?;
             Ok(0)
         }
     }

@@ -32,7 +32,10 @@ pub enum PrivateKeyError {
     )]
     TooOpen { file: String, mode: u32 },
     #[error("{file}: {source}")]
-    Io { file: String, source: std::io::Error },
+    Io {
+        file: String,
+        source: std::io::Error,
+    },
     #[error("signature: {0}")]
     Signature(String),
     #[error("random number generator failed: {0}")]
@@ -54,7 +57,12 @@ pub enum PrivateKey {
 
 impl fmt::Debug for PrivateKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "PrivateKey({}, {})", self.algorithm().as_str(), self.fingerprint())
+        write!(
+            f,
+            "PrivateKey({}, {})",
+            self.algorithm().as_str(),
+            self.fingerprint()
+        )
     }
 }
 
@@ -91,7 +99,10 @@ pub fn pem_decode(file: &str, text: &str) -> Result<(String, Vec<u8>), PrivateKe
     let mut lines = text.lines().map(str::trim);
     let label = lines
         .by_ref()
-        .find_map(|l| l.strip_prefix("-----BEGIN ").and_then(|r| r.strip_suffix("-----")))
+        .find_map(|l| {
+            l.strip_prefix("-----BEGIN ")
+                .and_then(|r| r.strip_suffix("-----"))
+        })
         .ok_or_else(|| fmt_err(file, "no PEM block (-----BEGIN ...-----) found"))?
         .to_string();
     let end = format!("-----END {label}-----");
@@ -112,11 +123,17 @@ pub fn pem_decode(file: &str, text: &str) -> Result<(String, Vec<u8>), PrivateKe
         body.push_str(l);
     }
     if !closed {
-        return Err(fmt_err(file, format!("PEM block '{label}' has no END line")));
+        return Err(fmt_err(
+            file,
+            format!("PEM block '{label}' has no END line"),
+        ));
     }
-    let bytes = B64
-        .decode(body.as_bytes())
-        .map_err(|e| fmt_err(file, format!("PEM block '{label}' is not valid base64: {e}")))?;
+    let bytes = B64.decode(body.as_bytes()).map_err(|e| {
+        fmt_err(
+            file,
+            format!("PEM block '{label}' is not valid base64: {e}"),
+        )
+    })?;
     Ok((label, bytes))
 }
 
@@ -137,7 +154,14 @@ fn random_bytes<const N: usize>() -> Result<[u8; N], PrivateKeyError> {
     Ok(b)
 }
 
-fn scrypt_key(file: &str, passphrase: &[u8], salt: &[u8], n: u64, r: u32, p: u32) -> Result<[u8; 32], PrivateKeyError> {
+fn scrypt_key(
+    file: &str,
+    passphrase: &[u8],
+    salt: &[u8],
+    n: u64,
+    r: u32,
+    p: u32,
+) -> Result<[u8; 32], PrivateKeyError> {
     if !ACCEPTED_N.contains(&n) || r != 8 || p != 1 {
         return Err(fmt_err(
             file,
@@ -145,9 +169,11 @@ fn scrypt_key(file: &str, passphrase: &[u8], salt: &[u8], n: u64, r: u32, p: u32
         ));
     }
     let log_n = n.trailing_zeros() as u8;
-    let params = scrypt::Params::new(log_n, r, p).map_err(|e| fmt_err(file, format!("scrypt parameters: {e}")))?;
+    let params = scrypt::Params::new(log_n, r, p)
+        .map_err(|e| fmt_err(file, format!("scrypt parameters: {e}")))?;
     let mut key = [0u8; 32];
-    scrypt::scrypt(passphrase, salt, &params, &mut key).map_err(|e| fmt_err(file, format!("scrypt: {e}")))?;
+    scrypt::scrypt(passphrase, salt, &params, &mut key)
+        .map_err(|e| fmt_err(file, format!("scrypt: {e}")))?;
     Ok(key)
 }
 
@@ -167,17 +193,25 @@ impl PrivateKey {
                 return Ok(Self::P256(Box::new(k)));
             }
         }
-        Err(PrivateKeyError::Random("could not draw a valid P-256 scalar".into()))
+        Err(PrivateKeyError::Random(
+            "could not draw a valid P-256 scalar".into(),
+        ))
     }
 
     pub fn generate_ed25519() -> Result<Self, PrivateKeyError> {
         let bytes: [u8; 32] = random_bytes()?;
-        Ok(Self::Ed25519(Box::new(ed25519_dalek::SigningKey::from_bytes(&bytes))))
+        Ok(Self::Ed25519(Box::new(
+            ed25519_dalek::SigningKey::from_bytes(&bytes),
+        )))
     }
 
     /// Reads a cosign encrypted key (either label) or an unencrypted PKCS#8 PEM.
     /// `file` names the source in errors; the passphrase is used only for encrypted keys.
-    pub fn from_pem(file: &str, text: &str, passphrase: Option<&[u8]>) -> Result<Self, PrivateKeyError> {
+    pub fn from_pem(
+        file: &str,
+        text: &str,
+        passphrase: Option<&[u8]>,
+    ) -> Result<Self, PrivateKeyError> {
         let (label, body) = pem_decode(file, text)?;
         match label.as_str() {
             COSIGN_LABEL | SIGSTORE_LABEL => {
@@ -229,7 +263,11 @@ impl PrivateKey {
         let doc = EncryptedKey {
             kdf: Kdf {
                 name: "scrypt".into(),
-                params: KdfParams { n: WRITE_N, r: 8, p: 1 },
+                params: KdfParams {
+                    n: WRITE_N,
+                    r: 8,
+                    p: 1,
+                },
                 salt: B64.encode(salt),
             },
             cipher: Cipher {
@@ -238,7 +276,8 @@ impl PrivateKey {
             },
             ciphertext: B64.encode(ct),
         };
-        let json = serde_json::to_vec(&doc).map_err(|e| PrivateKeyError::Signature(e.to_string()))?;
+        let json =
+            serde_json::to_vec(&doc).map_err(|e| PrivateKeyError::Signature(e.to_string()))?;
         Ok(pem_encode(SIGSTORE_LABEL, &json))
     }
 
@@ -255,7 +294,8 @@ impl PrivateKey {
         use ed25519_dalek::Signer as _;
         match self {
             Self::P256(k) => {
-                let sig: p256::ecdsa::Signature = p256::ecdsa::signature::Signer::sign(k.as_ref(), msg);
+                let sig: p256::ecdsa::Signature =
+                    p256::ecdsa::signature::Signer::sign(k.as_ref(), msg);
                 sig.to_der().as_bytes().to_vec()
             }
             Self::Ed25519(k) => k.sign(msg).to_bytes().to_vec(),
@@ -289,13 +329,16 @@ impl PrivateKey {
 }
 
 fn decrypt_cosign(file: &str, body: &[u8], passphrase: &[u8]) -> Result<Vec<u8>, PrivateKeyError> {
-    let doc: EncryptedKey =
-        serde_json::from_slice(body).map_err(|e| fmt_err(file, format!("encrypted key JSON: {e}")))?;
+    let doc: EncryptedKey = serde_json::from_slice(body)
+        .map_err(|e| fmt_err(file, format!("encrypted key JSON: {e}")))?;
     if doc.kdf.name != "scrypt" {
         return Err(fmt_err(file, format!("unsupported kdf '{}'", doc.kdf.name)));
     }
     if doc.cipher.name != "nacl/secretbox" {
-        return Err(fmt_err(file, format!("unsupported cipher '{}'", doc.cipher.name)));
+        return Err(fmt_err(
+            file,
+            format!("unsupported cipher '{}'", doc.cipher.name),
+        ));
     }
     let salt = B64
         .decode(&doc.kdf.salt)
@@ -314,7 +357,9 @@ fn decrypt_cosign(file: &str, body: &[u8], passphrase: &[u8]) -> Result<Vec<u8>,
     let cipher = crypto_secretbox::XSalsa20Poly1305::new(&key.into());
     cipher
         .decrypt(&nonce.into(), ct.as_slice())
-        .map_err(|_| PrivateKeyError::WrongPassphrase { file: file.to_string() })
+        .map_err(|_| PrivateKeyError::WrongPassphrase {
+            file: file.to_string(),
+        })
 }
 
 pub fn fingerprint_der(spki_der: &[u8]) -> String {
@@ -378,8 +423,18 @@ mod tests {
         assert_eq!(doc["kdf"]["params"]["N"], 65536);
         assert_eq!(doc["kdf"]["params"]["r"], 8);
         assert_eq!(doc["cipher"]["name"], "nacl/secretbox");
-        assert_eq!(B64.decode(doc["kdf"]["salt"].as_str().unwrap()).unwrap().len(), 32);
-        assert_eq!(B64.decode(doc["cipher"]["nonce"].as_str().unwrap()).unwrap().len(), 24);
+        assert_eq!(
+            B64.decode(doc["kdf"]["salt"].as_str().unwrap())
+                .unwrap()
+                .len(),
+            32
+        );
+        assert_eq!(
+            B64.decode(doc["cipher"]["nonce"].as_str().unwrap())
+                .unwrap()
+                .len(),
+            24
+        );
         let back = PrivateKey::from_pem("k", &pem, Some(b"correct horse")).unwrap();
         assert_eq!(back.fingerprint(), k.fingerprint());
         let e = PrivateKey::from_pem("k.key", &pem, Some(b"wrong")).unwrap_err();
@@ -394,7 +449,10 @@ mod tests {
     #[test]
     fn legacy_label_and_empty_passphrase_are_accepted() {
         let k = PrivateKey::generate_ed25519().unwrap();
-        let pem = k.to_cosign_pem(b"").unwrap().replace(SIGSTORE_LABEL, COSIGN_LABEL);
+        let pem = k
+            .to_cosign_pem(b"")
+            .unwrap()
+            .replace(SIGSTORE_LABEL, COSIGN_LABEL);
         let back = PrivateKey::from_pem("k", &pem, Some(b"")).unwrap();
         assert_eq!(back.algorithm(), SignatureAlgorithm::Ed25519);
         assert_eq!(back.fingerprint(), k.fingerprint());
@@ -429,7 +487,9 @@ mod tests {
     fn odd_scrypt_parameters_and_foreign_pem_are_refused() {
         let json = r#"{"kdf":{"name":"scrypt","params":{"N":1024,"r":8,"p":1},"salt":"AAAA"},"cipher":{"name":"nacl/secretbox","nonce":"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"},"ciphertext":"AAAA"}"#;
         let pem = pem_encode(SIGSTORE_LABEL, json.as_bytes());
-        let e = PrivateKey::from_pem("x.key", &pem, Some(b"p")).unwrap_err().to_string();
+        let e = PrivateKey::from_pem("x.key", &pem, Some(b"p"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("N=1024"), "{e}");
         let e = PrivateKey::from_pem("x.key", &pem_encode("EC PRIVATE KEY", b"abc"), None)
             .unwrap_err()
@@ -445,12 +505,21 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("k.key");
         write_private_file(&p, b"secret").unwrap();
-        assert_eq!(std::fs::metadata(&p).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         assert_eq!(read_private_key_file(&p).unwrap(), "secret");
-        assert!(write_private_file(&p, b"again").is_err(), "must not overwrite");
+        assert!(
+            write_private_file(&p, b"again").is_err(),
+            "must not overwrite"
+        );
         std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o644)).unwrap();
         let e = read_private_key_file(&p).unwrap_err();
-        assert!(matches!(e, PrivateKeyError::TooOpen { mode: 0o644, .. }), "{e}");
+        assert!(
+            matches!(e, PrivateKeyError::TooOpen { mode: 0o644, .. }),
+            "{e}"
+        );
         assert!(e.to_string().contains("chmod 600"));
     }
 }

@@ -79,19 +79,33 @@ fn golang(name: &str, version: &str, direct: bool) -> Pkg {
 
 /// Packages of version `v` (1 or 2) of the sample image.
 pub fn packages(v: u8) -> Vec<Pkg> {
-    let curl = if v == 1 { "7.88.1-10+deb12u3" } else { "7.88.1-10+deb12u8" };
+    let curl = if v == 1 {
+        "7.88.1-10+deb12u3"
+    } else {
+        "7.88.1-10+deb12u8"
+    };
     let qs = if v == 1 { "6.5.2" } else { "6.11.0" };
     let xnet = if v == 1 { "v0.15.0" } else { "v0.23.0" };
     let mut p = vec![
         deb("base-files", "12.4+deb12u5", "GPL-2.0-or-later", &[]),
         deb("libc6", "2.36-9+deb12u1", "LGPL-2.1-or-later", &[]),
         deb("libssl3", "3.0.11-1~deb12u2", "Apache-2.0", &["libc6"]),
-        deb("openssl", "3.0.11-1~deb12u2", "Apache-2.0", &["libssl3", "libc6"]),
+        deb(
+            "openssl",
+            "3.0.11-1~deb12u2",
+            "Apache-2.0",
+            &["libssl3", "libc6"],
+        ),
         deb("zlib1g", "1:1.2.13.dfsg-1", "Zlib", &["libc6"]),
         deb("libcurl4", curl, "curl", &["libssl3", "zlib1g", "libc6"]),
         deb("curl", curl, "curl", &["libcurl4"]),
         deb("libexpat1", "2.5.0-1", "MIT", &["libc6"]),
-        deb("tar", "1.34+dfsg-1.2+deb12u1", "GPL-3.0-or-later", &["libc6"]),
+        deb(
+            "tar",
+            "1.34+dfsg-1.2+deb12u1",
+            "GPL-3.0-or-later",
+            &["libc6"],
+        ),
         deb("ncurses-base", "6.4-4", "X11", &[]),
         npm("express", "4.18.2", true, &["qs", "body-parser", "cookie"]),
         npm("body-parser", "1.20.1", false, &["qs"]),
@@ -99,7 +113,12 @@ pub fn packages(v: u8) -> Vec<Pkg> {
         npm("cookie", "0.5.0", false, &[]),
         npm("jsonwebtoken", "9.0.0", true, &["semver"]),
         npm("semver", "7.5.1", false, &[]),
-        npm("axios", if v == 1 { "1.4.0" } else { "1.7.4" }, true, &["follow-redirects"]),
+        npm(
+            "axios",
+            if v == 1 { "1.4.0" } else { "1.7.4" },
+            true,
+            &["follow-redirects"],
+        ),
         npm("follow-redirects", "1.15.2", false, &[]),
         golang("golang.org/x/net", xnet, true),
         golang("github.com/golang-jwt/jwt/v4", "v4.5.0", true),

@@ -25,8 +25,20 @@ pub struct Version {
 }
 
 pub const VERSIONS: [Version; 2] = [
-    Version { v: 1, tag: "1.4.0", user: "0", scanned_at: "2026-11-02T09:14:00Z", db_built: "2026-10-31T01:12:08Z" },
-    Version { v: 2, tag: "1.5.0", user: "10001", scanned_at: "2026-11-24T08:40:00Z", db_built: "2026-11-23T01:05:44Z" },
+    Version {
+        v: 1,
+        tag: "1.4.0",
+        user: "0",
+        scanned_at: "2026-11-02T09:14:00Z",
+        db_built: "2026-10-31T01:12:08Z",
+    },
+    Version {
+        v: 2,
+        tag: "1.5.0",
+        user: "10001",
+        scanned_at: "2026-11-24T08:40:00Z",
+        db_built: "2026-11-23T01:05:44Z",
+    },
 ];
 
 fn sha256_hex(b: &[u8]) -> String {
@@ -51,12 +63,30 @@ pub fn gen_sample(out: &Path) -> std::io::Result<()> {
     let pipeline = TestKey::derive("pipeline-signer");
     let approver = TestKey::derive("approver");
     let reviewer = TestKey::derive("reviewer");
-    write(&out.join("keys/pipeline.pub"), pipeline.public_pem().as_bytes())?;
-    write(&out.join("keys/approver.pub"), approver.public_pem().as_bytes())?;
-    write(&out.join("keys/approver.key"), approver.private_pem().as_bytes())?;
-    write(&out.join("keys/reviewer.pub"), reviewer.public_pem().as_bytes())?;
-    write(&out.join("keys/reviewer.key"), reviewer.private_pem().as_bytes())?;
-    write(&out.join("README.md"), include_str!("sample_readme.md").as_bytes())?;
+    write(
+        &out.join("keys/pipeline.pub"),
+        pipeline.public_pem().as_bytes(),
+    )?;
+    write(
+        &out.join("keys/approver.pub"),
+        approver.public_pem().as_bytes(),
+    )?;
+    write(
+        &out.join("keys/approver.key"),
+        approver.private_pem().as_bytes(),
+    )?;
+    write(
+        &out.join("keys/reviewer.pub"),
+        reviewer.public_pem().as_bytes(),
+    )?;
+    write(
+        &out.join("keys/reviewer.key"),
+        reviewer.private_pem().as_bytes(),
+    )?;
+    write(
+        &out.join("README.md"),
+        include_str!("sample_readme.md").as_bytes(),
+    )?;
     for ver in &VERSIONS {
         let dir = out.join("sets").join(format!("payments-api-{}", ver.tag));
         gen_version(&dir, ver, &pipeline, &approver)?;
@@ -64,7 +94,12 @@ pub fn gen_sample(out: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-fn gen_version(dir: &Path, ver: &Version, pipeline: &TestKey, approver: &TestKey) -> std::io::Result<()> {
+fn gen_version(
+    dir: &Path,
+    ver: &Version,
+    pipeline: &TestKey,
+    approver: &TestKey,
+) -> std::io::Result<()> {
     let pkgs = catalog::packages(ver.v);
     let vulns = catalog::vulns(ver.v);
     let reference = format!("{SAMPLE_REPO}:{}", ver.tag);
@@ -87,23 +122,44 @@ fn gen_version(dir: &Path, ver: &Version, pipeline: &TestKey, approver: &TestKey
     let digest = format!("sha256:{}", sha256_hex(&manifest_bytes));
     write(&dir.join("image/config.json"), &config_bytes)?;
     write(&dir.join("image/manifest.json"), &manifest_bytes)?;
-    write(&dir.join("image/reference.txt"), format!("{reference}\n").as_bytes())?;
+    write(
+        &dir.join("image/reference.txt"),
+        format!("{reference}\n").as_bytes(),
+    )?;
 
     let cdx = sboms::cyclonedx(&pkgs, &reference, &digest, ver);
     let cdx_bytes = pretty(&cdx);
     write(&dir.join("sbom/syft.cdx.json"), &cdx_bytes)?;
-    write(&dir.join("sbom/syft.spdx.json"), &pretty(&sboms::spdx(&pkgs, &reference, &digest, ver)))?;
-    write(&dir.join("scans/trivy.json"), &pretty(&scans::trivy(&pkgs, &vulns, &reference, &digest, ver)))?;
-    write(&dir.join("scans/grype.json"), &pretty(&scans::grype(&pkgs, &vulns, &reference, &digest, ver)))?;
+    write(
+        &dir.join("sbom/syft.spdx.json"),
+        &pretty(&sboms::spdx(&pkgs, &reference, &digest, ver)),
+    )?;
+    write(
+        &dir.join("scans/trivy.json"),
+        &pretty(&scans::trivy(&pkgs, &vulns, &reference, &digest, ver)),
+    )?;
+    write(
+        &dir.join("scans/grype.json"),
+        &pretty(&scans::grype(&pkgs, &vulns, &reference, &digest, ver)),
+    )?;
 
     // Cosign keyed signature (no tlog: the air-gapped mode) and an SBOM attestation.
     let payload = signing::simple_signing_payload(SAMPLE_REPO, &digest);
     write(&dir.join("signature/simplesigning-payload.json"), &payload)?;
-    write(&dir.join("signature/signature.b64"), pipeline.sign_b64(&payload).as_bytes())?;
+    write(
+        &dir.join("signature/signature.b64"),
+        pipeline.sign_b64(&payload).as_bytes(),
+    )?;
     let env = signing::dsse_attestation(pipeline, &reference, &digest, &cdx);
     write(&dir.join("attestation/cyclonedx.dsse.json"), &pretty(&env))?;
 
-    write(&dir.join("vex/openvex.json"), &pretty(&signing::openvex(&digest, ver)))?;
-    write(&dir.join("waivers/waivers.yaml"), signing::waivers(approver, &digest, ver).as_bytes())?;
+    write(
+        &dir.join("vex/openvex.json"),
+        &pretty(&signing::openvex(&digest, ver)),
+    )?;
+    write(
+        &dir.join("waivers/waivers.yaml"),
+        signing::waivers(approver, &digest, ver).as_bytes(),
+    )?;
     Ok(())
 }

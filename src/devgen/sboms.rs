@@ -6,11 +6,19 @@ use super::Version;
 use serde_json::{json, Value};
 
 fn bom_ref(p: &Pkg) -> String {
-    format!("{}&package-id={}", p.purl, &super::sha256_hex(p.purl.as_bytes())[..16])
+    format!(
+        "{}&package-id={}",
+        p.purl,
+        &super::sha256_hex(p.purl.as_bytes())[..16]
+    )
 }
 
 fn cpe(p: &Pkg) -> String {
-    format!("cpe:2.3:a:{0}:{0}:{1}:*:*:*:*:*:*:*", p.name.replace(['/', '@'], "_"), p.version.trim_start_matches('v'))
+    format!(
+        "cpe:2.3:a:{0}:{0}:{1}:*:*:*:*:*:*:*",
+        p.name.replace(['/', '@'], "_"),
+        p.version.trim_start_matches('v')
+    )
 }
 
 pub fn cyclonedx(pkgs: &[Pkg], reference: &str, digest: &str, ver: &Version) -> Value {
@@ -38,7 +46,12 @@ pub fn cyclonedx(pkgs: &[Pkg], reference: &str, digest: &str, ver: &Version) -> 
         "dependsOn": pkgs.iter().filter(|p| p.direct).map(bom_ref).collect::<Vec<_>>(),
     })];
     for p in pkgs {
-        let on: Vec<String> = p.deps.iter().filter_map(|d| by_name(d)).map(bom_ref).collect();
+        let on: Vec<String> = p
+            .deps
+            .iter()
+            .filter_map(|d| by_name(d))
+            .map(bom_ref)
+            .collect();
         deps.push(json!({"ref": bom_ref(p), "dependsOn": on}));
     }
     let repo = reference.rsplit_once(':').map_or(reference, |x| x.0);
@@ -59,7 +72,11 @@ pub fn cyclonedx(pkgs: &[Pkg], reference: &str, digest: &str, ver: &Version) -> 
 }
 
 fn spdx_id(p: &Pkg) -> String {
-    format!("SPDXRef-Package-{}-{}", p.kind, &super::sha256_hex(p.purl.as_bytes())[..16])
+    format!(
+        "SPDXRef-Package-{}-{}",
+        p.kind,
+        &super::sha256_hex(p.purl.as_bytes())[..16]
+    )
 }
 
 pub fn spdx(pkgs: &[Pkg], reference: &str, digest: &str, ver: &Version) -> Value {
@@ -85,7 +102,9 @@ pub fn spdx(pkgs: &[Pkg], reference: &str, digest: &str, ver: &Version) -> Value
             ],
         }));
     }
-    let mut rels = vec![json!({"spdxElementId": "SPDXRef-DOCUMENT", "relatedSpdxElement": root, "relationshipType": "DESCRIBES"})];
+    let mut rels = vec![
+        json!({"spdxElementId": "SPDXRef-DOCUMENT", "relatedSpdxElement": root, "relationshipType": "DESCRIBES"}),
+    ];
     for p in pkgs.iter().filter(|p| p.direct) {
         rels.push(json!({"spdxElementId": root, "relatedSpdxElement": spdx_id(p), "relationshipType": "CONTAINS"}));
     }
@@ -111,5 +130,12 @@ pub fn spdx(pkgs: &[Pkg], reference: &str, digest: &str, ver: &Version) -> Value
 /// A stable UUID-shaped string from a label (sample documents must be reproducible).
 pub fn uuid_like(label: &str) -> String {
     let h = super::sha256_hex(label.as_bytes());
-    format!("{}-{}-4{}-8{}-{}", &h[0..8], &h[8..12], &h[13..16], &h[17..20], &h[20..32])
+    format!(
+        "{}-{}-4{}-8{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    )
 }

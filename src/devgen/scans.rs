@@ -20,7 +20,11 @@ pub fn trivy(pkgs: &[Pkg], vulns: &[Vuln], reference: &str, digest: &str, ver: &
     for (class, ty, target) in [
         ("os-pkgs", "debian", format!("{reference} (debian 12.4)")),
         ("lang-pkgs", "node-pkg", "Node.js".to_string()),
-        ("lang-pkgs", "gobinary", "usr/local/bin/ledger-sync".to_string()),
+        (
+            "lang-pkgs",
+            "gobinary",
+            "usr/local/bin/ledger-sync".to_string(),
+        ),
     ] {
         let in_result: Vec<&Pkg> = pkgs.iter().filter(|p| trivy_type(p).1 == ty).collect();
         let packages: Vec<Value> = in_result
@@ -30,8 +34,12 @@ pub fn trivy(pkgs: &[Pkg], vulns: &[Vuln], reference: &str, digest: &str, ver: &
             .collect();
         let mut vs = Vec::new();
         for v in vulns.iter().filter(|v| v.trivy_severity.is_some()) {
-            let Some(p) = in_result.iter().find(|p| p.name == v.pkg) else { continue };
-            let Some(sev) = v.trivy_severity else { continue };
+            let Some(p) = in_result.iter().find(|p| p.name == v.pkg) else {
+                continue;
+            };
+            let Some(sev) = v.trivy_severity else {
+                continue;
+            };
             let mut cvss = serde_json::Map::new();
             if let Some(vec3) = v.v3 {
                 let mut nvd = json!({"V3Vector": vec3, "V3Score": v.v3_score});
@@ -110,8 +118,13 @@ fn grype_cvss(v: &Vuln) -> Vec<Value> {
 
 fn grype_match(p: &Pkg, v: &Vuln, ver: &Version, sev: &str) -> Value {
     let (id, related) = match &v.ghsa {
-        Some(g) => (g.clone(), vec![json!({"id": v.id, "dataSource": format!("https://nvd.nist.gov/vuln/detail/{}", v.id),
-            "namespace": "nvd:cpe", "severity": sev, "urls": [], "description": v.description, "cvss": grype_cvss(v)})]),
+        Some(g) => (
+            g.clone(),
+            vec![
+                json!({"id": v.id, "dataSource": format!("https://nvd.nist.gov/vuln/detail/{}", v.id),
+            "namespace": "nvd:cpe", "severity": sev, "urls": [], "description": v.description, "cvss": grype_cvss(v)}),
+            ],
+        ),
         None => (v.id.clone(), vec![]),
     };
     let fixed = v.grype_fixed.clone().or_else(|| v.fixed.clone());
@@ -155,8 +168,12 @@ pub fn grype(pkgs: &[Pkg], vulns: &[Vuln], reference: &str, digest: &str, ver: &
     let mut matches = Vec::new();
     let mut ignored = Vec::new();
     for v in vulns {
-        let Some(sev) = v.grype_severity else { continue };
-        let Some(p) = pkgs.iter().find(|p| p.name == v.pkg) else { continue };
+        let Some(sev) = v.grype_severity else {
+            continue;
+        };
+        let Some(p) = pkgs.iter().find(|p| p.name == v.pkg) else {
+            continue;
+        };
         let m = grype_match(p, v, ver, sev);
         if v.pkg == "tar" {
             let mut m = m;

@@ -15,7 +15,8 @@ pub struct TestKey {
 impl TestKey {
     /// A P-256 key whose secret is sha256 of a public label: never use outside tests and demos.
     pub fn derive(label: &str) -> Self {
-        let mut seed = Sha256::digest(format!("dossier TEST-ONLY sample key: {label}").as_bytes()).to_vec();
+        let mut seed =
+            Sha256::digest(format!("dossier TEST-ONLY sample key: {label}").as_bytes()).to_vec();
         loop {
             if let Ok(key) = SigningKey::from_slice(&seed) {
                 return Self { key };
@@ -25,16 +26,27 @@ impl TestKey {
     }
 
     pub fn public_pem(&self) -> String {
-        self.key.verifying_key().to_public_key_pem(LineEnding::LF).unwrap_or_default()
+        self.key
+            .verifying_key()
+            .to_public_key_pem(LineEnding::LF)
+            .unwrap_or_default()
     }
 
     pub fn private_pem(&self) -> String {
-        self.key.to_pkcs8_pem(LineEnding::LF).map(|z| z.to_string()).unwrap_or_default()
+        self.key
+            .to_pkcs8_pem(LineEnding::LF)
+            .map(|z| z.to_string())
+            .unwrap_or_default()
     }
 
     /// Lowercase hex sha256 of the SPKI DER.
     pub fn fingerprint(&self) -> String {
-        let der = self.key.verifying_key().to_public_key_der().map(|d| d.as_bytes().to_vec()).unwrap_or_default();
+        let der = self
+            .key
+            .verifying_key()
+            .to_public_key_der()
+            .map(|d| d.as_bytes().to_vec())
+            .unwrap_or_default();
         hex::encode(Sha256::digest(&der))
     }
 
@@ -58,12 +70,23 @@ pub fn simple_signing_payload(repo: &str, digest: &str) -> Vec<u8> {
 
 /// DSSE pre-authentication encoding.
 pub fn pae(payload_type: &str, body: &[u8]) -> Vec<u8> {
-    let mut v = format!("DSSEv1 {} {} {} ", payload_type.len(), payload_type, body.len()).into_bytes();
+    let mut v = format!(
+        "DSSEv1 {} {} {} ",
+        payload_type.len(),
+        payload_type,
+        body.len()
+    )
+    .into_bytes();
     v.extend_from_slice(body);
     v
 }
 
-pub fn dsse_attestation(key: &TestKey, reference: &str, digest: &str, sbom: &serde_json::Value) -> serde_json::Value {
+pub fn dsse_attestation(
+    key: &TestKey,
+    reference: &str,
+    digest: &str,
+    sbom: &serde_json::Value,
+) -> serde_json::Value {
     let repo = reference.rsplit_once(':').map_or(reference, |x| x.0);
     let statement = serde_json::json!({
         "_type": "https://in-toto.io/Statement/v1",
@@ -125,14 +148,41 @@ fn q(s: &str) -> String {
 
 /// A signed dossier waiver as YAML; the signature covers RFC 8785 JSON without `signature`.
 fn waiver_yaml(key: Option<&TestKey>, w: &serde_json::Value) -> String {
-    let s = |p: &str| w.pointer(p).and_then(|v| v.as_str()).unwrap_or_default().to_string();
+    let s = |p: &str| {
+        w.pointer(p)
+            .and_then(|v| v.as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
     let mut y = String::new();
-    y.push_str(&format!("apiVersion: {}\nkind: {}\nid: {}\nvulnerability: {}\n", q(&s("/apiVersion")), q(&s("/kind")), q(&s("/id")), q(&s("/vulnerability"))));
-    y.push_str(&format!("scope:\n  image: {}\n  purl: {}\n", q(&s("/scope/image")), q(&s("/scope/purl"))));
-    y.push_str(&format!("justification:\n  type: {}\n  text: {}\n", q(&s("/justification/type")), q(&s("/justification/text"))));
-    y.push_str(&format!("requested_by: {{name: {}, role: {}}}\n", q(&s("/requested_by/name")), q(&s("/requested_by/role"))));
+    y.push_str(&format!(
+        "apiVersion: {}\nkind: {}\nid: {}\nvulnerability: {}\n",
+        q(&s("/apiVersion")),
+        q(&s("/kind")),
+        q(&s("/id")),
+        q(&s("/vulnerability"))
+    ));
+    y.push_str(&format!(
+        "scope:\n  image: {}\n  purl: {}\n",
+        q(&s("/scope/image")),
+        q(&s("/scope/purl"))
+    ));
+    y.push_str(&format!(
+        "justification:\n  type: {}\n  text: {}\n",
+        q(&s("/justification/type")),
+        q(&s("/justification/text"))
+    ));
+    y.push_str(&format!(
+        "requested_by: {{name: {}, role: {}}}\n",
+        q(&s("/requested_by/name")),
+        q(&s("/requested_by/role"))
+    ));
     if w.get("approved_by").is_some() {
-        y.push_str(&format!("approved_by: {{name: {}, role: {}}}\n", q(&s("/approved_by/name")), q(&s("/approved_by/role"))));
+        y.push_str(&format!(
+            "approved_by: {{name: {}, role: {}}}\n",
+            q(&s("/approved_by/name")),
+            q(&s("/approved_by/role"))
+        ));
         y.push_str(&format!("approved_at: {}\n", q(&s("/approved_at"))));
     }
     y.push_str(&format!("expires: {}\n", q(&s("/expires"))));

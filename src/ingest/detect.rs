@@ -168,246 +168,521 @@ fn unsupported(format: Format, v: Option<&str>, reason: &str) -> Option<Detectio
 
 /// The ordered registry: the first rule that answers wins.
 pub static REGISTRY: &[Entry] = &[
-    Entry { format: Format::CycloneDxJson, rule: |s| {
-        let is = s.val("bomFormat").is_some_and(|v| v.eq_ignore_ascii_case("cyclonedx"))
-            || (s.has("specVersion") && s.val("$schema").is_some_and(|v| v.contains("cyclonedx")));
-        if !is { return None; }
-        let v = s.val("specVersion");
-        match v {
-            Some("1.2" | "1.3" | "1.4" | "1.5" | "1.6" | "1.7") => ok(Format::CycloneDxJson, v),
-            _ => unsupported(Format::CycloneDxJson, v, "CycloneDX JSON spec 1.2 to 1.7 is supported"),
-        }
-    }},
-    Entry { format: Format::CycloneDxXml, rule: |s| {
-        let (root, ns) = s.xml_root.as_ref()?;
-        if root != "bom" || !ns.contains("cyclonedx.org/schema/bom") { return None; }
-        let v = ns.rsplit('/').next();
-        match v {
-            Some("1.2" | "1.3" | "1.4" | "1.5" | "1.6" | "1.7") => ok(Format::CycloneDxXml, v),
-            _ => unsupported(Format::CycloneDxXml, v, "CycloneDX XML spec 1.2 to 1.7 is supported"),
-        }
-    }},
-    Entry { format: Format::SpdxJson, rule: |s| {
-        let v = s.val("spdxVersion")?;
-        match v {
-            "SPDX-2.2" | "SPDX-2.3" => ok(Format::SpdxJson, Some(v)),
-            _ => unsupported(Format::SpdxJson, Some(v), "SPDX 2.2 and 2.3 are supported"),
-        }
-    }},
-    Entry { format: Format::SpdxTagValue, rule: |s| {
-        if s.json || s.xml_root.is_some() { return None; }
-        let line = s.text.lines().find(|l| l.trim_start().starts_with("SPDXVersion:"))?;
-        let v = line.split_once(':').map(|x| x.1.trim())?;
-        match v {
-            "SPDX-2.2" | "SPDX-2.3" => ok(Format::SpdxTagValue, Some(v)),
-            _ => unsupported(Format::SpdxTagValue, Some(v), "SPDX 2.2 and 2.3 are supported"),
-        }
-    }},
-    Entry { format: Format::TrivyJson, rule: |s| {
-        if s.top_array {
-            return (s.has("Target") && (s.has("Vulnerabilities") || s.has("Type")))
-                .then(|| ok(Format::TrivyJson, Some("legacy")))
-                .flatten();
-        }
-        if !(s.has("SchemaVersion") && (s.has("ArtifactName") || s.has("Results") || s.has("ArtifactType"))) {
-            return None;
-        }
-        let v = s.val("SchemaVersion");
-        match v {
-            Some("2") => ok(Format::TrivyJson, v),
-            _ => unsupported(Format::TrivyJson, v, "Trivy SchemaVersion 2 and the pre-0.20 array form are supported"),
-        }
-    }},
-    Entry { format: Format::GrypeJson, rule: |s| {
-        (s.has("matches") && (s.has("descriptor") || s.has("source") || s.has("distro")))
-            .then(|| ok(Format::GrypeJson, None))
+    Entry {
+        format: Format::CycloneDxJson,
+        rule: |s| {
+            let is = s
+                .val("bomFormat")
+                .is_some_and(|v| v.eq_ignore_ascii_case("cyclonedx"))
+                || (s.has("specVersion")
+                    && s.val("$schema").is_some_and(|v| v.contains("cyclonedx")));
+            if !is {
+                return None;
+            }
+            let v = s.val("specVersion");
+            match v {
+                Some("1.2" | "1.3" | "1.4" | "1.5" | "1.6" | "1.7") => ok(Format::CycloneDxJson, v),
+                _ => unsupported(
+                    Format::CycloneDxJson,
+                    v,
+                    "CycloneDX JSON spec 1.2 to 1.7 is supported",
+                ),
+            }
+        },
+    },
+    Entry {
+        format: Format::CycloneDxXml,
+        rule: |s| {
+            let (root, ns) = s.xml_root.as_ref()?;
+            if root != "bom" || !ns.contains("cyclonedx.org/schema/bom") {
+                return None;
+            }
+            let v = ns.rsplit('/').next();
+            match v {
+                Some("1.2" | "1.3" | "1.4" | "1.5" | "1.6" | "1.7") => ok(Format::CycloneDxXml, v),
+                _ => unsupported(
+                    Format::CycloneDxXml,
+                    v,
+                    "CycloneDX XML spec 1.2 to 1.7 is supported",
+                ),
+            }
+        },
+    },
+    Entry {
+        format: Format::SpdxJson,
+        rule: |s| {
+            let v = s.val("spdxVersion")?;
+            match v {
+                "SPDX-2.2" | "SPDX-2.3" => ok(Format::SpdxJson, Some(v)),
+                _ => unsupported(Format::SpdxJson, Some(v), "SPDX 2.2 and 2.3 are supported"),
+            }
+        },
+    },
+    Entry {
+        format: Format::SpdxTagValue,
+        rule: |s| {
+            if s.json || s.xml_root.is_some() {
+                return None;
+            }
+            let line = s
+                .text
+                .lines()
+                .find(|l| l.trim_start().starts_with("SPDXVersion:"))?;
+            let v = line.split_once(':').map(|x| x.1.trim())?;
+            match v {
+                "SPDX-2.2" | "SPDX-2.3" => ok(Format::SpdxTagValue, Some(v)),
+                _ => unsupported(
+                    Format::SpdxTagValue,
+                    Some(v),
+                    "SPDX 2.2 and 2.3 are supported",
+                ),
+            }
+        },
+    },
+    Entry {
+        format: Format::TrivyJson,
+        rule: |s| {
+            if s.top_array {
+                return (s.has("Target") && (s.has("Vulnerabilities") || s.has("Type")))
+                    .then(|| ok(Format::TrivyJson, Some("legacy")))
+                    .flatten();
+            }
+            if !(s.has("SchemaVersion")
+                && (s.has("ArtifactName") || s.has("Results") || s.has("ArtifactType")))
+            {
+                return None;
+            }
+            let v = s.val("SchemaVersion");
+            match v {
+                Some("2") => ok(Format::TrivyJson, v),
+                _ => unsupported(
+                    Format::TrivyJson,
+                    v,
+                    "Trivy SchemaVersion 2 and the pre-0.20 array form are supported",
+                ),
+            }
+        },
+    },
+    Entry {
+        format: Format::GrypeJson,
+        rule: |s| {
+            (s.has("matches") && (s.has("descriptor") || s.has("source") || s.has("distro")))
+                .then(|| ok(Format::GrypeJson, None))
+                .flatten()
+        },
+    },
+    Entry {
+        format: Format::Sarif,
+        rule: |s| {
+            (s.has("runs")
+                && (s.val("$schema").is_some_and(|v| v.contains("sarif")) || s.has("version")))
+            .then(|| {
+                unsupported(
+                    Format::Sarif,
+                    s.val("version"),
+                    "SARIF scan output is not supported: export Trivy or Grype JSON instead",
+                )
+            })
             .flatten()
-    }},
-    Entry { format: Format::Sarif, rule: |s| {
-        (s.has("runs") && (s.val("$schema").is_some_and(|v| v.contains("sarif")) || s.has("version")))
-            .then(|| unsupported(Format::Sarif, s.val("version"), "SARIF scan output is not supported: export Trivy or Grype JSON instead"))
-            .flatten()
-    }},
-    Entry { format: Format::SyftJson, rule: |s| {
-        (s.has("artifacts") && s.has("source") && (s.has("schema") || s.has("distro")))
-            .then(|| unsupported(Format::SyftJson, None, "Syft's native JSON is not supported: use Syft's SPDX or CycloneDX output"))
-            .flatten()
-    }},
-    Entry { format: Format::SigstoreBundle, rule: |s| {
-        let mt = s.val("mediaType")?;
-        if !mt.starts_with("application/vnd.dev.sigstore.bundle") { return None; }
-        let v = if mt.contains("v0.3") { "0.3" } else if mt.contains("0.2") { "0.2" } else if mt.contains("0.1") { "0.1" } else { "" };
-        if v.is_empty() { unsupported(Format::SigstoreBundle, Some(mt), "Sigstore bundle v0.1 to v0.3 are supported") } else { ok(Format::SigstoreBundle, Some(v)) }
-    }},
-    Entry { format: Format::SigstoreTrustedRoot, rule: |s| {
-        ((s.has("tlogs") || s.has("certificateAuthorities")) && s.val("mediaType").is_none_or(|m| m.contains("trustedroot")))
+        },
+    },
+    Entry {
+        format: Format::SyftJson,
+        rule: |s| {
+            (s.has("artifacts") && s.has("source") && (s.has("schema") || s.has("distro")))
+                .then(|| {
+                    unsupported(
+                        Format::SyftJson,
+                        None,
+                        "Syft's native JSON is not supported: use Syft's SPDX or CycloneDX output",
+                    )
+                })
+                .flatten()
+        },
+    },
+    Entry {
+        format: Format::SigstoreBundle,
+        rule: |s| {
+            let mt = s.val("mediaType")?;
+            if !mt.starts_with("application/vnd.dev.sigstore.bundle") {
+                return None;
+            }
+            let v = if mt.contains("v0.3") {
+                "0.3"
+            } else if mt.contains("0.2") {
+                "0.2"
+            } else if mt.contains("0.1") {
+                "0.1"
+            } else {
+                ""
+            };
+            if v.is_empty() {
+                unsupported(
+                    Format::SigstoreBundle,
+                    Some(mt),
+                    "Sigstore bundle v0.1 to v0.3 are supported",
+                )
+            } else {
+                ok(Format::SigstoreBundle, Some(v))
+            }
+        },
+    },
+    Entry {
+        format: Format::SigstoreTrustedRoot,
+        rule: |s| {
+            ((s.has("tlogs") || s.has("certificateAuthorities"))
+                && s.val("mediaType").is_none_or(|m| m.contains("trustedroot")))
             .then(|| ok(Format::SigstoreTrustedRoot, s.val("mediaType")))
             .flatten()
-    }},
-    Entry { format: Format::OciIndex, rule: |s| {
-        (s.has("manifests") && (s.has("schemaVersion") || s.has("mediaType")))
-            .then(|| ok(Format::OciIndex, s.val("schemaVersion")))
-            .flatten()
-    }},
-    Entry { format: Format::OciManifest, rule: |s| {
-        if !(s.has("config") && s.has("layers")) { return None; }
-        match s.val("schemaVersion") {
-            Some("2") | None => ok(Format::OciManifest, Some("2")),
-            v => unsupported(Format::OciManifest, v, "image manifest schemaVersion 2 is supported"),
-        }
-    }},
-    Entry { format: Format::OciImageConfig, rule: |s| {
-        (s.has("rootfs") && (s.has("architecture") || s.has("config") || s.has("os")))
-            .then(|| ok(Format::OciImageConfig, None))
-            .flatten()
-    }},
-    Entry { format: Format::OciLayoutMarker, rule: |s| {
-        s.has("imageLayoutVersion").then(|| ok(Format::OciLayoutMarker, s.val("imageLayoutVersion"))).flatten()
-    }},
-    Entry { format: Format::SkopeoInspect, rule: |s| {
-        (s.has("Digest") && (s.has("RepoTags") || s.has("Layers")) && s.has("Name"))
-            .then(|| ok(Format::SkopeoInspect, None))
-            .flatten()
-    }},
-    Entry { format: Format::CosignSimpleSigning, rule: |s| {
-        if !s.has("critical") { return None; }
-        // The payload type lives one level down; the raw text is cheap to check.
-        if s.text.contains("cosign container image signature") {
-            ok(Format::CosignSimpleSigning, None)
-        } else if s.text.contains("atomic container signature") {
-            unsupported(Format::CosignSimpleSigning, None, "containers/image 'atomic container signature' payloads are not cosign signatures")
-        } else {
-            None
-        }
-    }},
-    Entry { format: Format::ContainersSigstoreSignature, rule: |s| {
-        s.text.starts_with("\0sigstore-json\n").then(|| ok(Format::ContainersSigstoreSignature, None)).flatten()
-    }},
-    Entry { format: Format::DsseEnvelope, rule: |s| {
-        (s.has("payloadType") && s.has("payload") && s.has("signatures"))
-            .then(|| ok(Format::DsseEnvelope, None))
-            .flatten()
-    }},
-    Entry { format: Format::InTotoStatement, rule: |s| {
-        let t = s.val("_type")?;
-        if !t.starts_with("https://in-toto.io/Statement/") { return None; }
-        ok(Format::InTotoStatement, t.rsplit('/').next())
-    }},
-    Entry { format: Format::RekorBundle, rule: |s| {
-        (s.has("SignedEntryTimestamp") && s.has("Payload")).then(|| ok(Format::RekorBundle, None)).flatten()
-    }},
-    Entry { format: Format::OpenVex, rule: |s| {
-        let c = s.val("@context")?;
-        if !c.contains("openvex") { return None; }
-        ok(Format::OpenVex, c.rsplit('/').next().or(Some(c)))
-    }},
-    Entry { format: Format::CsafVex, rule: |s| {
-        (s.has("document") && s.text.contains("\"csaf_version\""))
-            .then(|| unsupported(Format::CsafVex, None, "CSAF VEX is not supported yet: use OpenVEX or CycloneDX VEX"))
-            .flatten()
-    }},
-    Entry { format: Format::KevJson, rule: |s| {
-        (s.has("catalogVersion") && s.has("vulnerabilities")).then(|| ok(Format::KevJson, s.val("catalogVersion"))).flatten()
-    }},
-    Entry { format: Format::HarborAllowlist, rule: |s| {
-        ((s.has("items") && s.text.contains("cve_id")) || s.has("cve_allowlist"))
-            .then(|| ok(Format::HarborAllowlist, None))
-            .flatten()
-    }},
-    Entry { format: Format::DossierWaiver, rule: |s| {
-        (!s.json && s.text.contains("dossier/v1")
-            && s.text.lines().any(|l| matches!(l.trim().replace(['"', '\''], "").as_str(), "kind: Waiver")))
+        },
+    },
+    Entry {
+        format: Format::OciIndex,
+        rule: |s| {
+            (s.has("manifests") && (s.has("schemaVersion") || s.has("mediaType")))
+                .then(|| ok(Format::OciIndex, s.val("schemaVersion")))
+                .flatten()
+        },
+    },
+    Entry {
+        format: Format::OciManifest,
+        rule: |s| {
+            if !(s.has("config") && s.has("layers")) {
+                return None;
+            }
+            match s.val("schemaVersion") {
+                Some("2") | None => ok(Format::OciManifest, Some("2")),
+                v => unsupported(
+                    Format::OciManifest,
+                    v,
+                    "image manifest schemaVersion 2 is supported",
+                ),
+            }
+        },
+    },
+    Entry {
+        format: Format::OciImageConfig,
+        rule: |s| {
+            (s.has("rootfs") && (s.has("architecture") || s.has("config") || s.has("os")))
+                .then(|| ok(Format::OciImageConfig, None))
+                .flatten()
+        },
+    },
+    Entry {
+        format: Format::OciLayoutMarker,
+        rule: |s| {
+            s.has("imageLayoutVersion")
+                .then(|| ok(Format::OciLayoutMarker, s.val("imageLayoutVersion")))
+                .flatten()
+        },
+    },
+    Entry {
+        format: Format::SkopeoInspect,
+        rule: |s| {
+            (s.has("Digest") && (s.has("RepoTags") || s.has("Layers")) && s.has("Name"))
+                .then(|| ok(Format::SkopeoInspect, None))
+                .flatten()
+        },
+    },
+    Entry {
+        format: Format::CosignSimpleSigning,
+        rule: |s| {
+            if !s.has("critical") {
+                return None;
+            }
+            // The payload type lives one level down; the raw text is cheap to check.
+            if s.text.contains("cosign container image signature") {
+                ok(Format::CosignSimpleSigning, None)
+            } else if s.text.contains("atomic container signature") {
+                unsupported(Format::CosignSimpleSigning, None, "containers/image 'atomic container signature' payloads are not cosign signatures")
+            } else {
+                None
+            }
+        },
+    },
+    Entry {
+        format: Format::ContainersSigstoreSignature,
+        rule: |s| {
+            s.text
+                .starts_with("\0sigstore-json\n")
+                .then(|| ok(Format::ContainersSigstoreSignature, None))
+                .flatten()
+        },
+    },
+    Entry {
+        format: Format::DsseEnvelope,
+        rule: |s| {
+            (s.has("payloadType") && s.has("payload") && s.has("signatures"))
+                .then(|| ok(Format::DsseEnvelope, None))
+                .flatten()
+        },
+    },
+    Entry {
+        format: Format::InTotoStatement,
+        rule: |s| {
+            let t = s.val("_type")?;
+            if !t.starts_with("https://in-toto.io/Statement/") {
+                return None;
+            }
+            ok(Format::InTotoStatement, t.rsplit('/').next())
+        },
+    },
+    Entry {
+        format: Format::RekorBundle,
+        rule: |s| {
+            (s.has("SignedEntryTimestamp") && s.has("Payload"))
+                .then(|| ok(Format::RekorBundle, None))
+                .flatten()
+        },
+    },
+    Entry {
+        format: Format::OpenVex,
+        rule: |s| {
+            let c = s.val("@context")?;
+            if !c.contains("openvex") {
+                return None;
+            }
+            ok(Format::OpenVex, c.rsplit('/').next().or(Some(c)))
+        },
+    },
+    Entry {
+        format: Format::CsafVex,
+        rule: |s| {
+            (s.has("document") && s.text.contains("\"csaf_version\""))
+                .then(|| {
+                    unsupported(
+                        Format::CsafVex,
+                        None,
+                        "CSAF VEX is not supported yet: use OpenVEX or CycloneDX VEX",
+                    )
+                })
+                .flatten()
+        },
+    },
+    Entry {
+        format: Format::KevJson,
+        rule: |s| {
+            (s.has("catalogVersion") && s.has("vulnerabilities"))
+                .then(|| ok(Format::KevJson, s.val("catalogVersion")))
+                .flatten()
+        },
+    },
+    Entry {
+        format: Format::HarborAllowlist,
+        rule: |s| {
+            ((s.has("items") && s.text.contains("cve_id")) || s.has("cve_allowlist"))
+                .then(|| ok(Format::HarborAllowlist, None))
+                .flatten()
+        },
+    },
+    Entry {
+        format: Format::DossierWaiver,
+        rule: |s| {
+            (!s.json
+                && s.text.contains("dossier/v1")
+                && s.text
+                    .lines()
+                    .any(|l| matches!(l.trim().replace(['"', '\''], "").as_str(), "kind: Waiver")))
             .then(|| ok(Format::DossierWaiver, Some("dossier/v1")))
             .flatten()
-    }},
-    Entry { format: Format::TrivyIgnoreYaml, rule: |s| {
-        if s.json || s.xml_root.is_some() { return None; }
-        let top = |k: &str| s.text.lines().any(|l| l.starts_with(k));
-        ((top("vulnerabilities:") || top("misconfigurations:") || top("secrets:") || top("licenses:"))
-            && s.text.contains("- id:"))
+        },
+    },
+    Entry {
+        format: Format::TrivyIgnoreYaml,
+        rule: |s| {
+            if s.json || s.xml_root.is_some() {
+                return None;
+            }
+            let top = |k: &str| s.text.lines().any(|l| l.starts_with(k));
+            ((top("vulnerabilities:")
+                || top("misconfigurations:")
+                || top("secrets:")
+                || top("licenses:"))
+                && s.text.contains("- id:"))
             .then(|| ok(Format::TrivyIgnoreYaml, None))
             .flatten()
-    }},
-    Entry { format: Format::GrypeConfig, rule: |s| {
-        if s.json || s.xml_root.is_some() { return None; }
-        (s.text.lines().any(|l| l.starts_with("ignore:")))
-            .then(|| ok(Format::GrypeConfig, None))
-            .flatten()
-    }},
-    Entry { format: Format::XccdfResults, rule: |s| {
-        let (root, ns) = s.xml_root.as_ref()?;
-        if !(ns.contains("xccdf") || root == "Benchmark" || root == "TestResult") { return None; }
-        if root != "Benchmark" && root != "TestResult" { return None; }
-        let v = if ns.contains("1.2") { "1.2" } else if ns.contains("1.1") || ns.ends_with("xccdf") { "1.1" } else { "" };
-        ok(Format::XccdfResults, (!v.is_empty()).then_some(v))
-    }},
-    Entry { format: Format::ArfReport, rule: |s| {
-        let (root, _) = s.xml_root.as_ref()?;
-        (root == "asset-report-collection").then(|| ok(Format::ArfReport, None)).flatten()
-    }},
-    Entry { format: Format::StigViewerChecklist, rule: |s| {
-        let (root, _) = s.xml_root.as_ref()?;
-        root.eq_ignore_ascii_case("checklist")
-            .then(|| unsupported(Format::StigViewerChecklist, None, "STIG Viewer checklists are not supported: import the XCCDF results or ARF"))
-            .flatten()
-    }},
-    Entry { format: Format::EpssCsv, rule: |s| {
-        let first = s.text.lines().next()?.trim();
-        let header_line = if first.starts_with("#model_version") { s.text.lines().nth(1)? } else { first };
-        header_line.replace(' ', "").to_ascii_lowercase().starts_with("cve,epss")
-            .then(|| ok(Format::EpssCsv, None))
-            .flatten()
-    }},
-    Entry { format: Format::KevCsv, rule: |s| {
-        s.text.lines().next()?.starts_with("cveID,vendorProject").then(|| ok(Format::KevCsv, None)).flatten()
-    }},
-    Entry { format: Format::PrivateKey, rule: |s| {
-        (s.text.contains("-----BEGIN") && s.text.contains("PRIVATE KEY-----"))
-            .then(|| ok(Format::PrivateKey, None))
-            .flatten()
-    }},
-    Entry { format: Format::PublicKeyPem, rule: |s| {
-        s.text.trim_start().starts_with("-----BEGIN PUBLIC KEY-----").then(|| ok(Format::PublicKeyPem, None)).flatten()
-    }},
-    Entry { format: Format::CertificatePem, rule: |s| {
-        s.text.trim_start().starts_with("-----BEGIN CERTIFICATE-----").then(|| ok(Format::CertificatePem, None)).flatten()
-    }},
-    Entry { format: Format::ImageDigest, rule: |s| {
-        let t = s.text.trim();
-        (t.len() == 71 && t.starts_with("sha256:") && t[7..].chars().all(|c| c.is_ascii_hexdigit()))
+        },
+    },
+    Entry {
+        format: Format::GrypeConfig,
+        rule: |s| {
+            if s.json || s.xml_root.is_some() {
+                return None;
+            }
+            (s.text.lines().any(|l| l.starts_with("ignore:")))
+                .then(|| ok(Format::GrypeConfig, None))
+                .flatten()
+        },
+    },
+    Entry {
+        format: Format::XccdfResults,
+        rule: |s| {
+            let (root, ns) = s.xml_root.as_ref()?;
+            if !(ns.contains("xccdf") || root == "Benchmark" || root == "TestResult") {
+                return None;
+            }
+            if root != "Benchmark" && root != "TestResult" {
+                return None;
+            }
+            let v = if ns.contains("1.2") {
+                "1.2"
+            } else if ns.contains("1.1") || ns.ends_with("xccdf") {
+                "1.1"
+            } else {
+                ""
+            };
+            ok(Format::XccdfResults, (!v.is_empty()).then_some(v))
+        },
+    },
+    Entry {
+        format: Format::ArfReport,
+        rule: |s| {
+            let (root, _) = s.xml_root.as_ref()?;
+            (root == "asset-report-collection")
+                .then(|| ok(Format::ArfReport, None))
+                .flatten()
+        },
+    },
+    Entry {
+        format: Format::StigViewerChecklist,
+        rule: |s| {
+            let (root, _) = s.xml_root.as_ref()?;
+            root.eq_ignore_ascii_case("checklist")
+                .then(|| {
+                    unsupported(
+                        Format::StigViewerChecklist,
+                        None,
+                        "STIG Viewer checklists are not supported: import the XCCDF results or ARF",
+                    )
+                })
+                .flatten()
+        },
+    },
+    Entry {
+        format: Format::EpssCsv,
+        rule: |s| {
+            let first = s.text.lines().next()?.trim();
+            let header_line = if first.starts_with("#model_version") {
+                s.text.lines().nth(1)?
+            } else {
+                first
+            };
+            header_line
+                .replace(' ', "")
+                .to_ascii_lowercase()
+                .starts_with("cve,epss")
+                .then(|| ok(Format::EpssCsv, None))
+                .flatten()
+        },
+    },
+    Entry {
+        format: Format::KevCsv,
+        rule: |s| {
+            s.text
+                .lines()
+                .next()?
+                .starts_with("cveID,vendorProject")
+                .then(|| ok(Format::KevCsv, None))
+                .flatten()
+        },
+    },
+    Entry {
+        format: Format::PrivateKey,
+        rule: |s| {
+            (s.text.contains("-----BEGIN") && s.text.contains("PRIVATE KEY-----"))
+                .then(|| ok(Format::PrivateKey, None))
+                .flatten()
+        },
+    },
+    Entry {
+        format: Format::PublicKeyPem,
+        rule: |s| {
+            s.text
+                .trim_start()
+                .starts_with("-----BEGIN PUBLIC KEY-----")
+                .then(|| ok(Format::PublicKeyPem, None))
+                .flatten()
+        },
+    },
+    Entry {
+        format: Format::CertificatePem,
+        rule: |s| {
+            s.text
+                .trim_start()
+                .starts_with("-----BEGIN CERTIFICATE-----")
+                .then(|| ok(Format::CertificatePem, None))
+                .flatten()
+        },
+    },
+    Entry {
+        format: Format::ImageDigest,
+        rule: |s| {
+            let t = s.text.trim();
+            (t.len() == 71
+                && t.starts_with("sha256:")
+                && t[7..].chars().all(|c| c.is_ascii_hexdigit()))
             .then(|| ok(Format::ImageDigest, None))
             .flatten()
-    }},
-    Entry { format: Format::TrivyIgnore, rule: |s| {
-        if s.json || s.xml_root.is_some() || s.text.is_empty() { return None; }
-        let mut any = false;
-        for l in s.text.lines() {
-            let l = l.trim();
-            if l.is_empty() || l.starts_with('#') { continue; }
-            let id = l.split_whitespace().next().unwrap_or("");
-            let looks = ["CVE-", "GHSA-", "GO-", "RUSTSEC-", "PYSEC-", "OSV-", "ALAS", "DLA-", "DSA-", "RHSA-", "ELSA-", "USN-"]
-                .iter().any(|p| id.starts_with(p));
-            if !looks { return None; }
-            any = true;
-        }
-        any.then(|| ok(Format::TrivyIgnore, None)).flatten()
-    }},
-    Entry { format: Format::ImageReference, rule: |s| {
-        let t = s.text.trim();
-        let plausible = !t.is_empty() && t.len() < 512 && !t.contains(char::is_whitespace)
-            && t.contains('/') && (t.contains(':') || t.contains('@'))
-            && t.chars().all(|c| c.is_ascii_alphanumeric() || "/:@._-".contains(c));
-        plausible.then(|| ok(Format::ImageReference, None)).flatten()
-    }},
-    Entry { format: Format::SignatureBase64, rule: |s| {
-        use base64::Engine;
-        let t = s.text.trim();
-        if t.is_empty() || t.len() > 16_384 || t.contains(char::is_whitespace) { return None; }
-        let der = base64::engine::general_purpose::STANDARD.decode(t).ok()?;
-        // DER (ECDSA), or the fixed sizes of raw Ed25519 and RSA-2048/3072/4096 signatures.
-        let sig = (der.len() > 8 && der[0] == 0x30) || matches!(der.len(), 64 | 256 | 384 | 512);
-        sig.then(|| ok(Format::SignatureBase64, None)).flatten()
-    }},
+        },
+    },
+    Entry {
+        format: Format::TrivyIgnore,
+        rule: |s| {
+            if s.json || s.xml_root.is_some() || s.text.is_empty() {
+                return None;
+            }
+            let mut any = false;
+            for l in s.text.lines() {
+                let l = l.trim();
+                if l.is_empty() || l.starts_with('#') {
+                    continue;
+                }
+                let id = l.split_whitespace().next().unwrap_or("");
+                let looks = [
+                    "CVE-", "GHSA-", "GO-", "RUSTSEC-", "PYSEC-", "OSV-", "ALAS", "DLA-", "DSA-",
+                    "RHSA-", "ELSA-", "USN-",
+                ]
+                .iter()
+                .any(|p| id.starts_with(p));
+                if !looks {
+                    return None;
+                }
+                any = true;
+            }
+            any.then(|| ok(Format::TrivyIgnore, None)).flatten()
+        },
+    },
+    Entry {
+        format: Format::ImageReference,
+        rule: |s| {
+            let t = s.text.trim();
+            let plausible = !t.is_empty()
+                && t.len() < 512
+                && !t.contains(char::is_whitespace)
+                && t.contains('/')
+                && (t.contains(':') || t.contains('@'))
+                && t.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "/:@._-".contains(c));
+            plausible
+                .then(|| ok(Format::ImageReference, None))
+                .flatten()
+        },
+    },
+    Entry {
+        format: Format::SignatureBase64,
+        rule: |s| {
+            use base64::Engine;
+            let t = s.text.trim();
+            if t.is_empty() || t.len() > 16_384 || t.contains(char::is_whitespace) {
+                return None;
+            }
+            let der = base64::engine::general_purpose::STANDARD.decode(t).ok()?;
+            // DER (ECDSA), or the fixed sizes of raw Ed25519 and RSA-2048/3072/4096 signatures.
+            let sig =
+                (der.len() > 8 && der[0] == 0x30) || matches!(der.len(), 64 | 256 | 384 | 512);
+            sig.then(|| ok(Format::SignatureBase64, None)).flatten()
+        },
+    },
 ];
 
 /// Sniffs `bytes` and answers from the registry. Never parses more than it must, never panics.
@@ -438,10 +713,15 @@ fn unrecognised_reason(bytes: &[u8], s: &Sniff) -> String {
     }
     if s.json {
         let keys: Vec<&str> = s.keys.keys().map(String::as_str).take(8).collect();
-        return format!("JSON document of no known evidence format (top-level keys: {})", keys.join(", "));
+        return format!(
+            "JSON document of no known evidence format (top-level keys: {})",
+            keys.join(", ")
+        );
     }
     if let Some((root, ns)) = &s.xml_root {
-        return format!("XML document of no known evidence format (root <{root}> in namespace '{ns}')");
+        return format!(
+            "XML document of no known evidence format (root <{root}> in namespace '{ns}')"
+        );
     }
     let lower = s.text.to_ascii_lowercase();
     if lower.contains("<html") || lower.contains("<!doctype html") {
@@ -459,7 +739,10 @@ fn sniff(bytes: &[u8]) -> Sniff {
     let head = &bytes[..bytes.len().min(TEXT_SNIFF)];
     let text = String::from_utf8_lossy(head).into_owned();
     let body = text.trim_start_matches('\u{feff}').trim_start();
-    let mut s = Sniff { text: text.clone(), ..Sniff::default() };
+    let mut s = Sniff {
+        text: text.clone(),
+        ..Sniff::default()
+    };
     if body.starts_with('{') || body.starts_with('[') {
         s.json = true;
         let keys = RefCell::new(BTreeMap::new());
@@ -467,7 +750,11 @@ fn sniff(bytes: &[u8]) -> Sniff {
         let mut top_array = false;
         // Errors are ignored on purpose: the keys seen before a syntax error still decide the
         // format, and the parser then reports the error with its position.
-        let _ = TopLevel { keys: &keys, top_array: &mut top_array }.deserialize(&mut de);
+        let _ = TopLevel {
+            keys: &keys,
+            top_array: &mut top_array,
+        }
+        .deserialize(&mut de);
         s.keys = keys.into_inner();
         s.top_array = top_array;
     } else if body.starts_with('<') {
@@ -556,12 +843,24 @@ impl<'de> Visitor<'de> for FirstElement<'_> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(())
     }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> { Ok(()) }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> { Ok(()) }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> { Ok(()) }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> { Ok(()) }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> { Ok(()) }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> { Ok(()) }
+    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
 }
 
 /// A value kept only when it is a short scalar (or the first string of an array, which is
@@ -579,11 +878,21 @@ impl<'de> de::Deserialize<'de> for Scalar {
             fn visit_str<E: de::Error>(self, v: &str) -> Result<Scalar, E> {
                 Ok(Scalar((v.len() <= 512).then(|| v.to_string())))
             }
-            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> { Ok(Scalar(Some(v.to_string()))) }
-            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> { Ok(Scalar(Some(v.to_string()))) }
-            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> { Ok(Scalar(Some(v.to_string()))) }
-            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> { Ok(Scalar(Some(v.to_string()))) }
-            fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> { Ok(Scalar(None)) }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Scalar, E> {
+                Ok(Scalar(Some(v.to_string())))
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Scalar, E> {
+                Ok(Scalar(Some(v.to_string())))
+            }
+            fn visit_f64<E: de::Error>(self, v: f64) -> Result<Scalar, E> {
+                Ok(Scalar(Some(v.to_string())))
+            }
+            fn visit_bool<E: de::Error>(self, v: bool) -> Result<Scalar, E> {
+                Ok(Scalar(Some(v.to_string())))
+            }
+            fn visit_unit<E: de::Error>(self) -> Result<Scalar, E> {
+                Ok(Scalar(None))
+            }
             fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Scalar, A::Error> {
                 while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
                 Ok(Scalar(None))
@@ -614,25 +923,57 @@ mod tests {
 
     #[test]
     fn sniffs_by_content() {
-        assert_eq!(fmt_of(r#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[]}"#), Some(Format::CycloneDxJson));
-        assert_eq!(fmt_of(r#"{"spdxVersion":"SPDX-2.3","packages":[]}"#), Some(Format::SpdxJson));
-        assert_eq!(fmt_of(r#"{"SchemaVersion":2,"ArtifactName":"x","Results":[]}"#), Some(Format::TrivyJson));
-        assert_eq!(fmt_of(r#"[{"Target":"x","Vulnerabilities":null}]"#), Some(Format::TrivyJson));
-        assert_eq!(fmt_of(r#"{"matches":[],"source":{},"descriptor":{}}"#), Some(Format::GrypeJson));
-        assert_eq!(fmt_of("SPDXVersion: SPDX-2.2\nDataLicense: CC0-1.0\n"), Some(Format::SpdxTagValue));
-        assert_eq!(fmt_of(r#"<?xml version="1.0"?><bom xmlns="http://cyclonedx.org/schema/bom/1.4"></bom>"#), Some(Format::CycloneDxXml));
-        assert_eq!(fmt_of("sha256:52c1fa53b306f09e32761cfbffae79ceedad6482dec55cdd472de220f41c145b\n"), Some(Format::ImageDigest));
+        assert_eq!(
+            fmt_of(r#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[]}"#),
+            Some(Format::CycloneDxJson)
+        );
+        assert_eq!(
+            fmt_of(r#"{"spdxVersion":"SPDX-2.3","packages":[]}"#),
+            Some(Format::SpdxJson)
+        );
+        assert_eq!(
+            fmt_of(r#"{"SchemaVersion":2,"ArtifactName":"x","Results":[]}"#),
+            Some(Format::TrivyJson)
+        );
+        assert_eq!(
+            fmt_of(r#"[{"Target":"x","Vulnerabilities":null}]"#),
+            Some(Format::TrivyJson)
+        );
+        assert_eq!(
+            fmt_of(r#"{"matches":[],"source":{},"descriptor":{}}"#),
+            Some(Format::GrypeJson)
+        );
+        assert_eq!(
+            fmt_of("SPDXVersion: SPDX-2.2\nDataLicense: CC0-1.0\n"),
+            Some(Format::SpdxTagValue)
+        );
+        assert_eq!(
+            fmt_of(
+                r#"<?xml version="1.0"?><bom xmlns="http://cyclonedx.org/schema/bom/1.4"></bom>"#
+            ),
+            Some(Format::CycloneDxXml)
+        );
+        assert_eq!(
+            fmt_of("sha256:52c1fa53b306f09e32761cfbffae79ceedad6482dec55cdd472de220f41c145b\n"),
+            Some(Format::ImageDigest)
+        );
     }
 
     #[test]
     fn known_format_with_unsupported_version() {
         assert!(matches!(
             detect(br#"{"bomFormat":"CycloneDX","specVersion":"1.1"}"#),
-            Detection::UnsupportedVersion { format: Format::CycloneDxJson, .. }
+            Detection::UnsupportedVersion {
+                format: Format::CycloneDxJson,
+                ..
+            }
         ));
         assert!(matches!(
             detect(br#"{"spdxVersion":"SPDX-2.1"}"#),
-            Detection::UnsupportedVersion { format: Format::SpdxJson, .. }
+            Detection::UnsupportedVersion {
+                format: Format::SpdxJson,
+                ..
+            }
         ));
     }
 
@@ -643,6 +984,9 @@ mod tests {
             d => panic!("{d:?}"),
         }
         // A syntax error after the deciding keys still detects; the parser reports the error.
-        assert_eq!(fmt_of(r#"{"SchemaVersion":2,"ArtifactName":"x","Results":[{"#), Some(Format::TrivyJson));
+        assert_eq!(
+            fmt_of(r#"{"SchemaVersion":2,"ArtifactName":"x","Results":[{"#),
+            Some(Format::TrivyJson)
+        );
     }
 }

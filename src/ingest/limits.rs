@@ -35,7 +35,11 @@ impl Limits {
     /// `DOSSIER_MAX_ARCHIVE_ENTRIES`, `DOSSIER_MAX_FILES` (documented in the README).
     pub fn from_env() -> Self {
         let mut l = Self::default();
-        let get = |k: &str| std::env::var(k).ok().and_then(|v| v.trim().parse::<u64>().ok());
+        let get = |k: &str| {
+            std::env::var(k)
+                .ok()
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        };
         if let Some(v) = get("DOSSIER_MAX_FILE_BYTES") {
             l.max_file_bytes = v;
         }

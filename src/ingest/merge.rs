@@ -2,9 +2,7 @@
 //! findings by (vulnerability or alias, component), and `direct` from the dependency graph
 //! relative to the image (the SBOM subject). Pure: no store, no I/O.
 
-use crate::model::{
-    ComponentKey, DocKind, Document, Location, SetComponent, SetFinding,
-};
+use crate::model::{ComponentKey, DocKind, Document, Location, SetComponent, SetFinding};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// The pseudo-key dependency edges use for the image itself.
@@ -24,7 +22,8 @@ pub fn merge(docs: &[(usize, &str, &Document)]) -> MergedSet {
 
     for (_, path, doc) in docs {
         let is_sbom = matches!(doc.kind, DocKind::Sbom | DocKind::SbomWithScan);
-        let is_scan = matches!(doc.kind, DocKind::Scan | DocKind::SbomWithScan) || !doc.findings.is_empty();
+        let is_scan =
+            matches!(doc.kind, DocKind::Scan | DocKind::SbomWithScan) || !doc.findings.is_empty();
         let mut local: HashMap<&str, String> = HashMap::new();
         if let Some(s) = &doc.subject {
             for r in &s.refs {
@@ -58,11 +57,17 @@ pub fn merge(docs: &[(usize, &str, &Document)]) -> MergedSet {
                 }
             }
             let locs: Vec<Location> = if c.locations.is_empty() {
-                vec![Location { file: (*path).to_string(), path: None }]
+                vec![Location {
+                    file: (*path).to_string(),
+                    path: None,
+                }]
             } else {
                 c.locations
                     .iter()
-                    .map(|p| Location { file: (*path).to_string(), path: Some(p.clone()) })
+                    .map(|p| Location {
+                        file: (*path).to_string(),
+                        path: Some(p.clone()),
+                    })
                     .collect()
             };
             for l in locs {
@@ -130,7 +135,9 @@ impl Aliases {
         cur
     }
     fn add(&mut self, x: &str) {
-        self.parent.entry(x.to_string()).or_insert_with(|| x.to_string());
+        self.parent
+            .entry(x.to_string())
+            .or_insert_with(|| x.to_string());
     }
     fn union(&mut self, a: &str, b: &str) {
         self.add(a);
@@ -138,7 +145,11 @@ impl Aliases {
         let (ra, rb) = (self.find(a), self.find(b));
         if ra != rb {
             // The root is the preferred id, so the group is named by it.
-            let (keep, other) = if preferred(&ra, &rb) { (ra, rb) } else { (rb, ra) };
+            let (keep, other) = if preferred(&ra, &rb) {
+                (ra, rb)
+            } else {
+                (rb, ra)
+            };
             self.parent.insert(other, keep);
         }
     }
@@ -154,7 +165,9 @@ fn preferred(a: &str, b: &str) -> bool {
 }
 
 fn merge_findings(docs: &[(usize, &str, &Document)]) -> Vec<SetFinding> {
-    let mut al = Aliases { parent: HashMap::new() };
+    let mut al = Aliases {
+        parent: HashMap::new(),
+    };
     for (_, _, doc) in docs {
         for f in &doc.findings {
             al.add(&f.vuln_id);
@@ -212,7 +225,8 @@ mod tests {
     #[test]
     fn same_purl_in_two_sboms_is_one_component_with_two_locations() {
         let mut a = Document::new(DocKind::Sbom);
-        a.components.push(comp("pkg:deb/debian/busybox@1?arch=amd64", "a1"));
+        a.components
+            .push(comp("pkg:deb/debian/busybox@1?arch=amd64", "a1"));
         let mut b = Document::new(DocKind::Sbom);
         b.components.push(comp("pkg:DEB/debian/busybox@1", "b1"));
         let m = merge(&[(0, "a.json", &a), (1, "b.json", &b)]);
@@ -228,7 +242,11 @@ mod tests {
             vuln_id: "CVE-2024-1".into(),
             aliases: vec![],
             component: 0,
-            view: ScannerView { scanner: "trivy".into(), severity: Severity::High, ..Default::default() },
+            view: ScannerView {
+                scanner: "trivy".into(),
+                severity: Severity::High,
+                ..Default::default()
+            },
         });
         let mut g = Document::new(DocKind::Scan);
         g.components.push(comp("pkg:npm/x@1", "x"));
@@ -236,7 +254,11 @@ mod tests {
             vuln_id: "GHSA-aaaa".into(),
             aliases: vec!["CVE-2024-1".into()],
             component: 0,
-            view: ScannerView { scanner: "grype".into(), severity: Severity::Critical, ..Default::default() },
+            view: ScannerView {
+                scanner: "grype".into(),
+                severity: Severity::Critical,
+                ..Default::default()
+            },
         });
         let m = merge(&[(0, "t", &t), (1, "g", &g)]);
         assert_eq!(m.findings.len(), 1);
@@ -250,13 +272,20 @@ mod tests {
     #[test]
     fn direct_is_relative_to_the_subject_and_unknown_without_a_graph() {
         let mut d = Document::new(DocKind::Sbom);
-        d.subject = Some(Subject { refs: vec!["root".into()], ..Default::default() });
+        d.subject = Some(Subject {
+            refs: vec!["root".into()],
+            ..Default::default()
+        });
         d.components.push(comp("pkg:npm/a@1", "a"));
         d.components.push(comp("pkg:npm/b@1", "b"));
         d.components.push(comp("pkg:npm/c@1", "c"));
         d.dependencies = vec![("root".into(), "a".into()), ("a".into(), "b".into())];
         let m = merge(&[(0, "d", &d)]);
-        let by: HashMap<_, _> = m.components.iter().map(|c| (c.name.as_str(), c.direct)).collect();
+        let by: HashMap<_, _> = m
+            .components
+            .iter()
+            .map(|c| (c.name.as_str(), c.direct))
+            .collect();
         assert_eq!(by["a@1"], Some(true));
         assert_eq!(by["b@1"], Some(false));
         assert_eq!(by["c@1"], None);

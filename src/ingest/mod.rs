@@ -68,7 +68,10 @@ pub struct ParsedFile {
 
 impl ParsedFile {
     pub fn named_digests(&self) -> Vec<String> {
-        self.doc.as_ref().map(|d| d.image_digests.clone()).unwrap_or_default()
+        self.doc
+            .as_ref()
+            .map(|d| d.image_digests.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -91,19 +94,29 @@ pub fn parse_file(f: DiscoveredFile) -> ParsedFile {
         Detection::Unrecognised { reason } => {
             pf.message = Some(reason);
         }
-        Detection::UnsupportedVersion { format, spec_version, reason } => {
+        Detection::UnsupportedVersion {
+            format,
+            spec_version,
+            reason,
+        } => {
             pf.format = Some(format);
             pf.spec_version = spec_version;
             pf.status = FileStatus::UnsupportedVersion;
             pf.message = Some(reason);
             pf.bytes = Some(f.bytes);
         }
-        Detection::Supported { format: Format::PrivateKey, .. } => {
+        Detection::Supported {
+            format: Format::PrivateKey,
+            ..
+        } => {
             pf.format = Some(Format::PrivateKey);
             pf.status = FileStatus::Refused;
             pf.message = Some("private key material: never stored (keys stay in files; use `dossier keys import`)".into());
         }
-        Detection::Supported { format, spec_version } => {
+        Detection::Supported {
+            format,
+            spec_version,
+        } => {
             pf.format = Some(format);
             pf.spec_version = spec_version;
             let result = std::panic::catch_unwind(|| formats::parse(format, &f.bytes));
@@ -160,18 +173,36 @@ pub fn identify(files: &[ParsedFile]) -> SetIdentity {
                 *votes.entry(g.as_str()).or_default() += 1;
             }
         }
-        votes.into_iter().max_by_key(|(g, n)| (*n, std::cmp::Reverse(*g))).map(|(g, _)| g.to_string())
+        votes
+            .into_iter()
+            .max_by_key(|(g, n)| (*n, std::cmp::Reverse(*g)))
+            .map(|(g, _)| g.to_string())
     });
     let image = docs()
-        .filter(|(f, _)| f.format == Some(Format::ImageReference) || f.format == Some(Format::SkopeoInspect))
+        .filter(|(f, _)| {
+            f.format == Some(Format::ImageReference) || f.format == Some(Format::SkopeoInspect)
+        })
         .find_map(|(_, d)| d.subject.as_ref().and_then(|s| s.reference.clone()))
         .or_else(|| {
             docs()
-                .filter(|(_, d)| matches!(d.kind, DocKind::Sbom | DocKind::Scan | DocKind::SbomWithScan))
-                .find_map(|(_, d)| d.subject.as_ref().and_then(|s| s.reference.clone().or_else(|| s.name.clone())))
+                .filter(|(_, d)| {
+                    matches!(
+                        d.kind,
+                        DocKind::Sbom | DocKind::Scan | DocKind::SbomWithScan
+                    )
+                })
+                .find_map(|(_, d)| {
+                    d.subject
+                        .as_ref()
+                        .and_then(|s| s.reference.clone().or_else(|| s.name.clone()))
+                })
         });
     let image_user = docs().find_map(|(_, d)| d.image_user.clone());
-    SetIdentity { digest, image, image_user }
+    SetIdentity {
+        digest,
+        image,
+        image_user,
+    }
 }
 
 /// True when a parsed file names image digests and none of them is `digest`
@@ -196,7 +227,10 @@ mod tests {
 
     #[test]
     fn repository_strips_tag_and_digest_but_not_port() {
-        assert_eq!(repository_of("127.0.0.1:5000/evidence/tiny:1.0"), "127.0.0.1:5000/evidence/tiny");
+        assert_eq!(
+            repository_of("127.0.0.1:5000/evidence/tiny:1.0"),
+            "127.0.0.1:5000/evidence/tiny"
+        );
         assert_eq!(repository_of("reg/app@sha256:abc"), "reg/app");
         assert_eq!(repository_of("127.0.0.1:5000/app"), "127.0.0.1:5000/app");
     }

@@ -241,7 +241,11 @@ pub struct SetFinding {
 impl SetFinding {
     /// Highest severity any scanner gave: disagreement resolves upwards.
     pub fn severity(&self) -> Severity {
-        self.views.iter().map(|(_, v)| v.severity).max().unwrap_or_default()
+        self.views
+            .iter()
+            .map(|(_, v)| v.severity)
+            .max()
+            .unwrap_or_default()
     }
 
     /// True when scanners named different (known) severities.

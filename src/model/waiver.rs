@@ -167,7 +167,11 @@ word_enum!(
 #[derive(Debug, thiserror::Error)]
 pub enum WaiverError {
     #[error("{file}: line {line}: {message}")]
-    Yaml { file: String, line: u64, message: String },
+    Yaml {
+        file: String,
+        line: u64,
+        message: String,
+    },
     #[error("{file}: {message}")]
     Invalid { file: String, message: String },
     #[error("waiver {id}: {message}")]
@@ -192,10 +196,13 @@ pub fn parse_stream(file: &str, text: &str) -> Result<Vec<Waiver>, WaiverError> 
             ),
         });
     }
-    let docs: Vec<Waiver> = serde_saphyr::from_multiple_with_options(text, serde_saphyr::Options::default())
-        .map_err(|e| yaml_error(file, &e))?;
+    let docs: Vec<Waiver> =
+        serde_saphyr::from_multiple_with_options(text, serde_saphyr::Options::default())
+            .map_err(|e| yaml_error(file, &e))?;
     if docs.is_empty() {
-        return Err(WaiverError::Empty { file: file.to_string() });
+        return Err(WaiverError::Empty {
+            file: file.to_string(),
+        });
     }
     for (i, w) in docs.iter().enumerate() {
         w.validate().map_err(|m| WaiverError::Invalid {
@@ -209,7 +216,12 @@ pub fn parse_stream(file: &str, text: &str) -> Result<Vec<Waiver>, WaiverError> 
 fn yaml_error(file: &str, e: &serde_saphyr::Error) -> WaiverError {
     let line = e.location().map(|l| l.line()).unwrap_or(0);
     // The error's Display can quote the input around the error: keep only its first line.
-    let message = e.to_string().lines().next().unwrap_or("invalid YAML").to_string();
+    let message = e
+        .to_string()
+        .lines()
+        .next()
+        .unwrap_or("invalid YAML")
+        .to_string();
     WaiverError::Yaml {
         file: file.to_string(),
         line,
@@ -225,10 +237,11 @@ pub fn to_yaml_stream(waivers: &[Waiver]) -> Result<String, WaiverError> {
         // read in a review and to copy into a shell.
         let mut opts = serde_saphyr::SerializerOptions::default();
         opts.prefer_block_scalars = false;
-        let doc = serde_saphyr::to_string_with_options(w, opts).map_err(|e| WaiverError::Document {
-            id: w.id.clone(),
-            message: format!("cannot write YAML: {e}"),
-        })?;
+        let doc =
+            serde_saphyr::to_string_with_options(w, opts).map_err(|e| WaiverError::Document {
+                id: w.id.clone(),
+                message: format!("cannot write YAML: {e}"),
+            })?;
         out.push_str("---\n");
         out.push_str(&doc);
         if !doc.ends_with('\n') {
@@ -272,7 +285,8 @@ impl Waiver {
         if self.requested_by.name.trim().is_empty() {
             return Err("requested_by.name is empty".into());
         }
-        parse_date(&self.expires).ok_or_else(|| format!("expires '{}' is not a date (YYYY-MM-DD)", self.expires))?;
+        parse_date(&self.expires)
+            .ok_or_else(|| format!("expires '{}' is not a date (YYYY-MM-DD)", self.expires))?;
         if let Some(at) = &self.approved_at {
             chrono::DateTime::parse_from_rfc3339(at)
                 .map_err(|_| format!("approved_at '{at}' is not an RFC 3339 time"))?;
@@ -317,7 +331,10 @@ impl Waiver {
 
     /// The `sha256:<hex>` digest named by `scope.image`, lowercased.
     pub fn scope_digest(&self) -> Option<String> {
-        self.scope.image.as_deref().and_then(crate::model::find_sha256_digest)
+        self.scope
+            .image
+            .as_deref()
+            .and_then(crate::model::find_sha256_digest)
     }
 }
 
@@ -432,7 +449,11 @@ signature:
 
     #[test]
     fn the_shipped_template_is_a_valid_unsigned_waiver() {
-        let ws = parse_stream("templates/waiver.yaml", include_str!("../../templates/waiver.yaml")).unwrap();
+        let ws = parse_stream(
+            "templates/waiver.yaml",
+            include_str!("../../templates/waiver.yaml"),
+        )
+        .unwrap();
         assert_eq!(ws.len(), 1);
         assert!(ws[0].signature.is_none());
     }
@@ -459,10 +480,17 @@ signature:
         let algs = words(&schema["properties"]["signature"]["properties"]["algorithm"]["enum"]);
         assert_eq!(
             algs,
-            [SignatureAlgorithm::EcdsaP256Sha256, SignatureAlgorithm::Ed25519].map(|a| a.as_str().to_string())
+            [
+                SignatureAlgorithm::EcdsaP256Sha256,
+                SignatureAlgorithm::Ed25519
+            ]
+            .map(|a| a.as_str().to_string())
         );
         let required = words(&schema["required"]);
-        assert!(required.contains(&"requested_by".to_string()) && !required.contains(&"signature".to_string()));
+        assert!(
+            required.contains(&"requested_by".to_string())
+                && !required.contains(&"signature".to_string())
+        );
     }
 
     #[test]

@@ -51,7 +51,11 @@ pub fn append(
     details: &serde_json::Value,
 ) -> Result<String> {
     let last: Option<(i64, String)> = tx
-        .query_row("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(
+            "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()?;
     let (seq, prev) = match last {
         Some((s, h)) => (s + 1, h),
@@ -107,7 +111,11 @@ impl Store {
     pub fn audit_head(&self) -> Result<String> {
         Ok(self
             .conn()
-            .query_row("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1", [], |r| r.get(0))
+            .query_row(
+                "SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1",
+                [],
+                |r| r.get(0),
+            )
             .optional()?
             .unwrap_or_else(|| GENESIS.to_string()))
     }
@@ -121,7 +129,9 @@ impl Store {
         target: &str,
         f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<(T, serde_json::Value)>,
     ) -> Result<T> {
-        let tx = self.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn_mut()
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let (out, details) = f(&tx)?;
         append(&tx, actor, action, target, &details)?;
         tx.commit()?;

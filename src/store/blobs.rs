@@ -8,7 +8,9 @@ impl Store {
     pub fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
         Ok(self
             .conn()
-            .query_row("SELECT data FROM blob WHERE sha256 = ?1", [sha256], |r| r.get(0))
+            .query_row("SELECT data FROM blob WHERE sha256 = ?1", [sha256], |r| {
+                r.get(0)
+            })
             .optional()?)
     }
 }

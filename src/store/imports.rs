@@ -55,15 +55,25 @@ impl Store {
     pub fn find_set_by_digest(&self, digest: &str) -> Result<Option<i64>> {
         Ok(self
             .conn()
-            .query_row("SELECT id FROM evidence_set WHERE digest = ?1", [digest], |r| r.get(0))
+            .query_row(
+                "SELECT id FROM evidence_set WHERE digest = ?1",
+                [digest],
+                |r| r.get(0),
+            )
             .optional()?)
     }
 
     /// The set holding exactly these file hashes, for inputs that name no digest.
     pub fn find_set_holding_all(&self, shas: &[String]) -> Result<Option<i64>> {
-        let Some(first) = shas.first() else { return Ok(None) };
-        let mut stmt = self.conn().prepare("SELECT DISTINCT set_id FROM evidence_file WHERE sha256 = ?1")?;
-        let candidates: Vec<i64> = stmt.query_map([first], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
+        let Some(first) = shas.first() else {
+            return Ok(None);
+        };
+        let mut stmt = self
+            .conn()
+            .prepare("SELECT DISTINCT set_id FROM evidence_file WHERE sha256 = ?1")?;
+        let candidates: Vec<i64> = stmt
+            .query_map([first], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
         for c in candidates {
             let held: BTreeSet<String> = self
                 .conn()
@@ -79,9 +89,9 @@ impl Store {
 
     /// sha256 of files already in the set, in insertion order, with their paths.
     pub fn set_file_hashes(&self, set_id: i64) -> Result<Vec<(String, String, String)>> {
-        let mut stmt = self
-            .conn()
-            .prepare("SELECT sha256, path, status FROM evidence_file WHERE set_id = ?1 ORDER BY id")?;
+        let mut stmt = self.conn().prepare(
+            "SELECT sha256, path, status FROM evidence_file WHERE set_id = ?1 ORDER BY id",
+        )?;
         let rows = stmt
             .query_map([set_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<rusqlite::Result<_>>()?;
@@ -96,14 +106,20 @@ impl Store {
         extra: &dyn Fn(&rusqlite::Transaction<'_>, i64) -> Result<()>,
     ) -> Result<ImportWrite> {
         let now = now_utc();
-        let tx = self.conn_mut().transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let tx = self
+            .conn_mut()
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         let package_id: Option<i64> = match w.package {
             Some(name) => {
                 tx.execute(
                     "INSERT INTO package(name, created_at) VALUES (?1, ?2) ON CONFLICT(name) DO NOTHING",
                     params![name, now],
                 )?;
-                Some(tx.query_row("SELECT id FROM package WHERE name = ?1", [name], |r| r.get(0))?)
+                Some(
+                    tx.query_row("SELECT id FROM package WHERE name = ?1", [name], |r| {
+                        r.get(0)
+                    })?,
+                )
             }
             None => None,
         };
@@ -165,7 +181,9 @@ impl Store {
         }
         let file_ids: HashMap<String, i64> = {
             let mut s = tx.prepare("SELECT sha256, id FROM evidence_file WHERE set_id = ?1")?;
-            let rows = s.query_map([set_id], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+            let rows = s.query_map([set_id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })?;
             rows.collect::<rusqlite::Result<_>>()?
         };
         {
@@ -189,7 +207,9 @@ impl Store {
                     c.in_scan,
                 ])?;
             }
-            let mut dep = tx.prepare("INSERT OR IGNORE INTO dependency(set_id, from_key, to_key) VALUES (?1, ?2, ?3)")?;
+            let mut dep = tx.prepare(
+                "INSERT OR IGNORE INTO dependency(set_id, from_key, to_key) VALUES (?1, ?2, ?3)",
+            )?;
             for (f, t) in w.dependencies {
                 dep.execute(params![set_id, f, t])?;
             }
@@ -230,8 +250,12 @@ impl Store {
                 ])?;
                 let fid = tx.last_insert_rowid();
                 for (idx, view) in &f.views {
-                    let Some(fsha) = w.file_shas.get(*idx) else { continue };
-                    let Some(file_id) = file_ids.get(fsha) else { continue };
+                    let Some(fsha) = w.file_shas.get(*idx) else {
+                        continue;
+                    };
+                    let Some(file_id) = file_ids.get(fsha) else {
+                        continue;
+                    };
                     src.execute(params![fid, file_id, view.scanner, json(view)])?;
                 }
             }
@@ -266,7 +290,10 @@ fn summarize(f: &SetFinding) -> Summary {
     use crate::model::CvssVersion;
     let all: Vec<&crate::model::Cvss> = f.views.iter().flat_map(|(_, v)| v.cvss.iter()).collect();
     let pick = |vs: &[CvssVersion]| {
-        let mut c: Vec<&&crate::model::Cvss> = all.iter().filter(|c| vs.contains(&c.version) && c.vector.is_some()).collect();
+        let mut c: Vec<&&crate::model::Cvss> = all
+            .iter()
+            .filter(|c| vs.contains(&c.version) && c.vector.is_some())
+            .collect();
         c.sort_by_key(|c| (c.source != "nvd", std::cmp::Reverse(c.version)));
         c.first().map(|c| (c.vector.clone(), c.base_score))
     };
@@ -303,9 +330,17 @@ fn summarize(f: &SetFinding) -> Summary {
         .iter()
         .filter_map(|(_, v)| v.epss.clone())
         .max_by(|a, b| a.score.total_cmp(&b.score));
-    let kev = f.views.iter().filter_map(|(_, v)| v.kev).reduce(|a, b| a || b);
+    let kev = f
+        .views
+        .iter()
+        .filter_map(|(_, v)| v.kev)
+        .reduce(|a, b| a || b);
     let longest = |get: fn(&crate::model::ScannerView) -> Option<&String>| {
-        f.views.iter().filter_map(|(_, v)| get(v)).max_by_key(|s| s.len()).cloned()
+        f.views
+            .iter()
+            .filter_map(|(_, v)| get(v))
+            .max_by_key(|s| s.len())
+            .cloned()
     };
     Summary {
         v2: pick(&[CvssVersion::V2]).and_then(|x| x.0),
@@ -328,7 +363,9 @@ impl Store {
     pub fn package_id(&self, name: &str) -> Result<Option<i64>> {
         Ok(self
             .conn()
-            .query_row("SELECT id FROM package WHERE name = ?1", [name], |r| r.get(0))
+            .query_row("SELECT id FROM package WHERE name = ?1", [name], |r| {
+                r.get(0)
+            })
             .optional()?)
     }
 }

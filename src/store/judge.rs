@@ -97,7 +97,8 @@ pub fn replace_epss(
     rows: impl Iterator<Item = (String, f64, Option<f64>)>,
 ) -> Result<()> {
     tx.execute("DELETE FROM threat_epss", [])?;
-    let mut st = tx.prepare("INSERT OR REPLACE INTO threat_epss(cve, epss, percentile) VALUES (?1, ?2, ?3)")?;
+    let mut st = tx
+        .prepare("INSERT OR REPLACE INTO threat_epss(cve, epss, percentile) VALUES (?1, ?2, ?3)")?;
     for (cve, epss, pct) in rows {
         st.execute(params![cve, epss, pct])?;
     }
@@ -105,7 +106,11 @@ pub fn replace_epss(
 }
 
 /// Replaces the KEV catalog and records where it came from.
-pub fn replace_kev(tx: &Transaction<'_>, src: &ThreatSource, rows: impl Iterator<Item = KevWrite>) -> Result<()> {
+pub fn replace_kev(
+    tx: &Transaction<'_>,
+    src: &ThreatSource,
+    rows: impl Iterator<Item = KevWrite>,
+) -> Result<()> {
     tx.execute("DELETE FROM threat_kev", [])?;
     let mut st = tx.prepare(
         "INSERT OR REPLACE INTO threat_kev(cve, vendor_project, product, date_added, due_date, ransomware)

@@ -4,17 +4,19 @@
 
 pub mod audit;
 mod blobs;
-mod imports;
-mod queries;
-pub mod verify;
-pub mod judge;
-pub mod review;
 pub mod exports;
+mod imports;
+pub mod judge;
+mod queries;
+pub mod review;
+pub mod verify;
 mod views;
 pub use views::{Cursor, ViewFilter, ViewSort};
 
 pub use imports::{FileRow, ImportWrite, MergedComponent, MergedFinding, SetWrite};
-pub use queries::{ComponentRow, EvidenceFileRow, FindingQuery, FindingRow, FindingSort, SetRow, SourceRow};
+pub use queries::{
+    ComponentRow, EvidenceFileRow, FindingQuery, FindingRow, FindingSort, SetRow, SourceRow,
+};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -30,7 +32,11 @@ pub enum StoreError {
         "store {path} has schema version {found}, newer than this dossier understands ({known}); \
          upgrade dossier instead of opening it with an older one"
     )]
-    TooNew { path: PathBuf, found: i64, known: i64 },
+    TooNew {
+        path: PathBuf,
+        found: i64,
+        known: i64,
+    },
     #[error("store is busy (another dossier holds the lock longer than the timeout): {0}")]
     Busy(rusqlite::Error),
     #[error("store: {0}")]
@@ -80,10 +86,12 @@ impl Store {
     pub fn open(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent() {
             if !dir.as_os_str().is_empty() {
-                std::fs::create_dir_all(dir).map_err(|e| StoreError::Invalid(format!(
-                    "cannot create the store directory {}: {e}",
-                    dir.display()
-                )))?;
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    StoreError::Invalid(format!(
+                        "cannot create the store directory {}: {e}",
+                        dir.display()
+                    ))
+                })?;
             }
         }
         let conn = rusqlite::Connection::open(path).map_err(|source| StoreError::Open {
@@ -124,7 +132,9 @@ impl Store {
 
     /// `PRAGMA integrity_check`; `Ok(())` when SQLite answers "ok".
     pub fn integrity_check(&self) -> Result<()> {
-        let r: String = self.conn.query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
+        let r: String = self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?;
         if r == "ok" {
             Ok(())
         } else {
@@ -136,7 +146,9 @@ impl Store {
         use rusqlite::OptionalExtension;
         Ok(self
             .conn
-            .query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| r.get(0))
+            .query_row("SELECT value FROM setting WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
             .optional()?)
     }
 
@@ -165,7 +177,11 @@ fn migrate(conn: &mut rusqlite::Connection, path: &Path) -> Result<()> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     // Re-read under the write lock: another process may have migrated meanwhile.
     let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
-    for (i, sql) in MIGRATIONS.iter().enumerate().skip(usize::try_from(found).unwrap_or(0)) {
+    for (i, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .skip(usize::try_from(found).unwrap_or(0))
+    {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
     }
@@ -187,9 +203,14 @@ mod tests {
         let p = dir.path().join("s.db");
         {
             let s = Store::open(&p).unwrap();
-            let v: i64 = s.conn().query_row("PRAGMA user_version", [], |r| r.get(0)).unwrap();
+            let v: i64 = s
+                .conn()
+                .query_row("PRAGMA user_version", [], |r| r.get(0))
+                .unwrap();
             assert_eq!(v, SCHEMA_VERSION);
-            s.conn().pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+            s.conn()
+                .pragma_update(None, "user_version", SCHEMA_VERSION + 1)
+                .unwrap();
         }
         match Store::open(&p) {
             Err(StoreError::TooNew { found, .. }) => assert_eq!(found, SCHEMA_VERSION + 1),

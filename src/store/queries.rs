@@ -115,7 +115,8 @@ pub struct FindingQuery {
 }
 
 fn json_vec<T: serde::de::DeserializeOwned>(s: Option<String>) -> Vec<T> {
-    s.and_then(|s| serde_json::from_str(&s).ok()).unwrap_or_default()
+    s.and_then(|s| serde_json::from_str(&s).ok())
+        .unwrap_or_default()
 }
 
 const SET_COLS: &str = "s.id, s.image, s.repository, s.digest, p.name, s.source, s.image_user,
@@ -179,7 +180,9 @@ impl Store {
             "SELECT {SET_COLS} FROM evidence_set s LEFT JOIN package p ON p.id = s.package_id ORDER BY s.id"
         );
         let mut st = self.conn().prepare(&sql)?;
-        let rows = st.query_map([], set_row)?.collect::<rusqlite::Result<_>>()?;
+        let rows = st
+            .query_map([], set_row)?
+            .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
 
@@ -217,26 +220,43 @@ impl Store {
         if hex.len() >= 4 && hex.chars().all(|c| c.is_ascii_hexdigit()) {
             hits = sets
                 .iter()
-                .filter(|s| s.digest.as_deref().is_some_and(|d| d.trim_start_matches("sha256:").starts_with(&hex)))
+                .filter(|s| {
+                    s.digest
+                        .as_deref()
+                        .is_some_and(|d| d.trim_start_matches("sha256:").starts_with(&hex))
+                })
                 .collect();
         }
         if hits.is_empty() {
-            hits = sets.iter().filter(|s| s.image.as_deref() == Some(q)).collect();
+            hits = sets
+                .iter()
+                .filter(|s| s.image.as_deref() == Some(q))
+                .collect();
         }
         if hits.is_empty() {
             if let Some((_, dg)) = q.split_once('@') {
-                hits = sets.iter().filter(|s| s.digest.as_deref() == Some(dg)).collect();
+                hits = sets
+                    .iter()
+                    .filter(|s| s.digest.as_deref() == Some(dg))
+                    .collect();
             }
         }
         if hits.is_empty() {
-            hits = sets.iter().filter(|s| s.repository.as_deref() == Some(q)).collect();
+            hits = sets
+                .iter()
+                .filter(|s| s.repository.as_deref() == Some(q))
+                .collect();
         }
         match hits.len() {
             0 => Err(StoreError::NoSuchSet(q.to_string())),
             1 => Ok(hits[0].id),
             _ => Err(StoreError::AmbiguousSet {
                 query: q.to_string(),
-                candidates: hits.iter().map(|s| s.id.to_string()).collect::<Vec<_>>().join(", "),
+                candidates: hits
+                    .iter()
+                    .map(|s| s.id.to_string())
+                    .collect::<Vec<_>>()
+                    .join(", "),
             }),
         }
     }
@@ -303,10 +323,12 @@ impl Store {
 
     /// Dependency edges of a set as component keys (`@subject` is the image).
     pub fn dependencies(&self, set_id: i64) -> Result<Vec<(String, String)>> {
-        let mut st = self
-            .conn()
-            .prepare("SELECT from_key, to_key FROM dependency WHERE set_id = ?1 ORDER BY from_key, to_key")?;
-        let rows = st.query_map([set_id], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+        let mut st = self.conn().prepare(
+            "SELECT from_key, to_key FROM dependency WHERE set_id = ?1 ORDER BY from_key, to_key",
+        )?;
+        let rows = st
+            .query_map([set_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
 
@@ -334,20 +356,38 @@ impl Store {
         );
         let mut args: Vec<rusqlite::types::Value> = vec![set_id.into()];
         if let Some(t) = q.text.as_deref().filter(|t| !t.is_empty()) {
-            args.push(format!("%{}%", t.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")).into());
+            args.push(
+                format!(
+                    "%{}%",
+                    t.replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_")
+                )
+                .into(),
+            );
             let n = args.len();
             sql.push_str(&format!(
                 " AND (f.vuln_id LIKE ?{n} ESCAPE '\\' OR f.aliases LIKE ?{n} ESCAPE '\\' OR f.component_key LIKE ?{n} ESCAPE '\\' OR c.name LIKE ?{n} ESCAPE '\\')"
             ));
         }
         if !q.severities.is_empty() {
-            let list: Vec<String> = q.severities.iter().map(|s| (*s as i64).to_string()).collect();
+            let list: Vec<String> = q
+                .severities
+                .iter()
+                .map(|s| (*s as i64).to_string())
+                .collect();
             sql.push_str(&format!(" AND f.severity_rank IN ({})", list.join(",")));
         }
         let (order, keyset) = match q.sort {
-            FindingSort::Severity => ("f.severity_rank DESC, f.vuln_id, f.id", "(-f.severity_rank, f.vuln_id, f.id) > (?A, ?B, ?C)"),
+            FindingSort::Severity => (
+                "f.severity_rank DESC, f.vuln_id, f.id",
+                "(-f.severity_rank, f.vuln_id, f.id) > (?A, ?B, ?C)",
+            ),
             FindingSort::Id => ("f.vuln_id, f.id", "(f.vuln_id, f.id) > (?B, ?C)"),
-            FindingSort::Component => ("f.component_key, f.vuln_id, f.id", "(f.component_key, f.vuln_id, f.id) > (?D, ?B, ?C)"),
+            FindingSort::Component => (
+                "f.component_key, f.vuln_id, f.id",
+                "(f.component_key, f.vuln_id, f.id) > (?D, ?B, ?C)",
+            ),
         };
         if let Some(a) = &q.after {
             let base = args.len();

@@ -79,8 +79,9 @@ fn waiver_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<WaiverRow> {
         source_file: r.get(6)?,
         created_at: r.get(7)?,
         updated_at: r.get(8)?,
-        document: serde_json::from_str(&doc)
-            .map_err(|e| rusqlite::Error::FromSqlConversionFailure(9, rusqlite::types::Type::Text, Box::new(e)))?,
+        document: serde_json::from_str(&doc).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(9, rusqlite::types::Type::Text, Box::new(e))
+        })?,
     })
 }
 
@@ -114,7 +115,9 @@ pub fn put_waiver(
     state: WaiverState,
     source_file: Option<&str>,
 ) -> Result<i64> {
-    let json = doc.canonical_json().map_err(|e| StoreError::Invalid(e.to_string()))?;
+    let json = doc
+        .canonical_json()
+        .map_err(|e| StoreError::Invalid(e.to_string()))?;
     let now = super::now_utc();
     let signer = doc.signature.as_ref().map(|s| s.keyid.clone());
     conn.execute(
@@ -146,16 +149,27 @@ pub fn put_waiver(
             now
         ],
     )?;
-    Ok(conn.query_row("SELECT id FROM waiver WHERE waiver_id = ?1", [&doc.id], |r| r.get(0))?)
+    Ok(conn.query_row(
+        "SELECT id FROM waiver WHERE waiver_id = ?1",
+        [&doc.id],
+        |r| r.get(0),
+    )?)
 }
 
-pub fn set_waiver_state(conn: &Connection, waiver_id: &str, state: WaiverState, reason: Option<&str>) -> Result<()> {
+pub fn set_waiver_state(
+    conn: &Connection,
+    waiver_id: &str,
+    state: WaiverState,
+    reason: Option<&str>,
+) -> Result<()> {
     let n = conn.execute(
         "UPDATE waiver SET state = ?2, state_reason = ?3, updated_at = ?4 WHERE waiver_id = ?1",
         params![waiver_id, state.as_str(), reason, super::now_utc()],
     )?;
     if n == 0 {
-        return Err(StoreError::Invalid(format!("no waiver with id '{waiver_id}'")));
+        return Err(StoreError::Invalid(format!(
+            "no waiver with id '{waiver_id}'"
+        )));
     }
     Ok(())
 }
@@ -273,10 +287,12 @@ impl Store {
     }
 
     pub fn all_waivers(&self) -> Result<Vec<WaiverRow>> {
-        let mut st = self
-            .conn()
-            .prepare(&format!("SELECT {WAIVER_COLS} FROM waiver ORDER BY waiver_id"))?;
-        let rows = st.query_map([], waiver_row)?.collect::<rusqlite::Result<_>>()?;
+        let mut st = self.conn().prepare(&format!(
+            "SELECT {WAIVER_COLS} FROM waiver ORDER BY waiver_id"
+        ))?;
+        let rows = st
+            .query_map([], waiver_row)?
+            .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
 
@@ -300,7 +316,12 @@ impl Store {
     }
 
     /// Every decision ever recorded on one finding, oldest first.
-    pub fn disposition_history(&self, set_id: i64, vuln_id: &str, component_key: &str) -> Result<Vec<DispositionRow>> {
+    pub fn disposition_history(
+        &self,
+        set_id: i64,
+        vuln_id: &str,
+        component_key: &str,
+    ) -> Result<Vec<DispositionRow>> {
         let sql = format!(
             "SELECT {DISP_COLS} FROM disposition WHERE set_id = ?1 AND vuln_id = ?2 AND component_key = ?3 ORDER BY id"
         );
@@ -360,7 +381,9 @@ mod tests {
         assert_eq!(cur[0].note.as_deref(), Some("second"));
         let hist = s.disposition_history(set, "CVE-1", "pkg:deb/x@1").unwrap();
         assert_eq!(
-            hist.iter().map(|d| d.note.clone().unwrap()).collect::<Vec<_>>(),
+            hist.iter()
+                .map(|d| d.note.clone().unwrap())
+                .collect::<Vec<_>>(),
             ["first", "second"]
         );
     }
@@ -400,9 +423,20 @@ mod tests {
             None,
         )
         .unwrap();
-        let ids: Vec<String> = s.waivers(set).unwrap().into_iter().map(|w| w.waiver_id).collect();
+        let ids: Vec<String> = s
+            .waivers(set)
+            .unwrap()
+            .into_iter()
+            .map(|w| w.waiver_id)
+            .collect();
         assert_eq!(ids, ["W-1", "W-2", "W-4"]);
-        set_waiver_state(s.conn(), "W-2", WaiverState::Revoked, Some("no longer needed")).unwrap();
+        set_waiver_state(
+            s.conn(),
+            "W-2",
+            WaiverState::Revoked,
+            Some("no longer needed"),
+        )
+        .unwrap();
         let w2 = s.waiver("W-2").unwrap().unwrap();
         assert_eq!(w2.state, WaiverState::Revoked);
         assert_eq!(w2.state_reason.as_deref(), Some("no longer needed"));

@@ -17,14 +17,21 @@ impl Actor {
             .or_else(|_| std::env::var("USER"))
             .or_else(|_| std::env::var("USERNAME"))
             .unwrap_or_else(|_| "unknown".into());
-        Self { name, role: None, key_fingerprint: None }
+        Self {
+            name,
+            role: None,
+            key_fingerprint: None,
+        }
     }
 
     /// The reviewer from the user config file (`[reviewer]`), falling back to `from_env`
     /// for what it does not say. A broken config file is an error, not a silent fallback.
     pub fn reviewer() -> Result<Self, super::config::ConfigError> {
         let cfg = super::config::load()?;
-        Ok(super::config::actor(&cfg, &super::config::IdentityOverrides::default()))
+        Ok(super::config::actor(
+            &cfg,
+            &super::config::IdentityOverrides::default(),
+        ))
     }
 
     /// The audit log's actor string: `name (role) [key fingerprint]`.

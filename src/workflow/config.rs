@@ -30,7 +30,10 @@ pub enum ConfigError {
     #[error("config {path}: {message}")]
     Invalid { path: String, message: String },
     #[error("config {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
 }
 
 /// `DOSSIER_CONFIG`, else `<platform config dir>/config.toml`.
@@ -38,7 +41,8 @@ pub fn config_path() -> Option<PathBuf> {
     if let Some(p) = std::env::var_os("DOSSIER_CONFIG").filter(|p| !p.is_empty()) {
         return Some(PathBuf::from(p));
     }
-    directories::ProjectDirs::from("mil", "dossier", "dossier").map(|d| d.config_dir().join("config.toml"))
+    directories::ProjectDirs::from("mil", "dossier", "dossier")
+        .map(|d| d.config_dir().join("config.toml"))
 }
 
 /// Where `keys import` copies keys: `<config dir>/keys`.
@@ -58,7 +62,12 @@ pub fn load_from(path: &Path) -> Result<UserConfig, ConfigError> {
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(UserConfig::default()),
-        Err(source) => return Err(ConfigError::Io { path: shown, source }),
+        Err(source) => {
+            return Err(ConfigError::Io {
+                path: shown,
+                source,
+            })
+        }
     };
     parse(&shown, &text)
 }
@@ -102,7 +111,11 @@ pub fn actor(cfg: &UserConfig, o: &IdentityOverrides) -> Actor {
     Actor {
         name: pick(&o.name, &cfg.reviewer.name).unwrap_or(base.name),
         role: pick(&o.role, &cfg.reviewer.role),
-        key_fingerprint: cfg.reviewer.key.as_deref().and_then(public_fingerprint_beside),
+        key_fingerprint: cfg
+            .reviewer
+            .key
+            .as_deref()
+            .and_then(public_fingerprint_beside),
     }
 }
 
@@ -114,7 +127,9 @@ pub fn public_fingerprint_beside(key: &Path) -> Option<String> {
     ];
     candidates.iter().find_map(|p| {
         let text = std::fs::read_to_string(p).ok()?;
-        crate::crypto::PublicKey::from_pem(&text).ok().map(|k| k.fingerprint())
+        crate::crypto::PublicKey::from_pem(&text)
+            .ok()
+            .map(|k| k.fingerprint())
     })
 }
 
@@ -157,6 +172,9 @@ mod tests {
     #[test]
     fn missing_file_is_empty_config() {
         let d = tempfile::tempdir().unwrap();
-        assert_eq!(load_from(&d.path().join("none.toml")).unwrap(), UserConfig::default());
+        assert_eq!(
+            load_from(&d.path().join("none.toml")).unwrap(),
+            UserConfig::default()
+        );
     }
 }

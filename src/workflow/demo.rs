@@ -14,18 +14,40 @@ pub const SETTING_REVIEWER_KEY: &str = "demo.reviewer_key";
 
 pub fn prepare(store_path: &Path, sample_dir: &Path) -> anyhow::Result<()> {
     let mut st = crate::store::Store::open(store_path)?;
-    let actor = Actor { name: "demo".into(), role: Some("ISSO".into()), ..Actor::default() };
+    let actor = Actor {
+        name: "demo".into(),
+        role: Some("ISSO".into()),
+        ..Actor::default()
+    };
     let keys = sample_dir.join("keys");
     for (file, name, role) in [
-        ("pipeline.pub", "sample pipeline (TEST-ONLY)", "pipeline-signer"),
-        ("approver.pub", "sample ISSM approver (TEST-ONLY)", "approver"),
-        ("reviewer.pub", "sample ISSO reviewer (TEST-ONLY)", "reviewer"),
+        (
+            "pipeline.pub",
+            "sample pipeline (TEST-ONLY)",
+            "pipeline-signer",
+        ),
+        (
+            "approver.pub",
+            "sample ISSM approver (TEST-ONLY)",
+            "approver",
+        ),
+        (
+            "reviewer.pub",
+            "sample ISSO reviewer (TEST-ONLY)",
+            "reviewer",
+        ),
     ] {
         super::verify::trust_add(&mut st, &keys.join(file), name, role, &actor)
             .map_err(|e| anyhow::anyhow!("trusting {file}: {e}"))?;
     }
-    let key_dir = store_path.parent().unwrap_or(Path::new(".")).join("demo-keys");
-    for (file, setting) in [("approver.key", SETTING_APPROVER_KEY), ("reviewer.key", SETTING_REVIEWER_KEY)] {
+    let key_dir = store_path
+        .parent()
+        .unwrap_or(Path::new("."))
+        .join("demo-keys");
+    for (file, setting) in [
+        ("approver.key", SETTING_APPROVER_KEY),
+        ("reviewer.key", SETTING_REVIEWER_KEY),
+    ] {
         let dest = copy_private(&keys.join(file), &key_dir)?;
         st.set_setting(setting, &dest.display().to_string())?;
     }
@@ -36,7 +58,10 @@ pub fn prepare(store_path: &Path, sample_dir: &Path) -> anyhow::Result<()> {
         .filter(|p| p.is_dir())
         .collect();
     dirs.sort();
-    let opts = ImportOptions { package: Some(DEMO_PACKAGE.into()), ..ImportOptions::default() };
+    let opts = ImportOptions {
+        package: Some(DEMO_PACKAGE.into()),
+        ..ImportOptions::default()
+    };
     import_paths(&mut st, &dirs, &opts, &actor, &mut |_| {})?;
     Ok(())
 }

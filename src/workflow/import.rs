@@ -55,7 +55,10 @@ pub struct ImportReport {
 impl ImportReport {
     /// True when any file failed to parse (exit code 1).
     pub fn any_failed(&self) -> bool {
-        self.sets.iter().flat_map(|s| &s.files).any(|f| f.status == FileStatus::Failed.as_str())
+        self.sets
+            .iter()
+            .flat_map(|s| &s.files)
+            .any(|f| f.status == FileStatus::Failed.as_str())
     }
 }
 
@@ -79,7 +82,9 @@ pub fn import_paths(
 ) -> Result<ImportReport, ImportError> {
     let mut report = ImportReport::default();
     for p in paths {
-        report.sets.push(import_one(store, p, opts, actor, progress)?);
+        report
+            .sets
+            .push(import_one(store, p, opts, actor, progress)?);
     }
     Ok(report)
 }
@@ -113,10 +118,18 @@ fn import_one(
     let total = disc.files.len();
     let mut parsed: Vec<ParsedFile> = Vec::with_capacity(total + disc.refused.len());
     for (i, f) in disc.files.into_iter().enumerate() {
-        progress(ImportProgress { path: f.path.clone(), done: i, total });
+        progress(ImportProgress {
+            path: f.path.clone(),
+            done: i,
+            total,
+        });
         parsed.push(ingest::parse_file(f));
     }
-    progress(ImportProgress { path: source.clone(), done: total, total });
+    progress(ImportProgress {
+        path: source.clone(),
+        done: total,
+        total,
+    });
     // Refused entries have no bytes; hash their reason so they are distinct, stable rows.
     for r in disc.refused {
         let mut pf = refused_file(r);
@@ -159,7 +172,9 @@ fn import_one(
         }
     }
 
-    let new_idx: Vec<usize> = (0..parsed.len()).filter(|i| parsed[*i].status != FileStatus::Duplicate).collect();
+    let new_idx: Vec<usize> = (0..parsed.len())
+        .filter(|i| parsed[*i].status != FileStatus::Duplicate)
+        .collect();
     let file_reports: Vec<FileReport> = parsed.iter().map(file_report).collect();
     if let (Some(id), true) = (existing, new_idx.is_empty()) {
         let s = store.set(id)?;
@@ -185,18 +200,29 @@ fn import_one(
             continue;
         }
         if let Some(bytes) = store.blob(sha)? {
-            let mut pf = ingest::parse_file(discover::DiscoveredFile { path: p.clone(), bytes, sha256: sha.clone() });
+            let mut pf = ingest::parse_file(discover::DiscoveredFile {
+                path: p.clone(),
+                bytes,
+                sha256: sha.clone(),
+            });
             pf.bytes = None;
             reparsed.push(pf);
         }
     }
     let digest = ident.digest.clone();
     let (merged, file_shas) = {
-        let all: Vec<&ParsedFile> = reparsed.iter().chain(new_idx.iter().map(|i| &parsed[*i])).collect();
+        let all: Vec<&ParsedFile> = reparsed
+            .iter()
+            .chain(new_idx.iter().map(|i| &parsed[*i]))
+            .collect();
         let mergeable: Vec<(usize, &str, &crate::model::Document)> = all
             .iter()
             .enumerate()
-            .filter(|(_, f)| digest.as_deref().is_none_or(|d| !ingest::names_other_digest(f, d)))
+            .filter(|(_, f)| {
+                digest
+                    .as_deref()
+                    .is_none_or(|d| !ingest::names_other_digest(f, d))
+            })
             .filter_map(|(i, f)| f.doc.as_ref().map(|d| (i, f.path.as_str(), d)))
             .collect();
         let shas: Vec<String> = all.iter().map(|f| f.sha256.clone()).collect();
@@ -275,7 +301,10 @@ fn file_row(f: &mut ParsedFile) -> FileRow {
         message: f.message.clone(),
         named_digests: f.named_digests(),
         doc_kind: f.doc.as_ref().map(|d| {
-            serde_json::to_value(d.kind).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+            serde_json::to_value(d.kind)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default()
         }),
         scanner: scan.map(|s| s.scanner.clone()),
         scanner_version: scan.and_then(|s| s.scanner_version.clone()),

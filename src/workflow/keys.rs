@@ -12,7 +12,10 @@ pub enum KeysError {
     #[error("{path} already exists; refusing to overwrite a key")]
     Exists { path: String },
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("passphrases do not match")]
     Mismatch,
 }
@@ -155,7 +158,9 @@ mod tests {
         assert_eq!(k.fingerprint(), info.fingerprint);
         let pub_text = std::fs::read_to_string(info.public_key.unwrap()).unwrap();
         assert_eq!(
-            crate::crypto::PublicKey::from_pem(&pub_text).unwrap().fingerprint(),
+            crate::crypto::PublicKey::from_pem(&pub_text)
+                .unwrap()
+                .fingerprint(),
             info.fingerprint
         );
         assert!(load_signing_key(&key_path, &mut || Ok(b"nope".to_vec())).is_err());
@@ -188,9 +193,16 @@ mod tests {
                 PrivateKey::P256(_) => unreachable!(),
             }
         };
-        let pem = der.to_pem("PRIVATE KEY", p256::pkcs8::LineEnding::LF).unwrap();
+        let pem = der
+            .to_pem("PRIVATE KEY", p256::pkcs8::LineEnding::LF)
+            .unwrap();
         privkey::write_private_file(&src, pem.as_bytes()).unwrap();
-        let info = import(&src, &mut || panic!("must not prompt"), Some(&d.path().join("keys"))).unwrap();
+        let info = import(
+            &src,
+            &mut || panic!("must not prompt"),
+            Some(&d.path().join("keys")),
+        )
+        .unwrap();
         assert_eq!(info.fingerprint, k.fingerprint());
         assert_eq!(info.algorithm, "ed25519");
         #[cfg(unix)]

@@ -2,15 +2,17 @@
 //! and every change it makes appends an audit entry in the same transaction.
 
 pub mod actor;
+pub mod config;
 pub mod demo;
 pub mod export;
 pub mod import;
 pub mod judge;
-pub mod config;
 pub mod keys;
 pub mod review;
-pub mod waivers;
 pub mod verify;
+pub mod waivers;
 
 pub use actor::Actor;
-pub use import::{import_paths, FileReport, ImportOptions, ImportProgress, ImportReport, SetReport};
+pub use import::{
+    import_paths, FileReport, ImportOptions, ImportProgress, ImportReport, SetReport,
+};

@@ -20,7 +20,10 @@ pub enum ReviewError {
         component: Option<String>,
     },
     #[error("{vuln} is on {} components; name one with --component:\n  {}", .candidates.len(), .candidates.join("\n  "))]
-    Ambiguous { vuln: String, candidates: Vec<String> },
+    Ambiguous {
+        vuln: String,
+        candidates: Vec<String>,
+    },
     #[error("{0}")]
     Invalid(String),
 }
@@ -37,11 +40,16 @@ pub fn find_finding(
     let hits: Vec<FindingRow> = store
         .findings(set_id)?
         .into_iter()
-        .filter(|f| f.vuln_id.eq_ignore_ascii_case(v) || f.aliases.iter().any(|a| a.eq_ignore_ascii_case(v)))
+        .filter(|f| {
+            f.vuln_id.eq_ignore_ascii_case(v) || f.aliases.iter().any(|a| a.eq_ignore_ascii_case(v))
+        })
         .collect();
     let hits: Vec<FindingRow> = match component.map(str::trim).filter(|c| !c.is_empty()) {
         None => hits,
-        Some(c) => hits.into_iter().filter(|f| component_matches(f, c)).collect(),
+        Some(c) => hits
+            .into_iter()
+            .filter(|f| component_matches(f, c))
+            .collect(),
     };
     match hits.len() {
         0 => Err(ReviewError::NoFinding {
@@ -137,10 +145,14 @@ pub fn set_disposition(
     }
     if state == DispositionState::Waived {
         let id = input.waiver_id.as_deref().ok_or_else(|| {
-            ReviewError::Invalid("waived needs the id of the waiver that covers it (--waiver ID)".into())
+            ReviewError::Invalid(
+                "waived needs the id of the waiver that covers it (--waiver ID)".into(),
+            )
         })?;
         if store.waiver(id)?.is_none() {
-            return Err(ReviewError::Invalid(format!("no waiver with id '{id}' in the store")));
+            return Err(ReviewError::Invalid(format!(
+                "no waiver with id '{id}' in the store"
+            )));
         }
     }
     let set = store.set(finding.set_id)?;
@@ -149,7 +161,10 @@ pub fn set_disposition(
         .pop()
         .map(|d| d.state.as_str());
     let label = actor.label();
-    let target = format!("set {} {} {}", finding.set_id, finding.vuln_id, finding.component_key);
+    let target = format!(
+        "set {} {} {}",
+        finding.set_id, finding.vuln_id, finding.component_key
+    );
     let details = serde_json::json!({
         "set": finding.set_id,
         "digest": set.digest,
@@ -188,7 +203,9 @@ pub fn set_disposition(
 
 /// The busy timeout covers waiting for another writer; a few retries cover the rare case
 /// where SQLite gives up immediately (a stale WAL snapshot).
-pub(crate) fn with_retry<T>(mut f: impl FnMut() -> crate::store::Result<T>) -> crate::store::Result<T> {
+pub(crate) fn with_retry<T>(
+    mut f: impl FnMut() -> crate::store::Result<T>,
+) -> crate::store::Result<T> {
     let mut tries = 0;
     loop {
         match f() {
@@ -237,13 +254,30 @@ pub fn verify_audit(store: &Store) -> Result<AuditVerification, ReviewError> {
                 "sequence number is {seq}, expected {expected_seq} (a row was removed, added or renumbered)"
             )));
         }
-        let (Some(at), Some(actor), Some(action), Some(target), Some(details), Some(prev_hash), Some(hash)) =
-            (&r.at, &r.actor, &r.action, &r.target, &r.details, &r.prev_hash, &r.hash)
+        let (
+            Some(at),
+            Some(actor),
+            Some(action),
+            Some(target),
+            Some(details),
+            Some(prev_hash),
+            Some(hash),
+        ) = (
+            &r.at,
+            &r.actor,
+            &r.action,
+            &r.target,
+            &r.details,
+            &r.prev_hash,
+            &r.hash,
+        )
         else {
             return Ok(broken("a column holds a non-text value".into()));
         };
         if *prev_hash != prev {
-            return Ok(broken("prev_hash does not equal the previous entry's hash".into()));
+            return Ok(broken(
+                "prev_hash does not equal the previous entry's hash".into(),
+            ));
         }
         let parsed: serde_json::Value = match serde_json::from_str(details) {
             Ok(v) => v,

@@ -6,7 +6,8 @@ use super::review::{with_retry, ReviewError};
 use super::Actor;
 use crate::crypto::privkey::PrivateKey;
 use crate::model::waiver::{
-    self as wm, Justification, Person, Scope, Waiver, WaiverError, WaiverJustification, WaiverSignature, WaiverState,
+    self as wm, Justification, Person, Scope, Waiver, WaiverError, WaiverJustification,
+    WaiverSignature, WaiverState,
 };
 use crate::store::review as rs;
 use crate::store::{FindingRow, Store};
@@ -28,7 +29,10 @@ pub enum WaiverFlowError {
     #[error(transparent)]
     Waiver(#[from] WaiverError),
     #[error("{path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("{0}")]
     Refused(String),
 }
@@ -230,7 +234,11 @@ pub fn sign_file(
                 .keyid
                 .as_deref()
                 .is_some_and(|k| k.eq_ignore_ascii_case(&fp));
-            let same_name = d.requested_by.name.trim().eq_ignore_ascii_case(approver.name.trim());
+            let same_name = d
+                .requested_by
+                .name
+                .trim()
+                .eq_ignore_ascii_case(approver.name.trim());
             if same_key || same_name {
                 let why = if same_key {
                     format!("key {}", &fp[..16])
@@ -288,7 +296,8 @@ fn read_waiver_file(path: &Path) -> Result<String, WaiverFlowError> {
         )));
     }
     let bytes = std::fs::read(path).map_err(io(path))?;
-    String::from_utf8(bytes).map_err(|_| WaiverFlowError::Refused(format!("{}: not UTF-8 text", path.display())))
+    String::from_utf8(bytes)
+        .map_err(|_| WaiverFlowError::Refused(format!("{}: not UTF-8 text", path.display())))
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -301,7 +310,11 @@ pub struct ImportedWaiver {
 
 /// Imports a YAML stream: signed documents as `signed`, others as `pending`. A waiver
 /// already revoked or rejected here stays so (a file cannot bring it back).
-pub fn import_file(store: &mut Store, actor: &Actor, path: &Path) -> Result<Vec<ImportedWaiver>, WaiverFlowError> {
+pub fn import_file(
+    store: &mut Store,
+    actor: &Actor,
+    path: &Path,
+) -> Result<Vec<ImportedWaiver>, WaiverFlowError> {
     let shown = path.display().to_string();
     let text = read_waiver_file(path)?;
     let docs = wm::parse_stream(&shown, &text)?;
@@ -384,7 +397,9 @@ pub fn export(
     let rows = store.waivers(set_id)?;
     let docs: Vec<Waiver> = rows
         .into_iter()
-        .filter(|r| r.state == WaiverState::Signed || (include_pending && r.state == WaiverState::Pending))
+        .filter(|r| {
+            r.state == WaiverState::Signed || (include_pending && r.state == WaiverState::Pending)
+        })
         .map(|r| r.document)
         .collect();
     if docs.is_empty() {
@@ -416,7 +431,8 @@ mod tests {
 
     fn store_with_fixture() -> (Store, FindingRow) {
         let mut st = Store::open_in_memory().unwrap();
-        let fx = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/review/trivy.json");
+        let fx = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/review/trivy.json");
         let opts = ImportOptions {
             package: None,
             limits: Default::default(),
@@ -440,7 +456,14 @@ mod tests {
         let now = chrono::DateTime::parse_from_rfc3339("2026-11-27T12:00:00Z")
             .unwrap()
             .to_utc();
-        let w = new_from_finding(&mut st, &who("J. Doe"), &f, &NewWaiverOptions::default(), now).unwrap();
+        let w = new_from_finding(
+            &mut st,
+            &who("J. Doe"),
+            &f,
+            &NewWaiverOptions::default(),
+            now,
+        )
+        .unwrap();
         assert_eq!(w.id, "W-2026-0001");
         assert_eq!(w.vulnerability, "CVE-2024-0002");
         assert_eq!(
@@ -455,7 +478,14 @@ mod tests {
         // The fixture's zlib finding has no fixed version.
         assert_eq!(w.justification.kind, WaiverJustification::NoPatchAvailable);
         assert_eq!(w.justification.text, PLACEHOLDER);
-        let w2 = new_from_finding(&mut st, &who("J. Doe"), &f, &NewWaiverOptions::default(), now).unwrap();
+        let w2 = new_from_finding(
+            &mut st,
+            &who("J. Doe"),
+            &f,
+            &NewWaiverOptions::default(),
+            now,
+        )
+        .unwrap();
         assert_eq!(w2.id, "W-2026-0002");
     }
 
@@ -469,8 +499,22 @@ mod tests {
         };
         let mut w = new_from_finding(&mut st, &who("J. Doe"), &f, &opts, now).unwrap();
         assert!(change_state(&mut st, &who("R. Roe"), &w.id, WaiverState::Revoked, "x").is_err());
-        change_state(&mut st, &who("R. Roe"), &w.id, WaiverState::Rejected, "not justified").unwrap();
-        assert!(change_state(&mut st, &who("R. Roe"), &w.id, WaiverState::Rejected, "again").is_err());
+        change_state(
+            &mut st,
+            &who("R. Roe"),
+            &w.id,
+            WaiverState::Rejected,
+            "not justified",
+        )
+        .unwrap();
+        assert!(change_state(
+            &mut st,
+            &who("R. Roe"),
+            &w.id,
+            WaiverState::Rejected,
+            "again"
+        )
+        .is_err());
 
         let key = PrivateKey::generate_p256().unwrap();
         sign_document(&mut w, &who("R. Roe"), &key, now).unwrap();
@@ -485,8 +529,15 @@ mod tests {
         std::fs::write(&p, wm::to_yaml_stream(std::slice::from_ref(&w)).unwrap()).unwrap();
         let got = import_file(&mut st, &who("R. Roe"), &p).unwrap();
         assert_eq!(got[0].state, WaiverState::Rejected);
-        assert!(got[0].note.as_deref().unwrap_or("").contains("already rejected"));
-        assert_eq!(st.waiver(&w.id).unwrap().unwrap().state, WaiverState::Rejected);
+        assert!(got[0]
+            .note
+            .as_deref()
+            .unwrap_or("")
+            .contains("already rejected"));
+        assert_eq!(
+            st.waiver(&w.id).unwrap().unwrap().state,
+            WaiverState::Rejected
+        );
         crate::workflow::review::verify_audit(&st)
             .map(|v| assert!(v.broken.is_none()))
             .unwrap();

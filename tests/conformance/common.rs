@@ -10,7 +10,10 @@ pub fn shared() -> PathBuf {
     let p = std::env::var("DOSSIER_SHARED")
         .map(PathBuf::from)
         .unwrap_or_else(|_| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"));
-    assert!(p.join("fixtures").is_dir(), "conformance needs ../shared/fixtures (or DOSSIER_SHARED)");
+    assert!(
+        p.join("fixtures").is_dir(),
+        "conformance needs ../shared/fixtures (or DOSSIER_SHARED)"
+    );
     p
 }
 
@@ -32,5 +35,9 @@ pub fn purl_key(purl: &str) -> Option<String> {
     let cut = rest.find(|c| c == '?' || c == '#').unwrap_or(rest.len());
     let rest = &rest[..cut];
     let slash = rest.find('/')?;
-    Some(format!("pkg:{}{}", rest[..slash].to_lowercase(), &rest[slash..]))
+    Some(format!(
+        "pkg:{}{}",
+        rest[..slash].to_lowercase(),
+        &rest[slash..]
+    ))
 }

@@ -88,7 +88,10 @@ fn xccdf_results_reach_the_stig_check_after_import() {
     let msg = stig["message"].as_str().unwrap();
     let fail = want.get("fail").copied().unwrap_or(0);
     let pass = want.get("pass").copied().unwrap_or(0);
-    assert!(msg.contains(&format!("pass {pass}, fail {fail}")), "{msg} vs {want:?}");
+    assert!(
+        msg.contains(&format!("pass {pass}, fail {fail}")),
+        "{msg} vs {want:?}"
+    );
 }
 
 fn staleness_code(report: &Value, dir: &Path, name: &str) -> (String, String) {
@@ -124,13 +127,23 @@ fn grype_db_older_than_14_days_at_scan_time_fails_staleness() {
     let dir = tempfile::tempdir().unwrap();
     // v0.79 (DB schema v5: descriptor.db.built) and v0.94 (v6: descriptor.db.status.built).
     for (file, pointer) in [
-        ("grype-heimdall_v0.79.3_golang-1.12-alpine.json", "/descriptor/db/built"),
-        ("grype-dd_v0.94.0_busybox_epss.json", "/descriptor/db/status/built"),
+        (
+            "grype-heimdall_v0.79.3_golang-1.12-alpine.json",
+            "/descriptor/db/built",
+        ),
+        (
+            "grype-dd_v0.94.0_busybox_epss.json",
+            "/descriptor/db/status/built",
+        ),
     ] {
         let path = shared().join("fixtures/grype").join(file);
         let mut v: Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
         let scanned = v["descriptor"]["timestamp"].as_str().unwrap().to_string();
-        let built = v.pointer(pointer).and_then(Value::as_str).unwrap().to_string();
+        let built = v
+            .pointer(pointer)
+            .and_then(Value::as_str)
+            .unwrap()
+            .to_string();
         // The real report: its DB was built hours before the scan.
         assert!(days_between(&built, &scanned) < 14.0);
         assert_eq!(
@@ -138,7 +151,9 @@ fn grype_db_older_than_14_days_at_scan_time_fails_staleness() {
             ("scanner-db-fresh".into(), "pass".into())
         );
         // The same report with the DB date moved 30 days back.
-        let old = (chrono::DateTime::parse_from_rfc3339(&built).unwrap() - chrono::Duration::days(30)).to_rfc3339();
+        let old = (chrono::DateTime::parse_from_rfc3339(&built).unwrap()
+            - chrono::Duration::days(30))
+        .to_rfc3339();
         *v.pointer_mut(pointer).unwrap() = Value::String(old.clone());
         assert!(days_between(&old, &scanned) > 14.0);
         assert_eq!(
@@ -149,7 +164,10 @@ fn grype_db_older_than_14_days_at_scan_time_fails_staleness() {
     // A report without descriptor.db says the age is unknown, plainly.
     let old = shared().join("fixtures/grype/grype-dd_v0.7.0_busybox_no_vuln.json");
     let v: Value = serde_json::from_slice(&std::fs::read(old).unwrap()).unwrap();
-    assert_eq!(staleness_code(&v, dir.path(), "old.json").0, "scanner-db-age-unknown");
+    assert_eq!(
+        staleness_code(&v, dir.path(), "old.json").0,
+        "scanner-db-age-unknown"
+    );
 }
 
 #[test]
@@ -179,7 +197,10 @@ fn epss_and_kev_fixtures_import_or_are_refused_precisely() {
         ],
     );
     assert_eq!(code, 2);
-    assert!(err.contains("line 2") && err.contains("invalid,header,format"), "{err}");
+    assert!(
+        err.contains("line 2") && err.contains("invalid,header,format"),
+        "{err}"
+    );
     let (code, _, err) = dossier(
         &store,
         &[
@@ -216,14 +237,17 @@ fn vex_fixtures_give_every_statement() {
             let got = dossier::analysis::vex::parse_openvex(&name, &bytes).unwrap();
             assert_eq!(got.len(), want, "{name}");
             assert!(
-                got.iter().all(|s| !s.vulnerability.is_empty() && !s.status.is_empty()),
+                got.iter()
+                    .all(|s| !s.vulnerability.is_empty() && !s.status.is_empty()),
                 "{name}"
             );
         } else if name.starts_with("cdxvex-") && name.ends_with(".json") {
             let v: Value = serde_json::from_slice(&bytes).unwrap();
-            let want = v["vulnerabilities"]
-                .as_array()
-                .map_or(0, |a| a.iter().filter(|x| x["analysis"]["state"].is_string()).count());
+            let want = v["vulnerabilities"].as_array().map_or(0, |a| {
+                a.iter()
+                    .filter(|x| x["analysis"]["state"].is_string())
+                    .count()
+            });
             let got = dossier::analysis::vex::parse_cyclonedx_json(&name, &bytes).unwrap();
             assert_eq!(got.len(), want, "{name}");
         } else if name.ends_with(".xml") {

@@ -4,10 +4,10 @@
 //! tests from the raw JSON/XML with the identity rules, never with the parser under test.
 
 mod common;
-mod scan;
 mod evidence;
-mod verify;
+mod judge;
 mod review;
 mod sbom;
-mod judge;
+mod scan;
+mod verify;
 mod verify_bundle;

@@ -29,7 +29,9 @@ fn private_copy(dir: &Path, name: &str) -> PathBuf {
 
 fn pem_body_der(pem: &str) -> Vec<u8> {
     let body: String = pem.lines().filter(|l| !l.starts_with("-----")).collect();
-    base64::engine::general_purpose::STANDARD.decode(body).unwrap()
+    base64::engine::general_purpose::STANDARD
+        .decode(body)
+        .unwrap()
 }
 
 const WAIVER: &str = "apiVersion: dossier/v1\nkind: Waiver\nid: W-2026-0100\nvulnerability: CVE-2024-12345\n\
@@ -46,30 +48,59 @@ fn real_cosign_key_signs_a_waiver_that_verifies_with_its_pub() {
     let pass_path = keys_dir().join("test-only-cosign.password");
     let pub_pem = std::fs::read_to_string(keys_dir().join("test-only-cosign.pub")).unwrap();
 
-    let key = keys::load_signing_key(&key_path, &mut || keys::read_passphrase_file(&pass_path)).unwrap();
+    let key =
+        keys::load_signing_key(&key_path, &mut || keys::read_passphrase_file(&pass_path)).unwrap();
     let expected_fp = hex::encode(sha2::Sha256::digest(pem_body_der(&pub_pem)));
     assert_eq!(key.fingerprint(), expected_fp);
 
     let mut w = parse_stream("w.yaml", WAIVER).unwrap().remove(0);
-    let approver = Actor { name: "R. Roe".into(), role: Some("ISSM".into()), key_fingerprint: None };
-    let now = chrono::DateTime::parse_from_rfc3339("2026-11-27T09:00:00Z").unwrap().to_utc();
+    let approver = Actor {
+        name: "R. Roe".into(),
+        role: Some("ISSM".into()),
+        key_fingerprint: None,
+    };
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-27T09:00:00Z")
+        .unwrap()
+        .to_utc();
     waivers::sign_document(&mut w, &approver, &key, now).unwrap();
     let sig = w.signature.clone().unwrap();
     assert_eq!(sig.keyid, expected_fp);
 
     std::fs::write(d.path().join("canonical.json"), w.signing_bytes().unwrap()).unwrap();
-    std::fs::write(d.path().join("sig.der"), base64::engine::general_purpose::STANDARD.decode(&sig.value).unwrap()).unwrap();
+    std::fs::write(
+        d.path().join("sig.der"),
+        base64::engine::general_purpose::STANDARD
+            .decode(&sig.value)
+            .unwrap(),
+    )
+    .unwrap();
     std::fs::write(d.path().join("cosign.pub"), &pub_pem).unwrap();
     let o = std::process::Command::new("openssl")
         .current_dir(d.path())
-        .args(["dgst", "-sha256", "-verify", "cosign.pub", "-signature", "sig.der", "canonical.json"])
+        .args([
+            "dgst",
+            "-sha256",
+            "-verify",
+            "cosign.pub",
+            "-signature",
+            "sig.der",
+            "canonical.json",
+        ])
         .output()
         .expect("openssl on PATH");
-    assert!(o.status.success(), "{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
 
     // The same key in unencrypted PKCS#8 has the same public half.
     let pk8 = private_copy(d.path(), "test-only-cosign.pkcs8.pem");
-    let plain = keys::load_signing_key(&pk8, &mut || panic!("an unencrypted key needs no passphrase")).unwrap();
+    let plain = keys::load_signing_key(&pk8, &mut || {
+        panic!("an unencrypted key needs no passphrase")
+    })
+    .unwrap();
     assert_eq!(plain.fingerprint(), expected_fp);
 }
 
@@ -80,15 +111,25 @@ fn real_cosign_key_is_refused_with_the_fixture_permissions_and_a_wrong_password(
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let m = std::fs::metadata(&fixture_key).unwrap().permissions().mode();
+        let m = std::fs::metadata(&fixture_key)
+            .unwrap()
+            .permissions()
+            .mode();
         if m & 0o077 != 0 {
-            let e = keys::load_signing_key(&fixture_key, &mut || Ok(b"x".to_vec())).unwrap_err().to_string();
+            let e = keys::load_signing_key(&fixture_key, &mut || Ok(b"x".to_vec()))
+                .unwrap_err()
+                .to_string();
             assert!(e.contains("too open"), "{e}");
         }
     }
     let d = tempfile::tempdir().unwrap();
     let key_path = private_copy(d.path(), "test-only-cosign.key");
     let text = std::fs::read_to_string(&key_path).unwrap();
-    let e = PrivateKey::from_pem("test-only-cosign.key", &text, Some(b"not-the-password")).unwrap_err().to_string();
-    assert!(e.contains("wrong passphrase") && !e.contains("not-the-password"), "{e}");
+    let e = PrivateKey::from_pem("test-only-cosign.key", &text, Some(b"not-the-password"))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("wrong passphrase") && !e.contains("not-the-password"),
+        "{e}"
+    );
 }

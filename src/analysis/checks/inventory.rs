@@ -10,7 +10,9 @@ pub(super) fn scanner_age(f: &SetFacts, p: &Policy, as_of: NaiveDate, out: &mut 
     let scans: Vec<&FileFacts> = f
         .files
         .iter()
-        .filter(|x| x.status == "parsed" && matches!(x.doc_kind.as_deref(), Some("scan" | "sbom-with-scan")))
+        .filter(|x| {
+            x.status == "parsed" && matches!(x.doc_kind.as_deref(), Some("scan" | "sbom-with-scan"))
+        })
         .collect();
     if scans.is_empty() {
         out.push(Diagnostic::problem(
@@ -24,7 +26,11 @@ pub(super) fn scanner_age(f: &SetFacts, p: &Policy, as_of: NaiveDate, out: &mut 
     }
     let as_of_t = as_of.and_hms_opt(0, 0, 0).map(|t| t.and_utc());
     for s in scans {
-        let who = format!("{} ({})", s.path, s.scanner.clone().unwrap_or_else(|| "scanner".into()));
+        let who = format!(
+            "{} ({})",
+            s.path,
+            s.scanner.clone().unwrap_or_else(|| "scanner".into())
+        );
         let built = s.db_built.as_deref().and_then(parse_time);
         let at = s.scanned_at.as_deref().and_then(parse_time);
         match (built, at) {
@@ -85,10 +91,9 @@ pub(super) fn scanner_age(f: &SetFacts, p: &Policy, as_of: NaiveDate, out: &mut 
 }
 
 pub(super) fn coverage(f: &SetFacts, p: &Policy, out: &mut Vec<Diagnostic>) {
-    let has_sbom = f
-        .files
-        .iter()
-        .any(|x| x.status == "parsed" && matches!(x.doc_kind.as_deref(), Some("sbom" | "sbom-with-scan")));
+    let has_sbom = f.files.iter().any(|x| {
+        x.status == "parsed" && matches!(x.doc_kind.as_deref(), Some("sbom" | "sbom-with-scan"))
+    });
     if !has_sbom {
         out.push(Diagnostic::problem(
             p,
@@ -116,7 +121,10 @@ pub(super) fn coverage(f: &SetFacts, p: &Policy, out: &mut Vec<Diagnostic>) {
             p,
             "coverage",
             "sbom-component-not-scanned",
-            format!("{} SBOM package(s) appear in no scan report", f.sbom_not_scanned.len()),
+            format!(
+                "{} SBOM package(s) appear in no scan report",
+                f.sbom_not_scanned.len()
+            ),
             f.sbom_not_scanned.clone(),
         ));
     }
@@ -205,7 +213,11 @@ pub(super) fn stig(s: &StigSummary, p: &Policy, out: &mut Vec<Diagnostic>) {
             vec![s.file.clone()],
         ));
     } else {
-        let ev = s.failed_rules.iter().map(|(sev, id)| format!("{sev}: {id}")).collect();
+        let ev = s
+            .failed_rules
+            .iter()
+            .map(|(sev, id)| format!("{sev}: {id}"))
+            .collect();
         out.push(Diagnostic::problem(
             p,
             "stig",

@@ -152,7 +152,10 @@ fn non_approved(text: &str) -> bool {
         return true;
     }
     t.match_indices("rsa-").any(|(i, _)| {
-        let bits: String = t[i + 4..].chars().take_while(char::is_ascii_digit).collect();
+        let bits: String = t[i + 4..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect();
         bits.parse::<u32>().is_ok_and(|b| b < 2048)
     })
 }
@@ -174,8 +177,17 @@ pub fn run(f: &SetFacts, p: &Policy, as_of: NaiveDate) -> Vec<Diagnostic> {
     let failed: Vec<String> = f
         .files
         .iter()
-        .filter(|x| x.status == "failed" || x.status == "refused" || x.status == "unsupported-version")
-        .map(|x| format!("{}: {} ({})", x.path, x.status, x.message.clone().unwrap_or_default()))
+        .filter(|x| {
+            x.status == "failed" || x.status == "refused" || x.status == "unsupported-version"
+        })
+        .map(|x| {
+            format!(
+                "{}: {} ({})",
+                x.path,
+                x.status,
+                x.message.clone().unwrap_or_default()
+            )
+        })
         .collect();
     if !failed.is_empty() {
         out.push(Diagnostic::problem(
@@ -209,7 +221,11 @@ fn digest_consistency(f: &SetFacts, p: &Policy, out: &mut Vec<Diagnostic>) {
         .map(|x| format!("{} names {}", x.path, x.named_digests.join(", ")))
         .collect();
     if others.is_empty() {
-        let n = f.files.iter().filter(|x| !x.named_digests.is_empty()).count();
+        let n = f
+            .files
+            .iter()
+            .filter(|x| !x.named_digests.is_empty())
+            .count();
         out.push(Diagnostic::with_level(
             Level::Pass,
             "digest-consistency",
@@ -252,8 +268,15 @@ fn signatures(f: &SetFacts, p: &Policy, out: &mut Vec<Diagnostic>) {
         ));
         return;
     };
-    let images: Vec<&SignatureFact> = sigs.iter().filter(|s| s.kind == "image-signature").collect();
-    let good: Vec<&SignatureFact> = images.iter().copied().filter(|s| s.outcome == "verified").collect();
+    let images: Vec<&SignatureFact> = sigs
+        .iter()
+        .filter(|s| s.kind == "image-signature")
+        .collect();
+    let good: Vec<&SignatureFact> = images
+        .iter()
+        .copied()
+        .filter(|s| s.outcome == "verified")
+        .collect();
     if images.is_empty() {
         out.push(sig_problem(
             "image-unsigned",
@@ -320,8 +343,21 @@ fn signatures(f: &SetFacts, p: &Policy, out: &mut Vec<Diagnostic>) {
     }
     let weak: Vec<String> = sigs
         .iter()
-        .filter(|s| non_approved(&format!("{} {}", s.algorithm.clone().unwrap_or_default(), s.detail)))
-        .map(|s| format!("{}: {} {}", s.file, s.algorithm.clone().unwrap_or_default(), s.detail))
+        .filter(|s| {
+            non_approved(&format!(
+                "{} {}",
+                s.algorithm.clone().unwrap_or_default(),
+                s.detail
+            ))
+        })
+        .map(|s| {
+            format!(
+                "{}: {} {}",
+                s.file,
+                s.algorithm.clone().unwrap_or_default(),
+                s.detail
+            )
+        })
         .collect();
     if !weak.is_empty() {
         out.push(Diagnostic::problem(

@@ -39,11 +39,19 @@ impl fmt::Display for FormatError {
 
 impl FormatError {
     pub fn new(message: impl Into<String>) -> Self {
-        Self { message: message.into(), line: None, column: None }
+        Self {
+            message: message.into(),
+            line: None,
+            column: None,
+        }
     }
 
     pub fn at(message: impl Into<String>, line: u64, column: Option<u64>) -> Self {
-        Self { message: message.into(), line: Some(line), column }
+        Self {
+            message: message.into(),
+            line: Some(line),
+            column,
+        }
     }
 
     /// serde_json errors carry line and column; keep them.
@@ -51,15 +59,26 @@ impl FormatError {
         let msg = e.to_string();
         // serde_json appends " at line L column C"; the position is reported separately.
         let msg = msg.split(" at line ").next().unwrap_or(&msg).to_string();
-        Self { message: msg, line: Some(e.line() as u64), column: Some(e.column() as u64) }
+        Self {
+            message: msg,
+            line: Some(e.line() as u64),
+            column: Some(e.column() as u64),
+        }
     }
 
     /// Position of a byte offset, for parsers that only know offsets (quick-xml).
     pub fn at_offset(message: impl Into<String>, bytes: &[u8], offset: u64) -> Self {
-        let off = usize::try_from(offset).unwrap_or(usize::MAX).min(bytes.len());
+        let off = usize::try_from(offset)
+            .unwrap_or(usize::MAX)
+            .min(bytes.len());
         let before = &bytes[..off];
         let line = before.iter().filter(|b| **b == b'\n').count() as u64 + 1;
-        let col = (off - before.iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1)) as u64 + 1;
+        let col = (off
+            - before
+                .iter()
+                .rposition(|b| *b == b'\n')
+                .map_or(0, |p| p + 1)) as u64
+            + 1;
         Self::at(message, line, Some(col))
     }
 }

@@ -57,11 +57,14 @@ pub fn is_signature_manifest(bytes: &[u8]) -> bool {
     m.subject.is_some()
         || m.layers.iter().any(|l| {
             l.media_type.as_deref().is_some_and(|t| {
-                t.contains("cosign") || t.contains("dsse") || t.contains("sigstore") || t.contains("in-toto")
-            }) || l
-                .annotations
-                .as_ref()
-                .is_some_and(|a| a.keys().any(|k| k.starts_with("dev.cosignproject") || k.starts_with("dev.sigstore")))
+                t.contains("cosign")
+                    || t.contains("dsse")
+                    || t.contains("sigstore")
+                    || t.contains("in-toto")
+            }) || l.annotations.as_ref().is_some_and(|a| {
+                a.keys()
+                    .any(|k| k.starts_with("dev.cosignproject") || k.starts_with("dev.sigstore"))
+            })
         })
 }
 
@@ -78,9 +81,13 @@ pub fn parse(format: Format, bytes: &[u8]) -> Result<Document, FormatError> {
                 return Ok(d);
             }
             let mut d = Document::new(DocKind::ImageManifest);
-            d.image_digests.push(format!("sha256:{}", crate::ingest::discover::sha256_hex(bytes)));
+            d.image_digests.push(format!(
+                "sha256:{}",
+                crate::ingest::discover::sha256_hex(bytes)
+            ));
             if m.config.is_none() {
-                d.warnings.push("manifest without a config descriptor".into());
+                d.warnings
+                    .push("manifest without a config descriptor".into());
             }
             Ok(d)
         }
@@ -95,16 +102,22 @@ pub fn parse(format: Format, bytes: &[u8]) -> Result<Document, FormatError> {
             Ok(d)
         }
         Format::OciImageConfig => {
-            let c: ImageConfig = serde_json::from_slice(bytes).map_err(|e| FormatError::json(&e))?;
+            let c: ImageConfig =
+                serde_json::from_slice(bytes).map_err(|e| FormatError::json(&e))?;
             let mut d = Document::new(DocKind::ImageConfig);
             d.image_user = Some(c.config.and_then(|c| c.user).unwrap_or_default());
             Ok(d)
         }
         Format::SkopeoInspect => {
-            let s: SkopeoInspect = serde_json::from_slice(bytes).map_err(|e| FormatError::json(&e))?;
+            let s: SkopeoInspect =
+                serde_json::from_slice(bytes).map_err(|e| FormatError::json(&e))?;
             let mut d = Document::new(DocKind::Other);
-            d.image_digests.extend(s.digest.as_deref().and_then(find_sha256_digest));
-            d.subject = Some(Subject { reference: s.name, ..Subject::default() });
+            d.image_digests
+                .extend(s.digest.as_deref().and_then(find_sha256_digest));
+            d.subject = Some(Subject {
+                reference: s.name,
+                ..Subject::default()
+            });
             Ok(d)
         }
         Format::ImageDigest => {
@@ -117,9 +130,14 @@ pub fn parse(format: Format, bytes: &[u8]) -> Result<Document, FormatError> {
             let t = String::from_utf8_lossy(bytes).trim().to_string();
             let mut d = Document::new(DocKind::Other);
             d.image_digests.extend(find_sha256_digest(&t));
-            d.subject = Some(Subject { reference: Some(t), ..Subject::default() });
+            d.subject = Some(Subject {
+                reference: Some(t),
+                ..Subject::default()
+            });
             Ok(d)
         }
-        _ => Err(FormatError::new(format!("{format} is not an image-identity format"))),
+        _ => Err(FormatError::new(format!(
+            "{format} is not an image-identity format"
+        ))),
     }
 }

@@ -11,19 +11,26 @@ pub fn parse(format: Format, bytes: &[u8]) -> Result<Document, FormatError> {
     let mut d = Document::new(DocKind::Other);
     match format {
         Format::CosignSimpleSigning => {
-            let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| FormatError::json(&e))?;
+            let v: serde_json::Value =
+                serde_json::from_slice(bytes).map_err(|e| FormatError::json(&e))?;
             let dg = v
                 .pointer("/critical/image/docker-manifest-digest")
                 .and_then(|x| x.as_str())
-                .ok_or_else(|| FormatError::new("simple-signing payload without critical.image.docker-manifest-digest"))?;
+                .ok_or_else(|| {
+                    FormatError::new(
+                        "simple-signing payload without critical.image.docker-manifest-digest",
+                    )
+                })?;
             d.image_digests.extend(find_sha256_digest(dg));
         }
         Format::InTotoStatement => {
-            let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| FormatError::json(&e))?;
+            let v: serde_json::Value =
+                serde_json::from_slice(bytes).map_err(|e| FormatError::json(&e))?;
             statement_digests(&v, &mut d.image_digests);
         }
         Format::DsseEnvelope => {
-            let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| FormatError::json(&e))?;
+            let v: serde_json::Value =
+                serde_json::from_slice(bytes).map_err(|e| FormatError::json(&e))?;
             let payload = v
                 .get("payload")
                 .and_then(|p| p.as_str())
@@ -37,11 +44,15 @@ pub fn parse(format: Format, bytes: &[u8]) -> Result<Document, FormatError> {
         }
         Format::ContainersSigstoreSignature => {
             let body = bytes.strip_prefix(b"\0sigstore-json\n").unwrap_or(bytes);
-            let v: serde_json::Value = serde_json::from_slice(body).map_err(|e| FormatError::json(&e))?;
+            let v: serde_json::Value =
+                serde_json::from_slice(body).map_err(|e| FormatError::json(&e))?;
             if let Some(p) = v.get("payload").and_then(|p| p.as_str()) {
                 if let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(p) {
                     if let Ok(pl) = serde_json::from_slice::<serde_json::Value>(&raw) {
-                        if let Some(dg) = pl.pointer("/critical/image/docker-manifest-digest").and_then(|x| x.as_str()) {
+                        if let Some(dg) = pl
+                            .pointer("/critical/image/docker-manifest-digest")
+                            .and_then(|x| x.as_str())
+                        {
                             d.image_digests.extend(find_sha256_digest(dg));
                         }
                     }
@@ -49,7 +60,8 @@ pub fn parse(format: Format, bytes: &[u8]) -> Result<Document, FormatError> {
             }
         }
         Format::SigstoreBundle => {
-            let v: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| FormatError::json(&e))?;
+            let v: serde_json::Value =
+                serde_json::from_slice(bytes).map_err(|e| FormatError::json(&e))?;
             // A DSSE bundle names its image in the statement; a message signature signs a blob.
             if let Some(p) = v.pointer("/dsseEnvelope/payload").and_then(|p| p.as_str()) {
                 if let Ok(raw) = base64::engine::general_purpose::STANDARD.decode(p) {

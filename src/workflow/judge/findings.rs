@@ -60,7 +60,10 @@ pub(super) struct Judged {
     pub counts: Counts,
 }
 
-fn index_by_id<'a, T>(items: &'a [T], ids: impl Fn(&'a T) -> Vec<&'a str>) -> HashMap<String, Vec<usize>> {
+fn index_by_id<'a, T>(
+    items: &'a [T],
+    ids: impl Fn(&'a T) -> Vec<&'a str>,
+) -> HashMap<String, Vec<usize>> {
     let mut m: HashMap<String, Vec<usize>> = HashMap::new();
     for (i, it) in items.iter().enumerate() {
         for id in ids(it) {
@@ -122,7 +125,11 @@ pub(super) fn judge_findings(
         .iter()
         .map(|w| w.scoped_to(set.digest.as_deref(), set.repository.as_deref()))
         .collect();
-    let standing: Vec<Standing> = g.waivers.iter().map(|w| w.standing(as_of, p.self_approval)).collect();
+    let standing: Vec<Standing> = g
+        .waivers
+        .iter()
+        .map(|w| w.standing(as_of, p.self_approval))
+        .collect();
     let mut vex_used = vec![false; g.vex.len()];
     let mut waiver_used = vec![false; g.waivers.len()];
     let mut block_waiver_refused: Vec<String> = Vec::new();
@@ -170,7 +177,10 @@ pub(super) fn judge_findings(
                 e,
                 format!(
                     "grype{}",
-                    r.epss_date.as_deref().map(|d| format!(" {d}")).unwrap_or_default()
+                    r.epss_date
+                        .as_deref()
+                        .map(|d| format!(" {d}"))
+                        .unwrap_or_default()
                 ),
             )),
             (None, Some(e)) => Some((e, epss_src.clone().unwrap_or_else(|| "FIRST EPSS".into()))),
@@ -179,7 +189,12 @@ pub(super) fn judge_findings(
         let kev = if r.kev == Some(true) {
             Some("reported by the scanner".to_string())
         } else {
-            t_kev.map(|d| format!("{}, added {d}", kev_src.clone().unwrap_or_else(|| "catalog".into())))
+            t_kev.map(|d| {
+                format!(
+                    "{}, added {d}",
+                    kev_src.clone().unwrap_or_else(|| "catalog".into())
+                )
+            })
         };
         let vectors: Vec<&str> = [&r.cvss_v2_vector, &r.cvss_v3_vector, &r.cvss_v4_vector]
             .into_iter()
@@ -194,7 +209,9 @@ pub(super) fn judge_findings(
             vectors,
             epss: epss.clone(),
             kev: kev.clone(),
-            vex_not_affected: vex.filter(|v| v.justified_not_affected()).map(|v| v.describe()),
+            vex_not_affected: vex
+                .filter(|v| v.justified_not_affected())
+                .map(|v| v.describe()),
         };
         let decision = gate::classify(&input, p);
 
@@ -234,7 +251,9 @@ pub(super) fn judge_findings(
             }
             None => false,
         };
-        let reviewer = dispositions.get(&(r.vuln_id.clone(), r.component_key.clone())).copied();
+        let reviewer = dispositions
+            .get(&(r.vuln_id.clone(), r.component_key.clone()))
+            .copied();
         let disposition = match reviewer {
             Some(DispositionState::Open) => None,
             Some(DispositionState::Waived) if !waiver_applies => {
@@ -252,8 +271,14 @@ pub(super) fn judge_findings(
             None => false,
         };
         counts.findings += 1;
-        *counts.by_severity.entry(r.severity.as_str().to_string()).or_insert(0) += 1;
-        *counts.by_gate.entry(decision.class.as_str().to_string()).or_insert(0) += 1;
+        *counts
+            .by_severity
+            .entry(r.severity.as_str().to_string())
+            .or_insert(0) += 1;
+        *counts
+            .by_gate
+            .entry(decision.class.as_str().to_string())
+            .or_insert(0) += 1;
         match (decision.class, disposed) {
             (GateClass::Block, false) => counts.undisposed_block += 1,
             (GateClass::Warn, false) => counts.undisposed_warn += 1,
@@ -265,7 +290,10 @@ pub(super) fn judge_findings(
             _ => {}
         }
         if multi_scanner && r.scanners.len() == 1 {
-            only_one.push(format!("{} on {}: only {}", r.vuln_id, r.component_key, r.scanners[0]));
+            only_one.push(format!(
+                "{} on {}: only {}",
+                r.vuln_id, r.component_key, r.scanners[0]
+            ));
         }
         if r.severity_disagrees {
             sev_differs.push(format!(
@@ -340,12 +368,18 @@ pub(super) fn judge_findings(
         Vec::new()
     };
     if !fix.is_empty() {
-        let ev: Vec<String> = fix.iter().map(|(v, c, s)| format!("{v} on {c}: {s}")).collect();
+        let ev: Vec<String> = fix
+            .iter()
+            .map(|(v, c, s)| format!("{v} on {c}: {s}"))
+            .collect();
         d.push(Diagnostic::problem(
             p,
             "scanner-disagreement",
             "scanner-fix-differs",
-            format!("{} finding(s) where scanners name different fixed versions", ev.len()),
+            format!(
+                "{} finding(s) where scanners name different fixed versions",
+                ev.len()
+            ),
             ev,
         ));
     }
@@ -395,7 +429,10 @@ fn vex_diagnostics(g: &Gathered, used: &[bool], p: &Policy, d: &mut Vec<Diagnost
             p,
             "vex",
             "vex-statement-unmatched",
-            format!("{} VEX statement(s) match no finding of this set", unmatched.len()),
+            format!(
+                "{} VEX statement(s) match no finding of this set",
+                unmatched.len()
+            ),
             unmatched,
         ));
     }
@@ -444,7 +481,9 @@ fn waiver_diagnostics(
                     by.entry("waiver-unused").or_default().push(w.describe());
                 }
                 match w.expires {
-                    Some(e) if (e - as_of).num_days() <= i64::from(p.expiry_warning_days) => "waiver-expiring-soon",
+                    Some(e) if (e - as_of).num_days() <= i64::from(p.expiry_warning_days) => {
+                        "waiver-expiring-soon"
+                    }
                     _ => continue,
                 }
             }
@@ -453,10 +492,16 @@ fn waiver_diagnostics(
     }
     let text = |code: &str| match code {
         "waiver-expired" => "waiver(s) expired at the evaluation date and no longer apply",
-        "waiver-unsigned" => "unsigned waiver(s) (imported ignore rules or unsigned documents) never apply",
-        "waiver-untrusted" => "waiver(s) signed by a key that is not a trusted approver do not apply",
+        "waiver-unsigned" => {
+            "unsigned waiver(s) (imported ignore rules or unsigned documents) never apply"
+        }
+        "waiver-untrusted" => {
+            "waiver(s) signed by a key that is not a trusted approver do not apply"
+        }
         "waiver-bad-signature" => "waiver(s) whose signature does not verify do not apply",
-        "waiver-self-approved" => "waiver(s) approved by their own requester do not count under this policy",
+        "waiver-self-approved" => {
+            "waiver(s) approved by their own requester do not count under this policy"
+        }
         "waiver-unused" => "valid waiver(s) match no finding of this set",
         _ => "waiver(s) expire within the warning window",
     };

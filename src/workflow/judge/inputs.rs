@@ -38,7 +38,10 @@ pub fn trusted_keys(store: &Store) -> Result<Vec<TrustedKey>, StoreError> {
 }
 
 /// The latest verification run as check facts; `None` when the set was never verified.
-pub fn signature_facts(store: &Store, set_id: i64) -> Result<Option<Vec<SignatureFact>>, StoreError> {
+pub fn signature_facts(
+    store: &Store,
+    set_id: i64,
+) -> Result<Option<Vec<SignatureFact>>, StoreError> {
     Ok(store.verification_results(set_id)?.map(|run| {
         // Keys found inside the evidence are never trusted, but their algorithms still
         // count for the crypto check.
@@ -62,7 +65,12 @@ pub fn signature_facts(store: &Store, set_id: i64) -> Result<Option<Vec<Signatur
             .map(|r| {
                 let attestation = r.kind == "attestation" || r.predicate_type.is_some();
                 SignatureFact {
-                    kind: if attestation { "attestation" } else { "image-signature" }.into(),
+                    kind: if attestation {
+                        "attestation"
+                    } else {
+                        "image-signature"
+                    }
+                    .into(),
                     outcome: r.outcome,
                     tlog_verified: r.tlog == "verified",
                     predicate_type: r.predicate_type,
@@ -76,8 +84,20 @@ pub fn signature_facts(store: &Store, set_id: i64) -> Result<Option<Vec<Signatur
     }))
 }
 
-fn problem(p: &Policy, check: &'static str, code: &'static str, f: &EvidenceFileRow, msg: String) -> Diagnostic {
-    Diagnostic::problem(p, check, code, format!("{}: {msg}", f.path), vec![f.path.clone()])
+fn problem(
+    p: &Policy,
+    check: &'static str,
+    code: &'static str,
+    f: &EvidenceFileRow,
+    msg: String,
+) -> Diagnostic {
+    Diagnostic::problem(
+        p,
+        check,
+        code,
+        format!("{}: {msg}", f.path),
+        vec![f.path.clone()],
+    )
 }
 
 /// Reads every stored evidence file the judge interprets.
@@ -90,7 +110,9 @@ pub fn gather(
 ) -> Result<Gathered, StoreError> {
     let mut g = Gathered::default();
     for f in files.iter().filter(|f| f.status == "parsed") {
-        let Some(format) = f.format.as_deref() else { continue };
+        let Some(format) = f.format.as_deref() else {
+            continue;
+        };
         let wanted = matches!(
             format,
             "openvex"
@@ -125,24 +147,42 @@ pub fn gather(
             },
             // Only CycloneDX documents with analyses are VEX; the cheap byte test skips
             // parsing every large SBOM a second time.
-            "cyclonedx-json" if contains(&bytes, b"\"analysis\"") => match vex::parse_cyclonedx_json(path, &bytes) {
-                Ok(s) => g.vex.extend(s),
-                Err(e) => g.problems.push(problem(p, "vex", "vex-unreadable", f, e)),
-            },
-            "cyclonedx-xml" if contains(&bytes, b"<analysis") => match vex::parse_cyclonedx_xml(path, &bytes) {
-                Ok(s) => g.vex.extend(s),
-                Err(e) => g.problems.push(problem(p, "vex", "vex-unreadable", f, e)),
-            },
-            "dossier-waiver" => match crate::model::waiver::parse_stream(path, &String::from_utf8_lossy(&bytes)) {
-                Ok(ws) => g
-                    .waivers
-                    .extend(ws.iter().map(|w| waiver_eval::from_document(w, path, trusted))),
-                Err(e) => g
-                    .problems
-                    .push(problem(p, "waivers", "waiver-unreadable", f, e.to_string())),
-            },
-            "trivyignore" => g.waivers.extend(ignorefiles::parse_trivyignore(path, &bytes)),
-            "trivyignore-yaml" => push_or(&mut g, ignorefiles::parse_trivyignore_yaml(path, &bytes), p, f),
+            "cyclonedx-json" if contains(&bytes, b"\"analysis\"") => {
+                match vex::parse_cyclonedx_json(path, &bytes) {
+                    Ok(s) => g.vex.extend(s),
+                    Err(e) => g.problems.push(problem(p, "vex", "vex-unreadable", f, e)),
+                }
+            }
+            "cyclonedx-xml" if contains(&bytes, b"<analysis") => {
+                match vex::parse_cyclonedx_xml(path, &bytes) {
+                    Ok(s) => g.vex.extend(s),
+                    Err(e) => g.problems.push(problem(p, "vex", "vex-unreadable", f, e)),
+                }
+            }
+            "dossier-waiver" => {
+                match crate::model::waiver::parse_stream(path, &String::from_utf8_lossy(&bytes)) {
+                    Ok(ws) => g.waivers.extend(
+                        ws.iter()
+                            .map(|w| waiver_eval::from_document(w, path, trusted)),
+                    ),
+                    Err(e) => g.problems.push(problem(
+                        p,
+                        "waivers",
+                        "waiver-unreadable",
+                        f,
+                        e.to_string(),
+                    )),
+                }
+            }
+            "trivyignore" => g
+                .waivers
+                .extend(ignorefiles::parse_trivyignore(path, &bytes)),
+            "trivyignore-yaml" => push_or(
+                &mut g,
+                ignorefiles::parse_trivyignore_yaml(path, &bytes),
+                p,
+                f,
+            ),
             "grype-config" => push_or(&mut g, ignorefiles::parse_grype_config(path, &bytes), p, f),
             "harbor-allowlist" => push_or(&mut g, ignorefiles::parse_harbor(path, &bytes), p, f),
             "xccdf-results" | "arf-report" => match xccdf::parse(path, &bytes) {
@@ -158,7 +198,10 @@ pub fn gather(
         if matches!(row.state, WaiverState::Rejected | WaiverState::Revoked) {
             continue;
         }
-        let src = row.source_file.clone().unwrap_or_else(|| "waiver store".into());
+        let src = row
+            .source_file
+            .clone()
+            .unwrap_or_else(|| "waiver store".into());
         let c = waiver_eval::from_document(&row.document, &src, trusted);
         g.waivers.retain(|w| w.id != c.id);
         g.waivers.push(c);
@@ -169,7 +212,9 @@ pub fn gather(
 fn push_or(g: &mut Gathered, r: Result<Vec<Candidate>, String>, p: &Policy, f: &EvidenceFileRow) {
     match r {
         Ok(c) => g.waivers.extend(c),
-        Err(e) => g.problems.push(problem(p, "waivers", "waiver-unreadable", f, e)),
+        Err(e) => g
+            .problems
+            .push(problem(p, "waivers", "waiver-unreadable", f, e)),
     }
 }
 

@@ -85,7 +85,12 @@ pub fn load_policy(path: Option<&std::path::Path>) -> Result<Policy, JudgeError>
 }
 
 /// Evaluates a set with the trust store's keys.
-pub fn evaluate_set(store: &Store, set_id: i64, policy: &Policy, as_of: NaiveDate) -> Result<JudgeReport, JudgeError> {
+pub fn evaluate_set(
+    store: &Store,
+    set_id: i64,
+    policy: &Policy,
+    as_of: NaiveDate,
+) -> Result<JudgeReport, JudgeError> {
     let trusted = inputs::trusted_keys(store)?;
     evaluate_set_with(store, set_id, policy, as_of, &trusted)
 }
@@ -144,9 +149,19 @@ pub fn evaluate_set_with(
     let diagnostics = set_diags;
 
     let mut counts = fj.counts;
-    counts.checks_failed = diagnostics.iter().filter(|d| d.level == Level::Fail).count();
-    counts.checks_warned = diagnostics.iter().filter(|d| d.level == Level::Warn).count();
-    let verdict = gate::verdict(counts.undisposed_block, counts.undisposed_warn, counts.checks_failed);
+    counts.checks_failed = diagnostics
+        .iter()
+        .filter(|d| d.level == Level::Fail)
+        .count();
+    counts.checks_warned = diagnostics
+        .iter()
+        .filter(|d| d.level == Level::Warn)
+        .count();
+    let verdict = gate::verdict(
+        counts.undisposed_block,
+        counts.undisposed_warn,
+        counts.checks_failed,
+    );
 
     let mut reasons = Vec::new();
     if counts.undisposed_block > 0 {
@@ -156,10 +171,16 @@ pub fn evaluate_set_with(
         ));
     }
     for d in diagnostics.iter().filter(|d| d.level == Level::Fail) {
-        reasons.push(format!("required check {} failed ({}): {}", d.check, d.code, d.message));
+        reasons.push(format!(
+            "required check {} failed ({}): {}",
+            d.check, d.code, d.message
+        ));
     }
     if counts.undisposed_warn > 0 {
-        reasons.push(format!("{} WARN finding(s) need a waiver", counts.undisposed_warn));
+        reasons.push(format!(
+            "{} WARN finding(s) need a waiver",
+            counts.undisposed_warn
+        ));
     }
     if reasons.is_empty() {
         reasons.push("no undisposed BLOCK or WARN finding and every required check passed".into());
@@ -182,7 +203,11 @@ pub fn evaluate_set_with(
 }
 
 /// Records a verdict in the history and the audit log (one transaction).
-pub fn record_verdict(store: &mut Store, r: &JudgeReport, actor: &Actor) -> Result<i64, JudgeError> {
+pub fn record_verdict(
+    store: &mut Store,
+    r: &JudgeReport,
+    actor: &Actor,
+) -> Result<i64, JudgeError> {
     let counts = serde_json::to_value(&r.counts).unwrap_or_default();
     let reasons = serde_json::to_value(&r.reasons).unwrap_or_default();
     let details = serde_json::json!({

@@ -12,7 +12,11 @@ use std::path::Path;
 /// Largest threat file read (the real EPSS dump is about 2 MB gzipped, 8 MB plain).
 const MAX_FILE: u64 = 256 * 1024 * 1024;
 
-pub fn import_threat(store: &mut Store, path: &Path, actor: &Actor) -> Result<ThreatSource, JudgeError> {
+pub fn import_threat(
+    store: &mut Store,
+    path: &Path,
+    actor: &Actor,
+) -> Result<ThreatSource, JudgeError> {
     let name = path.display().to_string();
     let meta = std::fs::metadata(path).map_err(|e| JudgeError::Input(format!("{name}: {e}")))?;
     if meta.len() > MAX_FILE {
@@ -53,9 +57,11 @@ pub fn import_threat(store: &mut Store, path: &Path, actor: &Actor) -> Result<Th
         &format!("threat:{}", src.kind),
         move |tx| {
             match data {
-                ThreatData::Epss(e) => {
-                    replace_epss(tx, &src, e.rows.into_iter().map(|r| (r.cve, r.epss, r.percentile)))?
-                }
+                ThreatData::Epss(e) => replace_epss(
+                    tx,
+                    &src,
+                    e.rows.into_iter().map(|r| (r.cve, r.epss, r.percentile)),
+                )?,
                 ThreatData::Kev(k) => replace_kev(
                     tx,
                     &src,
