@@ -32,7 +32,7 @@ pub fn fixtures(sub: &str) -> Vec<PathBuf> {
 /// purl without `?qualifiers` and `#subpath`, type lowercased.
 pub fn purl_key(purl: &str) -> Option<String> {
     let rest = purl.strip_prefix("pkg:")?;
-    let cut = rest.find(|c| c == '?' || c == '#').unwrap_or(rest.len());
+    let cut = rest.find(['?', '#']).unwrap_or(rest.len());
     let rest = &rest[..cut];
     let slash = rest.find('/')?;
     Some(format!(
