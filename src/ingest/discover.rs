@@ -355,14 +355,27 @@ fn is_tar(b: &[u8]) -> bool {
 fn take_bytes(display: String, bytes: Vec<u8>, limits: &Limits, depth: u32, out: &mut Discovery) {
     if is_gzip(&bytes) {
         let mut dec = Vec::new();
-        let mut gz = flate2::read::GzDecoder::new(&bytes[..]).take(limits.max_archive_bytes + 1);
+        // Whichever is smaller stops the read: the absolute limit, or the expansion ratio
+        // (never below 64 MiB, so small archives of very compressible JSON still open).
+        let by_ratio = (bytes.len() as u64)
+            .saturating_mul(limits.max_gzip_ratio)
+            .max(64 << 20);
+        let cap = limits.max_archive_bytes.min(by_ratio);
+        let mut gz = flate2::read::GzDecoder::new(&bytes[..]).take(cap.saturating_add(1));
         match gz.read_to_end(&mut dec) {
-            Ok(n) if n as u64 > limits.max_archive_bytes => out.refused.push(Refused {
+            Ok(n) if n as u64 > cap => out.refused.push(Refused {
                 path: display,
-                reason: format!(
-                    "gzip expands past the limit max_archive_bytes={} (a decompression bomb?)",
-                    limits.max_archive_bytes
-                ),
+                reason: if cap == limits.max_archive_bytes {
+                    format!(
+                        "gzip expands past the limit max_archive_bytes={} (a decompression bomb?)",
+                        limits.max_archive_bytes
+                    )
+                } else {
+                    format!(
+                        "gzip expands more than {}:1, past the limit max_gzip_ratio={} (a decompression bomb?)",
+                        limits.max_gzip_ratio, limits.max_gzip_ratio
+                    )
+                },
             }),
             Ok(_) if is_tar(&dec) => {
                 drop(bytes);

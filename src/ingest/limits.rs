@@ -15,6 +15,10 @@ pub struct Limits {
     pub max_depth: u32,
     /// Deepest JSON/XML nesting a parser accepts.
     pub max_nesting: u32,
+    /// Largest expansion of a gzip stream relative to its compressed size. Archives are
+    /// read in memory, so a bomb must be stopped long before `max_archive_bytes`: real
+    /// tarred evidence (JSON, XML) expands about 5-20x, a bomb 200-1000x.
+    pub max_gzip_ratio: u64,
 }
 
 impl Default for Limits {
@@ -26,13 +30,15 @@ impl Default for Limits {
             max_files: 200_000,
             max_depth: 32,
             max_nesting: 128,
+            max_gzip_ratio: 50,
         }
     }
 }
 
 impl Limits {
     /// Overrides from `DOSSIER_MAX_FILE_BYTES`, `DOSSIER_MAX_ARCHIVE_BYTES`,
-    /// `DOSSIER_MAX_ARCHIVE_ENTRIES`, `DOSSIER_MAX_FILES` (documented in the README).
+    /// `DOSSIER_MAX_ARCHIVE_ENTRIES`, `DOSSIER_MAX_FILES`, `DOSSIER_MAX_GZIP_RATIO` (documented
+    /// in the README).
     pub fn from_env() -> Self {
         let mut l = Self::default();
         let get = |k: &str| {
@@ -51,6 +57,9 @@ impl Limits {
         }
         if let Some(v) = get("DOSSIER_MAX_FILES") {
             l.max_files = v;
+        }
+        if let Some(v) = get("DOSSIER_MAX_GZIP_RATIO") {
+            l.max_gzip_ratio = v;
         }
         l
     }
