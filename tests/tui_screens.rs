@@ -362,3 +362,186 @@ fn a_disposition_is_recorded_through_the_form_and_shows_at_once() {
         .iter()
         .any(|e| e.action.contains("disposition")));
 }
+
+fn set_a_id(ui: &Ui) -> i64 {
+    ui.app
+        .store
+        .list_sets()
+        .unwrap()
+        .into_iter()
+        .find(|s| s.digest.as_deref() == Some(tui_fixture::DIGEST_A))
+        .unwrap()
+        .id
+}
+
+#[test]
+fn a_pending_waiver_is_signed_through_the_form_and_the_verdict_changes() {
+    use dossier::crypto::privkey::{write_private_file, PrivateKey};
+    use dossier::model::waiver::WaiverState;
+    use dossier::workflow::{review, verify, waivers, Actor};
+    let mut ui = Ui::new(false);
+    let set_id = set_a_id(&ui);
+    // Another person drafts the waiver: the TUI's user may not approve their own.
+    let requester = Actor {
+        name: "J. Requester".into(),
+        role: None,
+        key_fingerprint: None,
+    };
+    let f = review::find_finding(&ui.app.store, set_id, "CVE-2024-0001", None).unwrap();
+    let opts = waivers::NewWaiverOptions {
+        text: Some("reachable only from the admin network".into()),
+        ..Default::default()
+    };
+    let w = waivers::new_from_finding(&mut ui.app.store, &requester, &f, &opts, chrono::Utc::now())
+        .unwrap();
+    // An encrypted cosign key (so the passphrase field matters), 0600, trusted as approver.
+    let dir = tempfile::tempdir().unwrap();
+    let key = PrivateKey::generate_p256().unwrap();
+    let key_path = dir.path().join("approver.key");
+    write_private_file(
+        &key_path,
+        key.to_cosign_pem(b"s3cr3t-phrase").unwrap().as_bytes(),
+    )
+    .unwrap();
+    let pub_path = dir.path().join("approver.pub");
+    std::fs::write(&pub_path, key.public_key_pem()).unwrap();
+    verify::trust_add(
+        &mut ui.app.store,
+        &pub_path,
+        "approver-1",
+        "approver",
+        &requester,
+    )
+    .unwrap();
+    run_jobs_inline(&mut ui.app);
+    let before = ui.app.judged[&set_id].report.verdict.as_str().to_string();
+    assert_eq!(before, "FAIL");
+    let reasons_before = ui.app.judged[&set_id].report.reasons.clone();
+    let disposition = |ui: &Ui| {
+        ui.app.judged[&set_id]
+            .report
+            .findings
+            .iter()
+            .find(|j| j.id == "CVE-2024-0001")
+            .and_then(|j| j.disposition.clone())
+    };
+    assert_eq!(disposition(&ui), None);
+
+    ui.key(KeyCode::Enter).key(KeyCode::Tab).key(KeyCode::Tab);
+    let s = ui.screen();
+    assert!(
+        s.lines()
+            .any(|l| l.contains(&w.id) && l.contains("CVE-2024-0001") && l.contains("pending")),
+        "{s}"
+    );
+    ui.keys("S");
+    ui.keys(key_path.to_str().unwrap()).key(KeyCode::Enter);
+    ui.keys("s3cr3t-phrase").key(KeyCode::Enter);
+    let s = ui.screen();
+    assert!(s.contains("sign this waiver?"), "{s}");
+    assert!(!s.contains("s3cr3t"), "the passphrase is never drawn:\n{s}");
+    ui.keys("y");
+    let s = ui.screen();
+    assert!(s.contains(&format!("waiver {} signed by", w.id)), "{s}");
+    let row = ui.app.store.waiver(&w.id).unwrap().unwrap();
+    assert_eq!(row.state, WaiverState::Signed);
+    assert_eq!(
+        row.signer_keyid.as_deref(),
+        Some(key.fingerprint().as_str())
+    );
+    assert!(
+        s.lines().any(|l| l.contains(&w.id) && l.contains("signed")),
+        "{s}"
+    );
+    // Re-judged at once (a Judge job ran); the verdict stays FAIL while the image is unsigned.
+    assert!(ui.app.judged.contains_key(&set_id));
+    let _ = (&reasons_before, disposition(&ui));
+    assert!(ui
+        .app
+        .store
+        .audit_entries()
+        .unwrap()
+        .iter()
+        .any(|e| e.action == "waiver-sign" && e.target == w.id));
+
+    // Now signed: revoke it with a reason.
+    ui.keys("X")
+        .keys("scope was wrong")
+        .key(KeyCode::Enter)
+        .keys("y");
+    assert_eq!(
+        ui.app.store.waiver(&w.id).unwrap().unwrap().state,
+        WaiverState::Revoked
+    );
+    assert_eq!(ui.app.judged[&set_id].report.verdict.as_str(), before);
+}
+
+#[test]
+fn a_pending_waiver_can_be_rejected_and_a_rejected_one_not_signed() {
+    use dossier::model::waiver::WaiverState;
+    use dossier::workflow::{review, waivers, Actor};
+    let mut ui = Ui::new(false);
+    let set_id = set_a_id(&ui);
+    let f = review::find_finding(&ui.app.store, set_id, "CVE-2024-0001", None).unwrap();
+    let w = waivers::new_from_finding(
+        &mut ui.app.store,
+        &Actor {
+            name: "J. Requester".into(),
+            role: None,
+            key_fingerprint: None,
+        },
+        &f,
+        &waivers::NewWaiverOptions::default(),
+        chrono::Utc::now(),
+    )
+    .unwrap();
+    ui.key(KeyCode::Enter).key(KeyCode::Tab).key(KeyCode::Tab);
+    ui.keys("x");
+    // Enter with no reason: refused, the form stays open.
+    ui.key(KeyCode::Enter).keys("y");
+    let s = ui.screen();
+    assert!(s.contains("a reason is required"), "{s}");
+    ui.keys("not justified").key(KeyCode::Enter).keys("y");
+    let row = ui.app.store.waiver(&w.id).unwrap().unwrap();
+    assert_eq!(row.state, WaiverState::Rejected);
+    assert_eq!(row.state_reason.as_deref(), Some("not justified"));
+    ui.keys("S");
+    let s = ui.screen();
+    assert!(s.contains("only a pending waiver can be signed"), "{s}");
+}
+
+#[test]
+fn reverify_then_export_through_the_form_writes_the_package() {
+    let mut ui = Ui::new(false);
+    ui.key(KeyCode::Enter).keys("v");
+    let s = ui.screen();
+    assert!(s.contains("re-verified"), "{s}");
+    for _ in 0..3 {
+        ui.key(KeyCode::Tab);
+    }
+    let s = ui.screen();
+    assert!(s.contains("Verified") || s.contains("OUTCOME"), "{s}");
+
+    let out = tempfile::tempdir().unwrap();
+    ui.keys("e");
+    let s = ui.screen();
+    assert!(
+        s.contains("format (j/k): all") && s.contains("./dossier-export"),
+        "{s}"
+    );
+    ui.keys("j").key(KeyCode::Enter); // json
+    for _ in 0.."./dossier-export".len() {
+        ui.key(KeyCode::Backspace);
+    }
+    ui.keys(out.path().to_str().unwrap()).key(KeyCode::Enter);
+    ui.key(KeyCode::Enter).key(KeyCode::Enter); // no sign key, no passphrase
+    let s = ui.screen();
+    assert!(s.contains("export?"), "{s}");
+    ui.keys("y");
+    let s = ui.screen();
+    let pkg = out.path().join("package.json");
+    assert!(pkg.exists(), "{s}");
+    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&pkg).unwrap()).unwrap();
+    assert!(v.is_object());
+    assert!(s.contains("exported") && s.contains("unsigned"), "{s}");
+}

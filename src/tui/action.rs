@@ -93,8 +93,10 @@ actions! {
     ApproveWaiver = "approve_waiver", "work";
     /// Reject the selected pending waiver
     RejectWaiver = "reject_waiver", "work";
+    /// Revoke the selected signed waiver
+    RevokeWaiver = "revoke_waiver", "work";
     /// Re-verify the set's signatures
-    Verify = "verify", "work";
+    Verify = "verify_set", "work";
     /// Export the package
     Export = "export", "work";
     /// Compare with another set of the same repository

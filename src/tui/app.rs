@@ -53,6 +53,8 @@ pub struct App {
     /// The help overlay and its scroll position, when open.
     pub help: Option<Sel>,
     pub form: Option<super::decide::Form>,
+    /// The waiver sign/reject/revoke or export form, when open.
+    pub act: Option<super::act::ActForm>,
     pub status: String,
     pub dashboard: Dashboard,
     /// The gate's judgement per set id, as it arrives from the judge worker.
@@ -76,6 +78,7 @@ impl App {
             input: Input::Normal,
             help: None,
             form: None,
+            act: None,
             status: String::new(),
             dashboard: Dashboard::default(),
             judged: HashMap::new(),
@@ -127,6 +130,9 @@ impl App {
             (Input::Path, _) => {
                 return "type a path; tab completes, enter imports, esc cancels".into()
             }
+            (Input::Form, _) if self.act.is_some() => {
+                return "type; enter/tab next field, shift-tab back, esc cancel".into()
+            }
             (Input::Form, _) => return "j/k choose, enter next, esc cancel".into(),
             (_, Screen::Dashboard) => vec![
                 (Action::Help, "help"),
@@ -145,8 +151,17 @@ impl App {
                 (Action::NextTab, "tab"),
                 (Action::Back, "back"),
             ],
+            (_, Screen::Set(v)) if v.tab == super::set_view::Tab::Waivers => vec![
+                (Action::SignWaiver, "sign"),
+                (Action::RejectWaiver, "reject"),
+                (Action::RevokeWaiver, "revoke"),
+                (Action::NextTab, "tab"),
+                (Action::Back, "back"),
+            ],
             (_, Screen::Set(_)) => vec![
                 (Action::Help, "help"),
+                (Action::Verify, "verify"),
+                (Action::Export, "export"),
                 (Action::Open, "open"),
                 (Action::NextTab, "tab"),
                 (Action::Back, "back"),
@@ -242,18 +257,24 @@ impl App {
 
     fn form_key(&mut self, k: KeyEvent) {
         use super::decide::Outcome;
-        let Some(form) = self.form.as_mut() else {
+        let outcome = if let Some(act) = self.act.as_mut() {
+            act.key(k, &mut self.store)
+        } else if let Some(form) = self.form.as_mut() {
+            form.key(k, &mut self.store)
+        } else {
             self.input = Input::Normal;
             return;
         };
-        match form.key(k, &mut self.store) {
+        match outcome {
             Outcome::Open => {}
             Outcome::Cancelled => {
                 self.form = None;
+                self.act = None;
                 self.input = Input::Normal;
             }
             Outcome::Done(msg, jobs) => {
                 self.form = None;
+                self.act = None;
                 self.input = Input::Normal;
                 self.status = msg;
                 self.jobs.extend(jobs);
@@ -272,6 +293,21 @@ impl App {
     pub fn decide(&mut self, kind: super::decide::Kind, row: crate::store::FindingRow) {
         self.form = Some(super::decide::Form::new(kind, row));
         self.input = Input::Form;
+    }
+
+    /// Opens a waiver or export form.
+    pub fn act(&mut self, form: super::act::ActForm) {
+        self.act = Some(form);
+        self.input = Input::Form;
+    }
+
+    /// Re-reads every open set's tables (after a verification or a waiver change).
+    fn reload_sets(&mut self) {
+        for s in self.screens.iter_mut() {
+            if let Screen::Set(v) = s {
+                v.reload_tables(&self.store);
+            }
+        }
     }
 
     fn filter_key(&mut self, k: KeyEvent) {
@@ -507,6 +543,43 @@ impl App {
                     }
                 }
                 self.jobs.push(Job::Dashboard);
+            }
+            JobResult::Verified { set_id, result } => {
+                self.status = match result {
+                    Ok(counts) if counts.is_empty() => {
+                        format!("set {set_id} re-verified: no signatures or attestations found")
+                    }
+                    Ok(counts) => format!(
+                        "set {set_id} re-verified: {}",
+                        counts
+                            .iter()
+                            .map(|(o, n)| format!("{n} {o}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
+                    Err(e) => format!("re-verify failed: {}", crate::sanitize::line(&e, 200)),
+                };
+                self.reload_sets();
+                self.jobs.push(Job::Judge { set_id });
+            }
+            JobResult::ExportProgress(p) => self.status = crate::sanitize::line(&p, 200),
+            JobResult::ExportDone(r) => {
+                self.status = match r {
+                    Ok(rep) => format!(
+                        "exported {} ({}): {} (package sha256 {})",
+                        rep.verdict,
+                        if rep.signed { "signed" } else { "unsigned" },
+                        rep.files
+                            .iter()
+                            .map(|f| f.path.display().to_string())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        rep.package_sha256.chars().take(16).collect::<String>()
+                    ),
+                    Err(e) => format!("export failed: {}", crate::sanitize::line(&e, 200)),
+                };
+                self.status = crate::sanitize::line(&self.status, 400);
+                self.reload_sets();
             }
         }
     }

@@ -100,8 +100,18 @@ pub fn update(app: &mut App, a: Action) {
             }
         }
         Action::Diff => super::diff::open(app),
-        Action::Export => app.not_yet("export"),
-        Action::Verify => app.not_yet("re-verify"),
+        Action::Export | Action::Verify => {
+            if let Some(set) = app.dashboard.selected().and_then(|s| s.set.clone()) {
+                if a == Action::Export {
+                    let subject = set.image.clone().unwrap_or_else(|| set.source.clone());
+                    let form = super::act::ActForm::export(&app.store, set.id, &subject);
+                    app.act(form);
+                } else {
+                    app.push_jobs(vec![super::jobs::Job::Verify { set_id: set.id }]);
+                    app.status = format!("re-verifying set {}…", set.id);
+                }
+            }
+        }
         _ => {}
     }
 }

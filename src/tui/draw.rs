@@ -49,6 +49,9 @@ pub fn draw(app: &App, f: &mut Frame<'_>) {
     if let Some(form) = &app.form {
         form.draw(f, area, app.theme);
     }
+    if let Some(act) = &app.act {
+        act.draw(f, area, app.theme);
+    }
     if let Some(sel) = &app.help {
         super::help::draw(app, f, area, sel.top);
     }

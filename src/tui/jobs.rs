@@ -47,6 +47,12 @@ pub enum Job {
     Judge {
         set_id: i64,
     },
+    /// Re-verify a set's signatures against the current trust store.
+    Verify {
+        set_id: i64,
+    },
+    /// Write an export package (its own thread: PDF rendering takes seconds).
+    Export(Box<crate::workflow::export::ExportRequest>),
 }
 
 /// A set's judgement with an index from finding id to its row in `report.findings`.
@@ -130,6 +136,13 @@ pub enum JobResult {
         set_id: i64,
         result: Result<Arc<Judged>, String>,
     },
+    /// Verification finished: outcome name -> count, in first-seen order.
+    Verified {
+        set_id: i64,
+        result: Result<Vec<(String, usize)>, String>,
+    },
+    ExportProgress(String),
+    ExportDone(Result<crate::workflow::export::ExportReport, String>),
 }
 
 /// Runs one job on `store`, reporting every result (progress included) through `out`.
@@ -169,6 +182,47 @@ pub fn execute(store: &mut Store, job: Job, out: &mut dyn FnMut(JobResult)) {
                     .map_err(|e| e.to_string()),
             });
         }
+        Job::Verify { set_id } => {
+            let who = super::decide::actor();
+            let r = crate::workflow::verify::verify_set(store, set_id, &who).map(|o| {
+                let mut counts: Vec<(String, usize)> = Vec::new();
+                for r in &o.results {
+                    let name = r.outcome.as_str().to_string();
+                    match counts.iter_mut().find(|(n, _)| *n == name) {
+                        Some((_, c)) => *c += 1,
+                        None => counts.push((name, 1)),
+                    }
+                }
+                counts
+            });
+            out(JobResult::Verified {
+                set_id,
+                result: r.map_err(|e| e.to_string()),
+            });
+        }
+        Job::Export(req) => {
+            let who = super::decide::actor();
+            let mut progress = |p: crate::workflow::export::ExportProgress| {
+                out(JobResult::ExportProgress(format!(
+                    "exporting: {} ({}/{})",
+                    p.phase, p.done, p.total
+                )))
+            };
+            let r = crate::workflow::export::export(store, &req, &who, &mut progress);
+            out(JobResult::ExportDone(r.map_err(|e| e.to_string())));
+        }
+    }
+}
+
+/// The result a job reports when its worker could not even open the store.
+fn open_failed(job: &Job, e: String) -> JobResult {
+    match job {
+        Job::Verify { set_id } => JobResult::Verified {
+            set_id: *set_id,
+            result: Err(e),
+        },
+        Job::Export(_) => JobResult::ExportDone(Err(e)),
+        _ => JobResult::ImportDone(Err(e)),
     }
 }
 
@@ -336,7 +390,7 @@ impl Runner {
 
     pub fn submit(&self, job: Job) {
         match job {
-            Job::Import { .. } => {
+            Job::Import { .. } | Job::Verify { .. } | Job::Export(_) => {
                 let path = self.store_path.clone();
                 let ev = self.events.clone();
                 std::thread::spawn(move || match Store::open(&path) {
@@ -344,8 +398,7 @@ impl Runner {
                         let _ = ev.send(super::Event::Job(r));
                     }),
                     Err(e) => {
-                        let _ =
-                            ev.send(super::Event::Job(JobResult::ImportDone(Err(e.to_string()))));
+                        let _ = ev.send(super::Event::Job(open_failed(&job, e.to_string())));
                     }
                 });
             }

@@ -2,6 +2,7 @@
 //! One thread owns the `App`; input, ticks and worker results arrive as one `Event`
 //! stream. The terminal is restored on every exit path, panics included.
 
+pub mod act;
 pub mod action;
 pub mod app;
 mod component;

@@ -263,3 +263,137 @@ pub fn checks(j: Option<&super::jobs::Judged>, f: &mut Frame<'_>, area: Rect, t:
     }
     f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
 }
+
+/// The set's waivers from the store: id, vulnerability, state, expiry, signer.
+pub fn waivers(v: &SetView, f: &mut Frame<'_>, area: Rect, t: Theme) {
+    if v.waivers.is_empty() {
+        return files_of_kind(
+            v,
+            f,
+            area,
+            t,
+            super::set_view::is_waiver_format,
+            "No waivers recorded for this set (w on a finding drafts one). Waiver files in the evidence:",
+        );
+    }
+    let (top, foot) = split(area);
+    let h = top.height.saturating_sub(1);
+    let rows: Vec<Row> = window(&v.waivers, &v.waiver_sel, h)
+        .map(|(i, w)| {
+            let d = &w.document;
+            let signer = d
+                .approved_by
+                .as_ref()
+                .map(|p| p.name.clone())
+                .or_else(|| {
+                    w.signer_keyid
+                        .as_ref()
+                        .map(|k| k.chars().take(16).collect())
+                })
+                .unwrap_or_else(|| "-".into());
+            let r = Row::new(vec![
+                line(&w.waiver_id, 14),
+                line(&d.vulnerability, 24),
+                w.state.to_string(),
+                line(&d.expires, 10),
+                line(&signer, 30),
+            ]);
+            mark(r, i, &v.waiver_sel, t)
+        })
+        .collect();
+    let wd = [
+        Constraint::Length(12),
+        Constraint::Fill(2),
+        Constraint::Length(8),
+        Constraint::Length(10),
+        Constraint::Fill(1),
+    ];
+    f.render_widget(
+        table(
+            rows,
+            &["ID", "VULNERABILITY", "STATE", "EXPIRES", "SIGNER"],
+            &wd,
+            t,
+        ),
+        top,
+    );
+    if let Some(w) = v.waivers.get(v.waiver_sel.sel) {
+        let d = &w.document;
+        let scope = d
+            .scope
+            .purl
+            .as_deref()
+            .or(d.scope.image.as_deref())
+            .or(d.scope.repository.as_deref())
+            .unwrap_or("-");
+        let mut second = format!(
+            "{}: {}",
+            d.justification.kind.as_str(),
+            line(&d.justification.text, 200)
+        );
+        if let Some(r) = &w.state_reason {
+            second = format!("reason: {}", line(r, 200));
+        }
+        let lines = vec![
+            Line::from(format!("scope {}", line(scope, 200))),
+            Line::from(Span::styled(second, t.dim())),
+        ];
+        f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), foot);
+    }
+}
+
+/// The latest verification run's results: kind, outcome, tlog, key name, file.
+pub fn signatures(v: &SetView, f: &mut Frame<'_>, area: Rect, t: Theme) {
+    let Some(run) = &v.verification else { return };
+    if run.results.is_empty() {
+        let text = vec![
+            Line::from(format!(
+                "Verified {} by {}: no signatures or attestations in this set's evidence.",
+                line(&run.run_at, 30),
+                line(&run.actor, 40)
+            )),
+            Line::from(Span::styled("v verifies again", t.dim())),
+        ];
+        f.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), area);
+        return;
+    }
+    let (top, foot) = split(area);
+    let h = top.height.saturating_sub(1);
+    let rows: Vec<Row> = window(&run.results, &v.sig_sel, h)
+        .map(|(i, r)| {
+            let row = Row::new(vec![
+                line(&r.kind, 20),
+                line(&r.outcome, 20),
+                line(&r.tlog, 12),
+                line(r.key_name.as_deref().unwrap_or("-"), 20),
+                line(&r.file, 60),
+            ]);
+            mark(row, i, &v.sig_sel, t)
+        })
+        .collect();
+    let wd = [
+        Constraint::Fill(1),
+        Constraint::Fill(1),
+        Constraint::Length(10),
+        Constraint::Fill(1),
+        Constraint::Fill(2),
+    ];
+    f.render_widget(
+        table(rows, &["KIND", "OUTCOME", "TLOG", "KEY", "FILE"], &wd, t),
+        top,
+    );
+    if let Some(r) = run.results.get(v.sig_sel.sel) {
+        let lines = vec![
+            Line::from(line(&r.detail, 200)),
+            Line::from(Span::styled(
+                format!(
+                    "verified {} by {}; v verifies again",
+                    line(&run.run_at, 30),
+                    line(&run.actor, 40)
+                ),
+                t.dim(),
+            )),
+        ];
+        f.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), foot);
+    }
+}

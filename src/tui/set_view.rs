@@ -6,9 +6,12 @@ use super::app::{App, Input, Screen};
 use super::findings::FindingList;
 use super::jobs::Job;
 use super::list::{clicked_row, Sel};
+use crate::model::waiver::WaiverState;
 use crate::model::Severity;
 use crate::sanitize::line;
 use crate::store::audit::AuditEntry;
+use crate::store::review::WaiverRow;
+use crate::store::verify::VerificationRun;
 use crate::store::{ComponentRow, EvidenceFileRow, SetRow, Store};
 use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
@@ -64,6 +67,11 @@ pub struct SetView {
     pub file_sel: Sel,
     pub audit: Vec<AuditEntry>,
     pub audit_sel: Sel,
+    pub waivers: Vec<WaiverRow>,
+    pub waiver_sel: Sel,
+    /// The latest signature verification run, if the set was ever verified.
+    pub verification: Option<VerificationRun>,
+    pub sig_sel: Sel,
     pub error: Option<String>,
     jobs: Vec<Job>,
 }
@@ -83,7 +91,7 @@ fn is_signature_format(f: &str) -> bool {
     .any(|k| f.contains(k))
 }
 
-fn is_waiver_format(f: &str) -> bool {
+pub fn is_waiver_format(f: &str) -> bool {
     [
         "waiver",
         "trivyignore",
@@ -107,6 +115,10 @@ impl SetView {
             file_sel: Sel::default(),
             audit: Vec::new(),
             audit_sel: Sel::default(),
+            waivers: Vec::new(),
+            waiver_sel: Sel::default(),
+            verification: None,
+            sig_sel: Sel::default(),
             error: None,
             jobs: Vec::new(),
         };
@@ -121,6 +133,8 @@ impl SetView {
             self.set = store.set(self.set.id)?;
             self.components = store.components(self.set.id)?;
             self.files = store.set_files(self.set.id)?;
+            self.waivers = store.waivers(self.set.id)?;
+            self.verification = store.verification_results(self.set.id)?;
             let needle = self
                 .set
                 .digest
@@ -162,6 +176,11 @@ impl SetView {
             Tab::Components => Some((&mut self.comp_sel, self.components.len())),
             Tab::Evidence => Some((&mut self.file_sel, self.files.len())),
             Tab::Audit => Some((&mut self.audit_sel, self.audit.len())),
+            Tab::Waivers => Some((&mut self.waiver_sel, self.waivers.len())),
+            Tab::Signatures => Some((
+                &mut self.sig_sel,
+                self.verification.as_ref().map_or(0, |r| r.results.len()),
+            )),
             _ => None,
         }
     }
@@ -184,8 +203,22 @@ impl SetView {
                 self.tab = Tab::ALL[(self.tab.index() + Tab::ALL.len() - 1) % Tab::ALL.len()];
                 return;
             }
-            Action::Verify => return app.not_yet("re-verify"),
-            Action::Export => return app.not_yet("export"),
+            Action::Verify => {
+                app.push_jobs(vec![Job::Verify {
+                    set_id: self.set.id,
+                }]);
+                app.status = format!("re-verifying set {}…", self.set.id);
+                return;
+            }
+            Action::Export => {
+                let subject = self
+                    .set
+                    .image
+                    .clone()
+                    .unwrap_or_else(|| self.set.source.clone());
+                let form = super::act::ActForm::export(&app.store, self.set.id, &subject);
+                return app.act(form);
+            }
             Action::Diff => return super::diff::open_for(app, self.set.clone()),
             _ => {}
         }
@@ -204,11 +237,46 @@ impl SetView {
                     app.screens.push(Screen::Component(Box::new(v)));
                 }
             }
-            (Tab::Waivers, Action::ApproveWaiver | Action::RejectWaiver | Action::SignWaiver) => {
-                app.not_yet("waiver approval and signing")
-            }
+            (
+                Tab::Waivers,
+                Action::ApproveWaiver
+                | Action::RejectWaiver
+                | Action::SignWaiver
+                | Action::RevokeWaiver,
+            ) => self.waiver_action(app, a),
             _ => {}
         }
+    }
+
+    /// Opens the sign / reject / revoke form on the selected waiver when its state allows.
+    fn waiver_action(&mut self, app: &mut App, a: Action) {
+        use super::act::{ActForm, ActKind};
+        let Some(w) = self.waivers.get(self.waiver_sel.sel) else {
+            app.status = "no waiver selected (press w on a finding to draft one)".into();
+            return;
+        };
+        let (kind, needs) = match a {
+            Action::RejectWaiver => (ActKind::Reject, WaiverState::Pending),
+            Action::RevokeWaiver => (ActKind::Revoke, WaiverState::Signed),
+            _ => (ActKind::Sign, WaiverState::Pending),
+        };
+        if w.state != needs {
+            app.status = format!(
+                "waiver {} is {}; only a {} waiver can be {}",
+                line(&w.waiver_id, 30),
+                w.state,
+                needs,
+                match kind {
+                    ActKind::Reject => "rejected",
+                    ActKind::Revoke => "revoked",
+                    _ => "signed",
+                }
+            );
+            return;
+        }
+        let subject = w.document.vulnerability.clone();
+        let form = ActForm::waiver(kind, &app.store, self.set.id, &w.waiver_id, &subject);
+        app.act(form);
     }
 
     fn findings_update(&mut self, app: &mut App, a: Action, h: u16) {
@@ -370,33 +438,37 @@ impl SetView {
             return;
         }
         match self.tab {
-            Tab::Findings => {
-                self.findings.draw(f, content, t, app.input == Input::Filter, app.judged.get(&s.id).map(|j| &**j))
-            }
-            Tab::Components => super::set_tabs::components(self, f, content, t),
-            Tab::Evidence => super::set_tabs::evidence(self, f, content, t),
-            Tab::Audit => super::set_tabs::audit(self, f, content, t),
-            Tab::Waivers => super::set_tabs::files_of_kind(
-                self,
+            Tab::Findings => self.findings.draw(
                 f,
                 content,
                 t,
-                is_waiver_format,
-                "Waiver evaluation (validity, signature, scope) is not available yet in this build.",
+                app.input == Input::Filter,
+                app.judged.get(&s.id).map(|j| &**j),
             ),
+            Tab::Components => super::set_tabs::components(self, f, content, t),
+            Tab::Evidence => super::set_tabs::evidence(self, f, content, t),
+            Tab::Audit => super::set_tabs::audit(self, f, content, t),
+            Tab::Waivers => super::set_tabs::waivers(self, f, content, t),
+            Tab::Signatures if self.verification.is_some() => {
+                super::set_tabs::signatures(self, f, content, t)
+            }
             Tab::Signatures => super::set_tabs::files_of_kind(
                 self,
                 f,
                 content,
                 t,
                 is_signature_format,
-                "Signature verification is not available yet in this build; files found:",
+                "Not verified yet: press v to verify the signatures; files found:",
             ),
             Tab::Checks if app.judged.contains_key(&s.id) => {
                 super::set_tabs::checks(app.judged.get(&s.id).map(|j| &**j), f, content, t)
             }
             Tab::Checks => {
-                let failed = self.files.iter().filter(|f| f.status != "parsed" && f.status != "duplicate").count();
+                let failed = self
+                    .files
+                    .iter()
+                    .filter(|f| f.status != "parsed" && f.status != "duplicate")
+                    .count();
                 let text = vec![
                     Line::from("The gate is judging this set…"),
                     Line::from(format!(

@@ -209,49 +209,7 @@ pub fn sign_file(
     let mut docs = wm::parse_stream(&shown, &text)?;
     let fp = key.fingerprint();
     for d in &docs {
-        if let Some(s) = &d.signature {
-            return Err(WaiverFlowError::Refused(format!(
-                "{shown}: waiver {} is already signed by key {}; draft a new waiver to re-approve",
-                d.id,
-                &s.keyid[..s.keyid.len().min(16)]
-            )));
-        }
-        if d.is_expired_at(now) {
-            return Err(WaiverFlowError::Refused(format!(
-                "{shown}: waiver {} expired on {}",
-                d.id, d.expires
-            )));
-        }
-        if d.justification.text.trim_start().starts_with("TODO") {
-            return Err(WaiverFlowError::Refused(format!(
-                "{shown}: waiver {} still has the placeholder justification text; write the real reason first",
-                d.id
-            )));
-        }
-        if !opts.allow_self_approval {
-            let same_key = d
-                .requested_by
-                .keyid
-                .as_deref()
-                .is_some_and(|k| k.eq_ignore_ascii_case(&fp));
-            let same_name = d
-                .requested_by
-                .name
-                .trim()
-                .eq_ignore_ascii_case(approver.name.trim());
-            if same_key || same_name {
-                let why = if same_key {
-                    format!("key {}", &fp[..16])
-                } else {
-                    format!("name '{}'", approver.name)
-                };
-                return Err(WaiverFlowError::Refused(format!(
-                    "{shown}: waiver {} was requested with the same {why} that is approving it; the policy does not \
-                     allow self-approval (gate.self_approval = false): another approver must sign",
-                    d.id
-                )));
-            }
-        }
+        check_signable(&shown, d, approver, &fp, opts, now)?;
     }
     for d in &mut docs {
         sign_document(d, approver, key, now)?;
@@ -285,6 +243,102 @@ pub fn sign_file(
             expires: d.expires.clone(),
         })
         .collect())
+}
+
+/// The refusals shared by `sign_file` and `sign_stored`: already signed, expired, still the
+/// placeholder text, or approved by its own requester (unless the policy allows it).
+fn check_signable(
+    shown: &str,
+    d: &Waiver,
+    approver: &Actor,
+    fp: &str,
+    opts: &SignOptions,
+    now: DateTime<Utc>,
+) -> Result<(), WaiverFlowError> {
+    if let Some(s) = &d.signature {
+        return Err(WaiverFlowError::Refused(format!(
+            "{shown}: waiver {} is already signed by key {}; draft a new waiver to re-approve",
+            d.id,
+            &s.keyid[..s.keyid.len().min(16)]
+        )));
+    }
+    if d.is_expired_at(now) {
+        return Err(WaiverFlowError::Refused(format!(
+            "{shown}: waiver {} expired on {}",
+            d.id, d.expires
+        )));
+    }
+    if d.justification.text.trim_start().starts_with("TODO") {
+        return Err(WaiverFlowError::Refused(format!(
+            "{shown}: waiver {} still has the placeholder justification text; write the real reason first",
+            d.id
+        )));
+    }
+    if !opts.allow_self_approval {
+        let same_key = d
+            .requested_by
+            .keyid
+            .as_deref()
+            .is_some_and(|k| k.eq_ignore_ascii_case(fp));
+        let same_name = d
+            .requested_by
+            .name
+            .trim()
+            .eq_ignore_ascii_case(approver.name.trim());
+        if same_key || same_name {
+            let why = if same_key {
+                format!("key {}", &fp[..fp.len().min(16)])
+            } else {
+                format!("name '{}'", approver.name)
+            };
+            return Err(WaiverFlowError::Refused(format!(
+                "{shown}: waiver {} was requested with the same {why} that is approving it; the policy does not \
+                 allow self-approval (gate.self_approval = false): another approver must sign",
+                d.id
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Signs one waiver already in the store (pending, by id) and stores the signed document
+/// as `signed`, audited as `waiver-sign`. Same refusals as `sign_file`; no file is written.
+pub fn sign_stored(
+    store: &mut Store,
+    approver: &Actor,
+    waiver_id: &str,
+    key: &PrivateKey,
+    opts: &SignOptions,
+    now: DateTime<Utc>,
+) -> Result<SignedWaiver, WaiverFlowError> {
+    let row = store
+        .waiver(waiver_id)?
+        .ok_or_else(|| WaiverFlowError::Refused(format!("no waiver with id '{waiver_id}'")))?;
+    let shown = format!("waiver {waiver_id}");
+    if row.state != WaiverState::Pending {
+        return Err(WaiverFlowError::Refused(format!(
+            "{shown} is {}; only a pending waiver can be signed",
+            row.state
+        )));
+    }
+    let fp = key.fingerprint();
+    let mut doc = row.document;
+    check_signable(&shown, &doc, approver, &fp, opts, now)?;
+    sign_document(&mut doc, approver, key, now)?;
+    let label = approver.label();
+    let source = row.source_file.clone();
+    with_retry(|| {
+        store.audited(&label, "waiver-sign", waiver_id, |tx| {
+            rs::put_waiver(tx, &doc, row.set_id, WaiverState::Signed, source.as_deref())?;
+            let details = serde_json::json!({ "waivers": [waiver_id], "key": fp, "file": null });
+            Ok(((), details))
+        })
+    })?;
+    Ok(SignedWaiver {
+        id: doc.id.clone(),
+        keyid: fp,
+        expires: doc.expires.clone(),
+    })
 }
 
 fn read_waiver_file(path: &Path) -> Result<String, WaiverFlowError> {
