@@ -217,12 +217,23 @@ impl ActForm {
         let opts = waivers::SignOptions {
             allow_self_approval: crate::analysis::policy::Policy::default_policy().self_approval,
         };
-        let s = waivers::sign_stored(store, who, &self.waiver_id, &key, &opts, chrono::Utc::now())
-            .map_err(|e| e.to_string())?;
+        // In the demo one person plays both roles; the demo's approver key belongs to the
+        // sample's approver, so signing with it signs as that person (self-approval stays
+        // refused for everyone else).
+        let approver = demo_approver(store, &path).unwrap_or_else(|| who.clone());
+        let s = waivers::sign_stored(
+            store,
+            &approver,
+            &self.waiver_id,
+            &key,
+            &opts,
+            chrono::Utc::now(),
+        )
+        .map_err(|e| e.to_string())?;
         Ok(format!(
             "waiver {} signed by {} (key {}), valid until {}",
             s.id,
-            who.name,
+            approver.name,
             &s.keyid[..s.keyid.len().min(16)],
             s.expires
         ))
@@ -341,4 +352,17 @@ impl ActForm {
             r,
         );
     }
+}
+
+/// The sample approver, when `key` is the demo store's approver key.
+fn demo_approver(store: &Store, key: &std::path::Path) -> Option<crate::workflow::Actor> {
+    let demo_key = store
+        .setting(crate::workflow::demo::SETTING_APPROVER_KEY)
+        .ok()
+        .flatten()?;
+    (std::path::Path::new(&demo_key) == key).then(|| crate::workflow::Actor {
+        name: crate::workflow::demo::DEMO_APPROVER_NAME.into(),
+        role: Some(crate::workflow::demo::DEMO_APPROVER_ROLE.into()),
+        key_fingerprint: None,
+    })
 }

@@ -12,6 +12,10 @@ pub const DEMO_PACKAGE: &str = "sample-system";
 pub const SETTING_APPROVER_KEY: &str = "demo.approver_key";
 pub const SETTING_REVIEWER_KEY: &str = "demo.reviewer_key";
 
+/// Who the sample's approver key belongs to (the sample waivers are approved by them).
+pub const DEMO_APPROVER_NAME: &str = "R. Roe";
+pub const DEMO_APPROVER_ROLE: &str = "ISSM";
+
 pub fn prepare(store_path: &Path, sample_dir: &Path) -> anyhow::Result<()> {
     let mut st = crate::store::Store::open(store_path)?;
     let actor = Actor {
