@@ -801,12 +801,8 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON object or array")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(k) = map.next_key::<String>()? {
-            let v = map.next_value::<Scalar>()?;
-            self.keys.borrow_mut().insert(k, v.0);
-        }
-        Ok(())
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        record_keys(self.keys, map)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         *self.top_array = true;
@@ -814,6 +810,18 @@ impl<'de> Visitor<'de> for TopLevel<'_> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
         Ok(())
     }
+}
+
+/// Records every key of a map with its value when that is a short scalar.
+fn record_keys<'de, A: MapAccess<'de>>(
+    keys: &RefCell<BTreeMap<String, Option<String>>>,
+    mut map: A,
+) -> Result<(), A::Error> {
+    while let Some(k) = map.next_key::<String>()? {
+        let v = map.next_value::<Scalar>()?;
+        keys.borrow_mut().insert(k, v.0);
+    }
+    Ok(())
 }
 
 struct FirstElement<'a> {
@@ -832,12 +840,8 @@ impl<'de> Visitor<'de> for FirstElement<'_> {
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("any JSON value")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        while let Some(k) = map.next_key::<String>()? {
-            let v = map.next_value::<Scalar>()?;
-            self.keys.borrow_mut().insert(k, v.0);
-        }
-        Ok(())
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        record_keys(self.keys, map)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}

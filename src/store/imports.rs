@@ -25,9 +25,6 @@ pub struct FileRow {
     pub scanned_at: Option<String>,
 }
 
-pub type MergedComponent = SetComponent;
-pub type MergedFinding = SetFinding;
-
 pub struct SetWrite<'a> {
     /// The set this import adds to, or `None` to create one.
     pub existing: Option<i64>,
@@ -354,18 +351,5 @@ fn summarize(f: &SetFinding) -> Summary {
         title: longest(|v| v.title.as_ref()),
         description: longest(|v| v.description.as_ref()),
         scanners,
-    }
-}
-
-impl Store {
-    /// Exists so `OptionalExtension` stays used when the module is trimmed.
-    #[doc(hidden)]
-    pub fn package_id(&self, name: &str) -> Result<Option<i64>> {
-        Ok(self
-            .conn()
-            .query_row("SELECT id FROM package WHERE name = ?1", [name], |r| {
-                r.get(0)
-            })
-            .optional()?)
     }
 }

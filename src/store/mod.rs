@@ -13,7 +13,7 @@ pub mod verify;
 mod views;
 pub use views::{Cursor, ViewFilter, ViewSort};
 
-pub use imports::{FileRow, ImportWrite, MergedComponent, MergedFinding, SetWrite};
+pub use imports::{FileRow, ImportWrite, SetWrite};
 pub use queries::{
     ComponentRow, EvidenceFileRow, FindingQuery, FindingRow, FindingSort, SetRow, SourceRow,
 };
