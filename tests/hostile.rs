@@ -239,16 +239,31 @@ fn xml_wrong_namespace_is_not_taken_for_cyclonedx() {
     let ev = e.evidence();
     std::fs::write(ev.join("wrongns.xml"), "<?xml version=\"1.0\"?>\n<bom xmlns=\"http://example.com/not/cyclonedx\" version=\"1\"><components><component type=\"library\"><name>x</name></component></components></bom>\n").unwrap();
     let r = e.import(&ev, &[]);
-    // Unrecognised is not a failure (evidence dirs hold READMEs too): a safe result, with
-    // the namespace named in the reason.
+    // A <bom> that is not CycloneDX's is not read as a BOM, and the import says so with a
+    // non-zero exit and the foreign namespace named in a one-line reason.
+    rejected(&r, "wrongns.xml", "example.com/not/cyclonedx");
+    assert_eq!(r.file("wrongns.xml")["status"], "unsupported-version");
+    good_landed(&r);
+}
+
+// An XML document with a root no format claims stays "unrecognised" (evidence dirs hold
+// unrelated XML too) and does not fail the import.
+#[test]
+fn xml_of_no_known_root_is_unrecognised_not_failed() {
+    let e = Env::new();
+    let ev = e.evidence();
+    std::fs::write(
+        ev.join("pom.xml"),
+        "<?xml version=\"1.0\"?>\n<project xmlns=\"http://maven.apache.org/POM/4.0.0\"/>\n",
+    )
+    .unwrap();
+    let r = e.import(&ev, &[]);
     r.no_crash();
-    let f = r.file("wrongns.xml");
+    assert_eq!(r.code, 0, "{}", r.stdout);
+    let f = r.file("pom.xml");
     assert_eq!(f["status"], "unrecognised", "{f}");
     assert!(
-        f["message"]
-            .as_str()
-            .unwrap()
-            .contains("example.com/not/cyclonedx"),
+        f["message"].as_str().unwrap().contains("maven.apache.org"),
         "{f}"
     );
     good_landed(&r);

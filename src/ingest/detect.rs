@@ -194,8 +194,20 @@ pub static REGISTRY: &[Entry] = &[
         format: Format::CycloneDxXml,
         rule: |s| {
             let (root, ns) = s.xml_root.as_ref()?;
-            if root != "bom" || !ns.contains("cyclonedx.org/schema/bom") {
+            if root != "bom" {
                 return None;
+            }
+            if !ns.contains("cyclonedx.org/schema/bom") {
+                // A <bom> in a foreign namespace claims to be a BOM but cannot be read as one:
+                // saying so (rather than "unrecognised") makes the import exit non-zero.
+                return Some(Detection::UnsupportedVersion {
+                    format: Format::CycloneDxXml,
+                    spec_version: None,
+                    reason: format!(
+                        "root <bom> is in namespace '{ns}', not CycloneDX's \
+                         (http://cyclonedx.org/schema/bom/1.x)"
+                    ),
+                });
             }
             let v = ns.rsplit('/').next();
             match v {
