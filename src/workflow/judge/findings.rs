@@ -55,7 +55,6 @@ pub struct FindingJudgement {
 }
 
 pub(super) struct Judged {
-    pub findings: Vec<FindingJudgement>,
     pub diagnostics: Vec<Diagnostic>,
     pub counts: Counts,
 }
@@ -90,8 +89,8 @@ pub(super) fn judge_findings(
     as_of: NaiveDate,
     g: &Gathered,
     threat: &[ThreatSource],
+    sink: &mut dyn FnMut(FindingJudgement),
 ) -> Result<Judged, JudgeError> {
-    let rows = store.gate_rows(set.id)?;
     let dispositions: HashMap<(String, String), DispositionState> = store
         .dispositions(set.id)?
         .into_iter()
@@ -134,17 +133,13 @@ pub(super) fn judge_findings(
     let mut waiver_used = vec![false; g.waivers.len()];
     let mut block_waiver_refused: Vec<String> = Vec::new();
 
-    let mut scanners_seen: BTreeSet<&str> = BTreeSet::new();
-    for r in &rows {
-        scanners_seen.extend(r.scanners.iter().map(String::as_str));
-    }
+    let scanners_seen: BTreeSet<String> = store.finding_scanners(set.id)?;
     let multi_scanner = scanners_seen.len() > 1;
     let mut only_one: Vec<String> = Vec::new();
     let mut sev_differs: Vec<String> = Vec::new();
 
     let mut counts = Counts::default();
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
+    store.for_each_gate_row(set.id, &mut |r| {
         // VEX: the newest matching statement decides.
         let mut vex_hit: Option<usize> = None;
         for i in lookup(&vex_ix, &r.vuln_id, &r.aliases) {
@@ -301,7 +296,7 @@ pub(super) fn judge_findings(
                 r.vuln_id, r.component_key, r.severity
             ));
         }
-        out.push(FindingJudgement {
+        sink(FindingJudgement {
             finding_id: r.id,
             id: r.vuln_id.clone(),
             aliases: r.aliases.clone(),
@@ -332,7 +327,8 @@ pub(super) fn judge_findings(
             epss: epss.map(|e| e.0),
             kev: kev.is_some(),
         });
-    }
+        Ok(())
+    })?;
 
     let mut d = Vec::new();
     let n = |v: &Vec<String>| v.len();
@@ -344,7 +340,7 @@ pub(super) fn judge_findings(
             format!(
                 "{} finding(s) reported by one scanner only ({} in the set)",
                 n(&only_one),
-                scanners_seen.iter().copied().collect::<Vec<_>>().join(", ")
+                scanners_seen.iter().cloned().collect::<Vec<_>>().join(", ")
             ),
             only_one,
         ));
@@ -398,7 +394,6 @@ pub(super) fn judge_findings(
         ));
     }
     Ok(Judged {
-        findings: out,
         diagnostics: d,
         counts,
     })
