@@ -489,14 +489,16 @@ impl FindingList {
                 ));
             }
         }
-        if let Some(g) = self.gate {
-            spans.push(Span::styled("gate:", theme.key()));
-            spans.push(gate_span(g, theme));
-            spans.push(Span::raw(" "));
-        }
-        if let Some(d) = self.disposition {
-            spans.push(Span::styled("disp:", theme.key()));
-            spans.push(Span::raw(format!("{d} ")));
+        if self.gate.is_some() || self.disposition.is_some() {
+            spans.push(Span::raw("["));
+            if let Some(g) = self.gate {
+                spans.push(gate_span(g, theme));
+            }
+            if let Some(d) = self.disposition {
+                let sep = if self.gate.is_some() { " " } else { "" };
+                spans.push(Span::styled(format!("{sep}{d}"), theme.key()));
+            }
+            spans.push(Span::raw("] "));
         }
         let pos = match self.total() {
             Some(0) => "0/0".to_string(),
