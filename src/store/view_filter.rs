@@ -86,10 +86,12 @@ pub(super) fn plan(conn: &Connection, f: &ViewFilter) -> Result<TextPlan> {
 
 fn push_like(q: &mut Sql, pat: String) {
     let p = q.arg(pat);
+    // The component side is one non-correlated subquery (evaluated once per statement),
+    // not a lookup per finding. `?1` is the set id in every query this module extends.
     q.text.push_str(&format!(
         " AND (f.vuln_id LIKE {p} ESCAPE '\\' OR f.aliases LIKE {p} ESCAPE '\\' OR f.component_key LIKE {p} ESCAPE '\\'
-           OR EXISTS (SELECT 1 FROM component c2 WHERE c2.set_id = f.set_id AND c2.key = f.component_key
-                      AND (c2.name LIKE {p} ESCAPE '\\' OR c2.purl LIKE {p} ESCAPE '\\')))"
+           OR f.component_key IN (SELECT c2.key FROM component c2 WHERE c2.set_id = ?1
+                                  AND (c2.name LIKE {p} ESCAPE '\\' OR c2.purl LIKE {p} ESCAPE '\\')))"
     ));
 }
 
