@@ -84,6 +84,16 @@ pub(super) fn plan(conn: &Connection, f: &ViewFilter) -> Result<TextPlan> {
     })
 }
 
+/// The set-id column as a query over `finding f` should name it. A selective text match
+/// is answered by fetching its few matches by id: `+` keeps SQLite from walking the
+/// set's whole sort index instead (it cannot know how few the matches are).
+pub(super) fn set_column(plan: &TextPlan) -> &'static str {
+    match plan {
+        TextPlan::Fts { broad: false, .. } => "+f.set_id",
+        _ => "f.set_id",
+    }
+}
+
 fn push_like(q: &mut Sql, pat: String) {
     let p = q.arg(pat);
     // The component side is one non-correlated subquery (evaluated once per statement),
@@ -107,7 +117,8 @@ pub(super) fn push_filter(q: &mut Sql, f: &ViewFilter, plan: &TextPlan, with_sev
         } => {
             let m = q.arg(query.clone());
             // `+` stops SQLite from driving the query from the match list, so a broad term
-            // walks the sort index and stops at the page limit.
+            // walks the sort index and stops at the page limit (see `set_column` for the
+            // selective case).
             let plus = if *broad { "+" } else { "" };
             q.text.push_str(&format!(
                 " AND {plus}f.id IN (SELECT rowid FROM finding_fts WHERE finding_fts MATCH {m})"

@@ -4,7 +4,7 @@
 
 use super::queries::{finding_row, FINDING_COLS};
 pub use super::view_filter::ViewFilter;
-use super::view_filter::{plan, push_filter, Sql, TextPlan};
+use super::view_filter::{plan, push_filter, set_column, Sql, TextPlan};
 use super::{FindingRow, Result, Store};
 
 /// Orders the findings list can take; each is a total order backed by an index.
@@ -69,7 +69,7 @@ fn base(select: &str, set_id: i64, f: &ViewFilter, plan: &TextPlan) -> Sql {
         args: Vec::new(),
     };
     let s = q.arg(set_id);
-    q.text = format!("{select} WHERE f.set_id = {s}");
+    q.text = format!("{select} WHERE {} = {s}", set_column(plan));
     push_filter(&mut q, f, plan, true);
     q
 }
@@ -261,7 +261,10 @@ impl Store {
             args: Vec::new(),
         };
         let s = q.arg(set_id);
-        q.text = format!("SELECT f.severity_rank, COUNT(*) FROM finding f WHERE f.set_id = {s}");
+        q.text = format!(
+            "SELECT f.severity_rank, COUNT(*) FROM finding f WHERE {} = {s}",
+            set_column(&p)
+        );
         push_filter(&mut q, filter, &p, false);
         q.text.push_str(" GROUP BY f.severity_rank");
         let mut st = self.conn().prepare(&q.text)?;
