@@ -74,6 +74,9 @@ fn index_by_id<'a, T>(
 
 fn lookup(ix: &HashMap<String, Vec<usize>>, vuln: &str, aliases: &[String]) -> BTreeSet<usize> {
     let mut out = BTreeSet::new();
+    if ix.is_empty() {
+        return out;
+    }
     for id in std::iter::once(vuln).chain(aliases.iter().map(String::as_str)) {
         if let Some(v) = ix.get(&id.to_ascii_uppercase()) {
             out.extend(v.iter().copied());
@@ -91,11 +94,14 @@ pub(super) fn judge_findings(
     threat: &[ThreatSource],
     sink: &mut dyn FnMut(FindingJudgement),
 ) -> Result<Judged, JudgeError> {
-    let dispositions: HashMap<(String, String), DispositionState> = store
-        .dispositions(set.id)?
-        .into_iter()
-        .map(|d| ((d.vuln_id, d.component_key), d.state))
-        .collect();
+    // By id, then component: looked up with borrowed strings, no key built per finding.
+    let mut dispositions: HashMap<String, HashMap<String, DispositionState>> = HashMap::new();
+    for d in store.dispositions(set.id)? {
+        dispositions
+            .entry(d.vuln_id)
+            .or_default()
+            .insert(d.component_key, d.state);
+    }
     let epss_src = threat
         .iter()
         .find(|t| t.kind == "epss")
@@ -139,6 +145,9 @@ pub(super) fn judge_findings(
     let mut sev_differs: Vec<String> = Vec::new();
 
     let mut counts = Counts::default();
+    // Tallied in arrays and named once at the end (no string keys per finding).
+    let mut by_severity = [0usize; 6];
+    let mut by_gate = [0usize; 3];
     store.for_each_gate_row(set.id, &mut |r| {
         // VEX: the newest matching statement decides.
         let mut vex_hit: Option<usize> = None;
@@ -247,7 +256,8 @@ pub(super) fn judge_findings(
             None => false,
         };
         let reviewer = dispositions
-            .get(&(r.vuln_id.clone(), r.component_key.clone()))
+            .get(&r.vuln_id)
+            .and_then(|m| m.get(&r.component_key))
             .copied();
         let disposition = match reviewer {
             Some(DispositionState::Open) => None,
@@ -266,14 +276,8 @@ pub(super) fn judge_findings(
             None => false,
         };
         counts.findings += 1;
-        *counts
-            .by_severity
-            .entry(r.severity.as_str().to_string())
-            .or_insert(0) += 1;
-        *counts
-            .by_gate
-            .entry(decision.class.as_str().to_string())
-            .or_insert(0) += 1;
+        by_severity[r.severity as usize] += 1;
+        by_gate[decision.class as usize] += 1;
         match (decision.class, disposed) {
             (GateClass::Block, false) => counts.undisposed_block += 1,
             (GateClass::Warn, false) => counts.undisposed_warn += 1,
@@ -298,11 +302,11 @@ pub(super) fn judge_findings(
         }
         sink(FindingJudgement {
             finding_id: r.id,
-            id: r.vuln_id.clone(),
-            aliases: r.aliases.clone(),
-            component: r.component_key.clone(),
-            name: r.name.clone(),
-            version: r.version.clone(),
+            id: r.vuln_id,
+            aliases: r.aliases,
+            component: r.component_key,
+            name: r.name,
+            version: r.version,
             severity: r.severity,
             gate: decision.class,
             reason,
@@ -329,6 +333,20 @@ pub(super) fn judge_findings(
         });
         Ok(())
     })?;
+    for s in Severity::ALL {
+        if by_severity[s as usize] > 0 {
+            counts
+                .by_severity
+                .insert(s.as_str().to_string(), by_severity[s as usize]);
+        }
+    }
+    for g in [GateClass::Info, GateClass::Warn, GateClass::Block] {
+        if by_gate[g as usize] > 0 {
+            counts
+                .by_gate
+                .insert(g.as_str().to_string(), by_gate[g as usize]);
+        }
+    }
 
     let mut d = Vec::new();
     let n = |v: &Vec<String>| v.len();
