@@ -1,7 +1,8 @@
 //! Scale benchmarks for issue 8 (a `harness = false` bench binary that prints tables).
 //! Each figure comes with a same-run baseline so ratios survive a noisy, shared machine.
 //!
-//!   cargo bench --bench scale -- [import] [rss] [view] [gate] [export]   (default: all)
+//!   cargo bench --bench scale -- [import] [rss] [view] [gate] [tui] [export] [package]
+//!   (default: all)
 //!   DOSSIER_BENCH_MB=100 (import file size), DOSSIER_BENCH_FINDINGS=1000000 (view/gate)
 //!   DOSSIER_BENCH_RSS_MB=10,100,500 (import sizes for peak RSS)
 
@@ -16,6 +17,9 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
+
+#[path = "scale/tui.rs"]
+mod tui_bench;
 
 const BIN: &str = env!("CARGO_BIN_EXE_dossier");
 
@@ -261,9 +265,10 @@ fn sample(reps: usize, mut f: impl FnMut()) -> (f64, f64) {
     pct(v)
 }
 
-fn bench_view_and_gate(dir: &Path, which: (bool, bool)) {
+fn bench_view_and_gate(dir: &Path, which: (bool, bool, bool)) {
     let n = env_u64("DOSSIER_BENCH_FINDINGS", 1_000_000) as usize;
-    let (st, id, wrote) = big_store(&dir.join("big.db"), n);
+    let db = dir.join("big.db");
+    let (st, id, wrote) = big_store(&db, n);
     println!(
         "\n## {n} findings in one set (store write {:.1} s, {:.0} rows/s; load {})",
         wrote.as_secs_f64(),
@@ -303,14 +308,35 @@ fn bench_view_and_gate(dir: &Path, which: (bool, bool)) {
         for term in ["openssl", "CVE-2019-5", "lib"] {
             let f = ViewFilter {
                 text: term.into(),
-                severities: vec![],
+                ..ViewFilter::default()
             };
+            let mut matched = 0;
             let (a, b) = sample(10, || {
                 st.findings_after(id, &f, ViewSort::Severity, None, page)
                     .expect("page");
-                st.finding_severity_counts(id, term).expect("counts");
+                matched = st
+                    .finding_view_counts(id, &f)
+                    .expect("counts")
+                    .iter()
+                    .sum::<u64>();
             });
-            println!("| filter keystroke {term:?} (page + severity counts) | {a:.1} | {b:.1} |");
+            println!(
+                "| filter keystroke {term:?} ({matched} match; page + severity counts) | {a:.1} | {b:.1} |"
+            );
+        }
+        for term in ["o", "op"] {
+            let f = ViewFilter {
+                text: term.into(),
+                ..ViewFilter::default()
+            };
+            let (a, b) = sample(5, || {
+                st.findings_after(id, &f, ViewSort::Severity, None, page)
+                    .expect("page");
+                st.finding_view_counts(id, &f).expect("counts");
+            });
+            println!(
+                "| filter keystroke {term:?} (under 3 characters: LIKE scan) | {a:.1} | {b:.1} |"
+            );
         }
         // Baseline in the same run: a bare indexed point lookup.
         let (a, b) = sample(200, || {
@@ -325,19 +351,55 @@ fn bench_view_and_gate(dir: &Path, which: (bool, bool)) {
         let t = Instant::now();
         let r = dossier::workflow::judge::evaluate_set(&st, id, &policy, as_of);
         let gate = t.elapsed();
+        let verdict = r.as_ref().map(|r| r.verdict.as_str()).unwrap_or("error");
+        drop(r);
+        let trusted = dossier::workflow::judge::inputs::trusted_keys(&st).expect("keys");
+        let mut seen = 0usize;
+        let t = Instant::now();
+        let r = dossier::workflow::judge::evaluate_set_streaming(
+            &st,
+            id,
+            &policy,
+            as_of,
+            &trusted,
+            &mut |_| seen += 1,
+        );
+        let streamed = t.elapsed();
         let t = Instant::now();
         let all = st.findings(id).map(|v| v.len()).unwrap_or(0);
         let base = t.elapsed();
         println!("\n| gate + cross-checks ({n} findings) | s |\n|---|---|");
         println!(
-            "| workflow::judge::evaluate_set ({}) | {:.2} |",
-            if r.is_ok() { "ok" } else { "error" },
+            "| workflow::judge::evaluate_set ({verdict}; every judgement collected) | {:.2} |",
             gate.as_secs_f64()
+        );
+        println!(
+            "| evaluate_set_streaming ({}, {seen} judgements streamed, none kept) | {:.2} |",
+            if r.is_ok() { "ok" } else { "error" },
+            streamed.as_secs_f64()
         );
         println!(
             "| baseline: store.findings() load of {all} rows | {:.2} |",
             base.as_secs_f64()
         );
+    }
+    if which.2 {
+        drop(st);
+        // A fresh process, so its RSS is the TUI's alone (not this one's generator).
+        for (w, h) in [(80u16, 24u16), (200, 50)] {
+            let out = Command::new(std::env::current_exe().expect("exe"))
+                .arg("__tui-child")
+                .arg(&db)
+                .arg(w.to_string())
+                .arg(h.to_string())
+                .env("DOSSIER_ACTOR", "bench")
+                .output()
+                .expect("tui child");
+            print!("{}", String::from_utf8_lossy(&out.stdout));
+            if !out.status.success() {
+                eprintln!("tui child failed: {}", String::from_utf8_lossy(&out.stderr));
+            }
+        }
     }
 }
 
@@ -387,11 +449,89 @@ fn bench_export(dir: &Path) {
     }
 }
 
+/// 50 images x 2,000 findings (`dossier dev gen`, all four formats each): one import of
+/// the package, the gate over it, and the full export, each a real release child.
+fn bench_package(dir: &Path) {
+    let images = env_u64("DOSSIER_BENCH_IMAGES", 50);
+    let per = env_u64("DOSSIER_BENCH_PER_IMAGE", 2_000);
+    let root = dir.join("package");
+    let mut dirs = Vec::new();
+    let t = Instant::now();
+    for i in 0..images {
+        let d = root.join(format!("img{i:02}"));
+        let st = Command::new(BIN)
+            .args(["dev", "gen", "--seed"])
+            .arg((1000 + i).to_string())
+            .args(["--components", &(per / 4).to_string()])
+            .args(["--findings", &per.to_string(), "--out"])
+            .arg(&d)
+            .status()
+            .expect("dev gen");
+        assert!(st.success(), "dev gen failed");
+        dirs.push(d.to_string_lossy().into_owned());
+    }
+    let bytes: u64 = dirs
+        .iter()
+        .flat_map(|d| std::fs::read_dir(d).into_iter().flatten())
+        .filter_map(|e| e.ok()?.metadata().ok())
+        .map(|m| m.len())
+        .sum();
+    println!(
+        "\n## package of {images} images x {per} findings ({:.0} MB of evidence, generated in {:.1} s; load {})",
+        mb(bytes),
+        t.elapsed().as_secs_f64(),
+        load()
+    );
+    println!("| step (release child) | wall s | peak RSS MiB | exit |");
+    println!("|---|---|---|---|");
+    let db = dir.join("package.db");
+    let mut args = vec!["import", "--package", "pkg"];
+    args.extend(dirs.iter().map(String::as_str));
+    let out = dir.join("package-out");
+    let out_s = out.to_string_lossy().into_owned();
+    let steps: Vec<(&str, Vec<&str>)> = vec![
+        ("import (one command, every image)", args),
+        (
+            "gate --package",
+            vec!["gate", "--package", "pkg", "--as-of", "2026-11-27"],
+        ),
+        (
+            "export --package (all formats)",
+            vec![
+                "export",
+                "--package",
+                "pkg",
+                "--as-of",
+                "2026-11-27",
+                "--out",
+                &out_s,
+            ],
+        ),
+    ];
+    let mut total = 0.0;
+    for (label, a) in steps {
+        let (wall, rss, code) = timed_child(&a, &db);
+        total += wall.as_secs_f64();
+        println!(
+            "| {label} | {:.2} | {:.0} | {code} |",
+            wall.as_secs_f64(),
+            rss as f64 / 1024.0
+        );
+    }
+    println!("| **total** | **{total:.2}** | | |");
+    let _ = std::fs::remove_dir_all(&root);
+}
+
 fn main() {
     let args: Vec<String> = std::env::args()
         .skip(1)
         .filter(|a| !a.starts_with("--"))
         .collect();
+    if args.first().map(String::as_str) == Some("__tui-child") {
+        let num = |i: usize| args.get(i).and_then(|v| v.parse().ok()).unwrap_or(80);
+        tui_bench::child(Path::new(&args[1]), num(2), num(3));
+        return;
+    }
     let on = |k: &str| args.is_empty() || args.iter().any(|a| a == k || a == "all");
     let base: PathBuf = std::env::var("DOSSIER_BENCH_DIR")
         .map(PathBuf::from)
@@ -413,10 +553,13 @@ fn main() {
     if on("rss") {
         bench_rss(dir.path());
     }
-    if on("view") || on("gate") {
-        bench_view_and_gate(dir.path(), (on("view"), on("gate")));
+    if on("view") || on("gate") || on("tui") {
+        bench_view_and_gate(dir.path(), (on("view"), on("gate"), on("tui")));
     }
     if on("export") {
         bench_export(dir.path());
+    }
+    if on("package") {
+        bench_package(dir.path());
     }
 }

@@ -417,13 +417,19 @@ fn a_pending_waiver_is_signed_through_the_form_and_the_verdict_changes() {
     let before = ui.app.judged[&set_id].report.verdict.as_str().to_string();
     assert_eq!(before, "FAIL");
     let reasons_before = ui.app.judged[&set_id].report.reasons.clone();
+    // The workstation keeps per-finding judgements in the store's cache, not in memory.
     let disposition = |ui: &Ui| {
+        let row = ui
+            .app
+            .store
+            .findings(set_id)
+            .unwrap()
+            .into_iter()
+            .find(|r| r.vuln_id == "CVE-2024-0001")
+            .unwrap();
         ui.app.judged[&set_id]
-            .report
-            .findings
-            .iter()
-            .find(|j| j.id == "CVE-2024-0001")
-            .and_then(|j| j.disposition.clone())
+            .finding(&ui.app.store, &row)
+            .and_then(|j| j.disposition)
     };
     assert_eq!(disposition(&ui), None);
 
@@ -544,4 +550,84 @@ fn reverify_then_export_through_the_form_writes_the_package() {
     let v: serde_json::Value = serde_json::from_slice(&std::fs::read(&pkg).unwrap()).unwrap();
     assert!(v.is_object());
     assert!(s.contains("exported") && s.contains("unsigned"), "{s}");
+}
+
+/// The finding rows of a findings screen as (gate column, id column, decision column):
+/// rows are the lines after the `SEV  GATE` header that start with a severity word.
+fn finding_rows(s: &str) -> Vec<(String, String, String)> {
+    s.lines()
+        .skip_while(|l| !l.trim_start().starts_with("SEV"))
+        .skip(1)
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split_whitespace().collect();
+            let sev = cols.first()?.trim_end_matches('*');
+            ["CRIT", "HIGH", "MED", "LOW", "NEGL", "UNKN"]
+                .iter()
+                .any(|w| sev.starts_with(w))
+                .then(|| {
+                    (
+                        cols[1].to_string(),
+                        cols[2].to_string(),
+                        cols.last().unwrap_or(&"").to_string(),
+                    )
+                })
+        })
+        .collect()
+}
+
+#[test]
+fn gate_and_disposition_filters_narrow_the_list_and_keep_the_selection() {
+    let mut ui = Ui::new(false);
+    // Record CVE-2024-0001 (the first row) as not_affected through the form.
+    ui.key(KeyCode::Enter).keys("d");
+    ui.key(KeyCode::Down).key(KeyCode::Down).key(KeyCode::Enter);
+    ui.key(KeyCode::Down).key(KeyCode::Enter);
+    ui.keys("not built with the flawed module")
+        .key(KeyCode::Enter)
+        .keys("y");
+    let all = finding_rows(&ui.screen());
+    assert_eq!(all.len(), 7, "set A has 7 findings");
+    assert_eq!(all[0].1, "CVE-2024-0001");
+    assert_eq!(all[0].2, "not_affected");
+    // Select the fifth row; the undecided filter drops the first, so it moves up a row.
+    for _ in 0..4 {
+        ui.key(KeyCode::Down);
+    }
+    let sel = |ui: &Ui| match ui.app.top() {
+        dossier::tui::app::Screen::Set(v) => v.findings.selected_row().map(|r| r.vuln_id.clone()),
+        _ => None,
+    };
+    let target = all[4].1.clone();
+    assert_eq!(sel(&ui).as_deref(), Some(target.as_str()));
+    ui.keys("o");
+    let s = ui.screen();
+    let undecided: Vec<_> = all.iter().filter(|r| r.2 == "-").collect();
+    let rows = finding_rows(&s);
+    assert_eq!(rows.len(), undecided.len(), "{s}");
+    assert!(rows.iter().all(|r| r.2 == "-"), "{s}");
+    assert!(s.contains("[undecided]"), "{s}");
+    assert!(s.contains(&format!("4/{}", undecided.len())), "{s}");
+    assert_eq!(sel(&ui).as_deref(), Some(target.as_str()));
+    insta::assert_snapshot!("findings_undecided", s);
+
+    // BLOCK and undecided: the only BLOCK finding was disposed of.
+    ui.keys("b");
+    let s = ui.screen();
+    let n = |g: &str| undecided.iter().filter(|r| r.0 == g).count();
+    assert_eq!(finding_rows(&s).len(), n("BLOCK"), "{s}");
+    assert!(s.contains("no findings match the filters"), "{s}");
+    // WARN and undecided; counts follow the same selection.
+    ui.keys("b");
+    let s = ui.screen();
+    let rows = finding_rows(&s);
+    assert_eq!(rows.len(), n("WARN"), "{s}");
+    assert!(rows.iter().all(|r| r.0 == "WARN"), "{s}");
+    assert!(s.contains("[WARN undecided]"), "{s}");
+    assert!(s.contains(&format!("/{}", n("WARN"))), "{s}");
+    insta::assert_snapshot!("findings_warn_undecided", s);
+    // not_affected WARN: none; `c` clears every filter.
+    ui.keys("o");
+    assert_eq!(finding_rows(&ui.screen()).len(), 0);
+    ui.keys("c");
+    assert_eq!(finding_rows(&ui.screen()).len(), 7);
 }

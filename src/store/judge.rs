@@ -90,6 +90,15 @@ fn json_vec(s: String) -> Vec<String> {
     }
 }
 
+/// `finding.severity_rank` back to the severity (the rank is `Severity as i64`), without
+/// parsing the text column per row.
+fn severity_of_rank(rank: i64) -> Severity {
+    Severity::ALL
+        .into_iter()
+        .find(|s| *s as i64 == rank)
+        .unwrap_or_default()
+}
+
 /// Replaces the EPSS data and records where it came from.
 pub fn replace_epss(
     tx: &Transaction<'_>,
@@ -206,9 +215,24 @@ impl Store {
 
     /// Every finding of a set with what the gate needs, threat data joined by id.
     pub fn gate_rows(&self, set_id: i64) -> Result<Vec<GateRow>> {
+        let mut out = Vec::new();
+        self.for_each_gate_row(set_id, &mut |r| {
+            out.push(r);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Streams the gate's rows of a set in severity order, so judging a million findings
+    /// never holds them all. `visit` may run other queries on this store meanwhile.
+    pub fn for_each_gate_row(
+        &self,
+        set_id: i64,
+        visit: &mut dyn FnMut(GateRow) -> Result<()>,
+    ) -> Result<()> {
         let mut st = self.conn().prepare(
             "SELECT f.id, f.vuln_id, f.aliases, f.component_key, c.purl, COALESCE(c.name, f.component_key), c.version,
-                    f.severity, f.severity_disagrees, f.cvss_v2_vector, f.cvss_v3_vector, f.cvss_v4_vector,
+                    f.severity_rank, f.severity_disagrees, f.cvss_v2_vector, f.cvss_v3_vector, f.cvss_v4_vector,
                     f.epss, f.epss_date, f.kev, f.fixed_versions, f.fix_state, c.direct, f.scanners,
                     e.epss, k.date_added
              FROM finding f
@@ -218,35 +242,48 @@ impl Store {
              WHERE f.set_id = ?1
              ORDER BY f.severity_rank DESC, f.vuln_id, f.id",
         )?;
-        let rows = st
-            .query_map([set_id], |r| {
-                let sev: String = r.get(7)?;
-                Ok(GateRow {
-                    id: r.get(0)?,
-                    vuln_id: r.get(1)?,
-                    aliases: json_vec(r.get(2)?),
-                    component_key: r.get(3)?,
-                    purl: r.get(4)?,
-                    name: r.get(5)?,
-                    version: r.get(6)?,
-                    severity: Severity::parse(&sev),
-                    severity_disagrees: r.get(8)?,
-                    cvss_v2_vector: r.get(9)?,
-                    cvss_v3_vector: r.get(10)?,
-                    cvss_v4_vector: r.get(11)?,
-                    epss: r.get(12)?,
-                    epss_date: r.get(13)?,
-                    kev: r.get(14)?,
-                    fixed_versions: json_vec(r.get(15)?),
-                    fix_state: r.get(16)?,
-                    direct: r.get(17)?,
-                    scanners: json_vec(r.get(18)?),
-                    threat_epss: r.get(19)?,
-                    threat_kev_added: r.get(20)?,
-                })
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
+        let mut rows = st.query([set_id])?;
+        while let Some(r) = rows.next()? {
+            let rank: i64 = r.get(7)?;
+            let row = GateRow {
+                id: r.get(0)?,
+                vuln_id: r.get(1)?,
+                aliases: json_vec(r.get(2)?),
+                component_key: r.get(3)?,
+                purl: r.get(4)?,
+                name: r.get(5)?,
+                version: r.get(6)?,
+                severity: severity_of_rank(rank),
+                severity_disagrees: r.get(8)?,
+                cvss_v2_vector: r.get(9)?,
+                cvss_v3_vector: r.get(10)?,
+                cvss_v4_vector: r.get(11)?,
+                epss: r.get(12)?,
+                epss_date: r.get(13)?,
+                kev: r.get(14)?,
+                fixed_versions: json_vec(r.get(15)?),
+                fix_state: r.get(16)?,
+                direct: r.get(17)?,
+                scanners: json_vec(r.get(18)?),
+                threat_epss: r.get(19)?,
+                threat_kev_added: r.get(20)?,
+            };
+            visit(row)?;
+        }
+        Ok(())
+    }
+
+    /// The distinct scanners named by a set's findings.
+    pub fn finding_scanners(&self, set_id: i64) -> Result<std::collections::BTreeSet<String>> {
+        let mut st = self
+            .conn()
+            .prepare("SELECT DISTINCT scanners FROM finding WHERE set_id = ?1")?;
+        let mut out = std::collections::BTreeSet::new();
+        let mut rows = st.query([set_id])?;
+        while let Some(r) = rows.next()? {
+            out.extend(json_vec(r.get(0)?));
+        }
+        Ok(out)
     }
 
     /// Findings whose scanners give different fixed versions: (vuln, component, "scanner=[..]; ...").
@@ -311,5 +348,74 @@ impl Store {
             })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
+    }
+}
+
+/// One finding's judgement for the workstation's cache (`finding_judgement`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct JudgementRow {
+    pub finding_id: i64,
+    /// BLOCK | WARN | INFO
+    pub gate: String,
+    /// `undecided` when nothing disposes of the finding.
+    pub disposition: String,
+    pub reason: String,
+    pub epss: Option<f64>,
+    pub kev: bool,
+}
+
+impl Store {
+    /// Replaces a set's cached judgements in one transaction. Derived data (re-computable
+    /// from the evidence and decisions at any time), so it is not audited.
+    pub fn replace_judgements(
+        &mut self,
+        set_id: i64,
+        rows: impl IntoIterator<Item = JudgementRow>,
+    ) -> Result<()> {
+        let tx = self
+            .conn_mut()
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        tx.execute("DELETE FROM finding_judgement WHERE set_id = ?1", [set_id])?;
+        {
+            // Ids the judge saw may have been deleted by a concurrent re-import since.
+            let mut ins = tx.prepare(
+                "INSERT INTO finding_judgement(finding_id, set_id, gate, disposition, reason, epss, kev)
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS (SELECT 1 FROM finding WHERE id = ?1 AND set_id = ?2)",
+            )?;
+            for r in rows {
+                ins.execute(params![
+                    r.finding_id,
+                    set_id,
+                    r.gate,
+                    r.disposition,
+                    r.reason,
+                    r.epss,
+                    r.kev
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// One finding's cached judgement, if the set was judged for the workstation.
+    pub fn judgement(&self, finding_id: i64) -> Result<Option<JudgementRow>> {
+        Ok(self
+            .conn()
+            .query_row(
+                "SELECT finding_id, gate, disposition, reason, epss, kev FROM finding_judgement WHERE finding_id = ?1",
+                [finding_id],
+                |r| {
+                    Ok(JudgementRow {
+                        finding_id: r.get(0)?,
+                        gate: r.get(1)?,
+                        disposition: r.get(2)?,
+                        reason: r.get(3)?,
+                        epss: r.get(4)?,
+                        kev: r.get(5)?,
+                    })
+                },
+            )
+            .optional()?)
     }
 }

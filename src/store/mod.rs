@@ -10,6 +10,7 @@ pub mod judge;
 mod queries;
 pub mod review;
 pub mod verify;
+mod view_filter;
 mod views;
 pub use views::{Cursor, ViewFilter, ViewSort};
 
@@ -70,6 +71,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/004_review.sql"),
     include_str!("migrations/005_export.sql"),
     include_str!("migrations/006_tui.sql"),
+    include_str!("migrations/007_views_fts.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -3,9 +3,9 @@
 //! of a row under a new order (selection survives re-sorting), and live severity counts.
 
 use super::queries::{finding_row, FINDING_COLS};
+pub use super::view_filter::ViewFilter;
+use super::view_filter::{plan, push_filter, set_column, Sql, TextPlan};
 use super::{FindingRow, Result, Store};
-use crate::model::Severity;
-use rusqlite::types::Value;
 
 /// Orders the findings list can take; each is a total order backed by an index.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -37,14 +37,6 @@ impl ViewSort {
     }
 }
 
-/// Filters applied by the database (text and severities); empty means "everything".
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ViewFilter {
-    /// Case-insensitive substring over id, aliases and component key (purl).
-    pub text: String,
-    pub severities: Vec<Severity>,
-}
-
 /// The sort key of one row: enough to resume paging after or before it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
@@ -71,52 +63,15 @@ enum Dir {
     Backward,
 }
 
-struct Sql {
-    text: String,
-    args: Vec<Value>,
-}
-
-impl Sql {
-    fn arg(&mut self, v: impl Into<Value>) -> String {
-        self.args.push(v.into());
-        format!("?{}", self.args.len())
-    }
-}
-
-fn base(select: &str, set_id: i64, f: &ViewFilter) -> Sql {
+fn base(select: &str, set_id: i64, f: &ViewFilter, plan: &TextPlan) -> Sql {
     let mut q = Sql {
         text: String::new(),
         args: Vec::new(),
     };
     let s = q.arg(set_id);
-    q.text = format!("{select} WHERE f.set_id = {s}");
-    push_filter(&mut q, f, true);
+    q.text = format!("{select} WHERE {} = {s}", set_column(plan));
+    push_filter(&mut q, f, plan, true);
     q
-}
-
-fn push_filter(q: &mut Sql, f: &ViewFilter, with_severities: bool) {
-    let t = f.text.trim();
-    if !t.is_empty() {
-        let pat = format!(
-            "%{}%",
-            t.replace('\\', "\\\\")
-                .replace('%', "\\%")
-                .replace('_', "\\_")
-        );
-        let p = q.arg(pat);
-        q.text.push_str(&format!(
-            " AND (f.vuln_id LIKE {p} ESCAPE '\\' OR f.aliases LIKE {p} ESCAPE '\\' OR f.component_key LIKE {p} ESCAPE '\\')"
-        ));
-    }
-    if with_severities && !f.severities.is_empty() {
-        let list: Vec<String> = f
-            .severities
-            .iter()
-            .map(|s| (*s as i64).to_string())
-            .collect();
-        q.text
-            .push_str(&format!(" AND f.severity_rank IN ({})", list.join(",")));
-    }
 }
 
 fn order(sort: ViewSort, dir: Dir) -> &'static str {
@@ -171,9 +126,10 @@ impl Store {
         dir: Dir,
     ) -> Result<Vec<FindingRow>> {
         let select = format!("SELECT {FINDING_COLS} {FROM}");
+        let p = plan(self.conn(), filter)?;
         let cmp = if dir == Dir::Forward { ">" } else { "<" };
         let Some(c) = at else {
-            let mut q = base(&select, set_id, filter);
+            let mut q = base(&select, set_id, filter, &p);
             q.text
                 .push_str(&format!(" ORDER BY {} LIMIT {limit}", order(sort, dir)));
             return self.run(&q);
@@ -181,7 +137,7 @@ impl Store {
         match sort {
             // Two range seeks instead of one OR, so both halves walk the index directly.
             ViewSort::Severity => {
-                let mut q = base(&select, set_id, filter);
+                let mut q = base(&select, set_id, filter, &p);
                 let (r, v, i) = (
                     q.arg(c.severity_rank),
                     q.arg(c.vuln_id.clone()),
@@ -193,7 +149,7 @@ impl Store {
                 ));
                 let mut rows = self.run(&q)?;
                 if rows.len() < limit {
-                    let mut q = base(&select, set_id, filter);
+                    let mut q = base(&select, set_id, filter, &p);
                     let r = q.arg(c.severity_rank);
                     let rank_cmp = if dir == Dir::Forward { "<" } else { ">" };
                     q.text.push_str(&format!(
@@ -206,7 +162,7 @@ impl Store {
                 Ok(rows)
             }
             ViewSort::Id | ViewSort::Component => {
-                let mut q = base(&select, set_id, filter);
+                let mut q = base(&select, set_id, filter, &p);
                 let (a, b) = if sort == ViewSort::Id {
                     (c.vuln_id.clone(), c.component_key.clone())
                 } else {
@@ -243,12 +199,13 @@ impl Store {
         sort: ViewSort,
         c: &Cursor,
     ) -> Result<u64> {
+        let p = plan(self.conn(), filter)?;
         let parts: Vec<Sql> = match sort {
             ViewSort::Severity => {
-                let mut a = base("SELECT COUNT(*) FROM finding f", set_id, filter);
+                let mut a = base("SELECT COUNT(*) FROM finding f", set_id, filter, &p);
                 let r = a.arg(c.severity_rank);
                 a.text.push_str(&format!(" AND f.severity_rank > {r}"));
-                let mut b = base("SELECT COUNT(*) FROM finding f", set_id, filter);
+                let mut b = base("SELECT COUNT(*) FROM finding f", set_id, filter, &p);
                 let (r, v, i) = (
                     b.arg(c.severity_rank),
                     b.arg(c.vuln_id.clone()),
@@ -260,14 +217,14 @@ impl Store {
                 vec![a, b]
             }
             ViewSort::Id => {
-                let mut a = base("SELECT COUNT(*) FROM finding f", set_id, filter);
+                let mut a = base("SELECT COUNT(*) FROM finding f", set_id, filter, &p);
                 let (v, k) = (a.arg(c.vuln_id.clone()), a.arg(c.component_key.clone()));
                 a.text
                     .push_str(&format!(" AND (f.vuln_id, f.component_key) < ({v}, {k})"));
                 vec![a]
             }
             ViewSort::Component => {
-                let mut a = base("SELECT COUNT(*) FROM finding f", set_id, filter);
+                let mut a = base("SELECT COUNT(*) FROM finding f", set_id, filter, &p);
                 let (k, v) = (a.arg(c.component_key.clone()), a.arg(c.vuln_id.clone()));
                 a.text
                     .push_str(&format!(" AND (f.component_key, f.vuln_id) < ({k}, {v})"));
@@ -290,13 +247,25 @@ impl Store {
     pub fn finding_severity_counts(&self, set_id: i64, text: &str) -> Result<[u64; 6]> {
         let f = ViewFilter {
             text: text.to_string(),
-            severities: Vec::new(),
+            ..ViewFilter::default()
         };
-        let mut q = base(
-            "SELECT f.severity_rank, COUNT(*) FROM finding f",
-            set_id,
-            &f,
+        self.finding_view_counts(set_id, &f)
+    }
+
+    /// Findings per severity under every filter but the severity toggles: the same
+    /// selection the list pages through, counted in one grouped pass.
+    pub fn finding_view_counts(&self, set_id: i64, filter: &ViewFilter) -> Result<[u64; 6]> {
+        let p = plan(self.conn(), filter)?;
+        let mut q = Sql {
+            text: String::new(),
+            args: Vec::new(),
+        };
+        let s = q.arg(set_id);
+        q.text = format!(
+            "SELECT f.severity_rank, COUNT(*) FROM finding f WHERE {} = {s}",
+            set_column(&p)
         );
+        push_filter(&mut q, filter, &p, false);
         q.text.push_str(" GROUP BY f.severity_rank");
         let mut st = self.conn().prepare(&q.text)?;
         let mut out = [0u64; 6];
@@ -307,6 +276,22 @@ impl Store {
             let (rank, n) = row?;
             if let Some(slot) = usize::try_from(rank).ok().and_then(|i| out.get_mut(i)) {
                 *slot = u64::try_from(n).unwrap_or(0);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The judgement cache's (gate, disposition) of these findings, for the list's GATE and
+    /// DECISION columns: `(finding_id, gate, disposition)`.
+    pub fn judgement_marks(&self, ids: &[i64]) -> Result<Vec<(i64, String, String)>> {
+        let mut out = Vec::with_capacity(ids.len());
+        let mut st = self.conn().prepare_cached(
+            "SELECT finding_id, gate, disposition FROM finding_judgement WHERE finding_id = ?1",
+        )?;
+        for id in ids {
+            let mut rows = st.query([id])?;
+            if let Some(r) = rows.next()? {
+                out.push((r.get(0)?, r.get(1)?, r.get(2)?));
             }
         }
         Ok(out)
@@ -347,7 +332,7 @@ impl Store {
         limit: usize,
     ) -> Result<Vec<FindingRow>> {
         let select = format!("SELECT {FINDING_COLS} {FROM}");
-        let mut q = base(&select, set_id, &ViewFilter::default());
+        let mut q = base(&select, set_id, &ViewFilter::default(), &TextPlan::None);
         let k = q.arg(component_key.to_string());
         q.text.push_str(&format!(
             " AND f.component_key = {k} ORDER BY f.severity_rank DESC, f.vuln_id LIMIT {limit}"
@@ -359,7 +344,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ComponentKey, ScannerView, SetComponent, SetFinding};
+    use crate::model::{ComponentKey, ScannerView, SetComponent, SetFinding, Severity};
     use std::collections::BTreeSet;
 
     /// 30 findings: ids CVE-0..29 over 3 components, severity cycling through all six.
@@ -464,7 +449,7 @@ mod tests {
         let (st, id) = store();
         let f = ViewFilter {
             text: "c1@".into(),
-            severities: vec![],
+            ..ViewFilter::default()
         };
         // i % 3 == 1 -> 10 rows.
         assert_eq!(walk(&st, id, &f, ViewSort::Id, 3).len(), 10);
@@ -473,6 +458,7 @@ mod tests {
         let hi = ViewFilter {
             text: String::new(),
             severities: vec![Severity::High],
+            ..ViewFilter::default()
         };
         assert_eq!(
             walk(&st, id, &hi, ViewSort::Severity, 2),
@@ -503,7 +489,7 @@ mod tests {
         );
         let pct = ViewFilter {
             text: "%".into(),
-            severities: vec![],
+            ..ViewFilter::default()
         };
         assert!(st
             .findings_after(id, &pct, ViewSort::Id, None, 5)

@@ -499,6 +499,16 @@ impl App {
             JobResult::Judged { set_id, result } => match result {
                 Ok(j) => {
                     self.judged.insert(set_id, j);
+                    // The list's GATE / DECISION columns and filters read the fresh cache.
+                    let gen = self.next_gen();
+                    for s in self.screens.iter_mut() {
+                        if let Screen::Set(v) = s {
+                            if v.findings.set_id == set_id {
+                                let job = v.findings.reload(gen, true);
+                                self.jobs.push(job);
+                            }
+                        }
+                    }
                 }
                 Err(e) => {
                     self.status =

@@ -442,8 +442,8 @@ impl FindingDetail {
         let j = app
             .judged
             .get(&self.set.id)
-            .and_then(|j| j.finding(self.row.id));
-        let lines = self.lines(app.theme, body.width, j);
+            .and_then(|j| j.finding(&app.store, &self.row));
+        let lines = self.lines(app.theme, body.width, j.as_ref());
         // Wrapped height, estimated per line (word wrapping may add a few rows more).
         let w = usize::from(body.width.max(1));
         let total: usize = lines.iter().map(|l| l.width().div_ceil(w).max(1)).sum();

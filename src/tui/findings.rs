@@ -2,7 +2,7 @@
 //! selection, so a million-finding set scrolls without holding it in memory. Filters and
 //! sort changes reload around the selected finding, so the selection survives them.
 
-use super::jobs::{Job, Judged, PageData, PageKind, PageRequest, MAX_WINDOW};
+use super::jobs::{parse_gate, Job, Judged, PageData, PageKind, PageRequest, MAX_WINDOW};
 use super::theme::{sev_label, Theme};
 use crate::analysis::gate::GateClass;
 use crate::model::Severity;
@@ -12,7 +12,17 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Row, Table};
 use ratatui::Frame;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
+
+/// The effective dispositions the judge gives a finding (`undecided` = none applies), in
+/// the order the disposition filter cycles through them.
+pub const DISPOSITIONS: &[&str] = &[
+    "undecided",
+    "not_affected",
+    "patched",
+    "false_positive",
+    "waived",
+];
 
 /// Rows from the window edge at which the next page is requested.
 const PREFETCH: u64 = 40;
@@ -22,8 +32,14 @@ pub struct FindingList {
     pub set_id: i64,
     pub text: String,
     pub hidden: [bool; 6],
+    /// Only this gate class (from the set's last judgement); `None` = every class.
+    pub gate: Option<GateClass>,
+    /// Only this effective disposition; `None` = every disposition.
+    pub disposition: Option<&'static str>,
     pub sort: ViewSort,
     pub rows: VecDeque<FindingRow>,
+    /// (gate, disposition) from the judgement cache for rows in the window.
+    pub marks: HashMap<i64, (GateClass, String)>,
     /// Absolute index of `rows[0]`.
     pub offset: u64,
     pub at_end: bool,
@@ -45,8 +61,11 @@ impl FindingList {
             set_id,
             text: String::new(),
             hidden: [false; 6],
+            gate: None,
+            disposition: None,
             sort: ViewSort::Severity,
             rows: VecDeque::new(),
+            marks: HashMap::new(),
             offset: 0,
             at_end: false,
             selected: 0,
@@ -74,7 +93,51 @@ impl FindingList {
         ViewFilter {
             text: self.text.clone(),
             severities,
+            gates: self
+                .gate
+                .map(|g| vec![g.as_str().to_string()])
+                .unwrap_or_default(),
+            dispositions: self
+                .disposition
+                .map(|d| vec![d.to_string()])
+                .unwrap_or_default(),
         }
+    }
+
+    /// Every class, then BLOCK, WARN, INFO.
+    pub fn cycle_gate(&mut self) {
+        self.gate = match self.gate {
+            None => Some(GateClass::Block),
+            Some(GateClass::Block) => Some(GateClass::Warn),
+            Some(GateClass::Warn) => Some(GateClass::Info),
+            Some(GateClass::Info) => None,
+        };
+    }
+
+    /// Every disposition, then each of `DISPOSITIONS` in turn.
+    pub fn cycle_disposition(&mut self) {
+        let i = self
+            .disposition
+            .and_then(|d| DISPOSITIONS.iter().position(|x| *x == d));
+        self.disposition = match i {
+            None => DISPOSITIONS.first().copied(),
+            Some(i) => DISPOSITIONS.get(i + 1).copied(),
+        };
+    }
+
+    /// True when any filter hides rows.
+    pub fn filtered(&self) -> bool {
+        !self.text.is_empty()
+            || self.hidden.iter().any(|h| *h)
+            || self.gate.is_some()
+            || self.disposition.is_some()
+    }
+
+    pub fn clear_filters(&mut self) {
+        self.text.clear();
+        self.hidden = [false; 6];
+        self.gate = None;
+        self.disposition = None;
     }
 
     /// Rows matching every filter, once counted.
@@ -205,6 +268,17 @@ impl FindingList {
             }
         };
         self.error = None;
+        if matches!(req.kind, PageKind::Reload { .. } | PageKind::Last) {
+            self.marks.clear();
+        } else if self.marks.len() > 2 * MAX_WINDOW {
+            let ids: std::collections::HashSet<i64> = self.rows.iter().map(|r| r.id).collect();
+            self.marks.retain(|id, _| ids.contains(id));
+        }
+        self.marks.extend(
+            data.marks
+                .iter()
+                .filter_map(|(id, g, d)| Some((*id, (parse_gate(g)?, d.clone())))),
+        );
         match &req.kind {
             PageKind::Reload { .. } => {
                 self.loading = false;
@@ -322,15 +396,16 @@ impl FindingList {
                 } else {
                     sev_label(r.severity).into()
                 };
-                let j = judged.and_then(|j| j.finding(r.id));
+                let j = self.marks.get(&r.id).filter(|_| judged.is_some());
                 let gate = match (judged, j) {
                     (None, _) => Span::styled("…", theme.dim()),
                     (Some(_), None) => Span::styled("-", theme.dim()),
-                    (Some(_), Some(j)) => gate_span(j.gate, theme),
+                    (Some(_), Some((g, _))) => gate_span(*g, theme),
                 };
-                let decision = j
-                    .and_then(|j| j.disposition.clone())
-                    .unwrap_or_else(|| "-".into());
+                let decision = match j {
+                    Some((_, d)) if d != "undecided" => d.clone(),
+                    _ => "-".into(),
+                };
                 let row = Row::new(vec![
                     Span::styled(sev, theme.severity(r.severity)),
                     gate,
@@ -366,7 +441,7 @@ impl FindingList {
                 "loading…".to_string()
             } else if let Some(e) = &self.error {
                 format!("error: {}", line(e, 200))
-            } else if self.text.is_empty() && !self.hidden.iter().any(|h| *h) {
+            } else if !self.filtered() {
                 "no findings in this set".to_string()
             } else {
                 "no findings match the filters (c clears them)".to_string()
@@ -413,6 +488,17 @@ impl FindingList {
                     theme.severity(s),
                 ));
             }
+        }
+        if self.gate.is_some() || self.disposition.is_some() {
+            spans.push(Span::raw("["));
+            if let Some(g) = self.gate {
+                spans.push(gate_span(g, theme));
+            }
+            if let Some(d) = self.disposition {
+                let sep = if self.gate.is_some() { " " } else { "" };
+                spans.push(Span::styled(format!("{sep}{d}"), theme.key()));
+            }
+            spans.push(Span::raw("] "));
         }
         let pos = match self.total() {
             Some(0) => "0/0".to_string(),

@@ -2,6 +2,8 @@
 //! threads with their own store connections in the real terminal, inline in tests) and
 //! the results come back as events. Page queries are "latest request wins".
 
+use crate::analysis::gate::GateClass;
+use crate::store::judge::JudgementRow;
 use crate::store::{Cursor, FindingRow, SetRow, Store, ViewFilter, ViewSort};
 use crate::workflow::judge::{self, FindingJudgement, JudgeReport};
 use crate::workflow::{self, Actor, ImportOptions, ImportProgress, ImportReport};
@@ -55,28 +57,85 @@ pub enum Job {
     Export(Box<crate::workflow::export::ExportRequest>),
 }
 
-/// A set's judgement with an index from finding id to its row in `report.findings`.
+/// A set's judgement as the workstation holds it: the report without its per-finding
+/// list (a million judgements would not fit the memory budget). Each finding's class,
+/// disposition and reason live in the store's judgement cache; only the few findings with
+/// a waiver or VEX tag are kept whole here.
 #[derive(Debug, Clone)]
 pub struct Judged {
     pub report: JudgeReport,
-    pub index: HashMap<i64, usize>,
+    pub tagged: HashMap<i64, FindingJudgement>,
 }
 
 impl Judged {
-    pub fn new(report: JudgeReport) -> Self {
-        let index = report
-            .findings
-            .iter()
-            .enumerate()
-            .map(|(i, f)| (f.finding_id, i))
-            .collect();
-        Self { report, index }
+    /// Judges a set with the default policy at today's date, caches every finding's
+    /// judgement in the store, and keeps the report.
+    pub fn compute(store: &mut Store, set_id: i64) -> Result<Self, String> {
+        let policy = crate::analysis::policy::Policy::default_policy();
+        let trusted = judge::inputs::trusted_keys(store).map_err(|e| e.to_string())?;
+        let mut rows: Vec<Mark> = Vec::new();
+        let mut tagged = HashMap::new();
+        let report = judge::evaluate_set_streaming(
+            store,
+            set_id,
+            &policy,
+            judge::today(),
+            &trusted,
+            &mut |f| {
+                rows.push(Mark {
+                    id: f.finding_id,
+                    gate: f.gate,
+                    disposition: f.disposition.clone().map(String::into_boxed_str),
+                    reason: f.reason.clone().into_boxed_str(),
+                    epss: f.epss,
+                    kev: f.kev,
+                });
+                if f.waiver.is_some() || f.vex.is_some() {
+                    tagged.insert(f.finding_id, f);
+                }
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        store
+            .replace_judgements(
+                set_id,
+                rows.into_iter().map(|m| JudgementRow {
+                    finding_id: m.id,
+                    gate: m.gate.as_str().to_string(),
+                    disposition: m
+                        .disposition
+                        .map_or_else(|| "undecided".to_string(), String::from),
+                    reason: m.reason.into(),
+                    epss: m.epss,
+                    kev: m.kev,
+                }),
+            )
+            .map_err(|e| e.to_string())?;
+        Ok(Self { report, tagged })
     }
 
-    pub fn finding(&self, id: i64) -> Option<&FindingJudgement> {
-        self.index
-            .get(&id)
-            .and_then(|i| self.report.findings.get(*i))
+    /// One finding's judgement: kept whole when tagged, else rebuilt from the cache.
+    pub fn finding(&self, store: &Store, row: &FindingRow) -> Option<FindingJudgement> {
+        if let Some(f) = self.tagged.get(&row.id) {
+            return Some(f.clone());
+        }
+        let j = store.judgement(row.id).ok()??;
+        Some(FindingJudgement {
+            finding_id: row.id,
+            id: row.vuln_id.clone(),
+            aliases: row.aliases.clone(),
+            component: row.component_key.clone(),
+            name: row.name.clone(),
+            version: row.version.clone(),
+            severity: row.severity,
+            gate: parse_gate(&j.gate)?,
+            reason: j.reason,
+            disposition: (j.disposition != "undecided").then_some(j.disposition),
+            waiver: None,
+            vex: None,
+            epss: j.epss,
+            kev: j.kev,
+        })
     }
 
     /// The outcome of the check named `check`, by its diagnostic code.
@@ -87,6 +146,22 @@ impl Judged {
             .find(|d| d.check == check)
             .map(|d| d.code)
     }
+}
+
+/// A judgement while judging, kept small until it is written to the cache.
+struct Mark {
+    id: i64,
+    gate: GateClass,
+    disposition: Option<Box<str>>,
+    reason: Box<str>,
+    epss: Option<f64>,
+    kev: bool,
+}
+
+pub fn parse_gate(s: &str) -> Option<GateClass> {
+    [GateClass::Block, GateClass::Warn, GateClass::Info]
+        .into_iter()
+        .find(|g| g.as_str() == s)
 }
 
 #[derive(Debug, Clone, Default)]
@@ -116,6 +191,8 @@ pub struct PageData {
     pub selected: Option<u64>,
     /// True when nothing follows the last row.
     pub at_end: bool,
+    /// Cached (gate, disposition) of the rows that have one: `(finding_id, gate, disposition)`.
+    pub marks: Vec<(i64, String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -152,13 +229,19 @@ pub fn execute(store: &mut Store, job: Job, out: &mut dyn FnMut(JobResult)) {
             dashboard(store).map_err(|e| e.to_string()),
         )),
         Job::Page(req) => {
-            let result = page(store, &req).map_err(|e| e.to_string());
+            let result = page(store, &req)
+                .and_then(|mut d| {
+                    let ids: Vec<i64> = d.rows.iter().map(|r| r.id).collect();
+                    d.marks = store.judgement_marks(&ids)?;
+                    Ok(d)
+                })
+                .map_err(|e| e.to_string());
             let wants_counts = matches!(req.kind, PageKind::Reload { .. });
-            let (gen, set_id, text) = (req.gen, req.set_id, req.filter.text.clone());
+            let (gen, set_id, filter) = (req.gen, req.set_id, req.filter.clone());
             out(JobResult::Page { req, result });
             if wants_counts {
                 let result = store
-                    .finding_severity_counts(set_id, &text)
+                    .finding_view_counts(set_id, &filter)
                     .map_err(|e| e.to_string());
                 out(JobResult::Counts { gen, result });
             }
@@ -173,13 +256,10 @@ pub fn execute(store: &mut Store, job: Job, out: &mut dyn FnMut(JobResult)) {
             out(JobResult::ImportDone(r.map_err(|e| e.to_string())));
         }
         Job::Judge { set_id } => {
-            let policy = crate::analysis::policy::Policy::default_policy();
-            let r = judge::evaluate_set(store, set_id, &policy, judge::today());
+            let r = Judged::compute(store, set_id);
             out(JobResult::Judged {
                 set_id,
-                result: r
-                    .map(|r| Arc::new(Judged::new(r)))
-                    .map_err(|e| e.to_string()),
+                result: r.map(Arc::new),
             });
         }
         Job::Verify { set_id } => {
@@ -271,11 +351,22 @@ fn dashboard(store: &Store) -> crate::store::Result<DashboardData> {
     })
 }
 
-/// Mirrors the store's LIKE filter (ASCII case-insensitive substring over id, aliases as
-/// stored, and component key) to decide whether a row is still in the filtered list.
-fn matches(r: &FindingRow, f: &ViewFilter) -> bool {
+/// Mirrors the store's text filter (ASCII case-insensitive substring over id, aliases as
+/// stored, component key, name and purl) to decide whether a row is still in the filtered
+/// list; gate and disposition come from the judgement cache.
+fn matches(store: &Store, r: &FindingRow, f: &ViewFilter) -> bool {
     if !f.severities.is_empty() && !f.severities.contains(&r.severity) {
         return false;
+    }
+    if !f.gates.is_empty() || !f.dispositions.is_empty() {
+        let Ok(Some(j)) = store.judgement(r.id) else {
+            return false;
+        };
+        if (!f.gates.is_empty() && !f.gates.contains(&j.gate))
+            || (!f.dispositions.is_empty() && !f.dispositions.contains(&j.disposition))
+        {
+            return false;
+        }
     }
     let t = f.text.trim().to_ascii_lowercase();
     if t.is_empty() {
@@ -286,6 +377,8 @@ fn matches(r: &FindingRow, f: &ViewFilter) -> bool {
         r.vuln_id.as_str(),
         aliases.as_str(),
         r.component_key.as_str(),
+        r.name.as_str(),
+        r.purl.as_deref().unwrap_or(""),
     ]
     .iter()
     .any(|s| s.to_ascii_lowercase().contains(&t))
@@ -299,7 +392,7 @@ fn page(store: &Store, req: &PageRequest) -> crate::store::Result<PageData> {
                 Some(id) => store
                     .finding(*id)
                     .ok()
-                    .filter(|r| r.set_id == set && matches(r, f)),
+                    .filter(|r| r.set_id == set && matches(store, r, f)),
                 None => None,
             };
             if let Some(row) = anchor {
@@ -317,6 +410,7 @@ fn page(store: &Store, req: &PageRequest) -> crate::store::Result<PageData> {
                     offset: Some(offset),
                     selected: Some(rank),
                     at_end,
+                    marks: Vec::new(),
                 })
             } else {
                 let rows = store.findings_after(set, f, sort, None, PAGE)?;
@@ -326,6 +420,7 @@ fn page(store: &Store, req: &PageRequest) -> crate::store::Result<PageData> {
                     offset: Some(0),
                     selected: Some(0),
                     at_end,
+                    marks: Vec::new(),
                 })
             }
         }
@@ -337,6 +432,7 @@ fn page(store: &Store, req: &PageRequest) -> crate::store::Result<PageData> {
                 offset: None,
                 selected: None,
                 at_end,
+                marks: Vec::new(),
             })
         }
         PageKind::Before(c) => {
@@ -346,6 +442,7 @@ fn page(store: &Store, req: &PageRequest) -> crate::store::Result<PageData> {
                 offset: None,
                 selected: None,
                 at_end: false,
+                marks: Vec::new(),
             })
         }
         PageKind::Last => {
@@ -355,6 +452,7 @@ fn page(store: &Store, req: &PageRequest) -> crate::store::Result<PageData> {
                 offset: None,
                 selected: None,
                 at_end: true,
+                marks: Vec::new(),
             })
         }
     }
@@ -498,10 +596,12 @@ mod tests {
         let f = |t: &str, s: Vec<Severity>| ViewFilter {
             text: t.into(),
             severities: s,
+            ..ViewFilter::default()
         };
-        assert!(matches(&r, &f("ghsa-ABCD", vec![])));
-        assert!(matches(&r, &f("OpenSSL", vec![Severity::High])));
-        assert!(!matches(&r, &f("openssl", vec![Severity::Low])));
-        assert!(!matches(&r, &f("zlib", vec![])));
+        let st = Store::open_in_memory().unwrap();
+        assert!(matches(&st, &r, &f("ghsa-ABCD", vec![])));
+        assert!(matches(&st, &r, &f("OpenSSL", vec![Severity::High])));
+        assert!(!matches(&st, &r, &f("openssl", vec![Severity::Low])));
+        assert!(!matches(&st, &r, &f("zlib", vec![])));
     }
 }

@@ -314,17 +314,16 @@ impl SetView {
                 vec![list.reload(app.next_gen(), true)]
             }
             Action::ClearFilters => {
-                list.text.clear();
-                list.hidden = [false; 6];
+                list.clear_filters();
                 vec![list.reload(app.next_gen(), true)]
             }
             Action::CycleGateFilter => {
-                app.not_yet("gate class filter (the GATE column shows each class)");
-                Vec::new()
+                list.cycle_gate();
+                vec![list.reload(app.next_gen(), true)]
             }
             Action::CycleDispositionFilter => {
-                app.not_yet("disposition filter (the DISP column shows each decision)");
-                Vec::new()
+                list.cycle_disposition();
+                vec![list.reload(app.next_gen(), true)]
             }
             Action::Open => {
                 if let Some(r) = list.selected_row().cloned() {

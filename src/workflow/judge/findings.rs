@@ -55,7 +55,6 @@ pub struct FindingJudgement {
 }
 
 pub(super) struct Judged {
-    pub findings: Vec<FindingJudgement>,
     pub diagnostics: Vec<Diagnostic>,
     pub counts: Counts,
 }
@@ -75,6 +74,9 @@ fn index_by_id<'a, T>(
 
 fn lookup(ix: &HashMap<String, Vec<usize>>, vuln: &str, aliases: &[String]) -> BTreeSet<usize> {
     let mut out = BTreeSet::new();
+    if ix.is_empty() {
+        return out;
+    }
     for id in std::iter::once(vuln).chain(aliases.iter().map(String::as_str)) {
         if let Some(v) = ix.get(&id.to_ascii_uppercase()) {
             out.extend(v.iter().copied());
@@ -90,13 +92,16 @@ pub(super) fn judge_findings(
     as_of: NaiveDate,
     g: &Gathered,
     threat: &[ThreatSource],
+    sink: &mut dyn FnMut(FindingJudgement),
 ) -> Result<Judged, JudgeError> {
-    let rows = store.gate_rows(set.id)?;
-    let dispositions: HashMap<(String, String), DispositionState> = store
-        .dispositions(set.id)?
-        .into_iter()
-        .map(|d| ((d.vuln_id, d.component_key), d.state))
-        .collect();
+    // By id, then component: looked up with borrowed strings, no key built per finding.
+    let mut dispositions: HashMap<String, HashMap<String, DispositionState>> = HashMap::new();
+    for d in store.dispositions(set.id)? {
+        dispositions
+            .entry(d.vuln_id)
+            .or_default()
+            .insert(d.component_key, d.state);
+    }
     let epss_src = threat
         .iter()
         .find(|t| t.kind == "epss")
@@ -134,17 +139,16 @@ pub(super) fn judge_findings(
     let mut waiver_used = vec![false; g.waivers.len()];
     let mut block_waiver_refused: Vec<String> = Vec::new();
 
-    let mut scanners_seen: BTreeSet<&str> = BTreeSet::new();
-    for r in &rows {
-        scanners_seen.extend(r.scanners.iter().map(String::as_str));
-    }
+    let scanners_seen: BTreeSet<String> = store.finding_scanners(set.id)?;
     let multi_scanner = scanners_seen.len() > 1;
     let mut only_one: Vec<String> = Vec::new();
     let mut sev_differs: Vec<String> = Vec::new();
 
     let mut counts = Counts::default();
-    let mut out = Vec::with_capacity(rows.len());
-    for r in &rows {
+    // Tallied in arrays and named once at the end (no string keys per finding).
+    let mut by_severity = [0usize; 6];
+    let mut by_gate = [0usize; 3];
+    store.for_each_gate_row(set.id, &mut |r| {
         // VEX: the newest matching statement decides.
         let mut vex_hit: Option<usize> = None;
         for i in lookup(&vex_ix, &r.vuln_id, &r.aliases) {
@@ -252,7 +256,8 @@ pub(super) fn judge_findings(
             None => false,
         };
         let reviewer = dispositions
-            .get(&(r.vuln_id.clone(), r.component_key.clone()))
+            .get(&r.vuln_id)
+            .and_then(|m| m.get(&r.component_key))
             .copied();
         let disposition = match reviewer {
             Some(DispositionState::Open) => None,
@@ -271,14 +276,8 @@ pub(super) fn judge_findings(
             None => false,
         };
         counts.findings += 1;
-        *counts
-            .by_severity
-            .entry(r.severity.as_str().to_string())
-            .or_insert(0) += 1;
-        *counts
-            .by_gate
-            .entry(decision.class.as_str().to_string())
-            .or_insert(0) += 1;
+        by_severity[r.severity as usize] += 1;
+        by_gate[decision.class as usize] += 1;
         match (decision.class, disposed) {
             (GateClass::Block, false) => counts.undisposed_block += 1,
             (GateClass::Warn, false) => counts.undisposed_warn += 1,
@@ -301,13 +300,13 @@ pub(super) fn judge_findings(
                 r.vuln_id, r.component_key, r.severity
             ));
         }
-        out.push(FindingJudgement {
+        sink(FindingJudgement {
             finding_id: r.id,
-            id: r.vuln_id.clone(),
-            aliases: r.aliases.clone(),
-            component: r.component_key.clone(),
-            name: r.name.clone(),
-            version: r.version.clone(),
+            id: r.vuln_id,
+            aliases: r.aliases,
+            component: r.component_key,
+            name: r.name,
+            version: r.version,
             severity: r.severity,
             gate: decision.class,
             reason,
@@ -332,6 +331,21 @@ pub(super) fn judge_findings(
             epss: epss.map(|e| e.0),
             kev: kev.is_some(),
         });
+        Ok(())
+    })?;
+    for s in Severity::ALL {
+        if by_severity[s as usize] > 0 {
+            counts
+                .by_severity
+                .insert(s.as_str().to_string(), by_severity[s as usize]);
+        }
+    }
+    for g in [GateClass::Info, GateClass::Warn, GateClass::Block] {
+        if by_gate[g as usize] > 0 {
+            counts
+                .by_gate
+                .insert(g.as_str().to_string(), by_gate[g as usize]);
+        }
     }
 
     let mut d = Vec::new();
@@ -344,7 +358,7 @@ pub(super) fn judge_findings(
             format!(
                 "{} finding(s) reported by one scanner only ({} in the set)",
                 n(&only_one),
-                scanners_seen.iter().copied().collect::<Vec<_>>().join(", ")
+                scanners_seen.iter().cloned().collect::<Vec<_>>().join(", ")
             ),
             only_one,
         ));
@@ -398,7 +412,6 @@ pub(super) fn judge_findings(
         ));
     }
     Ok(Judged {
-        findings: out,
         diagnostics: d,
         counts,
     })

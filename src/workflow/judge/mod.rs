@@ -103,13 +103,32 @@ pub fn evaluate_set_with(
     as_of: NaiveDate,
     trusted: &[TrustedKey],
 ) -> Result<JudgeReport, JudgeError> {
+    let mut findings = Vec::new();
+    let mut r = evaluate_set_streaming(store, set_id, policy, as_of, trusted, &mut |f| {
+        findings.push(f)
+    })?;
+    r.findings = findings;
+    Ok(r)
+}
+
+/// Like `evaluate_set_with`, but hands each finding's judgement to `sink` (in severity
+/// order) instead of collecting them: the returned report's `findings` is empty. For a
+/// million findings this keeps memory to what the sink keeps.
+pub fn evaluate_set_streaming(
+    store: &Store,
+    set_id: i64,
+    policy: &Policy,
+    as_of: NaiveDate,
+    trusted: &[TrustedKey],
+    sink: &mut dyn FnMut(FindingJudgement),
+) -> Result<JudgeReport, JudgeError> {
     let set = store.set(set_id)?;
     let files = store.set_files(set_id)?;
     let gathered = inputs::gather(store, set_id, &files, trusted, policy)?;
     let threat = store.threat_sources()?;
     let mut diagnostics = gathered.problems.clone();
 
-    let fj = findings::judge_findings(store, &set, policy, as_of, &gathered, &threat)?;
+    let fj = findings::judge_findings(store, &set, policy, as_of, &gathered, &threat, sink)?;
     diagnostics.extend(fj.diagnostics);
 
     let comps = store.judge_components(set_id)?;
@@ -196,7 +215,7 @@ pub fn evaluate_set_with(
         as_of: as_of.to_string(),
         reasons,
         counts,
-        findings: fj.findings,
+        findings: Vec::new(),
         diagnostics,
         threat,
     })
