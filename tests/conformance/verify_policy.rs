@@ -43,7 +43,7 @@ fn trusted_root_with(e: &Env, f: impl Fn(&mut Value)) -> PathBuf {
     p
 }
 
-fn with_bundle(mut e: Env) -> Env {
+fn with_bundle(e: Env) -> Env {
     e.put(
         &cosign("cosign_oci-attestation.sigstore.json"),
         "b.sigstore.json",
