@@ -736,37 +736,5 @@ fn terminal_escapes_never_reach_the_pdf() {
     );
 }
 
-// ---------- signatures ----------
-
-#[test]
-fn hostile_signature_files_are_outcomes_not_crashes() {
-    let e = Env::new();
-    let ev = e.evidence();
-    for name in [
-        "truncated.sig.der",
-        "wrong-curve.pub",
-        "loop-a.pem",
-        "garbage.sig",
-    ] {
-        std::fs::copy(hostile_fixture(name), ev.join(name)).unwrap();
-    }
-    // A 100 MB "signature": base64-alphabet bytes, sparse is not possible for text.
-    let mut f = std::fs::File::create(ev.join("huge.sig")).unwrap();
-    let chunk = "QUFB".repeat(1 << 18);
-    for _ in 0..100 {
-        f.write_all(chunk.as_bytes()).unwrap();
-    }
-    drop(f);
-    let r = e.import(&ev, &[]);
-    r.no_crash();
-    good_landed(&r);
-    let v = e.run(&["verify", "1", "--json"], &[]);
-    assert!(!v.stderr.contains("panicked"), "{}", v.stderr);
-    assert!(v.elapsed < TIMEOUT);
-    assert!(
-        v.code != 101 && v.code >= 0,
-        "verify crashed: {} {}",
-        v.code,
-        v.stderr
-    );
-}
+// Signature junk (truncated DER, wrong curve, chain loop, 100 MB signature) lives in
+// tests/hostile_signatures.rs, where each case asserts its specific outcome.

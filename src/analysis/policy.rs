@@ -2,6 +2,7 @@
 //! embedded default. A broken file is an error naming the file, line and key; there is
 //! never a silent fallback to the default. The sha256 of the exact bytes identifies it.
 
+use super::verify::{CertPolicy, IdentityRule};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
@@ -82,6 +83,18 @@ struct RawScanner {
 struct RawSignature {
     unsigned_image_fails: bool,
     tlog_absence_acceptable: bool,
+    /// Older policy files have neither key: no SCT requirement, no accepted identity.
+    #[serde(default)]
+    sct_required: bool,
+    #[serde(default)]
+    identities: Vec<RawIdentity>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIdentity {
+    subject: String,
+    issuer: String,
 }
 
 /// A validated policy. Built only by `Policy::parse`, so every value in it was checked.
@@ -106,6 +119,10 @@ pub struct Policy {
     pub max_scan_age_days: u32,
     pub unsigned_image_fails: bool,
     pub tlog_absence_acceptable: bool,
+    /// A certificate signature needs a verified SCT (default false: DESIGN.md is silent).
+    pub sct_required: bool,
+    /// Accepted certificate signers; empty accepts none (`[[signature.identities]]`).
+    pub identities: Vec<IdentityRule>,
     pub checks: BTreeMap<String, CheckGrade>,
 }
 
@@ -144,6 +161,64 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
             .map_or(0, |p| p + 1)
         + 1;
     (line, col)
+}
+
+/// The line of `key = ...` inside the `nth` `[[array]]` table (0-based), else of its header.
+fn locate_in_array(text: &str, array: &str, nth: usize, key: &str) -> Option<usize> {
+    let mut seen = 0usize;
+    let mut inside = false;
+    let mut header = None;
+    for (i, raw) in text.lines().enumerate() {
+        let l = raw.trim();
+        if l.starts_with('[') {
+            inside = false;
+            if l.starts_with("[[") && l.trim_matches(|c| c == '[' || c == ']').trim() == array {
+                if seen == nth {
+                    inside = true;
+                    header = Some(i + 1);
+                }
+                seen += 1;
+            }
+            continue;
+        }
+        if inside {
+            if let Some((k, _)) = l.split_once('=') {
+                if k.trim().trim_matches('"') == key {
+                    return Some(i + 1);
+                }
+            }
+        }
+    }
+    header
+}
+
+/// Checks one identity rule; the message says what is wrong and what would be right.
+fn validate_identity(r: &RawIdentity) -> Result<IdentityRule, (&'static str, String)> {
+    for (key, v) in [("subject", &r.subject), ("issuer", &r.issuer)] {
+        if v.trim().is_empty() {
+            return Err((
+                key,
+                format!("{key} is empty: name the certificate {key}, or \"*\" for any"),
+            ));
+        }
+        if v.trim() != v || v.chars().any(char::is_control) {
+            return Err((
+                key,
+                format!("{key} {v:?} has surrounding spaces or control characters"),
+            ));
+        }
+    }
+    let i = &r.issuer;
+    if !i.contains('*') && !(i.starts_with("https://") || i.starts_with("http://")) {
+        return Err((
+            "issuer",
+            format!("issuer '{i}' is not an OIDC issuer URL (like \"https://token.actions.githubusercontent.com\") nor a glob with *"),
+        ));
+    }
+    Ok(IdentityRule {
+        subject: r.subject.clone(),
+        issuer: r.issuer.clone(),
+    })
 }
 
 /// Finds the line of `key = ...` inside `[table]` so validation errors can point at it.
@@ -305,6 +380,18 @@ impl Policy {
                 ));
             }
         }
+        let mut identities = Vec::new();
+        for (n, r) in raw.signature.identities.iter().enumerate() {
+            let rule = validate_identity(r).map_err(|(key, message)| {
+                err(
+                    locate_in_array(text, "signature.identities", n, key),
+                    None,
+                    Some(format!("signature.identities[{n}].{key}")),
+                    message,
+                )
+            })?;
+            identities.push(rule);
+        }
         Ok(Self {
             name: raw.name.unwrap_or_else(|| "unnamed".into()),
             source: source_name.to_string(),
@@ -321,8 +408,19 @@ impl Policy {
             max_scan_age_days: raw.scanner.max_scan_age_days,
             unsigned_image_fails: raw.signature.unsigned_image_fails,
             tlog_absence_acceptable: raw.signature.tlog_absence_acceptable,
+            sct_required: raw.signature.sct_required,
+            identities,
             checks,
         })
+    }
+
+    /// What verification needs from this policy about certificate signatures.
+    pub fn cert_policy(&self) -> CertPolicy {
+        CertPolicy {
+            identities: self.identities.clone(),
+            sct_required: self.sct_required,
+            source: format!("policy '{}' ({})", self.name, self.source),
+        }
     }
 
     /// The grade of a check; unknown ids are warnings (never silently dropped).
@@ -403,5 +501,91 @@ mod tests {
         let text = DEFAULT_POLICY.replace("crypto = \"fail\"\n", "");
         let e = Policy::parse(text.as_bytes(), "p.toml").unwrap_err();
         assert_eq!(e.key.as_deref(), Some("checks.crypto"));
+    }
+
+    fn with_signature(extra: &str) -> String {
+        DEFAULT_POLICY.replace(
+            "sct_required = false\n",
+            &format!("sct_required = false\n{extra}"),
+        )
+    }
+
+    #[test]
+    fn default_accepts_no_certificate_identity_and_needs_no_sct() {
+        let p = Policy::default_policy();
+        assert!(p.identities.is_empty());
+        assert!(!p.sct_required);
+        let c = p.cert_policy();
+        assert!(c.source.contains("program-default"), "{}", c.source);
+    }
+
+    #[test]
+    fn identity_rules_are_read_in_order() {
+        let text = with_signature(
+            "[[signature.identities]]\nsubject = \"a@example.mil\"\nissuer = \"https://idp.example.mil\"\n\
+             [[signature.identities]]\nsubject = \"*@ci.example.mil\"\nissuer = \"*\"\n",
+        );
+        let p = Policy::parse(text.as_bytes(), "p.toml").unwrap();
+        assert_eq!(
+            p.identities,
+            vec![
+                IdentityRule {
+                    subject: "a@example.mil".into(),
+                    issuer: "https://idp.example.mil".into()
+                },
+                IdentityRule {
+                    subject: "*@ci.example.mil".into(),
+                    issuer: "*".into()
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn bad_identity_rules_name_the_file_the_rule_and_the_line() {
+        let text = with_signature(
+            "[[signature.identities]]\nsubject = \"a@example.mil\"\nissuer = \"https://idp.example.mil\"\n\
+             [[signature.identities]]\nsubject = \"b@example.mil\"\nissuer = \"github\"\n",
+        );
+        let e = Policy::parse(text.as_bytes(), "p.toml").unwrap_err();
+        assert_eq!(
+            e.key.as_deref(),
+            Some("signature.identities[1].issuer"),
+            "{e}"
+        );
+        let want = text
+            .lines()
+            .position(|l| l == "issuer = \"github\"")
+            .unwrap()
+            + 1;
+        assert_eq!(e.line, Some(want), "{e}");
+        assert!(e.to_string().starts_with("policy p.toml line "), "{e}");
+        assert!(e.message.contains("OIDC issuer URL"), "{e}");
+
+        let text = with_signature("[[signature.identities]]\nsubject = \"\"\nissuer = \"*\"\n");
+        let e = Policy::parse(text.as_bytes(), "p.toml").unwrap_err();
+        assert_eq!(
+            e.key.as_deref(),
+            Some("signature.identities[0].subject"),
+            "{e}"
+        );
+
+        // A rule without an issuer is refused by the TOML reader, naming the missing field.
+        let text = with_signature("[[signature.identities]]\nsubject = \"a@example.mil\"\n");
+        let e = Policy::parse(text.as_bytes(), "p.toml").unwrap_err();
+        assert!(e.message.contains("issuer"), "{e}");
+
+        let text = with_signature(
+            "[[signature.identities]]\nsubject = \"a\"\nissuer = \"*\"\nsan = \"x\"\n",
+        );
+        let e = Policy::parse(text.as_bytes(), "p.toml").unwrap_err();
+        assert_eq!(e.key.as_deref(), Some("san"), "{e}");
+    }
+
+    #[test]
+    fn older_policies_without_the_new_keys_still_parse() {
+        let text = DEFAULT_POLICY.replace("sct_required = false\n", "");
+        let p = Policy::parse(text.as_bytes(), "old.toml").unwrap();
+        assert!(!p.sct_required && p.identities.is_empty());
     }
 }

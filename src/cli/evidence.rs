@@ -14,6 +14,9 @@ pub struct ImportArgs {
     /// Group the imported sets under this package name.
     #[arg(long)]
     pub package: Option<String>,
+    /// Policy whose [signature] rules the import's verification applies (default: embedded).
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
     #[arg(long)]
     pub json: bool,
 }
@@ -37,6 +40,10 @@ pub fn import(store: Option<PathBuf>, a: ImportArgs) -> anyhow::Result<i32> {
     let opts = ImportOptions {
         package: a.package,
         limits: crate::ingest::limits::Limits::from_env(),
+        policy: match &a.policy {
+            Some(p) => Some(crate::workflow::judge::load_policy(Some(p))?),
+            None => None,
+        },
     };
     let bar = std::io::stderr().is_terminal().then(|| {
         let b = indicatif::ProgressBar::new(0);

@@ -12,7 +12,7 @@ pub enum TrustCmd {
         file: PathBuf,
         #[arg(long)]
         name: String,
-        /// pipeline-signer, approver, reviewer, rekor or root-ca (a trusted_root.json brings its own roles).
+        /// pipeline-signer, approver, reviewer, rekor, root-ca or ctlog (a trusted_root.json brings its own roles).
         #[arg(long)]
         role: String,
     },
@@ -34,6 +34,10 @@ pub struct VerifyArgs {
     /// Print `[{"kind","file","key_fingerprint","key_name","subject_digest","predicate_type","outcome","tlog","detail",...}]`.
     #[arg(long)]
     pub json: bool,
+    /// Policy whose [signature] rules apply (certificate identities, SCT requirement);
+    /// default: the embedded policy.
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
 }
 
 fn short(fp: &str) -> String {
@@ -123,7 +127,8 @@ pub fn trust(store: Option<PathBuf>, c: TrustCmd) -> anyhow::Result<i32> {
 pub fn verify(store: Option<PathBuf>, a: VerifyArgs) -> anyhow::Result<i32> {
     let mut st = super::open_store(store)?;
     let set_id = st.resolve_set(&a.set)?;
-    let out = wv::verify_set(&mut st, set_id, &Actor::from_env())?;
+    let policy = crate::workflow::judge::load_policy(a.policy.as_deref())?;
+    let out = wv::verify_set_with(&mut st, set_id, &Actor::from_env(), &policy)?;
     let all_ok = !out.results.is_empty()
         && out
             .results

@@ -161,10 +161,15 @@ impl PublicKey {
                         .map_err(|e| KeyError::Parse(format!("P-384 point: {e}")))?,
                 )
             } else {
-                return Err(KeyError::Unsupported(format!(
-                    "EC curve {}",
-                    der::oid_string(curve.content)
-                )));
+                let oid = der::oid_string(curve.content);
+                let name = match oid.as_str() {
+                    "1.3.132.0.10" => "secp256k1 ",
+                    "1.3.132.0.35" => "P-521 ",
+                    "1.2.840.10045.3.1.1" => "P-192 ",
+                    "1.3.36.3.3.2.8.1.1.7" => "brainpoolP256r1 ",
+                    _ => "",
+                };
+                return Err(KeyError::Unsupported(format!("EC curve {name}({oid})")));
             }
         } else if oid.content == OID_RSA {
             let bits = rsa_modulus_bits(key_bytes).map_err(p)?;

@@ -685,7 +685,10 @@ pub static REGISTRY: &[Entry] = &[
         rule: |s| {
             use base64::Engine;
             let t = s.text.trim();
-            if t.is_empty() || t.len() > 16_384 || t.contains(char::is_whitespace) {
+            if t.is_empty()
+                || t.len() > crate::crypto::MAX_SIGNATURE_TEXT
+                || t.contains(char::is_whitespace)
+            {
                 return None;
             }
             let der = base64::engine::general_purpose::STANDARD.decode(t).ok()?;
@@ -719,6 +722,18 @@ fn unrecognised_reason(bytes: &[u8], s: &Sniff) -> String {
     }
     if bytes.starts_with(b"PK\x03\x04") {
         return "zip archive: not supported, use .tar or .tar.gz".into();
+    }
+    if bytes.len() > crate::crypto::MAX_SIGNATURE_TEXT
+        && bytes
+            .iter()
+            .take(4096)
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\n' | b'\r'))
+    {
+        return format!(
+            "base64 text of {} bytes: too long for a signature (limit max-signature-bytes: {} bytes of base64)",
+            bytes.len(),
+            crate::crypto::MAX_SIGNATURE_TEXT
+        );
     }
     if bytes.len() > 8 && bytes[0] == 0x30 && bytes[1] & 0x80 == 0 {
         return "binary DER data (a raw signature?) with no payload beside it".into();

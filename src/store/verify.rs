@@ -22,6 +22,9 @@ pub struct TrustedKeyRow {
     pub subject: Option<String>,
     pub source: Option<String>,
     pub added_at: String,
+    /// trusted_root.json `validFor` window (Unix seconds); `None` = unbounded on that side.
+    pub valid_from: Option<i64>,
+    pub valid_until: Option<i64>,
 }
 
 /// A trust-store entry to add.
@@ -36,6 +39,8 @@ pub struct NewTrustedKey {
     pub pem: String,
     pub subject: Option<String>,
     pub source: Option<String>,
+    pub valid_from: Option<i64>,
+    pub valid_until: Option<i64>,
 }
 
 /// One stored signature result (strings as in `dossier verify --json`).
@@ -52,6 +57,8 @@ pub struct VerificationResultRow {
     pub detail: String,
     pub sbom_file: Option<String>,
     pub integrated_time: Option<i64>,
+    /// Certificate signatures: `verified | absent | invalid | not-checked`.
+    pub sct: Option<String>,
 }
 
 /// The latest verification of a set.
@@ -62,13 +69,15 @@ pub struct VerificationRun {
     pub run_at: String,
     pub trust_hash: String,
     pub actor: String,
+    /// The policy whose signature rules applied (`name sha256:<hex>`); `None` for runs
+    /// stored before policies were recorded.
+    pub policy: Option<String>,
     /// Keys and certificates found in the evidence (JSON, see `analysis::verify::EvidenceKey`).
     pub evidence_keys: serde_json::Value,
     pub results: Vec<VerificationResultRow>,
 }
 
-const KEY_COLS: &str =
-    "id, name, role, fingerprint, algorithm, kind, der, pem, subject, source, added_at";
+const KEY_COLS: &str = "id, name, role, fingerprint, algorithm, kind, der, pem, subject, source, added_at, valid_from, valid_until";
 
 fn key_row(r: &Row<'_>) -> rusqlite::Result<TrustedKeyRow> {
     Ok(TrustedKeyRow {
@@ -83,6 +92,8 @@ fn key_row(r: &Row<'_>) -> rusqlite::Result<TrustedKeyRow> {
         subject: r.get(8)?,
         source: r.get(9)?,
         added_at: r.get(10)?,
+        valid_from: r.get(11)?,
+        valid_until: r.get(12)?,
     })
 }
 
@@ -103,7 +114,7 @@ impl Store {
         let run = self
             .conn()
             .query_row(
-                "SELECT id, set_id, run_at, trust_hash, actor, evidence_keys FROM verification_run
+                "SELECT id, set_id, run_at, trust_hash, actor, evidence_keys, policy FROM verification_run
                  WHERE set_id = ?1 ORDER BY id DESC LIMIT 1",
                 [set_id],
                 |r| {
@@ -114,6 +125,7 @@ impl Store {
                         run_at: r.get(2)?,
                         trust_hash: r.get(3)?,
                         actor: r.get(4)?,
+                        policy: r.get(6)?,
                         evidence_keys: serde_json::from_str(&ek).unwrap_or(serde_json::Value::Null),
                         results: Vec::new(),
                     })
@@ -123,7 +135,7 @@ impl Store {
         let Some(mut run) = run else { return Ok(None) };
         let mut st = self.conn().prepare(
             "SELECT kind, file, key_fingerprint, key_name, subject_digest, predicate_type, outcome, tlog, detail,
-                    sbom_file, integrated_time
+                    sbom_file, integrated_time, sct
              FROM verification_result WHERE run_id = ?1 ORDER BY seq",
         )?;
         run.results = st
@@ -140,6 +152,7 @@ impl Store {
                     detail: r.get(8)?,
                     sbom_file: r.get(9)?,
                     integrated_time: r.get(10)?,
+                    sct: r.get(11)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;
@@ -153,9 +166,9 @@ pub fn insert_trusted_key(
     k: &NewTrustedKey,
 ) -> Result<Option<i64>> {
     let n = tx.execute(
-        "INSERT INTO trusted_key(name, role, fingerprint, algorithm, kind, der, pem, subject, source, added_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT(fingerprint, role) DO NOTHING",
-        params![k.name, k.role, k.fingerprint, k.algorithm, k.kind, k.der, k.pem, k.subject, k.source, super::now_utc()],
+        "INSERT INTO trusted_key(name, role, fingerprint, algorithm, kind, der, pem, subject, source, added_at, valid_from, valid_until)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT(fingerprint, role) DO NOTHING",
+        params![k.name, k.role, k.fingerprint, k.algorithm, k.kind, k.der, k.pem, k.subject, k.source, super::now_utc(), k.valid_from, k.valid_until],
     )?;
     Ok((n == 1).then(|| tx.last_insert_rowid()))
 }
@@ -182,24 +195,30 @@ pub fn delete_trusted_key(
     Ok(row)
 }
 
+/// One verification run to store.
+pub struct NewRun<'a> {
+    pub set_id: i64,
+    pub run_at: &'a str,
+    pub trust_hash: &'a str,
+    pub actor: &'a str,
+    pub policy: &'a str,
+    pub evidence_keys: &'a serde_json::Value,
+}
+
 /// Stores one verification run and its results; returns the run id.
 pub fn insert_run(
     tx: &rusqlite::Transaction<'_>,
-    set_id: i64,
-    run_at: &str,
-    trust_hash: &str,
-    actor: &str,
-    evidence_keys: &serde_json::Value,
+    run: &NewRun<'_>,
     results: &[VerificationResultRow],
 ) -> Result<i64> {
     tx.execute(
-        "INSERT INTO verification_run(set_id, run_at, trust_hash, actor, evidence_keys) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![set_id, run_at, trust_hash, actor, evidence_keys.to_string()],
+        "INSERT INTO verification_run(set_id, run_at, trust_hash, actor, evidence_keys, policy) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![run.set_id, run.run_at, run.trust_hash, run.actor, run.evidence_keys.to_string(), run.policy],
     )?;
     let run = tx.last_insert_rowid();
     let mut st = tx.prepare(
         "INSERT INTO verification_result(run_id, seq, kind, file, key_fingerprint, key_name, subject_digest, predicate_type,
-            outcome, tlog, detail, sbom_file, integrated_time) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+            outcome, tlog, detail, sbom_file, integrated_time, sct) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
     )?;
     for (i, r) in results.iter().enumerate() {
         st.execute(params![
@@ -215,7 +234,8 @@ pub fn insert_run(
             r.tlog,
             r.detail,
             r.sbom_file,
-            r.integrated_time
+            r.integrated_time,
+            r.sct
         ])?;
     }
     Ok(run)

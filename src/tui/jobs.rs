@@ -250,6 +250,7 @@ pub fn execute(store: &mut Store, job: Job, out: &mut dyn FnMut(JobResult)) {
             let opts = ImportOptions {
                 package,
                 limits: crate::ingest::limits::Limits::from_env(),
+                policy: None,
             };
             let mut progress = |p: ImportProgress| out(JobResult::ImportProgress(p));
             let r = workflow::import_paths(store, &paths, &opts, &Actor::from_env(), &mut progress);

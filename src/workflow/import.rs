@@ -13,6 +13,8 @@ use std::path::{Path, PathBuf};
 pub struct ImportOptions {
     pub package: Option<String>,
     pub limits: Limits,
+    /// The policy whose `[signature]` rules verification applies; `None` = embedded default.
+    pub policy: Option<crate::analysis::policy::Policy>,
 }
 
 #[derive(Debug, Clone)]
@@ -260,7 +262,10 @@ fn import_one(
     let written = store.write_import(&w, &|tx, _set| {
         store::audit::append(tx, &label, "import", &target, &details).map(|_| ())
     })?;
-    super::verify::verify_set(store, written.set_id, actor)?;
+    match &opts.policy {
+        Some(p) => super::verify::verify_set_with(store, written.set_id, actor, p)?,
+        None => super::verify::verify_set(store, written.set_id, actor)?,
+    };
     let s = store.set(written.set_id)?;
     Ok(SetReport {
         id: written.set_id,

@@ -3,8 +3,9 @@
 //! blobs against the current trust store and records the run (time + trust-store hash).
 
 use super::Actor;
+use crate::analysis::policy::Policy;
 use crate::analysis::verify::{
-    self as av, EvidenceFile, EvidenceKey, Role, Trust, TrustedEntry, VerificationResult,
+    self as av, EvidenceFile, EvidenceKey, Role, Trust, TrustedEntry, ValidFor, VerificationResult,
 };
 use crate::crypto::cert::Certificate;
 use crate::crypto::pubkey::{pem_blocks, sha256_hex};
@@ -24,7 +25,7 @@ pub enum TrustError {
     },
     #[error("{path}: {message}")]
     Material { path: String, message: String },
-    #[error("unknown role '{0}' (pipeline-signer, approver, reviewer, rekor or root-ca)")]
+    #[error("unknown role '{0}' (pipeline-signer, approver, reviewer, rekor, root-ca or ctlog)")]
     Role(String),
     #[error("no trusted key or root matches '{0}' (give its id from `dossier trust list`, or a fingerprint prefix)")]
     NoSuchKey(String),
@@ -47,6 +48,8 @@ pub struct VerifyOutcome {
     pub set_id: i64,
     pub run_at: String,
     pub trust_hash: String,
+    /// The policy whose signature rules applied: `name sha256:<hex>`.
+    pub policy: String,
     pub results: Vec<VerificationResult>,
     pub evidence_keys: Vec<EvidenceKey>,
 }
@@ -71,7 +74,13 @@ fn pem_of(label: &str, der: &[u8]) -> String {
     )
 }
 
-fn key_entry(name: String, role: Role, k: &PublicKey, source: &str) -> NewTrustedKey {
+fn key_entry(
+    name: String,
+    role: Role,
+    k: &PublicKey,
+    source: &str,
+    window: ValidFor,
+) -> NewTrustedKey {
     NewTrustedKey {
         name,
         role: role.as_str().into(),
@@ -82,10 +91,17 @@ fn key_entry(name: String, role: Role, k: &PublicKey, source: &str) -> NewTruste
         pem: k.to_pem(),
         subject: None,
         source: Some(source.into()),
+        valid_from: window.start,
+        valid_until: window.end,
     }
 }
 
-fn cert_entry(name: String, c: &Certificate, path: &Path) -> Result<NewTrustedKey, TrustError> {
+fn cert_entry(
+    name: String,
+    c: &Certificate,
+    path: &Path,
+    window: ValidFor,
+) -> Result<NewTrustedKey, TrustError> {
     if let Some(w) = &c.weak_signature {
         return Err(material_err(path, format!("crypto policy: {w}")));
     }
@@ -105,6 +121,8 @@ fn cert_entry(name: String, c: &Certificate, path: &Path) -> Result<NewTrustedKe
         pem: pem_of("CERTIFICATE", &c.der),
         subject: Some(c.subject.clone()),
         source: Some(path.display().to_string()),
+        valid_from: window.start,
+        valid_until: window.end,
     })
 }
 
@@ -147,20 +165,20 @@ fn entries_from_file(
                 if role == Role::RootCa {
                     return Err(material_err(path, "root-ca needs a CA certificate, not a bare public key"));
                 }
-                out.push(key_entry(nm, role, &k, &src));
+                out.push(key_entry(nm, role, &k, &src, ValidFor::default()));
             }
             "CERTIFICATE" => {
                 if role != Role::RootCa {
                     return Err(material_err(path, "certificates are trusted as root-ca only; for a signer, trust its public key"));
                 }
                 let c = Certificate::from_der(der).map_err(|e| material_err(path, e.to_string()))?;
-                out.push(cert_entry(nm, &c, path)?);
+                out.push(cert_entry(nm, &c, path, ValidFor::default())?);
             }
             "DER" => {
                 if let Ok(k) = PublicKey::from_spki_der(der) {
-                    out.push(key_entry(nm, role, &k, &src));
+                    out.push(key_entry(nm, role, &k, &src, ValidFor::default()));
                 } else if let (Ok(c), Role::RootCa) = (Certificate::from_der(der), role) {
-                    out.push(cert_entry(nm, &c, path)?);
+                    out.push(cert_entry(nm, &c, path, ValidFor::default())?);
                 } else {
                     return Err(material_err(path, "neither a PEM public key, a certificate, nor a Sigstore trusted_root.json"));
                 }
@@ -172,6 +190,84 @@ fn entries_from_file(
         }
     }
     Ok(out)
+}
+
+/// A trusted_root.json `validFor` object (`start`, optional `end`, RFC 3339).
+fn valid_for(v: Option<&serde_json::Value>, path: &Path, at: &str) -> Result<ValidFor, TrustError> {
+    let Some(v) = v.filter(|v| !v.is_null()) else {
+        return Ok(ValidFor::default());
+    };
+    let side = |k: &str| -> Result<Option<i64>, TrustError> {
+        match v.get(k).filter(|x| !x.is_null()) {
+            None => Ok(None),
+            Some(x) => x
+                .as_str()
+                .and_then(|s| chrono::DateTime::parse_from_rfc3339(s).ok())
+                .map(|d| Some(d.timestamp()))
+                .ok_or_else(|| {
+                    material_err(
+                        path,
+                        format!("{at}.validFor.{k} is not an RFC 3339 time: {x}"),
+                    )
+                }),
+        }
+    };
+    let w = ValidFor {
+        start: side("start")?,
+        end: side("end")?,
+    };
+    if let (Some(a), Some(b)) = (w.start, w.end) {
+        if b < a {
+            return Err(material_err(
+                path,
+                format!("{at}.validFor ends before it starts"),
+            ));
+        }
+    }
+    Ok(w)
+}
+
+/// Transparency-log keys of a trusted_root.json array (`tlogs` or `ctlogs`).
+fn log_keys(
+    v: &serde_json::Value,
+    field: &str,
+    role: Role,
+    path: &Path,
+    name: &str,
+    out: &mut Vec<NewTrustedKey>,
+) -> Result<(), TrustError> {
+    use serde_json::Value;
+    let src = path.display().to_string();
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.decode(s).ok();
+    for (i, t) in v
+        .get(field)
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .enumerate()
+    {
+        let at = format!("{field}[{i}]");
+        let raw = t
+            .pointer("/publicKey/rawBytes")
+            .and_then(Value::as_str)
+            .and_then(b64)
+            .ok_or_else(|| {
+                material_err(
+                    path,
+                    format!("{at}.publicKey.rawBytes missing or not base64"),
+                )
+            })?;
+        let k =
+            PublicKey::from_spki_der(&raw).map_err(|e| material_err(path, format!("{at}: {e}")))?;
+        let window = valid_for(
+            t.pointer("/publicKey/validFor"),
+            path,
+            &format!("{at}.publicKey"),
+        )?;
+        let url = t.get("baseUrl").and_then(Value::as_str).unwrap_or(field);
+        out.push(key_entry(format!("{name}: {url}"), role, &k, &src, window));
+    }
+    Ok(())
 }
 
 fn trusted_root(path: &Path, name: &str, bytes: &[u8]) -> Result<Vec<NewTrustedKey>, TrustError> {
@@ -188,31 +284,10 @@ fn trusted_root(path: &Path, name: &str, bytes: &[u8]) -> Result<Vec<NewTrustedK
             "JSON file is not a Sigstore trusted_root.json (no tlogs or certificateAuthorities)",
         ));
     }
-    let src = path.display().to_string();
     let b64 = |s: &str| base64::engine::general_purpose::STANDARD.decode(s).ok();
     let mut out = Vec::new();
-    for (i, t) in v
-        .get("tlogs")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .enumerate()
-    {
-        let raw = t
-            .pointer("/publicKey/rawBytes")
-            .and_then(Value::as_str)
-            .and_then(b64);
-        let raw = raw.ok_or_else(|| {
-            material_err(
-                path,
-                format!("tlogs[{i}].publicKey.rawBytes missing or not base64"),
-            )
-        })?;
-        let k = PublicKey::from_spki_der(&raw)
-            .map_err(|e| material_err(path, format!("tlogs[{i}]: {e}")))?;
-        let url = t.get("baseUrl").and_then(Value::as_str).unwrap_or("rekor");
-        out.push(key_entry(format!("{name}: {url}"), Role::Rekor, &k, &src));
-    }
+    log_keys(&v, "tlogs", Role::Rekor, path, name, &mut out)?;
+    log_keys(&v, "ctlogs", Role::Ctlog, path, name, &mut out)?;
     for (i, ca) in v
         .get("certificateAuthorities")
         .and_then(Value::as_array)
@@ -220,23 +295,22 @@ fn trusted_root(path: &Path, name: &str, bytes: &[u8]) -> Result<Vec<NewTrustedK
         .flatten()
         .enumerate()
     {
+        let at = format!("certificateAuthorities[{i}]");
+        let window = valid_for(ca.get("validFor"), path, &at)?;
         let certs = ca
             .pointer("/certChain/certificates")
             .and_then(Value::as_array);
         for (j, c) in certs.into_iter().flatten().enumerate() {
             let raw = c.get("rawBytes").and_then(Value::as_str).and_then(b64);
-            let raw = raw.ok_or_else(|| {
-                material_err(
-                    path,
-                    format!("certificateAuthorities[{i}] certificate {j} not base64"),
-                )
-            })?;
+            let raw =
+                raw.ok_or_else(|| material_err(path, format!("{at} certificate {j} not base64")))?;
             let cert = Certificate::from_der(&raw)
-                .map_err(|e| material_err(path, format!("certificateAuthorities[{i}]: {e}")))?;
+                .map_err(|e| material_err(path, format!("{at}: {e}")))?;
             out.push(cert_entry(
                 format!("{name}: {}", cert.subject),
                 &cert,
                 path,
+                window,
             )?);
         }
     }
@@ -321,12 +395,19 @@ pub fn trust_remove(
 }
 
 /// The trust store as verification input, and the hash recorded with every run (sha256 over
-/// the sorted `role fingerprint sha256(der)` lines, so ids and names do not change it).
+/// the sorted `role fingerprint sha256(der) [validFor]` lines, so ids and names do not
+/// change it but a window does).
 pub fn load_trust(store: &Store) -> Result<(Trust, String), StoreError> {
     let rows = store.trusted_keys(None)?;
     let mut lines: Vec<String> = rows
         .iter()
-        .map(|r| format!("{} {} {}\n", r.role, r.fingerprint, sha256_hex(&r.der)))
+        .map(|r| {
+            let w = match (r.valid_from, r.valid_until) {
+                (None, None) => String::new(),
+                (a, b) => format!(" {}..{}", opt_i(a), opt_i(b)),
+            };
+            format!("{} {} {}{w}\n", r.role, r.fingerprint, sha256_hex(&r.der))
+        })
         .collect();
     lines.sort();
     let hash = sha256_hex(lines.concat().as_bytes());
@@ -355,6 +436,10 @@ pub fn load_trust(store: &Store) -> Result<(Trust, String), StoreError> {
             fingerprint: r.fingerprint,
             key,
             cert,
+            valid_for: ValidFor {
+                start: r.valid_from,
+                end: r.valid_until,
+            },
         });
     }
     Ok((trust, hash))
@@ -375,23 +460,27 @@ const VERIFY_FORMATS: &[&str] = &[
     "cyclonedx-json",
 ];
 
-/// Re-verifies a set from its stored blobs against the current trust store, stores the
-/// run and appends an audit entry (in one transaction).
+fn opt_i(v: Option<i64>) -> String {
+    v.map_or_else(|| "-".into(), |x| x.to_string())
+}
+
+/// Re-verifies a set from its stored blobs against the current trust store under the
+/// embedded default policy, stores the run and appends an audit entry (one transaction).
 pub fn verify_set(
     store: &mut Store,
     set_id: i64,
     actor: &Actor,
 ) -> Result<VerifyOutcome, StoreError> {
-    verify_set_with(store, set_id, actor, &[])
+    verify_set_with(store, set_id, actor, &Policy::default_policy())
 }
 
-/// `verify_set` restricted to the certificate identities a policy accepts (empty: any
-/// identity whose certificate chains to a trusted root-ca).
+/// `verify_set` under `policy`'s `[signature]` rules (certificate identities, SCT
+/// requirement); the run records the policy's name and sha256.
 pub fn verify_set_with(
     store: &mut Store,
     set_id: i64,
     actor: &Actor,
-    identities: &[av::IdentityRule],
+    policy: &Policy,
 ) -> Result<VerifyOutcome, StoreError> {
     let set = store.set(set_id)?;
     let rows = store.set_files(set_id)?;
@@ -422,12 +511,14 @@ pub fn verify_set_with(
     }
     let (trust, trust_hash) = load_trust(store)?;
     let now = chrono::Utc::now().timestamp();
+    let cert_policy = policy.cert_policy();
+    let policy_label = format!("{} sha256:{}", policy.name, policy.sha256);
     let input = av::VerifyInput {
         files: &files,
         set_digest: set.digest.as_deref(),
         trust: &trust,
         now,
-        identities,
+        cert_policy: &cert_policy,
     };
     let report = av::verify(&input);
     let rows: Vec<VerificationResultRow> = report.results.iter().map(to_row).collect();
@@ -437,18 +528,26 @@ pub fn verify_set_with(
     for r in &report.results {
         *counts.entry(r.outcome.as_str()).or_default() += 1;
     }
-    let details =
-        serde_json::json!({ "set_id": set_id, "trust_hash": trust_hash, "outcomes": counts });
+    let details = serde_json::json!({ "set_id": set_id, "trust_hash": trust_hash, "policy": policy_label, "outcomes": counts });
     let label = actor.label();
     let target = set.digest.clone().unwrap_or_else(|| set_id.to_string());
     store.audited(&label, "verify", &target, |tx| {
-        sv::insert_run(tx, set_id, &run_at, &trust_hash, &label, &keys_json, &rows)?;
+        let run = sv::NewRun {
+            set_id,
+            run_at: &run_at,
+            trust_hash: &trust_hash,
+            actor: &label,
+            policy: &policy_label,
+            evidence_keys: &keys_json,
+        };
+        sv::insert_run(tx, &run, &rows)?;
         Ok(((), details))
     })?;
     Ok(VerifyOutcome {
         set_id,
         run_at,
         trust_hash,
+        policy: policy_label,
         results: report.results,
         evidence_keys: report.evidence_keys,
     })
@@ -467,5 +566,6 @@ fn to_row(r: &VerificationResult) -> VerificationResultRow {
         detail: r.detail.clone(),
         sbom_file: r.sbom_file.clone(),
         integrated_time: r.integrated_time,
+        sct: r.sct.map(|s| s.as_str().to_string()),
     }
 }

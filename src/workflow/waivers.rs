@@ -490,6 +490,7 @@ mod tests {
         let opts = ImportOptions {
             package: None,
             limits: Default::default(),
+            policy: None,
         };
         import_paths(&mut st, &[fx], &opts, &Actor::default(), &mut |_| {}).unwrap();
         let f = crate::workflow::review::find_finding(&st, 1, "CVE-2024-0002", None).unwrap();

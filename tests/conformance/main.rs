@@ -11,3 +11,4 @@ mod sbom;
 mod scan;
 mod verify;
 mod verify_bundle;
+mod verify_policy;

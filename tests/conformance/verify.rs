@@ -4,6 +4,7 @@
 
 use crate::common::shared;
 use base64::Engine;
+use dossier::analysis::policy::{Policy, DEFAULT_POLICY};
 use dossier::analysis::verify::{Kind, Outcome, TlogState, VerificationResult};
 use dossier::store::Store;
 use dossier::workflow::{self, verify as wv, Actor, ImportOptions};
@@ -31,7 +32,21 @@ pub(crate) struct Env {
     _dir: tempfile::TempDir,
     pub(crate) store: Store,
     pub(crate) work: PathBuf,
+    /// The policy import and re-verification apply; `None` = the embedded default.
+    pub(crate) policy: Option<Policy>,
 }
+
+/// The default policy plus one `[[signature.identities]]` rule, as a user would write it.
+pub(crate) fn policy_accepting(subject: &str, issuer: &str) -> Policy {
+    let text = format!(
+        "{DEFAULT_POLICY}\n[[signature.identities]]\nsubject = \"{subject}\"\nissuer = \"{issuer}\"\n"
+    );
+    Policy::parse(text.as_bytes(), "conformance.toml").unwrap()
+}
+
+/// The signer PROVENANCE.md and the certificate record for the containers/image keyless
+/// fixtures (SAN mitr@redhat.com; issuer extension 1.3.6.1.4.1.57264.1.1).
+pub(crate) const MITR: (&str, &str) = ("mitr@redhat.com", "https://github.com/login/oauth");
 
 pub(crate) fn env() -> Env {
     let dir = tempfile::tempdir().unwrap();
@@ -42,6 +57,7 @@ pub(crate) fn env() -> Env {
         _dir: dir,
         store,
         work,
+        policy: None,
     }
 }
 
@@ -62,10 +78,14 @@ impl Env {
         std::fs::write(dst, bytes).unwrap();
     }
     pub(crate) fn verify(&mut self, dir: &Path) -> Vec<VerificationResult> {
+        let opts = ImportOptions {
+            policy: self.policy.clone(),
+            ..ImportOptions::default()
+        };
         let rep = workflow::import_paths(
             &mut self.store,
             &[dir.to_path_buf()],
-            &ImportOptions::default(),
+            &opts,
             &actor(),
             &mut |_| {},
         )
@@ -77,8 +97,15 @@ impl Env {
             .verification_results(id)
             .unwrap()
             .expect("import stores a verification run");
-        let out = wv::verify_set(&mut self.store, id, &actor()).unwrap();
+        let policy = self.policy.clone().unwrap_or_else(Policy::default_policy);
+        let out = wv::verify_set_with(&mut self.store, id, &actor(), &policy).unwrap();
         assert_eq!(stored.results.len(), out.results.len());
+        for (a, b) in stored.results.iter().zip(&out.results) {
+            assert_eq!(
+                (&a.outcome, &a.file),
+                (&b.outcome.as_str().to_string(), &b.file)
+            );
+        }
         out.results
     }
     pub(crate) fn verify_work(&mut self) -> Vec<VerificationResult> {
@@ -389,6 +416,7 @@ fn keyed_signature_without_tlog_and_the_unknown_key_signature() {
 #[ignore]
 fn keyless_signature_chains_to_the_fulcio_root_at_the_rekor_time() {
     let mut e = env();
+    e.policy = Some(policy_accepting(MITR.0, MITR.1));
     e.trust(&cosign("ci_fulcio_v1.crt.pem"), "root-ca");
     e.trust(&cosign("ci_rekor.pub"), "rekor");
     e.put(
@@ -417,6 +445,7 @@ fn keyless_signature_chains_to_the_fulcio_root_at_the_rekor_time() {
     );
     // Without the root the same signature is untrusted, never verified.
     let mut e = env();
+    e.policy = Some(policy_accepting(MITR.0, MITR.1));
     e.trust(&cosign("ci_rekor.pub"), "rekor");
     e.put(
         &cosign("ci_dir-img-cosign-fulcio-rekor-valid_manifest.json"),
@@ -436,6 +465,8 @@ fn keyless_signature_chains_to_the_fulcio_root_at_the_rekor_time() {
 #[ignore]
 fn detached_keyless_pieces_verify_with_the_trusted_root() {
     let mut e = env();
+    // ci_rekor-cert.pem: SAN mitr@redhat.com, issuer extension https://github.com/login/oauth.
+    e.policy = Some(policy_accepting(MITR.0, MITR.1));
     e.trust(&cosign("cosign_trusted_root_pgi.json"), "root-ca");
     for (f, n) in [
         ("ci_rekor-payload.json", "payload.json"),
@@ -491,6 +522,25 @@ fn trusted_root_adds_its_rekor_keys_and_ca_certificates() {
     };
     assert_eq!(n("rekor"), tlogs);
     assert_eq!(n("root-ca"), certs);
+    assert_eq!(n("ctlog"), raw["ctlogs"].as_array().map_or(0, Vec::len));
+    // validFor windows travel with each entry (RFC 3339 in the file, Unix seconds stored).
+    let secs = |s: &str| chrono::DateTime::parse_from_rfc3339(s).unwrap().timestamp();
+    let rekor = rep.added.iter().find(|k| k.role == "rekor").unwrap();
+    assert_eq!(
+        (rekor.valid_from, rekor.valid_until),
+        (
+            Some(secs(
+                raw["tlogs"][0]["publicKey"]["validFor"]["start"]
+                    .as_str()
+                    .unwrap()
+            )),
+            None
+        )
+    );
+    let ct0 = &raw["ctlogs"][0]["publicKey"]["validFor"];
+    assert!(rep.added.iter().any(|k| k.role == "ctlog"
+        && k.valid_from == Some(secs(ct0["start"].as_str().unwrap()))
+        && k.valid_until == Some(secs(ct0["end"].as_str().unwrap()))));
     // The Rekor key is the one whose sha256(SPKI) is the public-good log id c0d23d6a...
     assert!(rep
         .added

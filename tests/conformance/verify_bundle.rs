@@ -2,15 +2,20 @@
 //! inclusion proof and checkpoint (and each tampered), grype's cosign CycloneDX attestation
 //! (good, tampered, wrong key), and certificate identity rules on the keyless signature.
 
-use crate::verify::{actor, cosign, ends, env, show, Env};
+use crate::verify::{actor, cosign, ends, env, policy_accepting, show, Env, MITR};
 use base64::Engine;
 use dossier::analysis::verify::{Kind, Outcome, TlogState};
 use dossier::workflow::{self, verify as wv, ImportOptions};
 
 const B64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 
-fn bundle_env() -> Env {
+/// The v0.3 bundle's Fulcio leaf: SAN cody@soyland.com, issuer (1.3.6.1.4.1.57264.1.8)
+/// https://github.com/login/oauth, as `openssl x509 -text` shows them.
+pub(crate) const CODY: (&str, &str) = ("cody@soyland.com", "https://github.com/login/oauth");
+
+pub(crate) fn bundle_env() -> Env {
     let mut e = env();
+    e.policy = Some(policy_accepting(CODY.0, CODY.1));
     e.trust(&cosign("cosign_trusted_root_pgi.json"), "root-ca");
     e
 }
@@ -124,8 +129,8 @@ fn grype_cyclonedx_attestation_good_tampered_and_wrong_key() {
 
 #[test]
 #[ignore]
-fn keyless_identity_constraints_accept_the_signer_and_refuse_others() {
-    use dossier::analysis::verify::IdentityRule;
+fn keyless_identity_rules_from_the_policy_accept_the_signer_and_refuse_others() {
+    use dossier::analysis::policy::Policy;
     let mut e = env();
     e.trust(&cosign("ci_fulcio_v1.crt.pem"), "root-ca");
     e.trust(&cosign("ci_rekor.pub"), "rekor");
@@ -147,27 +152,52 @@ fn keyless_identity_constraints_accept_the_signer_and_refuse_others() {
     )
     .unwrap();
     let id = rep.sets[0].id;
-    // The SAN PROVENANCE.md records for this leaf.
-    let ok = [IdentityRule {
-        subject: "mitr@redhat.com".into(),
-        issuer: None,
-    }];
-    let out = wv::verify_set_with(&mut e.store, id, &actor(), &ok).unwrap();
-    assert_eq!(
-        ends(&out.results, "signature-1").outcome,
-        Outcome::Verified,
-        "{}",
-        show(&out.results)
+    let outcome = |e: &mut Env, p: &Policy| {
+        let out = wv::verify_set_with(&mut e.store, id, &actor(), p).unwrap();
+        let r = ends(&out.results, "signature-1");
+        assert_eq!(out.policy, format!("{} sha256:{}", p.name, p.sha256));
+        (r.outcome, r.detail)
+    };
+    // The SAN and issuer PROVENANCE.md and the certificate record.
+    let (o, d) = outcome(&mut e, &policy_accepting(MITR.0, MITR.1));
+    assert_eq!(o, Outcome::Verified, "{d}");
+    let (o, d) = outcome(
+        &mut e,
+        &policy_accepting("*@redhat.com", "https://github.com/*"),
     );
-    let other = [IdentityRule {
-        subject: "*@example.mil".into(),
-        issuer: None,
-    }];
-    let out = wv::verify_set_with(&mut e.store, id, &actor(), &other).unwrap();
+    assert_eq!(o, Outcome::Verified, "{d}");
+    // Wrong subject, wrong issuer: the certificate still chains, but is not accepted.
+    let (o, d) = outcome(&mut e, &policy_accepting("*@example.mil", MITR.1));
+    assert_eq!(o, Outcome::UntrustedKey, "{d}");
+    assert!(
+        d.contains("mitr@redhat.com (issuer https://github.com/login/oauth) matches none"),
+        "{d}"
+    );
+    let (o, d) = outcome(
+        &mut e,
+        &policy_accepting(MITR.0, "https://accounts.google.com"),
+    );
+    assert_eq!(o, Outcome::UntrustedKey, "{d}");
+    // The embedded default names no signer: refused, and the detail says so.
+    let (o, d) = outcome(&mut e, &Policy::default_policy());
+    assert_eq!(o, Outcome::UntrustedKey, "{d}");
+    assert!(d.contains("has no [[signature.identities]] rule"), "{d}");
+    // The stored run is the last one, with the policy that applied.
+    let run = e.store.verification_results(id).unwrap().unwrap();
     assert_eq!(
-        ends(&out.results, "signature-1").outcome,
-        Outcome::UntrustedKey,
-        "{}",
-        show(&out.results)
+        run.policy.as_deref(),
+        Some(format!("program-default sha256:{}", Policy::default_policy().sha256).as_str())
+    );
+    // A broken policy is a clear error naming the file, the rule and the key.
+    let bad = format!(
+        "{}\n[[signature.identities]]\nsubject = \"mitr@redhat.com\"\nissuer = \"github\"\n",
+        dossier::analysis::policy::DEFAULT_POLICY
+    );
+    let err = Policy::parse(bad.as_bytes(), "bad.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("policy bad.toml line ") && err.contains("signature.identities[0].issuer"),
+        "{err}"
     );
 }

@@ -43,6 +43,15 @@ pub(crate) fn verify_bytes(ctx: &Ctx<'_>, label: &str, bytes: &[u8]) -> Verifica
         .cloned()
         .unwrap_or(Value::Null);
     let mut notes = vec![format!("Sigstore bundle v0.{version}")];
+    let stamps = vm
+        .pointer("/timestampVerificationData/rfc3161Timestamps")
+        .and_then(Value::as_array)
+        .map_or(0, Vec::len);
+    if stamps > 0 {
+        notes.push(format!(
+            "{stamps} RFC 3161 timestamp(s) present: not-checked (dossier does not verify timestamps)"
+        ));
+    }
     let mut m = Material::default();
     if let Some(h) = vm.pointer("/publicKey/hint").and_then(Value::as_str) {
         if let Some(raw) = b64(h).filter(|r| r.len() == 32) {
@@ -132,6 +141,7 @@ pub(crate) fn verify_bytes(ctx: &Ctx<'_>, label: &str, bytes: &[u8]) -> Verifica
     r.key_fingerprint = c.key_fingerprint;
     r.key_name = c.key_name;
     r.integrated_time = c.integrated_time;
+    r.sct = c.sct;
     notes.extend(c.detail);
     let hexd = hex::encode(&digest);
     let subject = format!("sha256:{hexd}");

@@ -16,6 +16,7 @@ const SIG_ANN: &str = "dev.cosignproject.cosign/signature";
 const CERT_ANN: &str = "dev.sigstore.cosign/certificate";
 const CHAIN_ANN: &str = "dev.sigstore.cosign/chain";
 const BUNDLE_ANN: &str = "dev.sigstore.cosign/bundle";
+const TSA_ANN: &str = "dev.sigstore.cosign/rfc3161timestamp";
 const COSIGN_TYPE: &str = "cosign container image signature";
 
 /// Certificate, chain and Rekor bundle from layer annotations (or a sigstore-json file's).
@@ -36,6 +37,11 @@ fn material(ann: &BTreeMap<String, String>, sig: Vec<u8>, notes: &mut Vec<String
             Ok(v) => m.chain = v,
             Err(e) => notes.push(format!("chain annotation: {e}")),
         }
+    }
+    if ann.get(TSA_ANN).is_some_and(|s| !s.is_empty()) {
+        notes.push(
+            "RFC 3161 timestamp present: not-checked (dossier does not verify timestamps)".into(),
+        );
     }
     if let Some(b) = ann.get(BUNDLE_ANN).filter(|s| !s.is_empty()) {
         match serde_json::from_str::<Value>(b)
@@ -66,6 +72,7 @@ pub(crate) fn simple_signing(
     r.key_fingerprint = c.key_fingerprint;
     r.key_name = c.key_name;
     r.integrated_time = c.integrated_time;
+    r.sct = c.sct;
     notes.extend(c.detail);
     let parsed: Option<Value> = serde_json::from_slice(payload).ok();
     let digest = parsed

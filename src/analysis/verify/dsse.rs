@@ -109,6 +109,7 @@ pub(crate) fn verify_envelope(
     r.key_fingerprint = c.key_fingerprint;
     r.key_name = c.key_name;
     r.integrated_time = c.integrated_time;
+    r.sct = c.sct;
     notes.extend(c.detail);
     statement(ctx, &mut r, ptype, &payload, &mut notes);
     r.detail = notes.join("; ");

@@ -33,15 +33,18 @@ pub enum Role {
     Reviewer,
     Rekor,
     RootCa,
+    /// A certificate-transparency log key (trusted_root.json `ctlogs`), for SCTs.
+    Ctlog,
 }
 
 impl Role {
-    pub const ALL: [Role; 5] = [
+    pub const ALL: [Role; 6] = [
         Role::PipelineSigner,
         Role::Approver,
         Role::Reviewer,
         Role::Rekor,
         Role::RootCa,
+        Role::Ctlog,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,12 +54,47 @@ impl Role {
             Self::Reviewer => "reviewer",
             Self::Rekor => "rekor",
             Self::RootCa => "root-ca",
+            Self::Ctlog => "ctlog",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|r| r.as_str() == s)
     }
+}
+
+/// A trust entry's validity window (trusted_root.json `validFor`), Unix seconds; a side
+/// that is `None` is unbounded. Entries added from plain PEM files have no window.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ValidFor {
+    pub start: Option<i64>,
+    pub end: Option<i64>,
+}
+
+impl ValidFor {
+    pub fn contains(&self, t: i64) -> bool {
+        self.start.is_none_or(|s| t >= s) && self.end.is_none_or(|e| t <= e)
+    }
+
+    pub fn is_unbounded(&self) -> bool {
+        self.start.is_none() && self.end.is_none()
+    }
+
+    pub fn describe(&self) -> String {
+        let side = |t: Option<i64>, open: &str| t.map_or_else(|| open.to_string(), when);
+        format!(
+            "{} .. {}",
+            side(self.start, "(any time)"),
+            side(self.end, "(open-ended)")
+        )
+    }
+}
+
+pub(crate) fn when(t: i64) -> String {
+    chrono::DateTime::from_timestamp(t, 0).map_or_else(
+        || t.to_string(),
+        |d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+    )
 }
 
 /// One entry of the trust store, ready to use.
@@ -69,6 +107,8 @@ pub struct TrustedEntry {
     pub key: PublicKey,
     /// Set for root-ca entries (and any entry added from a certificate).
     pub cert: Option<Certificate>,
+    /// When this entry may vouch for a signature (checked at the signature's time).
+    pub valid_for: ValidFor,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -82,32 +122,77 @@ impl Trust {
     }
 }
 
-/// A keyless signer the policy accepts: a certificate SAN (exact, or with `*` as a leading
-/// or trailing wildcard) and, when given, the OIDC issuer Fulcio recorded.
+/// A certificate signer the policy accepts (`[[signature.identities]]`). `subject` is
+/// matched against every SAN (e-mail, URI, DNS; the subject DN when there is no SAN) and
+/// `issuer` against the Fulcio OIDC issuer extension (1.3.6.1.4.1.57264.1.8, or .1.1). Both
+/// are globs: `*` matches any run of characters (including `/` and `@`), every other
+/// character only itself; no regular expressions. `issuer = "*"` also accepts a
+/// certificate without an issuer extension (a private CA).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdentityRule {
     pub subject: String,
-    pub issuer: Option<String>,
+    pub issuer: String,
 }
 
 impl IdentityRule {
     pub fn matches(&self, c: &Certificate) -> bool {
-        let p = self.subject.as_str();
-        let subject_ok = c
-            .san
-            .iter()
-            .any(|s| match (p.strip_prefix('*'), p.strip_suffix('*')) {
-                (Some(suffix), _) => s.ends_with(suffix),
-                (_, Some(prefix)) => s.starts_with(prefix),
-                _ => s == p,
-            });
-        subject_ok
-            && self
-                .issuer
-                .as_ref()
-                .is_none_or(|i| c.oidc_issuer.as_ref() == Some(i))
+        let subject_ok = if c.san.is_empty() {
+            glob(&self.subject, &c.subject)
+        } else {
+            c.san.iter().any(|s| glob(&self.subject, s))
+        };
+        let issuer_ok = match &c.oidc_issuer {
+            Some(i) => glob(&self.issuer, i),
+            None => self.issuer == "*",
+        };
+        subject_ok && issuer_ok
+    }
+
+    pub fn describe(&self) -> String {
+        format!("subject '{}' issuer '{}'", self.subject, self.issuer)
     }
 }
+
+/// `*` matches any run of characters; everything else is literal. One backtrack point, so
+/// at worst pattern length x name length steps: a hostile pattern or name cannot blow up.
+pub fn glob(pattern: &str, s: &str) -> bool {
+    let p: Vec<char> = pattern.chars().collect();
+    let t: Vec<char> = s.chars().collect();
+    let (mut i, mut j) = (0usize, 0usize);
+    let mut star: Option<(usize, usize)> = None;
+    while j < t.len() {
+        if i < p.len() && p[i] == '*' {
+            star = Some((i, j));
+            i += 1;
+        } else if i < p.len() && p[i] == t[j] {
+            i += 1;
+            j += 1;
+        } else if let Some((si, sj)) = star {
+            i = si + 1;
+            j = sj + 1;
+            star = Some((si, sj + 1));
+        } else {
+            return false;
+        }
+    }
+    p[i..].iter().all(|c| *c == '*')
+}
+
+/// What the policy says about certificate signatures.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CertPolicy {
+    /// Accepted identities; empty accepts no certificate signature at all (cosign, too,
+    /// refuses keyless verification without an identity and an issuer).
+    pub identities: Vec<IdentityRule>,
+    /// A certificate signature without a verified SCT is `untrusted-key`.
+    pub sct_required: bool,
+    /// Names the policy in result details, e.g. `policy 'program-default' (embedded default)`.
+    pub source: String,
+}
+
+/// Signatures longer than this are refused before any cryptography (the largest real one,
+/// RSA-16384, is 2 KiB). Base64 text of it is `crypto::MAX_SIGNATURE_TEXT` bytes.
+pub const MAX_SIGNATURE_BYTES: usize = crate::crypto::MAX_SIGNATURE_BYTES;
 
 pub struct VerifyInput<'a> {
     pub files: &'a [EvidenceFile],
@@ -116,9 +201,8 @@ pub struct VerifyInput<'a> {
     pub trust: &'a Trust,
     /// Unix seconds, for certificates when no verified log time exists.
     pub now: i64,
-    /// Accepted certificate identities; empty accepts any certificate that chains to a
-    /// trusted root-ca (its identity is still reported).
-    pub identities: &'a [IdentityRule],
+    /// Identity rules and SCT requirement for certificate signatures.
+    pub cert_policy: &'a CertPolicy,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -159,6 +243,18 @@ macro_rules! str_enum {
 str_enum!(Kind { Signature => "signature", Attestation => "attestation", Bundle => "bundle" });
 str_enum!(Outcome { Verified => "verified", BadSignature => "bad-signature", UntrustedKey => "untrusted-key", DigestMismatch => "digest-mismatch", Unverifiable => "unverifiable" });
 str_enum!(TlogState { Verified => "verified", Absent => "absent", Invalid => "invalid", NotChecked => "not-checked" });
+str_enum!(SctState { Verified => "verified", Absent => "absent", Invalid => "invalid", NotChecked => "not-checked" });
+
+/// Certificate transparency of a signing certificate: an embedded SCT verified with a
+/// trusted ctlog key, none embedded, one that fails, or no trusted ctlog key to check with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SctState {
+    Verified,
+    Absent,
+    Invalid,
+    NotChecked,
+}
 
 /// One signature's result. The first nine fields are the `dossier verify --json` contract.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -176,6 +272,9 @@ pub struct VerificationResult {
     pub sbom_file: Option<String>,
     /// Rekor integrated time (Unix seconds) when the log entry verified.
     pub integrated_time: Option<i64>,
+    /// Certificate signatures only: the SCT state of the signing certificate.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sct: Option<SctState>,
 }
 
 /// A key or certificate found inside the evidence: shown, never trusted because of that.
@@ -355,6 +454,7 @@ pub(crate) fn result(
         detail,
         sbom_file: None,
         integrated_time: None,
+        sct: None,
     }
 }
 
@@ -380,3 +480,5 @@ pub(crate) fn sha256(b: &[u8]) -> [u8; 32] {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_cert;

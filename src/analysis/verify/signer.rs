@@ -3,9 +3,9 @@
 //! evidence, and turns the answer plus the log state into one outcome.
 
 use super::tlog::{self, Binding, Entry};
-use super::{Ctx, Outcome, Role, TlogState};
+use super::{when, Ctx, Outcome, Role, SctState, TlogState, MAX_SIGNATURE_BYTES};
 use crate::crypto::cert::{verify_chain, Certificate};
-use crate::crypto::{KeyError, PublicKey};
+use crate::crypto::{sct, KeyError, PublicKey};
 
 /// What is signed: the bytes themselves, or only their SHA-256 (bundle message signatures).
 #[derive(Clone, Copy)]
@@ -40,14 +40,42 @@ pub(crate) struct Checked {
     pub key_fingerprint: Option<String>,
     pub key_name: Option<String>,
     pub integrated_time: Option<i64>,
+    pub sct: Option<SctState>,
     pub detail: Vec<String>,
 }
 
-fn when(t: i64) -> String {
-    chrono::DateTime::from_timestamp(t, 0).map_or_else(
-        || t.to_string(),
-        |d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-    )
+/// Refuses signature bytes no algorithm could have produced, before any key is tried:
+/// that is malformed material (`unverifiable`), not a signature that failed to verify.
+fn shape(sig: &[u8]) -> Result<(), String> {
+    if sig.len() > MAX_SIGNATURE_BYTES {
+        return Err(format!(
+            "signature of {} bytes exceeds the max-signature-bytes limit ({MAX_SIGNATURE_BYTES})",
+            sig.len()
+        ));
+    }
+    // RSA signatures are as long as the modulus (2048 bits and up) and may start with any byte.
+    if sig.len() >= 256 || matches!(sig.len(), 64 | 96 | 132) {
+        return Ok(());
+    }
+    if sig.first() != Some(&0x30) {
+        return Err(format!(
+            "signature of {} bytes is neither a DER ECDSA-Sig-Value nor a raw Ed25519/ECDSA/RSA signature",
+            sig.len()
+        ));
+    }
+    let malformed = |e: String| format!("signature is not a well-formed DER ECDSA-Sig-Value: {e}");
+    let (seq, rest) =
+        crate::crypto::der::expect(sig, 0x30).map_err(|e| malformed(e.to_string()))?;
+    if !rest.is_empty() {
+        return Err(malformed(format!("{} trailing bytes", rest.len())));
+    }
+    let parts = crate::crypto::der::children(seq.content).map_err(|e| malformed(e.to_string()))?;
+    if parts.len() != 2 || parts.iter().any(|p| p.tag != 0x02 || p.content.is_empty()) {
+        return Err(malformed(
+            "expected SEQUENCE { INTEGER r, INTEGER s }".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Verifies the signature; `Verified` here means "by a trusted signer" (the caller then
@@ -59,10 +87,16 @@ pub(crate) fn check(ctx: &Ctx<'_>, msg: Msg<'_>, m: &Material, binding: &Binding
         key_fingerprint: None,
         key_name: None,
         integrated_time: None,
+        sct: None,
         detail: Vec::new(),
     };
     if m.sig.is_empty() {
         c.detail.push("empty signature".into());
+        return c;
+    }
+    if let Err(e) = shape(&m.sig) {
+        c.tlog = TlogState::NotChecked;
+        c.detail.push(e);
         return c;
     }
     if let Some(leaf) = &m.leaf {
@@ -153,6 +187,25 @@ fn with_tlog(mut c: Checked, tl: tlog::TlogResult) -> Checked {
     c
 }
 
+/// Names the first repeated issuer when walking leaf -> issuer through the presented chain.
+fn chain_loop(leaf: &Certificate, chain: &[Certificate]) -> Option<String> {
+    let mut seen = vec![leaf.subject.clone()];
+    let mut cur = leaf;
+    for _ in 0..=chain.len() {
+        if cur.issuer == cur.subject {
+            return None;
+        }
+        let next = chain.iter().find(|c| c.subject == cur.issuer)?;
+        if seen.contains(&next.subject) {
+            seen.push(next.subject.clone());
+            return Some(seen.join(" -> "));
+        }
+        seen.push(next.subject.clone());
+        cur = next;
+    }
+    None
+}
+
 fn check_cert(
     ctx: &Ctx<'_>,
     msg: Msg<'_>,
@@ -161,9 +214,17 @@ fn check_cert(
     binding: &Binding,
     mut c: Checked,
 ) -> Checked {
+    if let Some(l) = chain_loop(leaf, &m.chain) {
+        c.tlog = TlogState::NotChecked;
+        c.detail.push(format!(
+            "certificate chain loops ({l}): malformed chain, not checked further"
+        ));
+        return c;
+    }
     let key = match leaf.public_key() {
         Ok(k) => k,
         Err(e) => {
+            c.tlog = TlogState::NotChecked;
             c.detail.push(format!("certificate key: {e}"));
             return c;
         }
@@ -171,7 +232,7 @@ fn check_cert(
     c.key_fingerprint = Some(key.fingerprint());
     let ident = match &leaf.oidc_issuer {
         Some(i) => format!("{} (issuer {i})", leaf.identity()),
-        None => leaf.identity(),
+        None => format!("{} (no OIDC issuer extension)", leaf.identity()),
     };
     c.key_name = Some(ident.clone());
     if let Err(e) = msg.verify(&key, &m.sig) {
@@ -203,11 +264,11 @@ fn check_cert(
         c.key_name = Some(format!("{} ({ident})", t.name));
         return c;
     }
-    let roots: Vec<Certificate> = ctx
+    let roots: Vec<&super::TrustedEntry> = ctx
         .input
         .trust
         .by_role(Role::RootCa)
-        .filter_map(|t| t.cert.clone())
+        .filter(|t| t.cert.is_some())
         .collect();
     if roots.is_empty() {
         c.outcome = Outcome::UntrustedKey;
@@ -225,27 +286,147 @@ fn check_cert(
             ),
         ),
     };
-    match verify_chain(leaf, &m.chain, &roots, time) {
-        Ok(()) => {
-            c.detail.push(format!(
-                "certificate chains to a trusted root-ca at {whence}"
+    let (usable, outside): (Vec<&super::TrustedEntry>, Vec<&super::TrustedEntry>) =
+        roots.into_iter().partition(|t| t.valid_for.contains(time));
+    let outside_note = || {
+        outside
+            .iter()
+            .map(|t| format!("'{}' valid {}", t.name, t.valid_for.describe()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let anchors: Vec<Certificate> = usable.iter().filter_map(|t| t.cert.clone()).collect();
+    if anchors.is_empty() {
+        c.outcome = Outcome::UntrustedKey;
+        c.detail.push(format!(
+            "no trusted root-ca is valid at {whence} (validFor windows: {})",
+            outside_note()
+        ));
+        return c;
+    }
+    if let Err(e) = verify_chain(leaf, &m.chain, &anchors, time) {
+        c.outcome = Outcome::UntrustedKey;
+        let mut d = format!("certificate does not chain to a trusted root-ca at {whence}: {e}");
+        if !outside.is_empty() {
+            d.push_str(&format!(
+                " (not used, outside their validFor window then: {})",
+                outside_note()
             ));
-            let rules = ctx.input.identities;
-            if rules.is_empty() || rules.iter().any(|r| r.matches(leaf)) {
-                c.outcome = Outcome::Verified;
-            } else {
-                c.outcome = Outcome::UntrustedKey;
-                c.detail.push(format!(
-                    "certificate identity {ident} is not an accepted identity"
-                ));
-            }
         }
-        Err(e) => {
-            c.outcome = Outcome::UntrustedKey;
+        c.detail.push(d);
+        return c;
+    }
+    c.detail.push(format!(
+        "certificate chains to a trusted root-ca at {whence}"
+    ));
+    let (sct_state, sct_detail) = check_sct(ctx, leaf, &m.chain, &anchors);
+    c.sct = Some(sct_state);
+    c.detail
+        .push(format!("sct: {} ({sct_detail})", sct_state.as_str()));
+    let pol = ctx.input.cert_policy;
+    let rules = &pol.identities;
+    c.outcome = Outcome::UntrustedKey;
+    if rules.is_empty() {
+        c.detail.push(format!(
+            "{} has no [[signature.identities]] rule, so no certificate identity is accepted: add one naming {ident} to accept it",
+            pol.source
+        ));
+    } else if let Some(r) = rules.iter().find(|r| r.matches(leaf)) {
+        if pol.sct_required && sct_state != SctState::Verified {
             c.detail.push(format!(
-                "certificate does not chain to a trusted root-ca at {whence}: {e}"
+                "{} requires a verified SCT for certificate signatures (sct_required = true)",
+                pol.source
+            ));
+        } else {
+            c.outcome = Outcome::Verified;
+            c.detail.push(format!(
+                "identity accepted by the rule {} of {}",
+                r.describe(),
+                pol.source
             ));
         }
+    } else {
+        c.detail.push(format!(
+            "certificate identity {ident} matches none of the {} identity rule(s) of {}",
+            rules.len(),
+            pol.source
+        ));
     }
     c
+}
+
+/// The certificate's embedded SCTs against the trusted ctlog keys, at each SCT's own time.
+fn check_sct(
+    ctx: &Ctx<'_>,
+    leaf: &Certificate,
+    chain: &[Certificate],
+    roots: &[Certificate],
+) -> (SctState, String) {
+    let scts = match sct::embedded(&leaf.der) {
+        Ok(s) if s.is_empty() => {
+            return (
+                SctState::Absent,
+                "no SCT embedded in the certificate".into(),
+            )
+        }
+        Ok(s) => s,
+        Err(e) => return (SctState::Invalid, e.to_string()),
+    };
+    let Some(issuer) = chain
+        .iter()
+        .chain(roots.iter())
+        .find(|i| i.subject == leaf.issuer)
+    else {
+        return (
+            SctState::NotChecked,
+            format!("the issuer {} is not at hand to hash its key", leaf.issuer),
+        );
+    };
+    let mut notes = Vec::new();
+    let mut invalid = false;
+    for s in &scts {
+        let id = hex::encode(s.log_id);
+        let secs = i64::try_from(s.timestamp_ms / 1000).unwrap_or(i64::MAX);
+        let Some(log) = ctx
+            .input
+            .trust
+            .by_role(Role::Ctlog)
+            .find(|t| t.fingerprint == id)
+        else {
+            notes.push(format!("no trusted ctlog key for log id {}", &id[..16]));
+            continue;
+        };
+        if !log.valid_for.contains(secs) {
+            invalid = true;
+            notes.push(format!(
+                "ctlog '{}' is valid {}, the SCT time {} is outside it",
+                log.name,
+                log.valid_for.describe(),
+                when(secs)
+            ));
+            continue;
+        }
+        match sct::verify(s, &log.key, &issuer.spki, &leaf.der) {
+            Ok(()) => {
+                return (
+                    SctState::Verified,
+                    format!(
+                        "SCT of {} verified with trusted ctlog '{}'",
+                        when(secs),
+                        log.name
+                    ),
+                )
+            }
+            Err(e) => {
+                invalid = true;
+                notes.push(format!("ctlog '{}': {e}", log.name));
+            }
+        }
+    }
+    let state = if invalid {
+        SctState::Invalid
+    } else {
+        SctState::NotChecked
+    };
+    (state, notes.join("; "))
 }

@@ -39,6 +39,7 @@ fn entry(id: i64, name: &str, role: Role, sk: &SigningKey) -> TrustedEntry {
         fingerprint: key.fingerprint(),
         key,
         cert: None,
+        valid_for: ValidFor::default(),
     }
 }
 
@@ -74,7 +75,7 @@ fn run(files: &[EvidenceFile], trust: &Trust) -> VerifyReport {
         set_digest: Some(IMAGE),
         trust,
         now: 1_800_000_000,
-        identities: &[],
+        cert_policy: &CertPolicy::default(),
     })
 }
 
@@ -502,7 +503,7 @@ fn bundle_inclusion_proof_and_checkpoint_verify_and_each_tamper_is_rejected() {
 }
 
 #[test]
-fn identity_rules_match_san_exactly_or_by_wildcard_and_the_issuer() {
+fn identity_rules_match_san_exactly_or_by_glob_and_the_issuer() {
     let c = Certificate {
         der: Vec::new(),
         spki: Vec::new(),
@@ -514,14 +515,22 @@ fn identity_rules_match_san_exactly_or_by_wildcard_and_the_issuer() {
         oidc_issuer: Some("https://idp.example.mil".into()),
         weak_signature: None,
     };
-    let rule = |s: &str, i: Option<&str>| IdentityRule {
+    let rule = |s: &str, i: &str| IdentityRule {
         subject: s.into(),
-        issuer: i.map(str::to_string),
+        issuer: i.into(),
     };
-    assert!(rule("ci@build.example.mil", None).matches(&c));
-    assert!(rule("*@build.example.mil", Some("https://idp.example.mil")).matches(&c));
-    assert!(rule("ci@*", None).matches(&c));
-    assert!(!rule("ci@build.example.mi", None).matches(&c));
-    assert!(!rule("*@other.example.mil", None).matches(&c));
-    assert!(!rule("ci@build.example.mil", Some("https://accounts.google.com")).matches(&c));
+    assert!(rule("ci@build.example.mil", "https://idp.example.mil").matches(&c));
+    assert!(rule("*@build.example.mil", "https://idp.example.mil").matches(&c));
+    assert!(rule("ci@*", "*").matches(&c));
+    assert!(rule("ci@*.example.mil", "https://*.example.mil").matches(&c));
+    assert!(!rule("ci@build.example.mi", "*").matches(&c));
+    assert!(!rule("*@other.example.mil", "*").matches(&c));
+    assert!(!rule("ci@build.example.mil", "https://accounts.google.com").matches(&c));
+    // No issuer extension: only "*" accepts it.
+    let private = Certificate {
+        oidc_issuer: None,
+        ..c
+    };
+    assert!(rule("ci@build.example.mil", "*").matches(&private));
+    assert!(!rule("ci@build.example.mil", "https://idp.example.mil").matches(&private));
 }

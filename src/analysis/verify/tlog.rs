@@ -270,10 +270,12 @@ fn check_one(
     key: Option<&PublicKey>,
     sig: &[u8],
 ) -> (TlogState, String) {
+    // A log key only vouches for entries integrated inside its validFor window.
     let rekor_keys: Vec<&PublicKey> = ctx
         .input
         .trust
         .by_role(Role::Rekor)
+        .filter(|t| t.valid_for.contains(e.integrated_time))
         .map(|t| &t.key)
         .collect();
     let Some(key_for_log) = ctx
@@ -287,6 +289,17 @@ fn check_one(
             format!("no trusted Rekor key for log id {}", e.log_id_hex),
         );
     };
+    if !key_for_log.valid_for.contains(e.integrated_time) {
+        return (
+            TlogState::Invalid,
+            format!(
+                "trusted Rekor key '{}' is valid {}; the entry's integrated time {} is outside it",
+                key_for_log.name,
+                key_for_log.valid_for.describe(),
+                super::when(e.integrated_time)
+            ),
+        );
+    }
     if e.set.is_none() && e.proof.is_none() {
         return (
             TlogState::NotChecked,
