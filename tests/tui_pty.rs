@@ -41,6 +41,24 @@ impl Term {
         }
     }
 
+    /// Sends `q` and waits for a clean exit.
+    fn quit(&mut self) {
+        self.send("q");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(st) = self.child.try_wait().unwrap() {
+                break st;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "dossier did not exit on q; screen:\n{}",
+                self.screen()
+            );
+            std::thread::park_timeout(Duration::from_millis(20));
+        };
+        assert!(status.success(), "exit status {status:?}");
+    }
+
     fn send(&mut self, s: &str) {
         self.writer.write_all(s.as_bytes()).unwrap();
         self.writer.flush().unwrap();
@@ -48,31 +66,37 @@ impl Term {
 }
 
 fn start(store: &std::path::Path, home: &std::path::Path) -> Term {
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_dossier"));
+    cmd.arg("--store");
+    cmd.arg(store);
+    cmd.cwd(env!("CARGO_MANIFEST_DIR"));
+    spawn(cmd, home, 30, 100)
+}
+
+/// Runs `cmd` in a `rows` x `cols` pseudo-terminal with NO_COLOR and a private HOME.
+fn spawn(mut cmd: CommandBuilder, home: &std::path::Path, rows: u16, cols: u16) -> Term {
     let pty = native_pty_system()
         .openpty(PtySize {
-            rows: 30,
-            cols: 100,
+            rows,
+            cols,
             pixel_width: 0,
             pixel_height: 0,
         })
         .unwrap();
-    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_dossier"));
-    cmd.arg("--store");
-    cmd.arg(store);
     cmd.env("TERM", "xterm-256color");
     cmd.env("NO_COLOR", "1");
     cmd.env("HOME", home);
     cmd.env("XDG_CONFIG_HOME", home.join("config"));
     cmd.env("XDG_DATA_HOME", home.join("data"));
     cmd.env("DOSSIER_ACTOR", "pty-tester");
-    cmd.cwd(env!("CARGO_MANIFEST_DIR"));
+    cmd.env_remove("SOURCE_DATE_EPOCH");
     let child = pty.slave.spawn_command(cmd).unwrap();
     drop(pty.slave);
     let mut reader = pty.master.try_clone_reader().unwrap();
     let writer = pty.master.take_writer().unwrap();
     let parser = Arc::new(Mutex::new(vt100::Parser::new(
-        std::num::NonZeroU16::new(30).unwrap(),
-        std::num::NonZeroU16::new(100).unwrap(),
+        std::num::NonZeroU16::new(rows).unwrap(),
+        std::num::NonZeroU16::new(cols).unwrap(),
         0,
     )));
     let p = parser.clone();
@@ -186,4 +210,221 @@ fn import_filter_detail_decide_quit() {
     assert!(audit
         .iter()
         .any(|e| e.actor.starts_with("pty-tester") && e.action.contains("disposition")));
+}
+
+/// The screen row drawn in reverse video (the selection), as text.
+fn selected_row(t: &Term) -> Option<String> {
+    let p = t.parser.lock().unwrap();
+    let sc = p.screen();
+    let (rows, cols) = sc.size();
+    let (rows, cols) = (rows.get(), cols.get());
+    (0..rows).find_map(|r| {
+        let inv = (0..cols).any(|c| {
+            sc.cell(r, c)
+                .is_some_and(|x| x.inverse() && !x.contents().trim().is_empty())
+        });
+        inv.then(|| {
+            (0..cols)
+                .filter_map(|c| sc.cell(r, c).map(|x| x.contents().to_string()))
+                .collect::<String>()
+        })
+    })
+}
+
+/// Moves the selection down with `j` until the selected row contains `what`.
+fn select_row(t: &mut Term, what: &str) {
+    for _ in 0..12 {
+        let before = selected_row(t).unwrap_or_default();
+        if before.contains(what) {
+            return;
+        }
+        t.send("j");
+        t.wait_until("the selection to move", |_| {
+            selected_row(t).unwrap_or_default() != before
+        });
+    }
+    panic!("no row with {what:?}; screen:\n{}", t.screen());
+}
+
+/// Filters the findings list to `id` and leaves the filter prompt with the row selected.
+fn filter_to(t: &mut Term, id: &str) {
+    t.send("c");
+    t.wait_until("the cleared list", |s| s.contains("sort:severity"));
+    t.send("/");
+    t.send(id);
+    t.wait_until("the filtered list", |s| {
+        s.contains(id) && s.contains("sort:severity 1/1")
+    });
+    t.send("\r");
+    t.wait_until("the filter kept", |s| s.contains("sort:severity"));
+}
+
+/// Records a disposition on the selected finding: `down` presses of j in the state list,
+/// then (for not_affected) `just` presses in the justification list, then the note.
+fn decide(t: &mut Term, down: usize, just: Option<usize>, note: &str, word: &str) {
+    t.send("d");
+    t.wait_for("state (j/k, Enter)");
+    t.send(&"j".repeat(down));
+    t.send("\r");
+    if let Some(j) = just {
+        t.wait_for("justification (j/k, Enter)");
+        t.send(&"j".repeat(j));
+        t.send("\r");
+    }
+    t.wait_for("note (type, Enter)");
+    t.send(note);
+    t.send("\r");
+    t.wait_for("record this?");
+    t.send("y");
+    t.wait_for(&format!("recorded as {word}"));
+}
+
+/// The issue's "Done when" walk, at 80x24 with NO_COLOR, on `dossier demo`: import a second
+/// evidence directory, open the FAIL set, filter, read a detail, dispose of every BLOCK
+/// finding (one `not_affected` with a justification) and watch FAIL become CONDITIONAL,
+/// draft a waiver for a WARN finding and sign it with the demo approver key (the demo keys
+/// are unencrypted TEST-ONLY keys: the passphrase field is left empty), compare the two
+/// versions, export, quit; then check the demo store and the exported files.
+#[test]
+fn demo_walkthrough_at_80x24() {
+    let dir = tempfile::tempdir().unwrap();
+    let second = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/tui/second");
+    let mut cmd = CommandBuilder::new(env!("CARGO_BIN_EXE_dossier"));
+    cmd.arg("demo");
+    // The demo store goes under TMPDIR (dossier-demo-<pid>); exports into ./dossier-export.
+    cmd.env("TMPDIR", dir.path());
+    cmd.cwd(dir.path());
+    let mut t = spawn(cmd, dir.path(), 24, 80);
+    let pid = t.child.process_id().unwrap();
+
+    t.wait_until("demo dashboard", |s| {
+        s.contains("1.4.0") && s.contains("FAIL")
+    });
+    // Load another evidence directory from the TUI.
+    t.send("i");
+    t.wait_for("path:");
+    t.send(&second.display().to_string());
+    t.send("\r");
+    t.wait_for("import finished");
+    t.wait_for("trivy.json");
+    t.send("\x1b");
+    t.wait_until("dashboard with the new set", |s| {
+        s.contains("3 set(s)") && s.contains("app:1.1")
+    });
+
+    // The set that fails, and why: the footer names the selected set's reason.
+    t.send("g");
+    select_row(&mut t, "1.4.0");
+    t.wait_for("3 BLOCK finding(s) without patched / not_affected");
+    t.send("\r");
+    // The verdict stays on screen at 80 columns (the image name gives way to it).
+    t.wait_until("the set with its verdict", |s| {
+        s.contains("CVE-2023-38545")
+            && s.lines()
+                .any(|l| l.starts_with("set 1 ") && l.ends_with("FAIL"))
+    });
+
+    // Filter, read a blocking finding's detail and its reason.
+    filter_to(&mut t, "CVE-2023-38545");
+    t.send("\r");
+    t.wait_for("Description");
+    t.send("\x1b");
+    t.wait_for("sort:severity");
+
+    // Dispose of the three BLOCK findings; the first as not_affected with a justification.
+    decide(&mut t, 2, Some(2), "curl is never called", "not_affected");
+    filter_to(&mut t, "CVE-2022-24999");
+    decide(&mut t, 1, None, "", "patched");
+    filter_to(&mut t, "CVE-2023-44487");
+    decide(&mut t, 2, Some(4), "h2 is off", "not_affected");
+    let s = t.wait_until("the verdict to change", |s| {
+        s.lines()
+            .any(|l| l.starts_with("set 1 ") && l.ends_with("CONDITIONAL"))
+    });
+    assert!(s.contains("recorded as not_affected"), "{s}");
+
+    // A waiver for a WARN finding, drafted from the list, then signed in the Waivers tab.
+    filter_to(&mut t, "CVE-2023-45857");
+    assert!(selected_row(&t).unwrap_or_default().contains("WARN"));
+    t.send("w");
+    t.wait_for("justification (j/k, Enter)");
+    t.send("j\r");
+    t.wait_for("note (type, Enter)");
+    t.send("WAF strips the proxy header\r");
+    t.wait_for("record this?");
+    t.send("y");
+    let s = t.wait_for("drafted");
+    let words: Vec<&str> = s
+        .lines()
+        .find(|l| l.contains("drafted"))
+        .unwrap()
+        .split_whitespace()
+        .collect();
+    let at = words.iter().position(|w| *w == "drafted").unwrap();
+    let wid = words[at - 1].to_string();
+    assert!(wid.starts_with("W-"), "{wid}");
+    t.send("\t\t");
+    t.wait_for(&wid);
+    select_row(&mut t, &wid);
+    t.send("S");
+    t.wait_for("key file");
+    t.send("\r");
+    t.send("\r");
+    t.wait_for("sign this waiver?");
+    t.send("y");
+    t.wait_for("signed by R. Roe");
+
+    // Compare the two versions of the image.
+    t.send("\x1b");
+    t.wait_until("the dashboard", |s| s.contains("3 set(s)"));
+    select_row(&mut t, "1.4.0");
+    t.send("D");
+    t.wait_until("the diff", |s| s.contains("old:") && s.contains("new:"));
+    t.send("\x1b");
+    t.wait_until("the dashboard", |s| s.contains("3 set(s)"));
+
+    // Export the set (all formats, signed with the demo reviewer key).
+    select_row(&mut t, "1.4.0");
+    t.send("e");
+    t.wait_for("format (j/k): all");
+    t.send("\r\r\r\r");
+    t.wait_for("export?");
+    t.send("y");
+    t.wait_for("exported CONDITIONAL (signed)");
+    t.quit();
+
+    // The store: the decisions, the signed waiver, the export with its package hash.
+    let store = dir.path().join(format!("dossier-demo-{pid}/demo.db"));
+    let st = dossier::store::Store::open(&store).unwrap();
+    let d = st.dispositions(1).unwrap();
+    assert_eq!(d.len(), 3);
+    let curl = d.iter().find(|x| x.vuln_id == "CVE-2023-38545").unwrap();
+    assert_eq!(curl.state.as_str(), "not_affected");
+    assert_eq!(
+        curl.justification.map(|j| j.as_str()),
+        Some("vulnerable_code_not_in_execute_path")
+    );
+    assert_eq!(curl.note.as_deref(), Some("curl is never called"));
+    let w = st.waivers(1).unwrap();
+    let w = w.iter().find(|x| x.waiver_id == wid).unwrap();
+    assert_eq!(w.state.as_str(), "signed");
+    assert!(w.document.signature.is_some());
+    let out = dir.path().join("dossier-export");
+    let json = std::fs::read(out.join("package.json")).unwrap();
+    use sha2::Digest;
+    let sha = hex::encode(sha2::Sha256::digest(&json));
+    let audit = st.audit_entries().unwrap();
+    assert!(audit
+        .iter()
+        .any(|e| e.action == "export" && e.details["package_sha256"] == sha.as_str()));
+    for f in [
+        "package.json.sig",
+        "package.pdf",
+        "package.openvex.json",
+        "package.cdx-vex.json",
+        "package.poam.csv",
+        "package.poam.xlsx",
+    ] {
+        assert!(out.join(f).is_file(), "{f} was not written");
+    }
 }

@@ -23,6 +23,9 @@ pub struct VexStatement {
     pub justification: Option<String>,
     pub impact_statement: Option<String>,
     pub timestamp: Option<String>,
+    /// CycloneDX `false_positive`: `not_affected` in OpenVEX words, kept apart so a
+    /// reviewer's false_positive survives a CycloneDX round trip.
+    pub false_positive: bool,
 }
 
 impl VexStatement {
@@ -30,6 +33,18 @@ impl VexStatement {
     pub fn justified_not_affected(&self) -> bool {
         self.status == "not_affected"
             && (self.justification.is_some() || self.impact_statement.is_some())
+    }
+
+    /// The disposition a statement records on its own: a justified `not_affected` (or a
+    /// CycloneDX `false_positive`), and `fixed` as `patched`. `affected` and
+    /// `under_investigation` decide nothing: a waiver stays the only way to accept a risk.
+    pub fn disposition(&self) -> Option<&'static str> {
+        match self.status.as_str() {
+            "fixed" => Some("patched"),
+            _ if self.justified_not_affected() && self.false_positive => Some("false_positive"),
+            _ if self.justified_not_affected() => Some("not_affected"),
+            _ => None,
+        }
     }
 
     pub fn describe(&self) -> String {
@@ -157,6 +172,7 @@ pub fn parse_openvex(file: &str, bytes: &[u8]) -> Result<Vec<VexStatement>, Stri
             justification: st.get("justification").and_then(s),
             impact_statement: st.get("impact_statement").and_then(s),
             timestamp: st.get("timestamp").and_then(s).or_else(|| doc_ts.clone()),
+            false_positive: false,
         });
     }
     Ok(out)
@@ -173,6 +189,23 @@ fn cdx_status(state: &str) -> String {
     .to_string()
 }
 
+/// The property the CycloneDX writer adds with the exact OpenVEX justification, because
+/// CycloneDX's vocabulary folds two CISA words into `code_not_present`.
+pub const CDX_OPENVEX_JUSTIFICATION: &str = "dossier:openvex:justification";
+
+/// CycloneDX `analysis.justification` -> the CISA / OpenVEX word (formats.md 7.3's suggested
+/// mapping); an unknown word is kept as it is.
+pub fn openvex_justification(cdx: &str) -> String {
+    match cdx {
+        "code_not_present" => "vulnerable_code_not_present",
+        "code_not_reachable" => "vulnerable_code_not_in_execute_path",
+        j if j.starts_with("requires_") => "vulnerable_code_cannot_be_controlled_by_adversary",
+        j if j.starts_with("protected_") => "inline_mitigations_already_exist",
+        other => other,
+    }
+    .to_string()
+}
+
 struct CdxVuln {
     id: String,
     aliases: Vec<String>,
@@ -181,6 +214,8 @@ struct CdxVuln {
     detail: Option<String>,
     refs: Vec<String>,
     updated: Option<String>,
+    /// The writer's exact OpenVEX justification, when the document carries one.
+    exact_justification: Option<String>,
 }
 
 fn resolve_cdx(
@@ -218,7 +253,8 @@ fn resolve_cdx(
             }
             let status = cdx_status(&state);
             let justification = v
-                .justification
+                .exact_justification
+                .or_else(|| v.justification.as_deref().map(openvex_justification))
                 .or_else(|| (state == "false_positive").then(|| "false_positive".into()));
             Some(VexStatement {
                 file: file.to_string(),
@@ -230,6 +266,7 @@ fn resolve_cdx(
                 justification,
                 impact_statement: v.detail,
                 timestamp: v.updated,
+                false_positive: state == "false_positive",
             })
         })
         .collect()
@@ -291,6 +328,17 @@ pub fn parse_cyclonedx_json(file: &str, bytes: &[u8]) -> Result<Vec<VexStatement
                     .and_then(|a| a.get("lastUpdated"))
                     .and_then(s)
                     .or_else(|| v.get("updated").and_then(s)),
+                exact_justification: v
+                    .get("properties")
+                    .and_then(Value::as_array)
+                    .into_iter()
+                    .flatten()
+                    .find(|p| {
+                        p.get("name").and_then(Value::as_str) == Some(CDX_OPENVEX_JUSTIFICATION)
+                    })
+                    .and_then(|p| p.get("value"))
+                    .and_then(s)
+                    .filter(|j| crate::model::waiver::VexJustification::parse(j).is_some()),
             }
         })
         .collect();
@@ -345,6 +393,7 @@ pub fn parse_cyclonedx_xml(file: &str, bytes: &[u8]) -> Result<Vec<VexStatement>
                         detail: None,
                         refs: vec![],
                         updated: None,
+                        exact_justification: None,
                     });
                 }
                 path.push(name);
@@ -486,5 +535,52 @@ mod tests {
             Some("pkg:deb/debian/z@1"),
             None
         ));
+    }
+
+    #[test]
+    fn statements_decide_only_what_they_can() {
+        let j = r#"{"bomFormat":"CycloneDX","specVersion":"1.6","components":[{"bom-ref":"c1","purl":"pkg:npm/a@1"}],
+          "vulnerabilities":[
+            {"id":"CVE-1","analysis":{"state":"resolved"},"affects":[{"ref":"c1"}]},
+            {"id":"CVE-2","analysis":{"state":"false_positive"},"affects":[{"ref":"c1"}]},
+            {"id":"CVE-3","analysis":{"state":"not_affected","justification":"code_not_present"},"affects":[{"ref":"c1"}],
+             "properties":[{"name":"dossier:openvex:justification","value":"component_not_present"}]},
+            {"id":"CVE-4","analysis":{"state":"not_affected","justification":"protected_at_runtime"},"affects":[{"ref":"c1"}]},
+            {"id":"CVE-5","analysis":{"state":"exploitable","response":["will_not_fix"]},"affects":[{"ref":"c1"}]},
+            {"id":"CVE-6","analysis":{"state":"in_triage"},"affects":[{"ref":"c1"}]}]}"#;
+        let st = parse_cyclonedx_json("v.json", j.as_bytes()).unwrap();
+        let got: Vec<(&str, Option<&str>, Option<&str>)> = st
+            .iter()
+            .map(|s| {
+                (
+                    s.vulnerability.as_str(),
+                    s.disposition(),
+                    s.justification.as_deref(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("CVE-1", Some("patched"), None),
+                ("CVE-2", Some("false_positive"), Some("false_positive")),
+                // The exact OpenVEX word from the property beats the folded CycloneDX word.
+                ("CVE-3", Some("not_affected"), Some("component_not_present")),
+                // formats.md 7.3: protected_* -> inline_mitigations_already_exist.
+                (
+                    "CVE-4",
+                    Some("not_affected"),
+                    Some("inline_mitigations_already_exist")
+                ),
+                ("CVE-5", None, None),
+                ("CVE-6", None, None),
+            ]
+        );
+        let ov = r#"{"@context":"https://openvex.dev/ns/v0.2.0","statements":[
+            {"vulnerability":{"name":"CVE-7"},"products":[{"@id":"pkg:npm/a@1"}],"status":"fixed"},
+            {"vulnerability":{"name":"CVE-8"},"products":[{"@id":"pkg:npm/a@1"}],"status":"affected","action_statement":"x"}]}"#;
+        let st = parse_openvex("o.json", ov.as_bytes()).unwrap();
+        assert_eq!(st[0].disposition(), Some("patched"));
+        assert_eq!(st[1].disposition(), None);
     }
 }

@@ -137,6 +137,13 @@ fn vulnerability(set: &SetExport, f: &FindingItem) -> Value {
                     analysis.insert("justification".into(), j.into());
                 }
             }
+            // CycloneDX folds two CISA words into one; the exact word travels as a property
+            // so a round trip through dossier restores it.
+            if let Some(j) = &justification {
+                props.push(
+                    json!({"name": crate::analysis::vex::CDX_OPENVEX_JUSTIFICATION, "value": j}),
+                );
+            }
             let detail = impact.or_else(|| f.note.clone()).or(justification);
             if let Some(d) = detail {
                 analysis.insert("detail".into(), d.into());

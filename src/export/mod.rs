@@ -9,6 +9,7 @@ pub mod model;
 pub mod openvex;
 pub mod pdf;
 pub mod poam;
+pub mod poam_xlsx;
 pub mod sign;
 #[cfg(test)]
 pub(crate) mod testdata;
@@ -27,12 +28,13 @@ pub enum ExportFormat {
 }
 
 impl ExportFormat {
-    pub const ALL: [ExportFormat; 5] = [
+    pub const ALL: [ExportFormat; 6] = [
         Self::Json,
         Self::Pdf,
         Self::OpenVex,
         Self::CycloneDxVex,
         Self::PoamCsv,
+        Self::PoamXlsx,
     ];
 
     /// Parses one `--format` word; `all` is handled by `parse_list`.
@@ -92,6 +94,7 @@ pub mod files {
     pub const OPENVEX: &str = "package.openvex.json";
     pub const CDX_VEX: &str = "package.cdx-vex.json";
     pub const POAM_CSV: &str = "package.poam.csv";
+    pub const POAM_XLSX: &str = "package.poam.xlsx";
     pub const BUNDLE: &str = "package.tar";
 }
 
@@ -105,7 +108,7 @@ mod tests {
             ExportFormat::parse_list("pdf,json").unwrap(),
             vec![ExportFormat::Json, ExportFormat::Pdf]
         );
-        assert_eq!(ExportFormat::parse_list("all").unwrap().len(), 5);
+        assert_eq!(ExportFormat::parse_list("all").unwrap().len(), 6);
         let e = ExportFormat::parse_list("pdf,docx").unwrap_err();
         assert!(e.contains("'docx'"), "{e}");
     }

@@ -79,8 +79,8 @@ pub enum VexStatus {
     },
 }
 
-/// Maps a disposition. `not_affected` / `false_positive` without any justification or note
-/// cannot be asserted and stays `under_investigation`, saying why.
+/// Maps a disposition. `not_affected` without any justification or note cannot be asserted
+/// and stays `under_investigation`, saying why.
 pub fn status_of(set: &SetExport, f: &FindingItem) -> VexStatus {
     let just = f.justification.clone().filter(|j| !j.trim().is_empty());
     let note = f.note.clone().filter(|n| !n.trim().is_empty());
@@ -96,9 +96,10 @@ pub fn status_of(set: &SetExport, f: &FindingItem) -> VexStatus {
                 (None, Some(free), None) => Some(free.clone()),
                 (None, None, n) => n.clone(),
             };
+            // A false positive is CISA's component_not_present (formats.md 7.3): the
+            // reviewer's state is the justification, so it is asserted even without a note.
             let j = j.or_else(|| {
-                (f.disposition == "false_positive" && impact.is_some())
-                    .then(|| "component_not_present".to_string())
+                (f.disposition == "false_positive").then(|| "component_not_present".to_string())
             });
             if j.is_none() && impact.is_none() {
                 return VexStatus::UnderInvestigation {
@@ -340,5 +341,22 @@ mod tests {
         let st = by_vuln(&doc, "CVE-2024-0003");
         assert_eq!(st["impact_statement"], "runs offline");
         assert!(st.get("justification").is_none());
+    }
+
+    #[test]
+    fn a_false_positive_is_component_not_present_even_without_a_note() {
+        let mut pkg = testdata::package();
+        let f = pkg.sets[0]
+            .findings
+            .iter_mut()
+            .find(|f| f.vuln_id == "CVE-2024-0003")
+            .unwrap();
+        f.disposition = "false_positive".into();
+        f.justification = None;
+        f.note = None;
+        let doc: Value = serde_json::from_slice(&render(&pkg).unwrap()).unwrap();
+        let st = by_vuln(&doc, "CVE-2024-0003");
+        assert_eq!(st["status"], "not_affected");
+        assert_eq!(st["justification"], "component_not_present");
     }
 }

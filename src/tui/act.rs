@@ -35,7 +35,15 @@ enum Field {
 }
 
 /// Export formats offered, in the order `j`/`k` walks them (`all` first).
-pub const FORMATS: &[&str] = &["all", "json", "pdf", "openvex", "cyclonedx-vex", "poam-csv"];
+pub const FORMATS: &[&str] = &[
+    "all",
+    "json",
+    "pdf",
+    "openvex",
+    "cyclonedx-vex",
+    "poam-csv",
+    "poam-xlsx",
+];
 pub const DEFAULT_OUT_DIR: &str = "./dossier-export";
 
 pub struct ActForm {

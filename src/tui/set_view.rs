@@ -385,9 +385,13 @@ impl SetView {
     pub fn draw(&self, app: &App, f: &mut Frame<'_>, body: Rect) {
         let t = app.theme;
         let s = &self.set;
+        let verdict = app.judged.get(&s.id).map(|j| j.report.verdict.as_str());
+        // The verdict must stay on screen at 80 columns: the image gives way to it.
+        let fixed = format!("set {} ", s.id).len() + 2 + 19 + 2 + verdict.map_or(8, str::len);
+        let room = usize::from(body.width).saturating_sub(fixed).clamp(8, 50);
         let title = Line::from(vec![
             Span::styled(format!("set {} ", s.id), t.title()),
-            Span::raw(line(s.image.as_deref().unwrap_or(&s.source), 50)),
+            Span::raw(line(s.image.as_deref().unwrap_or(&s.source), room)),
             Span::raw("  "),
             Span::styled(
                 s.digest

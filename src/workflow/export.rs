@@ -89,6 +89,8 @@ pub enum ExportError {
     Csv(String),
     #[error(transparent)]
     Bundle(#[from] bundle::BundleError),
+    #[error(transparent)]
+    Xlsx(#[from] export::poam_xlsx::XlsxExportError),
 }
 
 fn io(path: &Path) -> impl FnOnce(std::io::Error) -> ExportError + '_ {
@@ -193,13 +195,6 @@ pub fn export(
             total,
         })
     };
-    if req.formats.contains(&ExportFormat::PoamXlsx) {
-        return Err(ExportError::Usage(
-            "poam-xlsx is not available: no small, well-kept XLSX writer is in the dependency set; \
-             use poam-csv (eMASS and Excel open it)"
-                .into(),
-        ));
-    }
     std::fs::create_dir_all(&req.out_dir).map_err(io(&req.out_dir))?;
     let signer = match &req.sign_key {
         Some(k) => Some(load_signer(k, req.passphrase.as_deref())?),
@@ -245,7 +240,7 @@ pub fn export(
     let today = when.date_naive();
     for f in &req.formats {
         match f {
-            ExportFormat::Json | ExportFormat::PoamXlsx => {}
+            ExportFormat::Json => {}
             ExportFormat::Pdf => {
                 let opts = pdf::PdfOptions {
                     package_sha256: sha.clone(),
@@ -270,6 +265,10 @@ pub fn export(
                 let b = export::poam::render_csv(&pkg, today)
                     .map_err(|e| ExportError::Csv(e.to_string()))?;
                 written.push(write_atomic(dir, files::POAM_CSV, &b)?);
+            }
+            ExportFormat::PoamXlsx => {
+                let b = export::poam_xlsx::render(&pkg, when)?;
+                written.push(write_atomic(dir, files::POAM_XLSX, &b)?);
             }
         }
     }

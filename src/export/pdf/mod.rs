@@ -7,6 +7,7 @@
 mod charts;
 mod layout;
 mod sections;
+mod subset;
 mod tables;
 
 use layout::{push_rect, push_text, rgb, Face, FontFace, Fonts, MARGIN_X, PAGE_H, PAGE_W};
@@ -175,11 +176,21 @@ pub fn render(
         tpl.cover.title,
         fonts.prepare(&pkg.name)
     ));
-    for f in [&fonts.regular, &fonts.bold] {
+    // Embed only the glyphs the pages draw (layout was measured on the full faces; a
+    // subset keeps every advance width).
+    let used = subset::used_chars(&pages);
+    let none = std::collections::BTreeSet::new();
+    for (f, bytes) in [
+        (&fonts.regular, dejavu::sans::regular()),
+        (&fonts.bold, dejavu::sans::bold()),
+    ] {
+        let chars = used.get(&f.id).unwrap_or(&none);
+        let parsed =
+            subset::subset_face(bytes, &f.parsed, chars).unwrap_or_else(|| f.parsed.clone());
         pdf.resources
             .fonts
             .map
-            .insert(f.id.clone(), printpdf::PdfFont::new(f.parsed.clone()));
+            .insert(f.id.clone(), printpdf::PdfFont::new(parsed));
     }
     let when = chrono::DateTime::parse_from_rfc3339(&pkg.generated_at)
         .map(|d| d.timestamp())

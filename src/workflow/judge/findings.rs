@@ -267,8 +267,10 @@ pub(super) fn judge_findings(
             }
             Some(s) => Some(s.as_str().to_string()),
             None if waiver_applies => Some("waived".to_string()),
-            None if input.vex_not_affected.is_some() => Some("not_affected".to_string()),
-            None => None,
+            // VEX decides only what it can: not_affected (justified), false_positive, fixed.
+            None => vex
+                .and_then(crate::analysis::vex::VexStatement::disposition)
+                .map(str::to_string),
         };
         let disposed = match disposition.as_deref() {
             Some("waived") => decision.class != GateClass::Block || p.block_waivable,
@@ -325,7 +327,7 @@ pub(super) fn judge_findings(
             vex: vex.map(|v| VexTag {
                 status: v.status.clone(),
                 justification: v.justification.clone(),
-                counts: v.justified_not_affected(),
+                counts: v.disposition().is_some(),
                 file: v.file.clone(),
             }),
             epss: epss.map(|e| e.0),

@@ -1,0 +1,113 @@
+//! Font subsetting for the PDF: printpdf 0.12 only subsets behind its `text_layout` feature
+//! (which pulls in azul's layout engine), so the report cuts each DejaVu face down to the
+//! glyphs its pages draw with allsorts (already in the tree under printpdf) before embedding.
+
+use printpdf::{FontId, Op, ParsedFont, PdfFontHandle, TextItem};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The characters each font draws, read from the finished pages' text operations.
+pub fn used_chars(pages: &[Vec<Op>]) -> BTreeMap<FontId, BTreeSet<char>> {
+    let mut out: BTreeMap<FontId, BTreeSet<char>> = BTreeMap::new();
+    for ops in pages {
+        let mut current: Option<FontId> = None;
+        for op in ops {
+            match op {
+                Op::SetFont {
+                    font: PdfFontHandle::External(id),
+                    ..
+                } => current = Some(id.clone()),
+                Op::ShowText { items } => {
+                    let Some(id) = &current else { continue };
+                    let set = out.entry(id.clone()).or_default();
+                    for it in items {
+                        if let TextItem::Text(s) = it {
+                            set.extend(s.chars());
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    out
+}
+
+/// `font` (parsed from `bytes`) cut to the glyphs of `chars` plus .notdef, re-parsed so
+/// printpdf writes the subset's own cmap and widths. `None` when subsetting fails (the
+/// caller then embeds the whole face): a larger file, never a wrong one.
+pub fn subset_face(bytes: &[u8], font: &ParsedFont, chars: &BTreeSet<char>) -> Option<ParsedFont> {
+    use allsorts::binary::read::ReadScope;
+    use allsorts::font_data::FontData;
+    use allsorts::subset::{subset, CmapTarget, SubsetProfile};
+    let used: BTreeSet<u16> = chars
+        .iter()
+        .filter_map(|c| font.lookup_glyph_index(u32::from(*c)))
+        .filter(|g| *g != 0)
+        .collect();
+    // allsorts requires .notdef first and no duplicates.
+    let ids: Vec<u16> = std::iter::once(0).chain(used).collect();
+    let data = ReadScope::new(bytes).read::<FontData<'_>>().ok()?;
+    let provider = data.table_provider(0).ok()?;
+    let cut = subset(&provider, &ids, &SubsetProfile::Pdf, CmapTarget::Unicode).ok()?;
+    let parsed = ParsedFont::from_bytes(&cut, 0, &mut Vec::new())?;
+    // Every character must still map to a glyph, or the page would show .notdef boxes.
+    chars
+        .iter()
+        .filter(|c| {
+            font.lookup_glyph_index(u32::from(**c))
+                .is_some_and(|g| g != 0)
+        })
+        .all(|c| parsed.lookup_glyph_index(u32::from(*c)).is_some())
+        .then_some(parsed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_subset_keeps_the_used_characters_and_is_much_smaller() {
+        let bytes = dejavu::sans::regular();
+        let full = ParsedFont::from_bytes(bytes, 0, &mut Vec::new()).unwrap();
+        let chars: BTreeSet<char> = "PASS FAIL библиотека-ünï …".chars().collect();
+        let cut = subset_face(bytes, &full, &chars).expect("DejaVu subsets");
+        for c in &chars {
+            let g = cut.lookup_glyph_index(u32::from(*c)).unwrap();
+            // Same advance as in the full face, so layout measured on the full face holds.
+            let g_full = full.lookup_glyph_index(u32::from(*c)).unwrap();
+            assert_eq!(
+                cut.get_glyph_width(g),
+                full.get_glyph_width(g_full),
+                "{c:?}"
+            );
+        }
+        assert!(cut.lookup_glyph_index(u32::from('Z')).is_none());
+        assert!(
+            cut.original_bytes.len() * 20 < bytes.len(),
+            "{} of {} bytes",
+            cut.original_bytes.len(),
+            bytes.len()
+        );
+    }
+
+    #[test]
+    fn used_chars_follow_the_selected_font() {
+        let a = FontId("A".into());
+        let b = FontId("B".into());
+        let set = |id: &FontId| Op::SetFont {
+            font: PdfFontHandle::External(id.clone()),
+            size: printpdf::Pt(9.0),
+        };
+        let text = |s: &str| Op::ShowText {
+            items: vec![TextItem::Text(s.into())],
+        };
+        let pages = vec![
+            vec![set(&a), text("ab"), set(&b), text("c")],
+            vec![text("z")],
+        ];
+        let u = used_chars(&pages);
+        assert_eq!(u[&a], BTreeSet::from(['a', 'b']));
+        // A page starts with no font selected: its text before a SetFont is not counted.
+        assert_eq!(u[&b], BTreeSet::from(['c']));
+    }
+}
