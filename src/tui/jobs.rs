@@ -199,7 +199,8 @@ pub struct PageData {
 pub enum JobResult {
     Dashboard(Result<DashboardData, String>),
     Page {
-        req: PageRequest,
+        /// Boxed: a request carries the whole filter, and events move by value.
+        req: Box<PageRequest>,
         result: Result<PageData, String>,
     },
     /// Live counts for the list (under the text filter), sent after the first page.
@@ -238,7 +239,10 @@ pub fn execute(store: &mut Store, job: Job, out: &mut dyn FnMut(JobResult)) {
                 .map_err(|e| e.to_string());
             let wants_counts = matches!(req.kind, PageKind::Reload { .. });
             let (gen, set_id, filter) = (req.gen, req.set_id, req.filter.clone());
-            out(JobResult::Page { req, result });
+            out(JobResult::Page {
+                req: Box::new(req),
+                result,
+            });
             if wants_counts {
                 let result = store
                     .finding_view_counts(set_id, &filter)
