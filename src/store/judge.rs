@@ -213,18 +213,29 @@ impl Store {
         Ok((e, k))
     }
 
-    /// Every finding of a set with what the gate needs, threat data joined by id.
+    /// Every finding of a set with what the gate needs, threat data joined by id, in
+    /// severity order (highest first), then id.
     pub fn gate_rows(&self, set_id: i64) -> Result<Vec<GateRow>> {
         let mut out = Vec::new();
         self.for_each_gate_row(set_id, &mut |r| {
             out.push(r);
             Ok(())
         })?;
+        out.sort_by(|a, b| {
+            (std::cmp::Reverse(a.severity), &a.vuln_id, a.id).cmp(&(
+                std::cmp::Reverse(b.severity),
+                &b.vuln_id,
+                b.id,
+            ))
+        });
         Ok(out)
     }
 
-    /// Streams the gate's rows of a set in severity order, so judging a million findings
-    /// never holds them all. `visit` may run other queries on this store meanwhile.
+    /// Streams the gate's rows of a set in rowid order, so judging a million findings never
+    /// holds them all. Rowid order reads the table's pages sequentially: the severity
+    /// order walks the index and fetches each wide row at random, measured 7x slower on a
+    /// 1M-finding store (25 s against 3.4 s for the bare scan). Callers that need severity
+    /// order sort what they keep. `visit` may run other queries on this store meanwhile.
     pub fn for_each_gate_row(
         &self,
         set_id: i64,
@@ -239,10 +250,19 @@ impl Store {
              LEFT JOIN component c ON c.set_id = f.set_id AND c.key = f.component_key
              LEFT JOIN threat_epss e ON e.cve = f.vuln_id
              LEFT JOIN threat_kev k ON k.cve = f.vuln_id
-             WHERE f.set_id = ?1
-             ORDER BY f.severity_rank DESC, f.vuln_id, f.id",
+             WHERE f.id BETWEEN ?2 AND ?3 AND +f.set_id = ?1
+             ORDER BY f.id",
         )?;
-        let mut rows = st.query([set_id])?;
+        // A set's findings are written in one transaction, so their ids form one range.
+        let (lo, hi): (Option<i64>, Option<i64>) = self.conn().query_row(
+            "SELECT MIN(id), MAX(id) FROM finding WHERE set_id = ?1",
+            [set_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let (Some(lo), Some(hi)) = (lo, hi) else {
+            return Ok(());
+        };
+        let mut rows = st.query(params![set_id, lo, hi])?;
         while let Some(r) = rows.next()? {
             let rank: i64 = r.get(7)?;
             let row = GateRow {

@@ -169,6 +169,16 @@ impl FindingList {
 
     /// Starts a new generation: earlier page answers are ignored from here on.
     pub fn reload(&mut self, gen: u64, keep_selection: bool) -> Job {
+        self.reload_with(gen, keep_selection, true)
+    }
+
+    /// A new order over the same selection: the severity counts stay (recounting a
+    /// million rows is most of a re-sort's cost).
+    pub fn resort(&mut self, gen: u64) -> Job {
+        self.reload_with(gen, true, false)
+    }
+
+    fn reload_with(&mut self, gen: u64, keep_selection: bool, recount: bool) -> Job {
         let around = if keep_selection {
             self.selected_row().map(|r| r.id)
         } else {
@@ -176,11 +186,13 @@ impl FindingList {
         };
         self.gen = gen;
         self.loading = true;
-        self.counts = None;
+        if recount {
+            self.counts = None;
+        }
         self.pending_after = false;
         self.pending_before = false;
         self.jump_end = false;
-        self.request(PageKind::Reload { around })
+        self.request(PageKind::Reload { around, recount })
     }
 
     fn last_loaded(&self) -> u64 {

@@ -21,6 +21,8 @@ pub enum PageKind {
     /// Fresh first page; centred on this finding when it still matches.
     Reload {
         around: Option<i64>,
+        /// Recount the severities (false when only the order changed).
+        recount: bool,
     },
     After(Cursor),
     Before(Cursor),
@@ -199,7 +201,8 @@ pub struct PageData {
 pub enum JobResult {
     Dashboard(Result<DashboardData, String>),
     Page {
-        req: PageRequest,
+        /// Boxed: a request carries the whole filter, and events move by value.
+        req: Box<PageRequest>,
         result: Result<PageData, String>,
     },
     /// Live counts for the list (under the text filter), sent after the first page.
@@ -236,9 +239,12 @@ pub fn execute(store: &mut Store, job: Job, out: &mut dyn FnMut(JobResult)) {
                     Ok(d)
                 })
                 .map_err(|e| e.to_string());
-            let wants_counts = matches!(req.kind, PageKind::Reload { .. });
+            let wants_counts = matches!(req.kind, PageKind::Reload { recount: true, .. });
             let (gen, set_id, filter) = (req.gen, req.set_id, req.filter.clone());
-            out(JobResult::Page { req, result });
+            out(JobResult::Page {
+                req: Box::new(req),
+                result,
+            });
             if wants_counts {
                 let result = store
                     .finding_view_counts(set_id, &filter)
@@ -388,7 +394,7 @@ fn matches(store: &Store, r: &FindingRow, f: &ViewFilter) -> bool {
 fn page(store: &Store, req: &PageRequest) -> crate::store::Result<PageData> {
     let (set, f, sort) = (req.set_id, &req.filter, req.sort);
     match &req.kind {
-        PageKind::Reload { around } => {
+        PageKind::Reload { around, .. } => {
             let anchor = match around {
                 Some(id) => store
                     .finding(*id)

@@ -294,7 +294,7 @@ impl SetView {
             }
             Action::CycleSort => {
                 list.sort = list.sort.next();
-                vec![list.reload(app.next_gen(), true)]
+                vec![list.resort(app.next_gen())]
             }
             Action::ToggleCritical
             | Action::ToggleHigh

@@ -85,6 +85,18 @@ fn lookup(ix: &HashMap<String, Vec<usize>>, vuln: &str, aliases: &[String]) -> B
     out
 }
 
+/// Severity order (highest first), then id, then row id.
+type Key = (std::cmp::Reverse<Severity>, String, i64);
+
+fn key(r: &crate::store::judge::GateRow) -> Key {
+    (std::cmp::Reverse(r.severity), r.vuln_id.clone(), r.id)
+}
+
+fn in_order(mut v: Vec<(Key, String)>) -> Vec<String> {
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v.into_iter().map(|(_, s)| s).collect()
+}
+
 pub(super) fn judge_findings(
     store: &Store,
     set: &SetRow,
@@ -137,12 +149,13 @@ pub(super) fn judge_findings(
         .collect();
     let mut vex_used = vec![false; g.vex.len()];
     let mut waiver_used = vec![false; g.waivers.len()];
-    let mut block_waiver_refused: Vec<String> = Vec::new();
+    let mut block_waiver_refused: Vec<(Key, String)> = Vec::new();
 
     let scanners_seen: BTreeSet<String> = store.finding_scanners(set.id)?;
     let multi_scanner = scanners_seen.len() > 1;
-    let mut only_one: Vec<String> = Vec::new();
-    let mut sev_differs: Vec<String> = Vec::new();
+    // Evidence lists carry their finding's severity-order key: rows stream in store order.
+    let mut only_one: Vec<(Key, String)> = Vec::new();
+    let mut sev_differs: Vec<(Key, String)> = Vec::new();
 
     let mut counts = Counts::default();
     // Tallied in arrays and named once at the end (no string keys per finding).
@@ -238,7 +251,10 @@ pub(super) fn judge_findings(
         let mut reason = decision.reason.clone();
         let waiver_applies = match wv {
             Some((_, true)) if decision.class == GateClass::Block && !p.block_waivable => {
-                block_waiver_refused.push(format!("{} on {}", r.vuln_id, r.component_key));
+                block_waiver_refused.push((
+                    key(&r),
+                    format!("{} on {}", r.vuln_id, r.component_key),
+                ));
                 reason
                     .push_str("; a valid waiver exists but this policy does not let waivers dispose of BLOCK findings");
                 false
@@ -291,15 +307,21 @@ pub(super) fn judge_findings(
             _ => {}
         }
         if multi_scanner && r.scanners.len() == 1 {
-            only_one.push(format!(
-                "{} on {}: only {}",
-                r.vuln_id, r.component_key, r.scanners[0]
+            only_one.push((
+                key(&r),
+                format!(
+                    "{} on {}: only {}",
+                    r.vuln_id, r.component_key, r.scanners[0]
+                ),
             ));
         }
         if r.severity_disagrees {
-            sev_differs.push(format!(
-                "{} on {} ({}, highest used)",
-                r.vuln_id, r.component_key, r.severity
+            sev_differs.push((
+                key(&r),
+                format!(
+                    "{} on {} ({}, highest used)",
+                    r.vuln_id, r.component_key, r.severity
+                ),
             ));
         }
         sink(FindingJudgement {
@@ -350,6 +372,9 @@ pub(super) fn judge_findings(
         }
     }
 
+    let only_one = in_order(only_one);
+    let sev_differs = in_order(sev_differs);
+    let block_waiver_refused = in_order(block_waiver_refused);
     let mut d = Vec::new();
     let n = |v: &Vec<String>| v.len();
     if !only_one.is_empty() {

@@ -107,12 +107,20 @@ pub fn evaluate_set_with(
     let mut r = evaluate_set_streaming(store, set_id, policy, as_of, trusted, &mut |f| {
         findings.push(f)
     })?;
+    // Severity order (highest first), then id, as every presenter lists them.
+    findings.sort_by(|a, b| {
+        (std::cmp::Reverse(a.severity), &a.id, a.finding_id).cmp(&(
+            std::cmp::Reverse(b.severity),
+            &b.id,
+            b.finding_id,
+        ))
+    });
     r.findings = findings;
     Ok(r)
 }
 
-/// Like `evaluate_set_with`, but hands each finding's judgement to `sink` (in severity
-/// order) instead of collecting them: the returned report's `findings` is empty. For a
+/// Like `evaluate_set_with`, but hands each finding's judgement to `sink` (in store
+/// order, not severity order) instead of collecting them: the returned report's `findings` is empty. For a
 /// million findings this keeps memory to what the sink keeps.
 pub fn evaluate_set_streaming(
     store: &Store,
