@@ -287,7 +287,7 @@ fn every_disposition_round_trips_through_openvex_and_cyclonedx_vex() {
 
     // Without the waiver file, VEX `affected` alone disposes of nothing: the finding is open,
     // never not_affected.
-    fresh(&e, "nowaiver.db", &[ov.clone()]);
+    fresh(&e, "nowaiver.db", std::slice::from_ref(&ov));
     let back = e.dispositions("nowaiver.db");
     assert_eq!(back[WAIVED].0, "open");
     assert_eq!(back[WAIVED].1, "affected");

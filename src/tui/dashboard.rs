@@ -161,6 +161,8 @@ pub fn draw(app: &App, f: &mut Frame<'_>, body: Rect) {
     ])
     .style(t.header());
     let h = usize::from(Dashboard::rows_area(body).height);
+    // What the IMAGE column gets: the width less the fixed columns and their spacing.
+    let image_w = usize::from(body.width).saturating_sub(3 + 12 + 11 + 3 + 3 + 4 + 17 + 5 + 8);
     let rows: Vec<Row> = d
         .sets()
         .iter()
@@ -173,7 +175,7 @@ pub fn draw(app: &App, f: &mut Frame<'_>, body: Rect) {
                 .as_ref()
                 .and_then(|r| app.judged.get(&r.id))
                 .map(|j| &**j);
-            let row = set_row(s, t, j);
+            let row = set_row(s, t, j, image_w);
             if i == d.sel.sel {
                 row.style(t.selected())
             } else {
@@ -185,7 +187,7 @@ pub fn draw(app: &App, f: &mut Frame<'_>, body: Rect) {
         Constraint::Length(3),
         Constraint::Max(12),
         Constraint::Fill(1),
-        Constraint::Length(7),
+        Constraint::Length(11),
         Constraint::Length(3),
         Constraint::Length(3),
         Constraint::Length(4),
@@ -239,7 +241,23 @@ pub fn draw(app: &App, f: &mut Frame<'_>, body: Rect) {
     f.render_widget(Paragraph::new(foot_lines), foot);
 }
 
-fn set_row(s: &SetSummary, t: Theme, j: Option<&super::jobs::Judged>) -> Row<'static> {
+/// Keeps the end of an over-long image reference: the repository name and tag tell two
+/// versions apart, the leading path does not.
+fn keep_tail(s: &str, width: usize) -> String {
+    let n = s.chars().count();
+    if n <= width || width < 2 {
+        return s.to_string();
+    }
+    let tail: String = s.chars().skip(n - (width - 1)).collect();
+    format!("…{tail}")
+}
+
+fn set_row(
+    s: &SetSummary,
+    t: Theme,
+    j: Option<&super::jobs::Judged>,
+    image_w: usize,
+) -> Row<'static> {
     let Some(r) = &s.set else {
         return Row::new(Vec::<String>::new());
     };
@@ -272,7 +290,7 @@ fn set_row(s: &SetSummary, t: Theme, j: Option<&super::jobs::Judged>) -> Row<'st
     Row::new(vec![
         Cell::from(r.id.to_string()),
         Cell::from(line(r.package.as_deref().unwrap_or("-"), 12)),
-        Cell::from(line(&image, 80)),
+        Cell::from(keep_tail(&line(&image, 80), image_w)),
         Cell::from(match j {
             Some(j) => Span::styled(
                 j.report.verdict.as_str(),

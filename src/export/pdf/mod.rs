@@ -180,13 +180,19 @@ pub fn render(
     // subset keeps every advance width).
     let used = subset::used_chars(&pages);
     let none = std::collections::BTreeSet::new();
+    let mut tags = Vec::new();
     for (f, bytes) in [
         (&fonts.regular, dejavu::sans::regular()),
         (&fonts.bold, dejavu::sans::bold()),
     ] {
         let chars = used.get(&f.id).unwrap_or(&none);
-        let parsed =
-            subset::subset_face(bytes, &f.parsed, chars).unwrap_or_else(|| f.parsed.clone());
+        let parsed = match subset::subset_face(bytes, &f.parsed, chars) {
+            Some(p) => {
+                tags.push((f.id.clone(), subset::tag(&p.original_bytes)));
+                p
+            }
+            None => f.parsed.clone(),
+        };
         pdf.resources
             .fonts
             .map
@@ -219,6 +225,7 @@ pub fn render(
     };
     let mut warnings = Vec::new();
     let mut lo = printpdf::serialize::to_lopdf_doc(&pdf, &save, &mut warnings);
+    subset::tag_subsets(&mut lo, &tags);
     // printpdf draws the trailer /ID from a process-global counter: replace it with one
     // derived from the package hash so equal packages give equal bytes.
     let id = if opts.package_sha256.len() >= 64 {

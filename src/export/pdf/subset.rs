@@ -61,6 +61,39 @@ pub fn subset_face(bytes: &[u8], font: &ParsedFont, chars: &BTreeSet<char>) -> O
         .then_some(parsed)
 }
 
+/// The six-letter subset tag (ISO 32000-1, 9.6.4), derived from the subset's bytes so the
+/// same report always names its fonts the same way.
+pub fn tag(subset_bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(subset_bytes)
+        .iter()
+        .take(6)
+        .map(|b| char::from(b'A' + b % 26))
+        .collect()
+}
+
+/// Prefixes `/BaseFont` and `/FontName` of each subset face with its tag, so readers (and
+/// `pdffonts`) know the embedded program is a subset.
+pub fn tag_subsets(doc: &mut lopdf::Document, tags: &[(FontId, String)]) {
+    for obj in doc.objects.values_mut() {
+        let lopdf::Object::Dictionary(d) = obj else {
+            continue;
+        };
+        for key in [b"BaseFont".as_slice(), b"FontName".as_slice()] {
+            let renamed = match d.get(key) {
+                Ok(lopdf::Object::Name(n)) => tags
+                    .iter()
+                    .find(|(id, _)| id.0.as_bytes() == n.as_slice())
+                    .map(|(id, t)| format!("{t}+{}", id.0)),
+                _ => None,
+            };
+            if let Some(r) = renamed {
+                d.set(key, lopdf::Object::Name(r.into_bytes()));
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +121,15 @@ mod tests {
             cut.original_bytes.len(),
             bytes.len()
         );
+    }
+
+    #[test]
+    fn tags_are_six_capitals_and_follow_the_bytes() {
+        let a = tag(b"one");
+        assert_eq!(a.len(), 6);
+        assert!(a.chars().all(|c| c.is_ascii_uppercase()));
+        assert_eq!(a, tag(b"one"));
+        assert_ne!(a, tag(b"two"));
     }
 
     #[test]
