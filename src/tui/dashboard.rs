@@ -323,9 +323,18 @@ fn set_row(
 /// The reference without its registry host, which is the same for every row and costs the
 /// columns that tell versions apart.
 pub fn short_image(image: &str) -> String {
-    match image.split_once('/') {
+    let image = match image.split_once('/') {
         Some((host, rest)) if host.contains('.') || host.contains(':') || host == "localhost" => {
-            rest.to_string()
+            rest
+        }
+        _ => image,
+    };
+    // A by-digest reference keeps its name and 12 hex digits, as `docker images` shows it:
+    // cutting from the left would leave only hex, and the name is what tells rows apart.
+    match image.split_once("@sha256:") {
+        Some((name, hex)) if hex.chars().count() > 12 => {
+            let short: String = hex.chars().take(12).collect();
+            format!("{name}@{short}")
         }
         _ => image.to_string(),
     }
@@ -357,5 +366,22 @@ fn check_word(
             Span::styled(w, style)
         }
         None => Span::styled("-", t.dim()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::short_image;
+
+    #[test]
+    fn short_image_drops_the_host_and_shortens_digests() {
+        assert_eq!(
+            short_image("registry.example.mil/team/app:1.0"),
+            "team/app:1.0"
+        );
+        assert_eq!(short_image("team/app:1.0"), "team/app:1.0");
+        let digest = format!("reg.example/evil@sha256:{}", "ab".repeat(32));
+        assert_eq!(short_image(&digest), "evil@abababababab");
+        assert_eq!(short_image("localhost/x@sha256:abc"), "x@sha256:abc");
     }
 }
