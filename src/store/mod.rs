@@ -70,6 +70,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/004_review.sql"),
     include_str!("migrations/005_export.sql"),
     include_str!("migrations/006_tui.sql"),
+    include_str!("migrations/007_import_speed.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
