@@ -15,8 +15,33 @@ pub struct MergedSet {
     pub findings: Vec<SetFinding>,
 }
 
-/// `docs` pairs each parsed document with its file index and display path.
+/// `docs` pairs each parsed document with its file index and display path. Clones the
+/// scanner views; the import uses `merge_owned`, which moves them.
 pub fn merge(docs: &[(usize, &str, &Document)]) -> MergedSet {
+    merge_owned(
+        docs.iter()
+            .map(|(i, p, d)| (*i, *p, (*d).clone()))
+            .collect(),
+    )
+}
+
+/// `merge` over documents it owns: each scanner view moves into its `SetFinding` instead of
+/// being copied, so a large report is held once, not twice, while it is merged.
+pub fn merge_owned(mut docs: Vec<(usize, &str, Document)>) -> MergedSet {
+    let refs: Vec<(usize, &str, &Document)> = docs.iter().map(|(i, p, d)| (*i, *p, d)).collect();
+    let (components, dependencies) = merge_components(&refs);
+    drop(refs);
+    let findings = merge_findings(&mut docs);
+    MergedSet {
+        components,
+        dependencies,
+        findings,
+    }
+}
+
+type Components = (Vec<SetComponent>, BTreeSet<(String, String)>);
+
+fn merge_components(docs: &[(usize, &str, &Document)]) -> Components {
     let mut comps: BTreeMap<ComponentKey, SetComponent> = BTreeMap::new();
     let mut deps: BTreeSet<(String, String)> = BTreeSet::new();
 
@@ -109,12 +134,7 @@ pub fn merge(docs: &[(usize, &str, &Document)]) -> MergedSet {
         c.locations.sort();
     }
 
-    let findings = merge_findings(docs);
-    MergedSet {
-        components: comps.into_values().collect(),
-        dependencies: deps,
-        findings,
-    }
+    (comps.into_values().collect(), deps)
 }
 
 /// Union-find over vulnerability ids, so an alias reported by one scanner and the primary
@@ -164,11 +184,11 @@ fn preferred(a: &str, b: &str) -> bool {
     }
 }
 
-fn merge_findings(docs: &[(usize, &str, &Document)]) -> Vec<SetFinding> {
+fn merge_findings(docs: &mut [(usize, &str, Document)]) -> Vec<SetFinding> {
     let mut al = Aliases {
         parent: HashMap::new(),
     };
-    for (_, _, doc) in docs {
+    for (_, _, doc) in docs.iter() {
         for f in &doc.findings {
             al.add(&f.vuln_id);
             for a in &f.aliases {
@@ -185,26 +205,42 @@ fn merge_findings(docs: &[(usize, &str, &Document)]) -> Vec<SetFinding> {
         groups.entry(root).or_default().insert(id);
     }
     let mut out: BTreeMap<(String, ComponentKey), SetFinding> = BTreeMap::new();
-    for (file_idx, _, doc) in docs {
-        for f in &doc.findings {
-            let Some(c) = doc.components.get(f.component) else {
+    for (file_idx, _, doc) in docs.iter_mut() {
+        // One key per component, not one per finding (a key allocates).
+        let keys: Vec<ComponentKey> = doc.components.iter().map(|c| c.key()).collect();
+        for f in std::mem::take(&mut doc.findings) {
+            let Some(ck) = keys.get(f.component) else {
                 continue;
             };
             let root = al.find(&f.vuln_id);
-            let key = (root.clone(), c.key());
-            let e = out.entry(key.clone()).or_insert_with(|| SetFinding {
-                vuln_id: root.clone(),
-                aliases: groups
-                    .get(&root)
-                    .map(|g| g.iter().filter(|x| **x != root).cloned().collect())
-                    .unwrap_or_default(),
-                component_key: key.1.clone(),
-                views: Vec::new(),
-            });
-            e.views.push((*file_idx, f.view.clone()));
+            let key = (root, ck.clone());
+            let e = match out.entry(key) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    let (root, ck) = v.key().clone();
+                    let aliases = groups
+                        .get(&root)
+                        .map(|g| g.iter().filter(|x| **x != root).cloned().collect())
+                        .unwrap_or_default();
+                    v.insert(SetFinding {
+                        vuln_id: root,
+                        aliases,
+                        component_key: ck,
+                        // Most findings have one or two views; the default growth (to 4)
+                        // would reserve ~2 KB per finding, ~100 MB on a 100 MB report.
+                        views: Vec::with_capacity(1),
+                    })
+                }
+            };
+            e.views.push((*file_idx, f.view));
         }
     }
-    out.into_values().collect()
+    out.into_values()
+        .map(|mut f| {
+            f.views.shrink_to_fit();
+            f
+        })
+        .collect()
 }
 
 #[cfg(test)]

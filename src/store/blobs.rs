@@ -5,20 +5,145 @@ use super::{Result, Store};
 use rusqlite::OptionalExtension;
 
 impl Store {
+    /// The raw bytes of a stored file, read through incremental blob I/O into one buffer
+    /// (a plain SELECT would hold the value twice: SQLite's copy and ours).
     pub fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
-        Ok(self
+        let row: Option<(i64, i64)> = self
             .conn()
-            .query_row("SELECT data FROM blob WHERE sha256 = ?1", [sha256], |r| {
-                r.get(0)
-            })
-            .optional()?)
+            .query_row(
+                "SELECT rowid, length(data) FROM blob WHERE sha256 = ?1",
+                [sha256],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        let Some((rowid, len)) = row else {
+            return Ok(None);
+        };
+        let mut out = vec![0u8; usize::try_from(len).unwrap_or(0)];
+        if !out.is_empty() {
+            let b = self
+                .conn()
+                .blob_open(rusqlite::MAIN_DB, "blob", "data", rowid, true)?;
+            b.read_at_exact(&mut out, 0)?;
+        }
+        Ok(Some(out))
     }
 }
 
+/// Stores `bytes` under `sha256` unless already there. The row is created with a
+/// zero-filled blob and then written through incremental blob I/O in 1 MiB pieces: binding
+/// a 100 MB value instead makes SQLite copy it twice (bind, then the record), which was the
+/// largest allocation of an import.
 pub(super) fn put(tx: &rusqlite::Transaction<'_>, sha256: &str, bytes: &[u8]) -> Result<()> {
-    tx.execute(
-        "INSERT INTO blob(sha256, size, data) VALUES (?1, ?2, ?3) ON CONFLICT(sha256) DO NOTHING",
-        rusqlite::params![sha256, bytes.len() as i64, bytes],
+    let inserted = tx.execute(
+        "INSERT INTO blob(sha256, size, data) VALUES (?1, ?2, zeroblob(?2)) ON CONFLICT(sha256) DO NOTHING",
+        rusqlite::params![sha256, bytes.len() as i64],
     )?;
+    if inserted == 0 || bytes.is_empty() {
+        return Ok(());
+    }
+    let rowid = tx.last_insert_rowid();
+    let mut blob = tx.blob_open(rusqlite::MAIN_DB, "blob", "data", rowid, false)?;
+    for (i, chunk) in bytes.chunks(CHUNK).enumerate() {
+        blob.write_at(chunk, i * CHUNK)?;
+    }
+    blob.close()?;
     Ok(())
+}
+
+const CHUNK: usize = 1 << 20;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_multi_chunk_blob_round_trips_and_a_second_put_is_a_no_op() {
+        let mut s = Store::open_in_memory().unwrap();
+        // 2.5 pieces, with a byte pattern that differs in every piece.
+        let bytes: Vec<u8> = (0..(CHUNK * 5 / 2)).map(|i| (i % 251) as u8).collect();
+        let tx = s.conn_mut().transaction().unwrap();
+        put(&tx, "aa", &bytes).unwrap();
+        put(&tx, "aa", b"other bytes under the same name are ignored").unwrap();
+        put(&tx, "empty", b"").unwrap();
+        tx.commit().unwrap();
+        assert_eq!(s.blob("aa").unwrap().as_deref(), Some(&bytes[..]));
+        assert_eq!(s.blob("empty").unwrap(), Some(Vec::new()));
+        assert_eq!(s.blob("missing").unwrap(), None);
+        let size: i64 = s
+            .conn()
+            .query_row("SELECT size FROM blob WHERE sha256 = 'aa'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(size, (CHUNK * 5 / 2) as i64);
+    }
+
+    #[test]
+    fn finding_source_is_a_rowid_table_keyed_by_finding_and_file() {
+        let s = Store::open_in_memory().unwrap();
+        let sql: String = s
+            .conn()
+            .query_row(
+                "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'finding_source'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert!(!sql.to_ascii_uppercase().contains("WITHOUT ROWID"), "{sql}");
+        assert!(sql.contains("PRIMARY KEY (finding_id, file_id)"), "{sql}");
+    }
+
+    #[test]
+    fn migration_009_keeps_the_sources_of_an_existing_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("s.db");
+        {
+            let c = rusqlite::Connection::open(&p).unwrap();
+            for sql in &crate::store::MIGRATIONS[..6] {
+                c.execute_batch(sql).unwrap();
+            }
+            c.execute_batch(
+                "INSERT INTO evidence_set(id, source, imported_at) VALUES (1, 'x', 't');
+                 INSERT INTO evidence_file(id, set_id, path, sha256, size, stored, status, imported_at)
+                     VALUES (1, 1, 'a.json', 'aa', 1, 0, 'parsed', 't'), (2, 1, 'b.json', 'bb', 1, 0, 'parsed', 't');
+                 INSERT INTO finding(id, set_id, vuln_id, component_key, severity, severity_rank, fix_state)
+                     VALUES (1, 1, 'CVE-1', 'k', 'high', 4, 'fixed');
+                 INSERT INTO finding_source VALUES (1, 1, 'trivy', '{\"a\":1}'), (1, 2, 'grype', '{\"b\":2}');
+                 PRAGMA user_version = 6;",
+            )
+            .unwrap();
+        }
+        let s = Store::open(&p).unwrap();
+        let rows: Vec<(i64, i64, String, String)> = s
+            .conn()
+            .prepare(
+                "SELECT finding_id, file_id, scanner, view FROM finding_source ORDER BY file_id",
+            )
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            vec![
+                (1, 1, "trivy".to_string(), r#"{"a":1}"#.to_string()),
+                (1, 2, "grype".to_string(), r#"{"b":2}"#.to_string()),
+            ]
+        );
+        // The key still holds: a second row for (finding, file) replaces the first.
+        s.conn()
+            .execute(
+                "INSERT OR REPLACE INTO finding_source VALUES (1, 1, 'trivy', '{}')",
+                [],
+            )
+            .unwrap();
+        let n: i64 = s
+            .conn()
+            .query_row("SELECT count(*) FROM finding_source", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(n, 2);
+        s.integrity_check().unwrap();
+    }
 }

@@ -73,6 +73,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/006_tui.sql"),
     include_str!("migrations/007_views_fts.sql"),
     include_str!("migrations/008_verify_windows.sql"),
+    include_str!("migrations/009_import_speed.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

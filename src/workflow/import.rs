@@ -194,8 +194,8 @@ fn import_one(
     }
 
     // Merge over every file of the set: those already stored (re-parsed from their blobs)
-    // plus the new ones, in a stable order. References only: a 50 MB report's document is
-    // large, and copying it would multiply the import's peak memory.
+    // plus the new ones, in a stable order. The documents move into the merge (their views
+    // become the findings' views), so a large report is held once, never copied.
     let mut reparsed: Vec<ParsedFile> = Vec::new();
     for (sha, p, status) in &held {
         if status != FileStatus::Parsed.as_str() {
@@ -212,29 +212,37 @@ fn import_one(
         }
     }
     let digest = ident.digest.clone();
-    let (merged, file_shas) = {
-        let all: Vec<&ParsedFile> = reparsed
-            .iter()
-            .chain(new_idx.iter().map(|i| &parsed[*i]))
-            .collect();
-        let mergeable: Vec<(usize, &str, &crate::model::Document)> = all
-            .iter()
-            .enumerate()
-            .filter(|(_, f)| {
-                digest
-                    .as_deref()
-                    .is_none_or(|d| !ingest::names_other_digest(f, d))
-            })
-            .filter_map(|(i, f)| f.doc.as_ref().map(|d| (i, f.path.as_str(), d)))
-            .collect();
-        let shas: Vec<String> = all.iter().map(|f| f.sha256.clone()).collect();
-        (ingest::merge::merge(&mergeable), shas)
-    };
-    drop(reparsed);
-    // The raw bytes move into the rows (no copy), and the parsed documents are dropped
-    // before the write.
+    // File rows first: they read the scan metadata from the documents the merge consumes.
+    // The raw bytes move into the rows (no copy).
     let rows: Vec<FileRow> = new_idx.iter().map(|i| file_row(&mut parsed[*i])).collect();
-    drop(parsed);
+    let mut new_files: Vec<ParsedFile> = Vec::with_capacity(new_idx.len());
+    for (k, f) in parsed.into_iter().enumerate() {
+        if new_idx.binary_search(&k).is_ok() {
+            new_files.push(f);
+        }
+    }
+    let all: Vec<ParsedFile> = reparsed.into_iter().chain(new_files).collect();
+    let file_shas: Vec<String> = all.iter().map(|f| f.sha256.clone()).collect();
+    let mut paths: Vec<String> = Vec::new();
+    let mut docs: Vec<(usize, crate::model::Document)> = Vec::new();
+    for (i, f) in all.into_iter().enumerate() {
+        if digest
+            .as_deref()
+            .is_some_and(|d| ingest::names_other_digest(&f, d))
+        {
+            continue;
+        }
+        if let Some(doc) = f.doc {
+            paths.push(f.path);
+            docs.push((i, doc));
+        }
+    }
+    let merged = ingest::merge::merge_owned(
+        docs.into_iter()
+            .zip(&paths)
+            .map(|((i, d), p)| (i, p.as_str(), d))
+            .collect(),
+    );
     let repository = ident.image.as_deref().map(ingest::repository_of);
     let w = SetWrite {
         existing,
