@@ -65,12 +65,6 @@ fn scan_fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn hostile_fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/hostile")
-        .join(name)
-}
-
 impl Env {
     fn new() -> Self {
         Self {

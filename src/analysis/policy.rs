@@ -209,7 +209,7 @@ fn validate_identity(r: &RawIdentity) -> Result<IdentityRule, (&'static str, Str
         }
     }
     let i = &r.issuer;
-    if !i.contains('*') && !(i.starts_with("https://") || i.starts_with("http://")) {
+    if !(i.contains('*') || i.starts_with("https://") || i.starts_with("http://")) {
         return Err((
             "issuer",
             format!("issuer '{i}' is not an OIDC issuer URL (like \"https://token.actions.githubusercontent.com\") nor a glob with *"),
