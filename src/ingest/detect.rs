@@ -198,16 +198,10 @@ pub static REGISTRY: &[Entry] = &[
                 return None;
             }
             if !ns.contains("cyclonedx.org/schema/bom") {
-                // A <bom> in a foreign namespace claims to be a BOM but cannot be read as one:
-                // saying so (rather than "unrecognised") makes the import exit non-zero.
-                return Some(Detection::UnsupportedVersion {
-                    format: Format::CycloneDxXml,
-                    spec_version: None,
-                    reason: format!(
-                        "root <bom> is in namespace '{ns}', not CycloneDX's \
-                         (http://cyclonedx.org/schema/bom/1.x)"
-                    ),
-                });
+                // A <bom> in a foreign namespace claims to be a BOM: the CycloneDX parser
+                // refuses it with the namespace named, so the file fails instead of being
+                // passed over as "unrecognised".
+                return ok(Format::CycloneDxXml, None);
             }
             let v = ns.rsplit('/').next();
             match v {

@@ -55,12 +55,12 @@ pub struct ImportReport {
 }
 
 impl ImportReport {
-    /// True when any file failed to parse or claims a format we cannot read (exit code 1).
+    /// True when any file failed to parse (exit code 1).
     pub fn any_failed(&self) -> bool {
-        self.sets.iter().flat_map(|s| &s.files).any(|f| {
-            f.status == FileStatus::Failed.as_str()
-                || f.status == FileStatus::UnsupportedVersion.as_str()
-        })
+        self.sets
+            .iter()
+            .flat_map(|s| &s.files)
+            .any(|f| f.status == FileStatus::Failed.as_str())
     }
 }
 

@@ -147,6 +147,13 @@ pub fn parse(bytes: &[u8]) -> Result<Document, FormatError> {
             root.name
         )));
     }
+    if let Some(ns) = root.attr("xmlns") {
+        if !ns.contains("cyclonedx.org/schema/bom") {
+            return Err(FormatError::new(format!(
+                "root <bom> is in namespace '{ns}', not CycloneDX's (http://cyclonedx.org/schema/bom/1.x)"
+            )));
+        }
+    }
     let meta = root.child("metadata");
     let bom = Bom {
         timestamp: meta.and_then(|m| m.text_of("timestamp")),
