@@ -78,6 +78,26 @@ impl ParsedFile {
 /// Detects and parses one discovered file. Never panics; every outcome is a status.
 pub fn parse_file(f: DiscoveredFile) -> ParsedFile {
     let size = f.bytes.len() as u64;
+    if let Some(named) = layout_blob_name(&f.path) {
+        if named != f.sha256 {
+            // Content-addressed storage that does not match its address was altered after
+            // it was written: never read it as evidence, and say so.
+            return ParsedFile {
+                message: Some(format!(
+                    "OCI blob content has sha256 {} but its name says {named}: the layout was altered",
+                    f.sha256
+                )),
+                path: f.path,
+                sha256: f.sha256,
+                size,
+                bytes: Some(f.bytes),
+                format: None,
+                spec_version: None,
+                status: FileStatus::Failed,
+                doc: None,
+            };
+        }
+    }
     let det = detect::detect(&f.bytes);
     let mut pf = ParsedFile {
         path: f.path,
@@ -221,6 +241,20 @@ pub fn repository_of(reference: &str) -> String {
     }
 }
 
+/// The sha256 an OCI layout blob path names (`.../blobs/sha256/<64 hex>`, also inside an
+/// archive as `x.tar!blobs/sha256/<hex>`), lower-case.
+fn layout_blob_name(path: &str) -> Option<String> {
+    let mut parts = path.rsplit(['/', '!']);
+    let hex = parts.next()?;
+    let alg = parts.next()?;
+    let blobs = parts.next()?;
+    (blobs == "blobs"
+        && alg == "sha256"
+        && hex.len() == 64
+        && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+    .then(|| hex.to_ascii_lowercase())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,5 +279,49 @@ mod tests {
         let p = parse_file(f);
         assert_eq!(p.status, FileStatus::Refused);
         assert!(p.bytes.is_none());
+    }
+
+    // sha256("{}\n"), computed with `printf '{}\n' | sha256sum`.
+    const EMPTY_OBJ: &str = "ca3d163bab055381827226140568f3bef7eaac187cebd76878e0b63e9e442356";
+
+    #[test]
+    fn a_layout_blob_whose_content_does_not_match_its_name_fails() {
+        let other = "ab".repeat(32);
+        let f = DiscoveredFile {
+            path: format!("img/blobs/sha256/{other}"),
+            bytes: b"{}\n".to_vec(),
+            sha256: EMPTY_OBJ.into(),
+        };
+        let p = parse_file(f);
+        assert_eq!(p.status, FileStatus::Failed);
+        let m = p.message.unwrap();
+        assert!(m.contains(&other) && m.contains(EMPTY_OBJ), "{m}");
+        // Matching content is read as usual (here: JSON of no known format).
+        let f = DiscoveredFile {
+            path: format!("x.tar!blobs/sha256/{}", EMPTY_OBJ.to_uppercase()),
+            bytes: b"{}\n".to_vec(),
+            sha256: EMPTY_OBJ.into(),
+        };
+        assert_eq!(parse_file(f).status, FileStatus::Unrecognised);
+    }
+
+    #[test]
+    fn layout_blob_names() {
+        let hex = "0f".repeat(32);
+        assert_eq!(
+            layout_blob_name(&format!("a/blobs/sha256/{hex}")),
+            Some(hex.clone())
+        );
+        assert_eq!(
+            layout_blob_name(&format!("a.tar!blobs/sha256/{hex}")),
+            Some(hex.clone())
+        );
+        assert_eq!(layout_blob_name(&format!("a/sha256/{hex}")), None);
+        assert_eq!(layout_blob_name(&format!("a/blobs/sha512/{hex}")), None);
+        assert_eq!(layout_blob_name("a/blobs/sha256/abc"), None);
+        assert_eq!(
+            layout_blob_name(&format!("a/blobs/sha256/{hex}.json")),
+            None
+        );
     }
 }
