@@ -2,7 +2,7 @@
 //! Ed25519, read from PEM or SPKI DER. A key's fingerprint is the lowercase hex sha256 of its
 //! SubjectPublicKeyInfo DER; that is the id the trust store, waivers and packages use.
 //!
-//! ```ignore
+//! ```text
 //! let key = PublicKey::from_pem(&pem_text)?;          // "-----BEGIN PUBLIC KEY-----"
 //! key.verify(message, &der_or_raw_signature)?;          // Ok(()) only when it verifies
 //! let id = key.fingerprint();                           // 64 hex chars
