@@ -536,7 +536,12 @@ fn fixed(r: &FindingRow) -> String {
         if r.fix_state == "unknown" || r.fix_state.is_empty() {
             "-".into()
         } else {
-            r.fix_state.clone()
+            // Short words: the column is eight wide at 80 columns and "not-fixed" was cut.
+            match r.fix_state.as_str() {
+                "not-fixed" => "no fix".into(),
+                "wont-fix" => "wontfix".into(),
+                other => other.to_string(),
+            }
         }
     } else {
         r.fixed_versions.join(",")
