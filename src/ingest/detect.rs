@@ -707,6 +707,16 @@ pub fn detect(bytes: &[u8]) -> Detection {
     }
 }
 
+/// Base64 text longer than any signature may be: a hit on the `max-signature-bytes` limit,
+/// which fails the file (it is not merely "unrecognised").
+pub fn is_oversized_signature(bytes: &[u8]) -> bool {
+    bytes.len() > crate::crypto::MAX_SIGNATURE_TEXT
+        && bytes
+            .iter()
+            .take(4096)
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\n' | b'\r'))
+}
+
 fn unrecognised_reason(bytes: &[u8], s: &Sniff) -> String {
     if bytes.is_empty() {
         return "empty file".into();
@@ -717,12 +727,7 @@ fn unrecognised_reason(bytes: &[u8], s: &Sniff) -> String {
     if bytes.starts_with(b"PK\x03\x04") {
         return "zip archive: not supported, use .tar or .tar.gz".into();
     }
-    if bytes.len() > crate::crypto::MAX_SIGNATURE_TEXT
-        && bytes
-            .iter()
-            .take(4096)
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'\n' | b'\r'))
-    {
+    if is_oversized_signature(bytes) {
         return format!(
             "base64 text of {} bytes: too long for a signature (limit max-signature-bytes: {} bytes of base64)",
             bytes.len(),

@@ -112,6 +112,10 @@ pub fn parse_file(f: DiscoveredFile) -> ParsedFile {
     };
     match det {
         Detection::Unrecognised { reason } => {
+            if detect::is_oversized_signature(&f.bytes) {
+                // A named limit was hit: that fails the file, so the import exits non-zero.
+                pf.status = FileStatus::Failed;
+            }
             pf.message = Some(reason);
         }
         Detection::UnsupportedVersion {
