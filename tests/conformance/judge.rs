@@ -47,7 +47,7 @@ fn count_rule_results(text: &str) -> BTreeMap<String, u64> {
 }
 
 #[test]
-#[ignore]
+#[ignore = "needs ../shared/fixtures"]
 fn xccdf_counts_match_an_independent_count() {
     let files = fixtures("xccdf");
     assert!(!files.is_empty());
@@ -69,7 +69,7 @@ fn xccdf_counts_match_an_independent_count() {
 }
 
 #[test]
-#[ignore]
+#[ignore = "needs ../shared/fixtures"]
 fn xccdf_results_reach_the_stig_check_after_import() {
     let f = shared().join("fixtures/xccdf/xccdf-heimdall_scc-5.4_rhel7-stig.xml");
     let want = count_rule_results(&std::fs::read_to_string(&f).unwrap());
@@ -122,7 +122,7 @@ fn days_between(built: &str, scanned: &str) -> f64 {
 }
 
 #[test]
-#[ignore]
+#[ignore = "needs ../shared/fixtures"]
 fn grype_db_older_than_14_days_at_scan_time_fails_staleness() {
     let dir = tempfile::tempdir().unwrap();
     // v0.79 (DB schema v5: descriptor.db.built) and v0.94 (v6: descriptor.db.status.built).
@@ -171,7 +171,7 @@ fn grype_db_older_than_14_days_at_scan_time_fails_staleness() {
 }
 
 #[test]
-#[ignore]
+#[ignore = "needs ../shared/fixtures"]
 fn epss_and_kev_fixtures_import_or_are_refused_precisely() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("s.db");
@@ -226,7 +226,7 @@ fn epss_and_kev_fixtures_import_or_are_refused_precisely() {
 }
 
 #[test]
-#[ignore]
+#[ignore = "needs ../shared/fixtures"]
 fn vex_fixtures_give_every_statement() {
     for f in fixtures("vex") {
         let name = f.file_name().unwrap().to_string_lossy().to_string();

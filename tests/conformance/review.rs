@@ -41,7 +41,7 @@ text: \"busybox applets are not reachable from the network\"\nrequested_by: {nam
 expires: 2027-02-01\n";
 
 #[test]
-#[ignore]
+#[ignore = "needs ../shared/fixtures"]
 fn real_cosign_key_signs_a_waiver_that_verifies_with_its_pub() {
     let d = tempfile::tempdir().unwrap();
     let key_path = private_copy(d.path(), "test-only-cosign.key");
@@ -105,7 +105,7 @@ fn real_cosign_key_signs_a_waiver_that_verifies_with_its_pub() {
 }
 
 #[test]
-#[ignore]
+#[ignore = "needs ../shared/fixtures"]
 fn real_cosign_key_is_refused_with_the_fixture_permissions_and_a_wrong_password() {
     let fixture_key = keys_dir().join("test-only-cosign.key");
     #[cfg(unix)]

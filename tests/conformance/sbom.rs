@@ -63,7 +63,7 @@ fn sbom_files() -> Vec<(PathBuf, Format)> {
 }
 
 #[test]
-#[ignore]
+#[ignore = "needs ../shared/fixtures"]
 fn every_sbom_fixture_parses_with_independent_counts() {
     let _ = shared();
     let files = sbom_files();
@@ -109,7 +109,7 @@ fn every_sbom_fixture_parses_with_independent_counts() {
 }
 
 #[test]
-#[ignore]
+#[ignore = "needs ../shared/fixtures"]
 fn the_real_evidence_sboms_name_the_image_digest() {
     let digest = "sha256:52c1fa53b306f09e32761cfbffae79ceedad6482dec55cdd472de220f41c145b";
     let dir = shared().join("fixtures/real-evidence/sbom");
@@ -137,7 +137,7 @@ fn the_real_evidence_sboms_name_the_image_digest() {
 }
 
 #[test]
-#[ignore]
+#[ignore = "needs ../shared/fixtures"]
 fn trivy_and_grype_cyclonedx_vulnerabilities_are_findings_of_their_scanner() {
     let cases = [
         (

@@ -148,7 +148,7 @@ fn predicate_of(envelope: &Path) -> serde_json::Value {
 }
 
 #[test]
-#[ignore]
+#[ignore = "needs ../shared/fixtures"]
 fn real_evidence_signature_and_both_attestations_verify_with_the_pipeline_key() {
     let mut e = env();
     e.trust(&real().join("keys/test-only-cosign.pub"), "pipeline-signer");
@@ -200,7 +200,7 @@ fn real_evidence_signature_and_both_attestations_verify_with_the_pipeline_key() 
 }
 
 #[test]
-#[ignore]
+#[ignore = "needs ../shared/fixtures"]
 fn real_evidence_with_an_unrelated_trusted_key_is_untrusted_key() {
     let mut e = env();
     e.trust(&cosign("ci_cosign.pub"), "pipeline-signer");
@@ -221,7 +221,7 @@ fn copy_image(e: &Env) {
 }
 
 #[test]
-#[ignore]
+#[ignore = "needs ../shared/fixtures"]
 fn one_payload_byte_changed_is_bad_signature() {
     let mut e = env();
     e.trust(&real().join("keys/test-only-cosign.pub"), "pipeline-signer");
@@ -245,7 +245,7 @@ fn one_payload_byte_changed_is_bad_signature() {
 }
 
 #[test]
-#[ignore]
+#[ignore = "needs ../shared/fixtures"]
 fn payload_naming_another_digest_signed_by_the_pipeline_key_is_digest_mismatch() {
     use p256::ecdsa::signature::Signer;
     use p256::pkcs8::DecodePrivateKey;
@@ -273,7 +273,7 @@ fn payload_naming_another_digest_signed_by_the_pipeline_key_is_digest_mismatch()
 }
 
 #[test]
-#[ignore]
+#[ignore = "needs ../shared/fixtures"]
 fn signature_annotation_missing_is_unverifiable() {
     let mut e = env();
     e.trust(&real().join("keys/test-only-cosign.pub"), "pipeline-signer");
@@ -314,7 +314,7 @@ fn key_rekor_env() -> Env {
 }
 
 #[test]
-#[ignore]
+#[ignore = "needs ../shared/fixtures"]
 fn keyed_signature_with_rekor_set_verifies_and_a_tampered_set_is_invalid() {
     let mut e = key_rekor_env();
     e.put(
@@ -362,7 +362,7 @@ fn keyed_signature_with_rekor_set_verifies_and_a_tampered_set_is_invalid() {
 }
 
 #[test]
-#[ignore]
+#[ignore = "needs ../shared/fixtures"]
 fn detached_keyed_pieces_with_their_rekor_bundle_verify() {
     let mut e = key_rekor_env();
     e.put(&cosign("ci_key-rekor_payload.json"), "sig/payload.json");
@@ -379,7 +379,7 @@ fn detached_keyed_pieces_with_their_rekor_bundle_verify() {
 }
 
 #[test]
-#[ignore]
+#[ignore = "needs ../shared/fixtures"]
 fn keyed_signature_without_tlog_and_the_unknown_key_signature() {
     let mut e = env();
     e.trust(&cosign("ci_cosign.pub"), "pipeline-signer");
@@ -413,7 +413,7 @@ fn keyed_signature_without_tlog_and_the_unknown_key_signature() {
 }
 
 #[test]
-#[ignore]
+#[ignore = "needs ../shared/fixtures"]
 fn keyless_signature_chains_to_the_fulcio_root_at_the_rekor_time() {
     let mut e = env();
     e.policy = Some(policy_accepting(MITR.0, MITR.1));
@@ -462,7 +462,7 @@ fn keyless_signature_chains_to_the_fulcio_root_at_the_rekor_time() {
 }
 
 #[test]
-#[ignore]
+#[ignore = "needs ../shared/fixtures"]
 fn detached_keyless_pieces_verify_with_the_trusted_root() {
     let mut e = env();
     // ci_rekor-cert.pem: SAN mitr@redhat.com, issuer extension https://github.com/login/oauth.
@@ -487,7 +487,7 @@ fn detached_keyless_pieces_verify_with_the_trusted_root() {
 }
 
 #[test]
-#[ignore]
+#[ignore = "needs ../shared/fixtures"]
 fn trusted_root_adds_its_rekor_keys_and_ca_certificates() {
     let mut e = env();
     let raw: serde_json::Value =

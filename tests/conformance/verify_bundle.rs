@@ -36,7 +36,7 @@ fn flip_b64(s: &str) -> String {
 }
 
 #[test]
-#[ignore]
+#[ignore = "needs ../shared/fixtures"]
 fn v03_bundle_verifies_with_set_proof_and_checkpoint_and_each_tamper_is_rejected() {
     let mut e = bundle_env();
     e.put(
@@ -99,7 +99,7 @@ fn v03_bundle_verifies_with_set_proof_and_checkpoint_and_each_tamper_is_rejected
 }
 
 #[test]
-#[ignore]
+#[ignore = "needs ../shared/fixtures"]
 fn grype_cyclonedx_attestation_good_tampered_and_wrong_key() {
     let mut e = env();
     e.trust(&cosign("grype_cosign.pub"), "pipeline-signer");
@@ -128,7 +128,7 @@ fn grype_cyclonedx_attestation_good_tampered_and_wrong_key() {
 }
 
 #[test]
-#[ignore]
+#[ignore = "needs ../shared/fixtures"]
 fn keyless_identity_rules_from_the_policy_accept_the_signer_and_refuse_others() {
     use dossier::analysis::policy::Policy;
     let mut e = env();

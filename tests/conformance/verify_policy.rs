@@ -52,7 +52,7 @@ fn with_bundle(e: Env) -> Env {
 }
 
 #[test]
-#[ignore]
+#[ignore = "needs ../shared/fixtures"]
 fn real_fulcio_scts_verify_with_the_trusted_ctlogs() {
     let mut e = with_bundle(bundle_env());
     let rs = e.verify_work();
@@ -88,7 +88,7 @@ fn real_fulcio_scts_verify_with_the_trusted_ctlogs() {
 }
 
 #[test]
-#[ignore]
+#[ignore = "needs ../shared/fixtures"]
 fn without_ctlog_keys_the_sct_is_not_checked_and_a_policy_may_require_it() {
     let setup = |required: bool| {
         let mut e = env();
@@ -127,7 +127,7 @@ fn without_ctlog_keys_the_sct_is_not_checked_and_a_policy_may_require_it() {
 }
 
 #[test]
-#[ignore]
+#[ignore = "needs ../shared/fixtures"]
 fn the_sct_signature_covers_the_issuer_key_and_the_timestamp() {
     use dossier::crypto::{cert::Certificate, sct, PublicKey};
     let v = bundle();
@@ -189,7 +189,7 @@ fn the_sct_signature_covers_the_issuer_key_and_the_timestamp() {
 }
 
 #[test]
-#[ignore]
+#[ignore = "needs ../shared/fixtures"]
 fn trusted_root_windows_that_exclude_the_log_time_are_not_used() {
     let t = integrated_time();
     let before = rfc3339(t - 3600);
