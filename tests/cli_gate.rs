@@ -501,3 +501,65 @@ fn diff_between_two_sets() {
     assert_eq!(d["added_components"].as_array().unwrap().len(), 0);
     assert_eq!(d["changed_components"].as_array().unwrap().len(), 0);
 }
+
+#[test]
+fn gate_says_when_signatures_were_verified_under_another_policy() {
+    let env = Env::new();
+    let set_b = env.copy_dir("set-b", "set-b");
+    env.ok(&["import", set_b.to_str().unwrap()]);
+    let relaxed = unsigned_ok_policy(&env);
+    let relaxed_sha = dossier::analysis::policy::Policy::load(Path::new(&relaxed))
+        .unwrap()
+        .sha256;
+    let default_sha = dossier::analysis::policy::Policy::default_policy().sha256;
+    let differs = |r: &Value| -> Vec<Value> {
+        r["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|d| d["code"] == "verify-policy-differs")
+            .cloned()
+            .collect()
+    };
+
+    // Verified under the default policy (set-b carries no signature: the run is recorded,
+    // and exits 1 because nothing verified); gating under the same policy says nothing.
+    assert_eq!(env.run(&["verify", B]).0, 1);
+    let r = env.json(&["gate", B, "--json"], 1);
+    assert!(differs(&r).is_empty(), "{r}");
+    // Gating under another policy names both, at the level that policy gives signatures
+    // (the relaxed policy lets an unsigned image through, so it warns).
+    // set-b's one MEDIUM finding is an undisposed WARN: CONDITIONAL (3) under that policy.
+    let r = env.json(&["gate", B, "--policy", &relaxed, "--json"], 3);
+    let d = differs(&r);
+    assert_eq!(d.len(), 1, "{r}");
+    assert_eq!(d[0]["level"], "warn");
+    let msg = d[0]["message"].as_str().unwrap();
+    assert!(
+        msg.contains(&format!("sha256:{default_sha}"))
+            && msg.contains(&format!("sha256:{relaxed_sha}")),
+        "{msg}"
+    );
+    // The text report says it too, although a warning is no reason for the verdict.
+    let (code, out, _) = env.run(&["gate", B, "--policy", &relaxed]);
+    assert_eq!(code, 3);
+    assert!(out.contains("verified under policy"), "{out}");
+
+    // Verified under the relaxed policy, gated under the default, which requires a verified
+    // signature: a failed required check, given as a reason for the FAIL.
+    assert_eq!(env.run(&["verify", B, "--policy", &relaxed]).0, 1);
+    let r = env.json(&["gate", B, "--json"], 1);
+    assert_eq!(differs(&r)[0]["level"], "fail", "{r}");
+    assert!(
+        r["reasons"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x.as_str().unwrap().contains("verify-policy-differs")),
+        "{r}"
+    );
+    // And the text report says so in words.
+    let (code, out, _) = env.run(&["gate", B]);
+    assert_eq!(code, 1);
+    assert!(out.contains("verified under policy"), "{out}");
+}

@@ -194,6 +194,13 @@ fn print_gate(r: &JudgeReport) -> anyhow::Result<()> {
     for reason in &r.reasons {
         println!("  - {}", text(reason));
     }
+    // A failed one is among the reasons already; a warning would otherwise only show in
+    // `checks`, and a reviewer gating under one policy must see that signatures were not.
+    for d in r.diagnostics.iter().filter(|d| {
+        d.code == "verify-policy-differs" && d.level != crate::analysis::checks::Level::Fail
+    }) {
+        println!("  note: {}", text(&d.message));
+    }
     let open: Vec<Vec<String>> = r
         .findings
         .iter()

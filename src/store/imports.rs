@@ -215,8 +215,12 @@ impl Store {
             let mut ins = tx.prepare(
                 "INSERT INTO finding(set_id, vuln_id, aliases, component_key, severity, severity_rank, severity_disagrees,
                     cvss_v2_vector, cvss_v3_vector, cvss_v3_score, cvss_v4_vector, epss, epss_percentile, epss_date, kev,
-                    fixed_versions, fix_state, title, description, scanners)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+                    fixed_versions, fix_state, scanners, fix_disagrees)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+            )?;
+            // The long text apart from the row the gate scans (migration 010).
+            let mut text = tx.prepare(
+                "INSERT INTO finding_text(finding_id, title, description) VALUES (?1, ?2, ?3)",
             )?;
             let mut src = tx.prepare(
                 "INSERT OR REPLACE INTO finding_source(finding_id, file_id, scanner, view) VALUES (?1, ?2, ?3, ?4)",
@@ -241,11 +245,13 @@ impl Store {
                     s.kev,
                     json(&s.fixed),
                     s.fix_state,
-                    s.title,
-                    s.description,
                     json(&s.scanners),
+                    s.fix_disagrees,
                 ])?;
                 let fid = tx.last_insert_rowid();
+                if s.title.is_some() || s.description.is_some() {
+                    text.execute(params![fid, s.title, s.description])?;
+                }
                 for (idx, view) in &f.views {
                     let Some(fsha) = w.file_shas.get(*idx) else {
                         continue;
@@ -280,6 +286,8 @@ struct Summary {
     title: Option<String>,
     description: Option<String>,
     scanners: Vec<String>,
+    /// More than one scanner, and they name different fixed versions.
+    fix_disagrees: bool,
 }
 
 /// The merged headline of a finding. NVD's vector is preferred when scanners carry several,
@@ -313,6 +321,11 @@ fn summarize(f: &SetFinding) -> Summary {
             scanners.push(v.scanner.clone());
         }
     }
+    // As the fix cross-check compares them: each view's list as given (order counts).
+    let fix_disagrees = scanners.len() > 1
+        && f.views
+            .iter()
+            .any(|(_, v)| v.fixed_versions != f.views[0].1.fixed_versions);
     let fix_state = if !fixed.is_empty() {
         "fixed".to_string()
     } else {
@@ -352,5 +365,6 @@ fn summarize(f: &SetFinding) -> Summary {
         title: longest(|v| v.title.as_ref()),
         description: longest(|v| v.description.as_ref()),
         scanners,
+        fix_disagrees,
     }
 }

@@ -1,11 +1,12 @@
 //! SQL for judging: threat data (EPSS, KEV) replaced whole on import with the dates they
-//! hold, a lean read of a set's findings for the gate (no descriptions, so a million rows
-//! stay cheap), scanner fix disagreements, and the verdict history.
+//! hold, a lean read of a set's findings for the gate (narrow rows in rowid order, so a
+//! million rows stay cheap), scanner fix disagreements, and the verdict history.
 
 use super::{now_utc, Result, Store};
 use crate::model::Severity;
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// What the gate reads of one finding.
 #[derive(Debug, Clone, PartialEq)]
@@ -83,11 +84,32 @@ pub struct KevWrite {
 }
 
 fn json_vec(s: String) -> Vec<String> {
+    str_array(&s)
+}
+
+/// A stored JSON array of strings (aliases, fixed versions, scanners), decoded from the
+/// borrowed column text; the common empty array costs nothing.
+fn str_array(s: &str) -> Vec<String> {
     if s == "[]" {
         Vec::new()
     } else {
-        serde_json::from_str(&s).unwrap_or_default()
+        serde_json::from_str(s).unwrap_or_default()
     }
+}
+
+/// A text column borrowed from the row (no copy for keys and JSON that are only looked at).
+fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
+    r.get_ref(i)?.as_str().map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+/// What the gate needs of a component, keyed by component key.
+struct GateComponent {
+    purl: Option<String>,
+    name: String,
+    version: Option<String>,
+    direct: Option<bool>,
 }
 
 /// `finding.severity_rank` back to the severity (the rank is `Severity as i64`), without
@@ -233,7 +255,7 @@ impl Store {
 
     /// Streams the gate's rows of a set in rowid order, so judging a million findings never
     /// holds them all. Rowid order reads the table's pages sequentially: the severity
-    /// order walks the index and fetches each wide row at random, measured 7x slower on a
+    /// order walks the index and fetches each row at random, measured 7x slower on a
     /// 1M-finding store (25 s against 3.4 s for the bare scan). Callers that need severity
     /// order sort what they keep. `visit` may run other queries on this store meanwhile.
     pub fn for_each_gate_row(
@@ -241,65 +263,96 @@ impl Store {
         set_id: i64,
         visit: &mut dyn FnMut(GateRow) -> Result<()>,
     ) -> Result<()> {
+        let Some((lo, hi)) = self.finding_id_range(set_id)? else {
+            return Ok(());
+        };
+        // The set's components in memory (tens of thousands at most), looked up by the
+        // borrowed key: joining them in SQL probes the component index once per finding.
+        let comps = self.gate_components(set_id)?;
         let mut st = self.conn().prepare(
-            "SELECT f.id, f.vuln_id, f.aliases, f.component_key, c.purl, COALESCE(c.name, f.component_key), c.version,
-                    f.severity_rank, f.severity_disagrees, f.cvss_v2_vector, f.cvss_v3_vector, f.cvss_v4_vector,
-                    f.epss, f.epss_date, f.kev, f.fixed_versions, f.fix_state, c.direct, f.scanners,
-                    e.epss, k.date_added
+            "SELECT f.id, f.vuln_id, f.aliases, f.component_key, f.severity_rank, f.severity_disagrees,
+                    f.cvss_v2_vector, f.cvss_v3_vector, f.cvss_v4_vector, f.epss, f.epss_date, f.kev,
+                    f.fixed_versions, f.fix_state, f.scanners, e.epss, k.date_added
              FROM finding f
-             LEFT JOIN component c ON c.set_id = f.set_id AND c.key = f.component_key
              LEFT JOIN threat_epss e ON e.cve = f.vuln_id
              LEFT JOIN threat_kev k ON k.cve = f.vuln_id
              WHERE f.id BETWEEN ?2 AND ?3 AND +f.set_id = ?1
              ORDER BY f.id",
         )?;
-        // A set's findings are written in one transaction, so their ids form one range.
-        let (lo, hi): (Option<i64>, Option<i64>) = self.conn().query_row(
-            "SELECT MIN(id), MAX(id) FROM finding WHERE set_id = ?1",
-            [set_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        let (Some(lo), Some(hi)) = (lo, hi) else {
-            return Ok(());
-        };
         let mut rows = st.query(params![set_id, lo, hi])?;
         while let Some(r) = rows.next()? {
-            let rank: i64 = r.get(7)?;
+            let key = text(r, 3)?;
+            let c = comps.get(key);
             let row = GateRow {
                 id: r.get(0)?,
                 vuln_id: r.get(1)?,
-                aliases: json_vec(r.get(2)?),
-                component_key: r.get(3)?,
-                purl: r.get(4)?,
-                name: r.get(5)?,
-                version: r.get(6)?,
-                severity: severity_of_rank(rank),
-                severity_disagrees: r.get(8)?,
-                cvss_v2_vector: r.get(9)?,
-                cvss_v3_vector: r.get(10)?,
-                cvss_v4_vector: r.get(11)?,
-                epss: r.get(12)?,
-                epss_date: r.get(13)?,
-                kev: r.get(14)?,
-                fixed_versions: json_vec(r.get(15)?),
-                fix_state: r.get(16)?,
-                direct: r.get(17)?,
-                scanners: json_vec(r.get(18)?),
-                threat_epss: r.get(19)?,
-                threat_kev_added: r.get(20)?,
+                aliases: str_array(text(r, 2)?),
+                component_key: key.to_string(),
+                purl: c.and_then(|c| c.purl.clone()),
+                name: c.map_or_else(|| key.to_string(), |c| c.name.clone()),
+                version: c.and_then(|c| c.version.clone()),
+                severity: severity_of_rank(r.get(4)?),
+                severity_disagrees: r.get(5)?,
+                cvss_v2_vector: r.get(6)?,
+                cvss_v3_vector: r.get(7)?,
+                cvss_v4_vector: r.get(8)?,
+                epss: r.get(9)?,
+                epss_date: r.get(10)?,
+                kev: r.get(11)?,
+                fixed_versions: str_array(text(r, 12)?),
+                fix_state: r.get(13)?,
+                direct: c.and_then(|c| c.direct),
+                scanners: str_array(text(r, 14)?),
+                threat_epss: r.get(15)?,
+                threat_kev_added: r.get(16)?,
             };
             visit(row)?;
         }
         Ok(())
     }
 
-    /// The distinct scanners named by a set's findings.
-    pub fn finding_scanners(&self, set_id: i64) -> Result<std::collections::BTreeSet<String>> {
+    fn gate_components(&self, set_id: i64) -> Result<HashMap<String, GateComponent>> {
         let mut st = self
             .conn()
-            .prepare("SELECT DISTINCT scanners FROM finding WHERE set_id = ?1")?;
-        let mut out = std::collections::BTreeSet::new();
+            .prepare("SELECT key, purl, name, version, direct FROM component WHERE set_id = ?1")?;
+        let mut out = HashMap::new();
         let mut rows = st.query([set_id])?;
+        while let Some(r) = rows.next()? {
+            out.insert(
+                r.get(0)?,
+                GateComponent {
+                    purl: r.get(1)?,
+                    name: r.get(2)?,
+                    version: r.get(3)?,
+                    direct: r.get(4)?,
+                },
+            );
+        }
+        Ok(out)
+    }
+
+    /// The first and last finding id of a set. A set's findings are written in one
+    /// transaction, so their ids form one range, and a scan of that rowid range reads the
+    /// table's pages in order instead of one page per row through an index.
+    fn finding_id_range(&self, set_id: i64) -> Result<Option<(i64, i64)>> {
+        let (lo, hi): (Option<i64>, Option<i64>) = self.conn().query_row(
+            "SELECT MIN(id), MAX(id) FROM finding WHERE set_id = ?1",
+            [set_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(lo.zip(hi))
+    }
+
+    /// The distinct scanners named by a set's findings.
+    pub fn finding_scanners(&self, set_id: i64) -> Result<std::collections::BTreeSet<String>> {
+        let mut out = std::collections::BTreeSet::new();
+        let Some((lo, hi)) = self.finding_id_range(set_id)? else {
+            return Ok(out);
+        };
+        let mut st = self.conn().prepare(
+            "SELECT DISTINCT scanners FROM finding WHERE id BETWEEN ?2 AND ?3 AND +set_id = ?1",
+        )?;
+        let mut rows = st.query(params![set_id, lo, hi])?;
         while let Some(r) = rows.next()? {
             out.extend(json_vec(r.get(0)?));
         }
@@ -307,19 +360,26 @@ impl Store {
     }
 
     /// Findings whose scanners give different fixed versions: (vuln, component, "scanner=[..]; ...").
+    /// The import flags them (`fix_disagrees`), so only their scanner views are read: reading
+    /// every view of a million two-scanner findings is gigabytes.
     pub fn fix_disagreements(&self, set_id: i64) -> Result<Vec<(String, String, String)>> {
+        let Some((lo, hi)) = self.finding_id_range(set_id)? else {
+            return Ok(Vec::new());
+        };
         let mut st = self.conn().prepare(
             "SELECT f.vuln_id, f.component_key,
                     group_concat(s.scanner || '=' || COALESCE(json_extract(s.view, '$.fixed_versions'), '[]'), '; ')
-             FROM finding_source s JOIN finding f ON f.id = s.finding_id
-             WHERE f.set_id = ?1 AND f.scanners LIKE '%,%' AND json_valid(s.view)
-             GROUP BY s.finding_id
+             FROM finding f JOIN finding_source s ON s.finding_id = f.id
+             WHERE f.id BETWEEN ?2 AND ?3 AND +f.set_id = ?1 AND f.fix_disagrees AND json_valid(s.view)
+             GROUP BY f.id
              HAVING COUNT(DISTINCT s.scanner) > 1
                 AND COUNT(DISTINCT COALESCE(json_extract(s.view, '$.fixed_versions'), '[]')) > 1
              ORDER BY f.vuln_id, f.component_key",
         )?;
         let rows = st
-            .query_map([set_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .query_map(params![set_id, lo, hi], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
     }
@@ -396,13 +456,24 @@ impl Store {
             .conn_mut()
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         tx.execute("DELETE FROM finding_judgement WHERE set_id = ?1", [set_id])?;
-        {
-            // Ids the judge saw may have been deleted by a concurrent re-import since.
+        // Ids the judge saw may have been deleted by a concurrent re-import since: keep the
+        // rows whose id is one of the set's findings now. A set's findings are one id range
+        // (written in one transaction), so the range read under this write lock answers
+        // that without a lookup per row.
+        let (lo, hi): (Option<i64>, Option<i64>) = tx.query_row(
+            "SELECT MIN(id), MAX(id) FROM finding WHERE set_id = ?1",
+            [set_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        if let (Some(lo), Some(hi)) = (lo, hi) {
             let mut ins = tx.prepare(
                 "INSERT INTO finding_judgement(finding_id, set_id, gate, disposition, reason, epss, kev)
-                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7 WHERE EXISTS (SELECT 1 FROM finding WHERE id = ?1 AND set_id = ?2)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
-            for r in rows {
+            for r in rows
+                .into_iter()
+                .filter(|r| (lo..=hi).contains(&r.finding_id))
+            {
                 ins.execute(params![
                     r.finding_id,
                     set_id,

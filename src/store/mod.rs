@@ -7,6 +7,8 @@ mod blobs;
 pub mod exports;
 mod imports;
 pub mod judge;
+#[cfg(test)]
+mod migrate_010_tests;
 mod queries;
 pub mod review;
 pub mod verify;
@@ -74,6 +76,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/007_views_fts.sql"),
     include_str!("migrations/008_verify_windows.sql"),
     include_str!("migrations/009_import_speed.sql"),
+    include_str!("migrations/010_finding_text.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -178,6 +181,18 @@ fn migrate(conn: &mut rusqlite::Connection, path: &Path) -> Result<()> {
     if found == SCHEMA_VERSION {
         return Ok(());
     }
+    // SQLite's procedure for rebuilding a table (migration 010 rebuilds `finding`): foreign
+    // keys off, which only takes effect outside a transaction, so that dropping the old
+    // table does not cascade into its children; then `foreign_key_check` before the commit
+    // proves the rebuilt schema still holds every reference.
+    conn.pragma_update(None, "foreign_keys", "OFF")?;
+    let applied = apply_migrations(conn);
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    applied
+}
+
+fn apply_migrations(conn: &mut rusqlite::Connection) -> Result<()> {
+    use rusqlite::OptionalExtension;
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     // Re-read under the write lock: another process may have migrated meanwhile.
     let found: i64 = tx.query_row("PRAGMA user_version", [], |r| r.get(0))?;
@@ -188,6 +203,14 @@ fn migrate(conn: &mut rusqlite::Connection, path: &Path) -> Result<()> {
     {
         tx.execute_batch(sql)?;
         tx.pragma_update(None, "user_version", (i + 1) as i64)?;
+    }
+    let broken: Option<String> = tx
+        .query_row("PRAGMA foreign_key_check", [], |r| r.get(0))
+        .optional()?;
+    if let Some(table) = broken {
+        return Err(StoreError::Invalid(format!(
+            "migration left rows in {table} that reference nothing; nothing was changed"
+        )));
     }
     tx.commit()?;
     Ok(())

@@ -140,8 +140,14 @@ fn set_row(r: &Row<'_>) -> rusqlite::Result<SetRow> {
 
 pub(super) const FINDING_COLS: &str = "f.id, f.set_id, f.vuln_id, f.aliases, f.component_key, c.purl, COALESCE(c.name, f.component_key), c.version,
     f.severity, f.severity_disagrees, f.cvss_v2_vector, f.cvss_v3_vector, f.cvss_v3_score, f.cvss_v4_vector,
-    f.epss, f.epss_percentile, f.epss_date, f.kev, f.fixed_versions, f.fix_state, f.title, f.description,
+    f.epss, f.epss_percentile, f.epss_date, f.kev, f.fixed_versions, f.fix_state, t.title, t.description,
     c.direct, f.scanners, c.locations, f.severity_rank";
+
+/// What `FINDING_COLS` reads from: the narrow finding row, its component, and its long text
+/// (kept in `finding_text` so scans of a set's findings stay small).
+pub(super) const FINDING_FROM: &str = "FROM finding f
+    LEFT JOIN component c ON c.set_id = f.set_id AND c.key = f.component_key
+    LEFT JOIN finding_text t ON t.finding_id = f.id";
 
 pub(super) fn finding_row(r: &Row<'_>) -> rusqlite::Result<FindingRow> {
     let sev: String = r.get(8)?;
@@ -339,7 +345,7 @@ impl Store {
 
     pub fn finding(&self, finding_id: i64) -> Result<FindingRow> {
         let sql = format!(
-            "SELECT {FINDING_COLS} FROM finding f LEFT JOIN component c ON c.set_id = f.set_id AND c.key = f.component_key
+            "SELECT {FINDING_COLS} {FINDING_FROM}
              WHERE f.id = ?1"
         );
         self.conn()
@@ -351,7 +357,7 @@ impl Store {
     /// One page of findings, keyset-paged (never OFFSET) so deep pages stay fast.
     pub fn findings_page(&self, set_id: i64, q: &FindingQuery) -> Result<Vec<FindingRow>> {
         let mut sql = format!(
-            "SELECT {FINDING_COLS} FROM finding f LEFT JOIN component c ON c.set_id = f.set_id AND c.key = f.component_key
+            "SELECT {FINDING_COLS} {FINDING_FROM}
              WHERE f.set_id = ?1"
         );
         let mut args: Vec<rusqlite::types::Value> = vec![set_id.into()];

@@ -2,7 +2,7 @@
 //! both directions (so a million-row set scrolls from either end without OFFSET), the rank
 //! of a row under a new order (selection survives re-sorting), and live severity counts.
 
-use super::queries::{finding_row, FINDING_COLS};
+use super::queries::{finding_row, FINDING_COLS, FINDING_FROM};
 pub use super::view_filter::ViewFilter;
 use super::view_filter::{plan, push_filter, set_column, Sql, TextPlan};
 use super::{FindingRow, Result, Store};
@@ -85,9 +85,6 @@ fn order(sort: ViewSort, dir: Dir) -> &'static str {
     }
 }
 
-const FROM: &str =
-    "FROM finding f LEFT JOIN component c ON c.set_id = f.set_id AND c.key = f.component_key";
-
 impl Store {
     /// Up to `limit` rows strictly after `after` in `sort` order (from the top when `None`).
     pub fn findings_after(
@@ -125,7 +122,7 @@ impl Store {
         limit: usize,
         dir: Dir,
     ) -> Result<Vec<FindingRow>> {
-        let select = format!("SELECT {FINDING_COLS} {FROM}");
+        let select = format!("SELECT {FINDING_COLS} {FINDING_FROM}");
         let p = plan(self.conn(), filter)?;
         let cmp = if dir == Dir::Forward { ">" } else { "<" };
         let Some(c) = at else {
@@ -331,7 +328,7 @@ impl Store {
         component_key: &str,
         limit: usize,
     ) -> Result<Vec<FindingRow>> {
-        let select = format!("SELECT {FINDING_COLS} {FROM}");
+        let select = format!("SELECT {FINDING_COLS} {FINDING_FROM}");
         let mut q = base(&select, set_id, &ViewFilter::default(), &TextPlan::None);
         let k = q.arg(component_key.to_string());
         q.text.push_str(&format!(

@@ -84,6 +84,46 @@ pub fn signature_facts(
     }))
 }
 
+/// The set's latest verification ran under another policy than the one judging it now. Its
+/// outcomes came from that policy's `[signature]` rules (certificate identities, SCT and
+/// transparency-log requirements), so this gate would rest on decisions its own policy did
+/// not make: said as an image-signature problem, graded like a missing signature. Nothing
+/// is said when the set was never verified (the unsigned check says that) or the run
+/// predates recording its policy.
+pub fn verify_policy_mismatch(
+    store: &Store,
+    set_id: i64,
+    p: &Policy,
+) -> Result<Option<Diagnostic>, StoreError> {
+    let Some(run) = store.verification_results(set_id)? else {
+        return Ok(None);
+    };
+    let Some(used) = run.policy else {
+        return Ok(None);
+    };
+    let this = format!("{} sha256:{}", p.name, p.sha256);
+    if used == this {
+        return Ok(None);
+    }
+    let msg = format!(
+        "the signatures were verified under policy {used}, not under this gate's policy {this}: \
+         run `dossier verify` with this policy (--policy), then gate again"
+    );
+    let ev = vec![format!("verification run {} at {}", run.id, run.run_at)];
+    let code = "verify-policy-differs";
+    Ok(Some(if p.unsigned_image_fails {
+        Diagnostic::problem(p, "image-signature", code, msg, ev)
+    } else {
+        Diagnostic::with_level(
+            crate::analysis::checks::Level::Warn,
+            "image-signature",
+            code,
+            msg,
+            ev,
+        )
+    }))
+}
+
 fn problem(
     p: &Policy,
     check: &'static str,
