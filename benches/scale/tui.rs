@@ -95,8 +95,8 @@ pub fn child(db: &Path, w: u16, h: u16) {
         "\n## TUI at {w}x{h}: the real App over {findings} findings (TestBackend, queries inline)"
     );
     println!(
-        "dashboard + gate of the set: {:.2} s; open the set (first page + counts + frame): {:.1} ms; \
-         RSS after opening {} MiB (peak {} MiB, the gate's pass included)\n",
+        "dashboard + gate of the set: {:.2} s; open the set (builds the finding index inline here, \
+         then first page + counts + frame): {:.1} ms; RSS after opening {} MiB (peak {} MiB, the gate's pass included)\n",
         dash.as_secs_f64(),
         open.as_secs_f64() * 1000.0,
         rss / 1024,
@@ -137,12 +137,12 @@ pub fn child(db: &Path, w: u16, h: u16) {
         };
         row(
             &format!(
-                "filter typing {term:?}: keystrokes 3.. (trigram FTS; {total} match at the end)"
+                "filter typing {term:?}: keystrokes 3.. (finding index; {total} match at the end)"
             ),
             long,
         );
         row(
-            &format!("filter typing {term:?}: keystrokes 1-2 (LIKE)"),
+            &format!("filter typing {term:?}: keystrokes 1-2 (finding index)"),
             short,
         );
         ui.key(KeyCode::Enter);

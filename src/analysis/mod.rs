@@ -5,6 +5,7 @@ pub mod verify;
 pub mod checks;
 pub mod cvss;
 pub mod diff;
+pub mod finding_index;
 pub mod gate;
 pub mod ignorefiles;
 pub mod policy;

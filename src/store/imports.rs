@@ -263,7 +263,6 @@ impl Store {
                 }
             }
         }
-        super::view_filter::index_set(&tx, set_id)?;
         extra(&tx, set_id)?;
         tx.commit()?;
         Ok(ImportWrite { set_id })

@@ -77,6 +77,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/008_verify_windows.sql"),
     include_str!("migrations/009_import_speed.sql"),
     include_str!("migrations/010_finding_text.sql"),
+    include_str!("migrations/011_drop_views_fts.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

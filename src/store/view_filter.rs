@@ -1,8 +1,8 @@
-//! How the findings views filter in SQL: the text filter through the trigram FTS5 index on
-//! identifier columns (LIKE for terms under 3 characters), gate class and disposition from
-//! the judgement cache, and keeping the FTS index in step with imports.
+//! How the findings views filter in SQL (the CLI-side and fallback path; the workstation's
+//! list filters its in-memory finding index): the text filter as a LIKE over identifier
+//! columns, gate class and disposition from the judgement cache.
 
-use super::{Result, StoreError};
+use super::Result;
 use rusqlite::types::Value;
 use rusqlite::Connection;
 
@@ -19,24 +19,13 @@ pub struct ViewFilter {
     pub dispositions: Vec<String>,
 }
 
-/// More FTS matches than this (across the store) and the list walks its sort index
-/// checking membership instead of fetching every match by id.
-/// (Small under test so both query shapes are exercised on small data.)
-const BROAD: i64 = if cfg!(test) { 40 } else { 20_000 };
-
 /// How a text filter is answered.
 #[derive(Debug, Clone)]
 pub(super) enum TextPlan {
     None,
-    /// Terms under 3 characters: the trigram index cannot answer them.
+    /// A LIKE scan; the workstation's list answers text filters from its in-memory
+    /// finding index, so this path serves small sets and the fallback only.
     Like(String),
-    Fts {
-        query: String,
-        broad: bool,
-        /// Non-ASCII terms: FTS folds Unicode case but LIKE folds ASCII only, so the LIKE
-        /// re-check keeps the old semantics exactly.
-        recheck: Option<String>,
-    },
 }
 
 pub(super) struct Sql {
@@ -60,38 +49,17 @@ fn like_pattern(t: &str) -> String {
     )
 }
 
-pub(super) fn plan(conn: &Connection, f: &ViewFilter) -> Result<TextPlan> {
+pub(super) fn plan(_conn: &Connection, f: &ViewFilter) -> Result<TextPlan> {
     let t = f.text.trim();
     if t.is_empty() {
         return Ok(TextPlan::None);
     }
-    if t.chars().count() < 3 {
-        return Ok(TextPlan::Like(like_pattern(t)));
-    }
-    // One quoted phrase: the trigram tokenizer turns it into consecutive trigrams, which
-    // is a substring match within one column.
-    let query = format!("\"{}\"", t.replace('"', "\"\""));
-    let n: i64 = conn
-        .prepare_cached(
-            "SELECT COUNT(*) FROM (SELECT rowid FROM finding_fts WHERE finding_fts MATCH ?1 LIMIT ?2)",
-        )?
-        .query_row(rusqlite::params![query, BROAD], |r| r.get(0))
-        .map_err(StoreError::from)?;
-    Ok(TextPlan::Fts {
-        query,
-        broad: n >= BROAD,
-        recheck: (!t.is_ascii()).then(|| like_pattern(t)),
-    })
+    Ok(TextPlan::Like(like_pattern(t)))
 }
 
-/// The set-id column as a query over `finding f` should name it. A selective text match
-/// is answered by fetching its few matches by id: `+` keeps SQLite from walking the
-/// set's whole sort index instead (it cannot know how few the matches are).
-pub(super) fn set_column(plan: &TextPlan) -> &'static str {
-    match plan {
-        TextPlan::Fts { broad: false, .. } => "+f.set_id",
-        _ => "f.set_id",
-    }
+/// The set-id column as a query over `finding f` should name it.
+pub(super) fn set_column(_plan: &TextPlan) -> &'static str {
+    "f.set_id"
 }
 
 fn push_like(q: &mut Sql, pat: String) {
@@ -110,23 +78,6 @@ pub(super) fn push_filter(q: &mut Sql, f: &ViewFilter, plan: &TextPlan, with_sev
     match plan {
         TextPlan::None => {}
         TextPlan::Like(pat) => push_like(q, pat.clone()),
-        TextPlan::Fts {
-            query,
-            broad,
-            recheck,
-        } => {
-            let m = q.arg(query.clone());
-            // `+` stops SQLite from driving the query from the match list, so a broad term
-            // walks the sort index and stops at the page limit (see `set_column` for the
-            // selective case).
-            let plus = if *broad { "+" } else { "" };
-            q.text.push_str(&format!(
-                " AND {plus}f.id IN (SELECT rowid FROM finding_fts WHERE finding_fts MATCH {m})"
-            ));
-            if let Some(pat) = recheck {
-                push_like(q, pat.clone());
-            }
-        }
     }
     if with_severities && !f.severities.is_empty() {
         let list: Vec<String> = f
@@ -150,20 +101,6 @@ pub(super) fn push_filter(q: &mut Sql, f: &ViewFilter, plan: &TextPlan, with_sev
             " AND EXISTS (SELECT 1 FROM finding_judgement j WHERE j.finding_id = f.id{cond})"
         ));
     }
-}
-
-/// Indexes the identifier columns of every finding of `set_id` for the text filter. Call
-/// once after the set's findings were (re)written in `tx`: deleting a finding removes its
-/// entry (trigger), so a re-imported set is indexed afresh.
-pub(crate) fn index_set(tx: &rusqlite::Transaction<'_>, set_id: i64) -> Result<()> {
-    tx.execute(
-        "INSERT INTO finding_fts(rowid, vuln_id, aliases, component_key, name, purl)
-         SELECT f.id, f.vuln_id, f.aliases, f.component_key, c.name, NULLIF(c.purl, f.component_key)
-         FROM finding f LEFT JOIN component c ON c.set_id = f.set_id AND c.key = f.component_key
-         WHERE f.set_id = ?1",
-        [set_id],
-    )?;
-    Ok(())
 }
 
 #[cfg(test)]
@@ -310,7 +247,7 @@ mod tests {
     }
 
     #[test]
-    fn fts_filter_equals_a_brute_force_substring_filter() {
+    fn like_filter_equals_a_brute_force_substring_filter() {
         let (st, id, fx) = fixture();
         let terms = [
             "openssl",
@@ -348,16 +285,12 @@ mod tests {
             "2099-1",
             "nothing-matches-this",
         ];
-        let mut broad_seen = false;
         for term in terms {
             let want = brute(&fx, term);
             let f = ViewFilter {
                 text: term.into(),
                 ..ViewFilter::default()
             };
-            if let TextPlan::Fts { broad: true, .. } = plan(st.conn(), &f).unwrap() {
-                broad_seen = true;
-            }
             for sort in [ViewSort::Severity, ViewSort::Id, ViewSort::Component] {
                 let got: BTreeMap<(String, String), Severity> = walk(&st, id, &f, sort)
                     .into_iter()
@@ -379,7 +312,6 @@ mod tests {
                 "counts for {term:?}"
             );
         }
-        assert!(broad_seen, "no term took the broad (index walk) path");
     }
 
     #[test]
@@ -391,22 +323,13 @@ mod tests {
         };
         let n = walk(&st, id, &f("zlib"), ViewSort::Id).len();
         assert_eq!(n, brute(&fx, "zlib").len());
-        // Deleting a finding removes it from the index (trigger).
         st.conn()
             .execute(
                 "DELETE FROM finding WHERE set_id = ?1 AND component_key LIKE '%zlib%'",
                 [id],
             )
             .unwrap();
-        let left: i64 = st
-            .conn()
-            .query_row(
-                "SELECT COUNT(*) FROM finding_fts WHERE finding_fts MATCH '\"zlib\"'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert_eq!(left, 0);
+        assert!(walk(&st, id, &f("zlib"), ViewSort::Id).is_empty());
         // Judgement cache: every 2nd remaining finding BLOCK and undecided, the rest INFO
         // and not_affected.
         let rows = walk(&st, id, &ViewFilter::default(), ViewSort::Id);

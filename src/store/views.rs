@@ -294,6 +294,102 @@ impl Store {
         Ok(out)
     }
 
+    /// Streams the identifier columns of a set's components: `(key, name, purl)`.
+    pub fn for_each_component_ident(
+        &self,
+        set_id: i64,
+        f: &mut dyn FnMut(&str, &str, Option<&str>),
+    ) -> Result<()> {
+        let mut st = self
+            .conn()
+            .prepare("SELECT key, name, purl FROM component WHERE set_id = ?1")?;
+        let mut rows = st.query([set_id])?;
+        while let Some(r) = rows.next()? {
+            f(text(r, 0)?, text(r, 1)?, text_or_null(r, 2)?);
+        }
+        Ok(())
+    }
+
+    /// Streams a set's findings' narrow columns in rowid order (one sequential pass over
+    /// the table pages, not an index walk with a random read per row):
+    /// `(id, severity_rank, vuln_id, aliases as stored, component_key)`.
+    pub fn for_each_finding_ident(
+        &self,
+        set_id: i64,
+        f: &mut dyn FnMut(i64, i64, &str, &str, &str),
+    ) -> Result<()> {
+        // A set's findings were written in one transaction, so their ids are one range;
+        // `+set_id` keeps SQLite on the rowid range instead of the set index.
+        let (lo, hi): (Option<i64>, Option<i64>) = self.conn().query_row(
+            "SELECT MIN(id), MAX(id) FROM finding WHERE set_id = ?1",
+            [set_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let (Some(lo), Some(hi)) = (lo, hi) else {
+            return Ok(());
+        };
+        let mut st = self.conn().prepare(
+            "SELECT id, severity_rank, vuln_id, aliases, component_key FROM finding
+             WHERE id BETWEEN ?2 AND ?3 AND +set_id = ?1 ORDER BY id",
+        )?;
+        let mut rows = st.query([set_id, lo, hi])?;
+        while let Some(r) = rows.next()? {
+            f(r.get(0)?, r.get(1)?, text(r, 2)?, text(r, 3)?, text(r, 4)?);
+        }
+        Ok(())
+    }
+
+    /// Streams a set's finding ids in `sort` order (the same order `findings_after`
+    /// pages in), read from the covering index alone.
+    pub fn for_each_finding_in_order(
+        &self,
+        set_id: i64,
+        sort: ViewSort,
+        f: &mut dyn FnMut(i64),
+    ) -> Result<()> {
+        let sql = format!(
+            "SELECT f.id FROM finding f WHERE f.set_id = ?1 ORDER BY {}",
+            order(sort, Dir::Forward)
+        );
+        let mut st = self.conn().prepare(&sql)?;
+        let mut rows = st.query([set_id])?;
+        while let Some(r) = rows.next()? {
+            f(r.get(0)?);
+        }
+        Ok(())
+    }
+
+    /// Streams the judgement cache of a set: `(finding_id, gate, disposition)`.
+    pub fn for_each_judgement_mark(
+        &self,
+        set_id: i64,
+        f: &mut dyn FnMut(i64, &str, &str),
+    ) -> Result<()> {
+        let mut st = self.conn().prepare(
+            "SELECT finding_id, gate, disposition FROM finding_judgement WHERE set_id = ?1",
+        )?;
+        let mut rows = st.query([set_id])?;
+        while let Some(r) = rows.next()? {
+            f(r.get(0)?, text(r, 1)?, text(r, 2)?);
+        }
+        Ok(())
+    }
+
+    /// Full rows of these findings in the order given (primary-key lookups); ids that
+    /// no longer exist are skipped.
+    pub fn findings_by_ids(&self, ids: &[i64]) -> Result<Vec<FindingRow>> {
+        let sql = format!("SELECT {FINDING_COLS} {FROM} WHERE f.id = ?1");
+        let mut st = self.conn().prepare_cached(&sql)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            let mut rows = st.query([id])?;
+            if let Some(r) = rows.next()? {
+                out.push(finding_row(r)?);
+            }
+        }
+        Ok(out)
+    }
+
     /// Severity counts of every set at once, for the dashboard: `(set_id, counts)`.
     pub fn all_severity_counts(&self) -> Result<Vec<(i64, [u64; 6])>> {
         let mut st = self
@@ -336,6 +432,14 @@ impl Store {
         ));
         self.run(&q)
     }
+}
+
+fn text<'a>(r: &'a rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'a str> {
+    Ok(r.get_ref(i)?.as_str()?)
+}
+
+fn text_or_null<'a>(r: &'a rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'a str>> {
+    Ok(r.get_ref(i)?.as_str_or_null()?)
 }
 
 #[cfg(test)]

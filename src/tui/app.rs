@@ -65,6 +65,9 @@ pub struct App {
     pub pop_requested: bool,
     jobs: Vec<Job>,
     gen: u64,
+    /// Finding indexes for the inline runner (tests, benchmarks); the threaded runner's
+    /// query worker holds its own.
+    pub inline_views: super::jobs::Views,
 }
 
 impl App {
@@ -87,6 +90,7 @@ impl App {
             pop_requested: false,
             jobs: Vec::new(),
             gen: 0,
+            inline_views: super::jobs::Views::default(),
         };
         app.jobs.push(Job::Dashboard);
         app
@@ -500,6 +504,7 @@ impl App {
                 Ok(j) => {
                     self.judged.insert(set_id, j);
                     // The list's GATE / DECISION columns and filters read the fresh cache.
+                    self.jobs.push(Job::JudgementsChanged { set_id });
                     let gen = self.next_gen();
                     for s in self.screens.iter_mut() {
                         if let Screen::Set(v) = s {
@@ -552,6 +557,8 @@ impl App {
                         v.done(r.clone());
                     }
                 }
+                // A re-import may rewrite a set's findings: indexes are rebuilt on demand.
+                self.jobs.push(Job::ForgetIndexes);
                 self.jobs.push(Job::Dashboard);
             }
             JobResult::Verified { set_id, result } => {
@@ -571,6 +578,23 @@ impl App {
                 };
                 self.reload_sets();
                 self.jobs.push(Job::Judge { set_id });
+            }
+            JobResult::IndexReady { set_id, result } => {
+                if let Err(e) = result {
+                    self.status = format!(
+                        "finding index for set {set_id}: {} (filters fall back to SQL)",
+                        crate::sanitize::line(&e, 200)
+                    );
+                }
+                let gen = self.next_gen();
+                for s in self.screens.iter_mut() {
+                    if let Screen::Set(v) = s {
+                        if v.findings.set_id == set_id && v.findings.indexing {
+                            let job = v.findings.reload(gen, true);
+                            self.jobs.push(job);
+                        }
+                    }
+                }
             }
             JobResult::ExportProgress(p) => self.status = crate::sanitize::line(&p, 200),
             JobResult::ExportDone(r) => {

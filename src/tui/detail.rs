@@ -25,7 +25,17 @@ pub struct FindingDetail {
     pub scroll: u16,
     pub history: Vec<crate::store::review::DispositionRow>,
     pub error: Option<String>,
+    /// This finding's judgement, read once per set judgement (keyed by the `Judged`
+    /// it came from) instead of a store read on every redraw.
+    judgement: JudgementCache,
 }
+
+type JudgementCache = std::cell::RefCell<
+    Option<(
+        std::sync::Arc<super::jobs::Judged>,
+        Option<crate::workflow::judge::FindingJudgement>,
+    )>,
+>;
 
 /// Shortest path from `@subject` to `target` over `from -> to` edges.
 pub fn dependency_path(edges: &[(String, String)], target: &str) -> Option<Vec<String>> {
@@ -78,6 +88,7 @@ impl FindingDetail {
             scroll: 0,
             history: Vec::new(),
             error,
+            judgement: std::cell::RefCell::new(None),
         };
         d.reload(store);
         d
@@ -439,10 +450,17 @@ impl FindingDetail {
     }
 
     pub fn draw(&self, app: &App, f: &mut Frame<'_>, body: Rect) {
-        let j = app
-            .judged
-            .get(&self.set.id)
-            .and_then(|j| j.finding(&app.store, &self.row));
+        let j = app.judged.get(&self.set.id).and_then(|judged| {
+            let mut cache = self.judgement.borrow_mut();
+            match &*cache {
+                Some((k, j)) if std::sync::Arc::ptr_eq(k, judged) => j.clone(),
+                _ => {
+                    let j = judged.finding(&app.store, &self.row);
+                    *cache = Some((judged.clone(), j.clone()));
+                    j
+                }
+            }
+        });
         let lines = self.lines(app.theme, body.width, j.as_ref());
         // Wrapped height, estimated per line (word wrapping may add a few rows more).
         let w = usize::from(body.width.max(1));

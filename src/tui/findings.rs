@@ -49,6 +49,8 @@ pub struct FindingList {
     pub counts: Option<[u64; 6]>,
     pub gen: u64,
     pub loading: bool,
+    /// The filter waits for the set's finding index (built once per opened set).
+    pub indexing: bool,
     pending_after: bool,
     pending_before: bool,
     jump_end: bool,
@@ -73,6 +75,7 @@ impl FindingList {
             counts: None,
             gen: 0,
             loading: false,
+            indexing: false,
             pending_after: false,
             pending_before: false,
             jump_end: false,
@@ -294,6 +297,7 @@ impl FindingList {
         match &req.kind {
             PageKind::Reload { .. } => {
                 self.loading = false;
+                self.indexing = data.indexing;
                 self.rows = data.rows.into();
                 self.offset = data.offset.unwrap_or(0);
                 self.at_end = data.at_end;
@@ -341,8 +345,11 @@ impl FindingList {
                 self.at_end = true;
                 self.pending_after = false;
                 self.pending_before = false;
-                // Without a count yet the absolute position is unknown; counting finishes soon.
-                self.offset = self.total().map_or(0, |t| t.saturating_sub(n));
+                // The index knows the position; without it (SQL paging) the count does,
+                // and without a count yet the position is unknown until counting finishes.
+                self.offset = data
+                    .offset
+                    .unwrap_or_else(|| self.total().map_or(0, |t| t.saturating_sub(n)));
                 if self.jump_end {
                     self.selected = self.last_loaded();
                     self.jump_end = false;
@@ -449,7 +456,9 @@ impl FindingList {
             table,
         );
         if empty {
-            let msg = if self.loading {
+            let msg = if self.indexing {
+                "indexing… (the filter applies when the set's index is ready)".to_string()
+            } else if self.loading {
                 "loading…".to_string()
             } else if let Some(e) = &self.error {
                 format!("error: {}", line(e, 200))
@@ -511,6 +520,9 @@ impl FindingList {
                 spans.push(Span::styled(format!("{sep}{d}"), theme.key()));
             }
             spans.push(Span::raw("] "));
+        }
+        if self.indexing {
+            spans.push(Span::styled("indexing… ", theme.dim()));
         }
         let pos = match self.total() {
             Some(0) => "0/0".to_string(),

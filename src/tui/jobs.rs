@@ -1,16 +1,17 @@
 //! Slow work off the UI thread. The app queues `Job`s; a runner executes them (worker
 //! threads with their own store connections in the real terminal, inline in tests) and
-//! the results come back as events. Page queries are "latest request wins".
+//! the results come back as events. Page queries are "latest request wins". Pages are
+//! answered from the set's in-memory finding index once built (see `Views`).
 
-use crate::analysis::gate::GateClass;
-use crate::store::judge::JudgementRow;
+use crate::analysis::finding_index::FindingIndex;
 use crate::store::{Cursor, FindingRow, SetRow, Store, ViewFilter, ViewSort};
-use crate::workflow::judge::{self, FindingJudgement, JudgeReport};
 use crate::workflow::{self, Actor, ImportOptions, ImportProgress, ImportReport};
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, Sender};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
+
+pub use super::index_views::Views;
+pub use super::judged::{parse_gate, Judged};
 
 /// Rows fetched per page, and the most the findings window ever holds.
 pub const PAGE: usize = 200;
@@ -57,113 +58,22 @@ pub enum Job {
     },
     /// Write an export package (its own thread: PDF rendering takes seconds).
     Export(Box<crate::workflow::export::ExportRequest>),
+    /// The set's judgement cache was rewritten: refresh its index's classes.
+    JudgementsChanged {
+        set_id: i64,
+    },
+    /// Findings may have changed (an import): drop every index.
+    ForgetIndexes,
+    /// A finding index finished building on its own thread (threaded runner only).
+    IndexBuilt(Built),
 }
 
-/// A set's judgement as the workstation holds it: the report without its per-finding
-/// list (a million judgements would not fit the memory budget). Each finding's class,
-/// disposition and reason live in the store's judgement cache; only the few findings with
-/// a waiver or VEX tag are kept whole here.
+/// A built index on its way to the query worker (taken once).
 #[derive(Debug, Clone)]
-pub struct Judged {
-    pub report: JudgeReport,
-    pub tagged: HashMap<i64, FindingJudgement>,
-}
-
-impl Judged {
-    /// Judges a set with the default policy at today's date, caches every finding's
-    /// judgement in the store, and keeps the report.
-    pub fn compute(store: &mut Store, set_id: i64) -> Result<Self, String> {
-        let policy = crate::analysis::policy::Policy::default_policy();
-        let trusted = judge::inputs::trusted_keys(store).map_err(|e| e.to_string())?;
-        let mut rows: Vec<Mark> = Vec::new();
-        let mut tagged = HashMap::new();
-        let report = judge::evaluate_set_streaming(
-            store,
-            set_id,
-            &policy,
-            judge::today(),
-            &trusted,
-            &mut |f| {
-                rows.push(Mark {
-                    id: f.finding_id,
-                    gate: f.gate,
-                    disposition: f.disposition.clone().map(String::into_boxed_str),
-                    reason: f.reason.clone().into_boxed_str(),
-                    epss: f.epss,
-                    kev: f.kev,
-                });
-                if f.waiver.is_some() || f.vex.is_some() {
-                    tagged.insert(f.finding_id, f);
-                }
-            },
-        )
-        .map_err(|e| e.to_string())?;
-        store
-            .replace_judgements(
-                set_id,
-                rows.into_iter().map(|m| JudgementRow {
-                    finding_id: m.id,
-                    gate: m.gate.as_str().to_string(),
-                    disposition: m
-                        .disposition
-                        .map_or_else(|| "undecided".to_string(), String::from),
-                    reason: m.reason.into(),
-                    epss: m.epss,
-                    kev: m.kev,
-                }),
-            )
-            .map_err(|e| e.to_string())?;
-        Ok(Self { report, tagged })
-    }
-
-    /// One finding's judgement: kept whole when tagged, else rebuilt from the cache.
-    pub fn finding(&self, store: &Store, row: &FindingRow) -> Option<FindingJudgement> {
-        if let Some(f) = self.tagged.get(&row.id) {
-            return Some(f.clone());
-        }
-        let j = store.judgement(row.id).ok()??;
-        Some(FindingJudgement {
-            finding_id: row.id,
-            id: row.vuln_id.clone(),
-            aliases: row.aliases.clone(),
-            component: row.component_key.clone(),
-            name: row.name.clone(),
-            version: row.version.clone(),
-            severity: row.severity,
-            gate: parse_gate(&j.gate)?,
-            reason: j.reason,
-            disposition: (j.disposition != "undecided").then_some(j.disposition),
-            waiver: None,
-            vex: None,
-            epss: j.epss,
-            kev: j.kev,
-        })
-    }
-
-    /// The outcome of the check named `check`, by its diagnostic code.
-    pub fn check_code(&self, check: &str) -> Option<&'static str> {
-        self.report
-            .diagnostics
-            .iter()
-            .find(|d| d.check == check)
-            .map(|d| d.code)
-    }
-}
-
-/// A judgement while judging, kept small until it is written to the cache.
-struct Mark {
-    id: i64,
-    gate: GateClass,
-    disposition: Option<Box<str>>,
-    reason: Box<str>,
-    epss: Option<f64>,
-    kev: bool,
-}
-
-pub fn parse_gate(s: &str) -> Option<GateClass> {
-    [GateClass::Block, GateClass::Warn, GateClass::Info]
-        .into_iter()
-        .find(|g| g.as_str() == s)
+pub struct Built {
+    pub(super) set_id: i64,
+    pub(super) epoch: u64,
+    pub(super) index: Arc<Mutex<Option<Result<FindingIndex, String>>>>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -195,6 +105,8 @@ pub struct PageData {
     pub at_end: bool,
     /// Cached (gate, disposition) of the rows that have one: `(finding_id, gate, disposition)`.
     pub marks: Vec<(i64, String, String)>,
+    /// The filter waits for the set's finding index (rows stay empty until it arrives).
+    pub indexing: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -223,15 +135,54 @@ pub enum JobResult {
     },
     ExportProgress(String),
     ExportDone(Result<crate::workflow::export::ExportReport, String>),
+    /// A set's finding index is ready (threaded runner); filtered lists reload.
+    IndexReady {
+        set_id: i64,
+        result: Result<(), String>,
+    },
 }
 
 /// Runs one job on `store`, reporting every result (progress included) through `out`.
-pub fn execute(store: &mut Store, job: Job, out: &mut dyn FnMut(JobResult)) {
+pub fn execute(store: &mut Store, views: &mut Views, job: Job, out: &mut dyn FnMut(JobResult)) {
     match job {
         Job::Dashboard => out(JobResult::Dashboard(
             dashboard(store).map_err(|e| e.to_string()),
         )),
         Job::Page(req) => {
+            let wants_counts = matches!(req.kind, PageKind::Reload { recount: true, .. });
+            if let Some(r) = views.page(store, &req) {
+                let gen = req.gen;
+                let (page, counts) = match r {
+                    Ok((d, c)) => (Ok(d), Ok(c)),
+                    Err(e) => (Err(e.to_string()), Err(e.to_string())),
+                };
+                out(JobResult::Page {
+                    req: Box::new(req),
+                    result: page,
+                });
+                if wants_counts {
+                    out(JobResult::Counts {
+                        gen,
+                        result: counts,
+                    });
+                }
+                return;
+            }
+            if views.waits(&req) {
+                let indexing = PageData {
+                    rows: Vec::new(),
+                    offset: Some(0),
+                    selected: Some(0),
+                    at_end: true,
+                    marks: Vec::new(),
+                    indexing: true,
+                };
+                out(JobResult::Page {
+                    req: Box::new(req),
+                    result: Ok(indexing),
+                });
+                return;
+            }
             let result = page(store, &req)
                 .and_then(|mut d| {
                     let ids: Vec<i64> = d.rows.iter().map(|r| r.id).collect();
@@ -239,7 +190,6 @@ pub fn execute(store: &mut Store, job: Job, out: &mut dyn FnMut(JobResult)) {
                     Ok(d)
                 })
                 .map_err(|e| e.to_string());
-            let wants_counts = matches!(req.kind, PageKind::Reload { recount: true, .. });
             let (gen, set_id, filter) = (req.gen, req.set_id, req.filter.clone());
             out(JobResult::Page {
                 req: Box::new(req),
@@ -298,6 +248,16 @@ pub fn execute(store: &mut Store, job: Job, out: &mut dyn FnMut(JobResult)) {
             let r = crate::workflow::export::export(store, &req, &who, &mut progress);
             out(JobResult::ExportDone(r.map_err(|e| e.to_string())));
         }
+        Job::JudgementsChanged { set_id } => views.judgements_changed(store, set_id),
+        Job::ForgetIndexes => views.forget(),
+        Job::IndexBuilt(b) => {
+            if let Some(result) = views.install_built(store, b.clone()) {
+                out(JobResult::IndexReady {
+                    set_id: b.set_id,
+                    result,
+                });
+            }
+        }
     }
 }
 
@@ -309,6 +269,10 @@ fn open_failed(job: &Job, e: String) -> JobResult {
             result: Err(e),
         },
         Job::Export(_) => JobResult::ExportDone(Err(e)),
+        Job::IndexBuilt(b) => JobResult::IndexReady {
+            set_id: b.set_id,
+            result: Err(e),
+        },
         _ => JobResult::ImportDone(Err(e)),
     }
 }
@@ -418,6 +382,7 @@ fn page(store: &Store, req: &PageRequest) -> crate::store::Result<PageData> {
                     selected: Some(rank),
                     at_end,
                     marks: Vec::new(),
+                    indexing: false,
                 })
             } else {
                 let rows = store.findings_after(set, f, sort, None, PAGE)?;
@@ -428,6 +393,7 @@ fn page(store: &Store, req: &PageRequest) -> crate::store::Result<PageData> {
                     selected: Some(0),
                     at_end,
                     marks: Vec::new(),
+                    indexing: false,
                 })
             }
         }
@@ -440,6 +406,7 @@ fn page(store: &Store, req: &PageRequest) -> crate::store::Result<PageData> {
                 selected: None,
                 at_end,
                 marks: Vec::new(),
+                indexing: false,
             })
         }
         PageKind::Before(c) => {
@@ -450,6 +417,7 @@ fn page(store: &Store, req: &PageRequest) -> crate::store::Result<PageData> {
                 selected: None,
                 at_end: false,
                 marks: Vec::new(),
+                indexing: false,
             })
         }
         PageKind::Last => {
@@ -460,6 +428,7 @@ fn page(store: &Store, req: &PageRequest) -> crate::store::Result<PageData> {
                 selected: None,
                 at_end: true,
                 marks: Vec::new(),
+                indexing: false,
             })
         }
     }
@@ -480,11 +449,13 @@ impl Runner {
         let (query_tx, query_rx) = std::sync::mpsc::channel::<Job>();
         let path = store_path.clone();
         let ev = events.clone();
-        std::thread::spawn(move || query_worker(&path, &query_rx, &ev));
+        // Index builds report back into the query worker's own queue.
+        let views = Views::threaded(store_path.clone(), query_tx.clone());
+        std::thread::spawn(move || query_worker(&path, &query_rx, &ev, views));
         let (judge_tx, judge_rx) = std::sync::mpsc::channel::<Job>();
         let path = store_path.clone();
         let ev = events.clone();
-        std::thread::spawn(move || query_worker(&path, &judge_rx, &ev));
+        std::thread::spawn(move || query_worker(&path, &judge_rx, &ev, Views::default()));
         Self {
             query_tx,
             judge_tx,
@@ -499,7 +470,7 @@ impl Runner {
                 let path = self.store_path.clone();
                 let ev = self.events.clone();
                 std::thread::spawn(move || match Store::open(&path) {
-                    Ok(mut st) => execute(&mut st, job, &mut |r| {
+                    Ok(mut st) => execute(&mut st, &mut Views::default(), job, &mut |r| {
                         let _ = ev.send(super::Event::Job(r));
                     }),
                     Err(e) => {
@@ -517,7 +488,12 @@ impl Runner {
     }
 }
 
-fn query_worker(path: &std::path::Path, rx: &Receiver<Job>, ev: &Sender<super::Event>) {
+fn query_worker(
+    path: &std::path::Path,
+    rx: &Receiver<Job>,
+    ev: &Sender<super::Event>,
+    mut views: Views,
+) {
     let mut store = match Store::open(path) {
         Ok(s) => s,
         Err(e) => {
@@ -550,7 +526,7 @@ fn query_worker(path: &std::path::Path, rx: &Receiver<Job>, ev: &Sender<super::E
                 Job::Dashboard => dashboard_done = true,
                 _ => {}
             }
-            execute(&mut store, job, &mut |r| {
+            execute(&mut store, &mut views, job, &mut |r| {
                 let _ = ev.send(super::Event::Job(r));
             });
         }

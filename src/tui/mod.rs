@@ -14,7 +14,9 @@ pub mod draw;
 mod findings;
 mod help;
 mod import;
+mod index_views;
 pub mod jobs;
+mod judged;
 pub mod keymap;
 mod list;
 mod set_tabs;
@@ -170,7 +172,9 @@ pub fn run_jobs_inline(app: &mut App) {
         }
         for j in jobs {
             let mut results = Vec::new();
-            jobs::execute(&mut app.store, j, &mut |r| results.push(r));
+            jobs::execute(&mut app.store, &mut app.inline_views, j, &mut |r| {
+                results.push(r)
+            });
             for r in results {
                 app.handle(Event::Job(r));
             }

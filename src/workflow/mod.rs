@@ -5,6 +5,7 @@ pub mod actor;
 pub mod config;
 pub mod demo;
 pub mod export;
+pub mod finding_index;
 pub mod import;
 pub mod judge;
 pub mod keys;
