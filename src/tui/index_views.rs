@@ -102,12 +102,15 @@ impl Views {
     }
 
     /// Installs a build from its thread; `Some(outcome)` when the list should hear of it.
+    /// A build the indexes were forgotten under is dropped but still reported, so a list
+    /// waiting on it reloads (and its page request starts a fresh build).
     pub fn install_built(&mut self, store: &Store, b: Built) -> Option<Result<(), String>> {
         let stale = match self.slots.get(&b.set_id) {
             Some(Slot::Building {
                 epoch,
                 stale_judgements,
             }) if *epoch == b.epoch => *stale_judgements,
+            _ if b.epoch != self.epoch => return Some(Ok(())),
             _ => return None,
         };
         let r = b.index.lock().ok()?.take()?;
@@ -452,7 +455,11 @@ mod tests {
             epoch: again.epoch.wrapping_sub(1),
             ..again.clone()
         };
-        assert_eq!(v.install_built(&st, stale), None);
+        // Reported (a waiting list reloads) but not installed: the list still waits.
+        assert_eq!(v.install_built(&st, stale), Some(Ok(())));
+        assert!(v.waits(&filtered));
         assert_eq!(v.install_built(&st, again), Some(Ok(())));
+        assert!(!v.waits(&filtered));
+        assert!(v.page(&st, &filtered).is_some());
     }
 }
