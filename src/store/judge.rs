@@ -361,7 +361,9 @@ impl Store {
 
     /// Findings whose scanners give different fixed versions: (vuln, component, "scanner=[..]; ...").
     /// The import flags them (`fix_disagrees`), so only their scanner views are read: reading
-    /// every view of a million two-scanner findings is gigabytes.
+    /// every view of a million two-scanner findings is gigabytes. CROSS JOIN keeps the
+    /// finding rows as the outer loop (SQLite never reorders it), so the planner cannot
+    /// choose to walk every view instead.
     pub fn fix_disagreements(&self, set_id: i64) -> Result<Vec<(String, String, String)>> {
         let Some((lo, hi)) = self.finding_id_range(set_id)? else {
             return Ok(Vec::new());
@@ -369,7 +371,7 @@ impl Store {
         let mut st = self.conn().prepare(
             "SELECT f.vuln_id, f.component_key,
                     group_concat(s.scanner || '=' || COALESCE(json_extract(s.view, '$.fixed_versions'), '[]'), '; ')
-             FROM finding f JOIN finding_source s ON s.finding_id = f.id
+             FROM finding f CROSS JOIN finding_source s ON s.finding_id = f.id
              WHERE f.id BETWEEN ?2 AND ?3 AND +f.set_id = ?1 AND f.fix_disagrees AND json_valid(s.view)
              GROUP BY f.id
              HAVING COUNT(DISTINCT s.scanner) > 1
