@@ -378,7 +378,7 @@ impl Store {
     /// Full rows of these findings in the order given (primary-key lookups); ids that
     /// no longer exist are skipped.
     pub fn findings_by_ids(&self, ids: &[i64]) -> Result<Vec<FindingRow>> {
-        let sql = format!("SELECT {FINDING_COLS} {FROM} WHERE f.id = ?1");
+        let sql = format!("SELECT {FINDING_COLS} {FINDING_FROM} WHERE f.id = ?1");
         let mut st = self.conn().prepare_cached(&sql)?;
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
