@@ -6,6 +6,7 @@ pub mod config;
 pub mod demo;
 pub mod export;
 pub mod import;
+mod import_stream;
 pub mod judge;
 pub mod keys;
 pub mod review;
