@@ -119,7 +119,10 @@ fn bench_import(dir: &Path) {
         // and with streaming off, the whole-document path, as a same-run baseline.
         for (label, envs) in [
             ("", &[][..]),
-            (" (whole)", &[("DOSSIER_STREAM_ABOVE_BYTES", "18446744073709551615")][..]),
+            (
+                " (whole)",
+                &[("DOSSIER_STREAM_ABOVE_BYTES", "18446744073709551615")][..],
+            ),
         ] {
             if !label.is_empty() && !matches!(fmt, Format::TrivyJson | Format::GrypeJson) {
                 continue; // SBOMs are parsed whole either way

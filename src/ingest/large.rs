@@ -169,7 +169,9 @@ pub fn parse_large(lf: &LargeFile, sink: &mut dyn FindingSink) -> Result<LargeOu
             message,
         }),
         Err(_) => {
-            pf.message = Some(format!("internal error while parsing {format} (a bug: please report it with this file)"));
+            pf.message = Some(format!(
+                "internal error while parsing {format} (a bug: please report it with this file)"
+            ));
             Ok(LargeOutcome::Streamed {
                 file: pf,
                 late_scanner_version: None,

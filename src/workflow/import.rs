@@ -267,7 +267,8 @@ fn import_one(
         .collect();
     let mut file_reports: Vec<FileReport> = parsed.iter().map(file_report).collect();
     for r in &mut file_reports {
-        r.streamed = r.status != FileStatus::Duplicate.as_str() && streamed.paths.contains_key(&r.sha256);
+        r.streamed =
+            r.status != FileStatus::Duplicate.as_str() && streamed.paths.contains_key(&r.sha256);
     }
     if let (Some(id), true) = (existing, new_idx.is_empty()) {
         let s = store.set(id)?;
@@ -345,7 +346,9 @@ fn import_one(
             for ((i, doc), st) in docs.iter_mut().zip(staged) {
                 let st = match st {
                     Some(st) => st,
-                    None => import_stream::stage_doc(&mut spool, doc).map_err(ImportError::Spool)?,
+                    None => {
+                        import_stream::stage_doc(&mut spool, doc).map_err(ImportError::Spool)?
+                    }
                 };
                 keyed.push((*i, doc.components.iter().map(|c| c.key()).collect(), st));
             }

@@ -204,7 +204,12 @@ pub(super) fn merge_keys(docs: Vec<(usize, Vec<ComponentKey>, Staged)>, spool: S
     let n = ids.names.len();
     let root_of: Vec<u32> = (0..n as u32).map(|i| ids.find(i)).collect();
     // Roots ranked by their string, so sorting by rank sorts by id as the BTreeMap does.
-    let mut roots: Vec<u32> = root_of.iter().copied().collect::<BTreeSet<_>>().into_iter().collect();
+    let mut roots: Vec<u32> = root_of
+        .iter()
+        .copied()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     roots.sort_by(|a, b| ids.names[*a as usize].cmp(&ids.names[*b as usize]));
     let mut rank = vec![u32::MAX; n];
     for (r, id) in roots.iter().enumerate() {
@@ -277,7 +282,10 @@ pub(super) fn merge_keys(docs: Vec<(usize, Vec<ComponentKey>, Staged)>, spool: S
     KeyMerge {
         items,
         next: 0,
-        roots: roots.iter().map(|r| ids.names[*r as usize].clone()).collect(),
+        roots: roots
+            .iter()
+            .map(|r| ids.names[*r as usize].clone())
+            .collect(),
         aliases,
         comps: sorted,
         lates,

@@ -87,13 +87,19 @@ fn a_scanner_version_after_the_findings_reaches_every_view() {
     assert_eq!(s.late_scanner_version.as_deref(), Some("0.86.1"));
     assert_eq!(sink.0[0].view.scanner_version, None);
     let d = both_ways(Format::GrypeJson, g);
-    assert_eq!(d.findings[0].view.scanner_version.as_deref(), Some("0.86.1"));
+    assert_eq!(
+        d.findings[0].view.scanner_version.as_deref(),
+        Some("0.86.1")
+    );
     // Trivy with the `Trivy` key last, likewise.
     let t = br#"{"SchemaVersion":2,"Results":[{"Target":"x","Type":"npm","Vulnerabilities":[
         {"VulnerabilityID":"CVE-2","PkgName":"a","InstalledVersion":"1","Severity":"LOW"}]}],
         "Trivy":{"Version":"0.58.1"}}"#;
     let d = both_ways(Format::TrivyJson, t);
-    assert_eq!(d.findings[0].view.scanner_version.as_deref(), Some("0.58.1"));
+    assert_eq!(
+        d.findings[0].view.scanner_version.as_deref(),
+        Some("0.58.1")
+    );
     // Known before the findings: nothing is late.
     let t2 = br#"{"SchemaVersion":2,"Trivy":{"Version":"0.58.1"},"Results":[{"Type":"npm",
         "Vulnerabilities":[{"VulnerabilityID":"CVE-2","PkgName":"a","InstalledVersion":"1"}]}]}"#;
@@ -142,7 +148,10 @@ fn key_orders_the_stream_cannot_follow_are_refused_not_misread() {
 #[test]
 fn broken_reports_fail_with_the_whole_parse_message_and_position() {
     let good = fixture("trivy.json");
-    let vul = good.windows(17).position(|w| w == b"\"Vulnerabilities\"").unwrap();
+    let vul = good
+        .windows(17)
+        .position(|w| w == b"\"Vulnerabilities\"")
+        .unwrap();
     let cases: Vec<(Format, Vec<u8>)> = vec![
         // Truncated in the middle of the findings array.
         (Format::TrivyJson, good[..vul + 200].to_vec()),

@@ -47,7 +47,8 @@ pub(in crate::ingest::formats) fn parse<R: Read>(
     doc.components = st.b.doc.components;
     doc.warnings.extend(st.b.doc.warnings);
     if st.secrets + st.misconfigs > 0 {
-        doc.warnings.push(secrets_warning(st.secrets, st.misconfigs));
+        doc.warnings
+            .push(secrets_warning(st.secrets, st.misconfigs));
     }
     Ok(Streamed {
         doc,
