@@ -52,15 +52,14 @@ fn rows(db: &Path, table: &str) -> Vec<String> {
         .or_else(|_| c.prepare(&format!("SELECT * FROM {table} ORDER BY 1, 2, 3")))
         .unwrap();
     let names: Vec<String> = st.column_names().iter().map(|s| s.to_string()).collect();
-    let n = names.len();
     st.query_map([], |r| {
         let mut out = Vec::new();
-        for i in 0..n {
-            if names[i].ends_with("_at") {
+        for (i, name) in names.iter().enumerate() {
+            if name.ends_with("_at") {
                 continue;
             }
             let v: rusqlite::types::Value = r.get(i)?;
-            out.push(format!("{}={v:?}", names[i]));
+            out.push(format!("{name}={v:?}"));
         }
         Ok(out.join(" "))
     })

@@ -41,8 +41,8 @@ impl Default for Limits {
 
 impl Limits {
     /// Overrides from `DOSSIER_MAX_FILE_BYTES`, `DOSSIER_MAX_ARCHIVE_BYTES`,
-    /// `DOSSIER_MAX_ARCHIVE_ENTRIES`, `DOSSIER_MAX_FILES`, `DOSSIER_MAX_GZIP_RATIO`, `DOSSIER_STREAM_ABOVE_BYTES` (documented
-    /// in the README).
+    /// `DOSSIER_MAX_ARCHIVE_ENTRIES`, `DOSSIER_MAX_FILES`, `DOSSIER_MAX_GZIP_RATIO`,
+    /// `DOSSIER_STREAM_ABOVE_BYTES` (documented in the README).
     pub fn from_env() -> Self {
         let mut l = Self::default();
         let get = |k: &str| {

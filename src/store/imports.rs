@@ -61,7 +61,7 @@ struct Feed<'a, 's> {
     cur: Option<SetFinding>,
 }
 
-impl<'a> Feed<'a, '_> {
+impl Feed<'_, '_> {
     fn next(&mut self) -> Result<Option<&SetFinding>> {
         if let Some(f) = self.slice.next() {
             return Ok(Some(f));
