@@ -47,6 +47,10 @@ fn mb(b: u64) -> f64 {
 
 /// Runs the release binary under `/usr/bin/time -v`: (wall, peak RSS KiB, exit code).
 fn timed_child(args: &[&str], store: &Path) -> (Duration, u64, i32) {
+    timed_child_env(args, store, &[])
+}
+
+fn timed_child_env(args: &[&str], store: &Path, envs: &[(&str, &str)]) -> (Duration, u64, i32) {
     let t = Instant::now();
     let out = Command::new("/usr/bin/time")
         .arg("-v")
@@ -56,6 +60,7 @@ fn timed_child(args: &[&str], store: &Path) -> (Duration, u64, i32) {
         .args(args)
         .env("DOSSIER_ACTOR", "bench")
         .env("DOSSIER_MAX_FILE_BYTES", "4000000000")
+        .envs(envs.iter().copied())
         .output()
         .expect("run /usr/bin/time");
     let wall = t.elapsed();
@@ -112,21 +117,38 @@ fn bench_import(dir: &Path) {
         let rows = (doc.findings.len() + doc.components.len()) as f64;
         drop(doc);
         drop(bytes);
-        let store = d.join("store.db");
-        let (wall, rss, _) = timed_child(&["import", path.to_str().unwrap_or("")], &store);
-        let pm = mb(size) / parse.as_secs_f64();
-        let im = mb(size) / wall.as_secs_f64();
-        println!(
-            "| {} | {:.0} | {} | {:.0} | {:.0} | {:.0} | {:.2} | {:.0} |",
-            fmt.name(),
-            mb(size),
-            rows,
-            pm,
-            im,
-            rows / wall.as_secs_f64(),
-            im / pm,
-            rss as f64 / 1024.0
-        );
+        // The same import twice: the default (files over 32 MiB streamed: Trivy and Grype)
+        // and with streaming off, the whole-document path, as a same-run baseline.
+        for (label, envs) in [
+            ("", &[][..]),
+            (
+                " (whole)",
+                &[("DOSSIER_STREAM_ABOVE_BYTES", "18446744073709551615")][..],
+            ),
+        ] {
+            if !label.is_empty() && !matches!(fmt, Format::TrivyJson | Format::GrypeJson) {
+                continue; // SBOMs are parsed whole either way
+            }
+            let store = d.join("store.db");
+            let (wall, rss, _) =
+                timed_child_env(&["import", path.to_str().unwrap_or("")], &store, envs);
+            let pm = mb(size) / parse.as_secs_f64();
+            let im = mb(size) / wall.as_secs_f64();
+            println!(
+                "| {}{label} | {:.0} | {} | {:.0} | {:.0} | {:.0} | {:.2} | {:.0} |",
+                fmt.name(),
+                mb(size),
+                rows,
+                pm,
+                im,
+                rows / wall.as_secs_f64(),
+                im / pm,
+                rss as f64 / 1024.0
+            );
+            for ext in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(d.join(format!("store.db{ext}")));
+            }
+        }
         let _ = std::fs::remove_dir_all(&d);
     }
 }

@@ -759,6 +759,34 @@ fn unrecognised_reason(bytes: &[u8], s: &Sniff) -> String {
     "text of no known evidence format".into()
 }
 
+/// `detect` for a file too large to hold: `head` is its first bytes (at least 64 KiB when
+/// the file is that long) and `rest` reads the whole file from the start. The top-level
+/// keys are read from the stream, because some formats name themselves at the end (Grype's
+/// `descriptor` follows every match).
+pub fn detect_reader<R: std::io::Read>(head: &[u8], rest: R) -> Detection {
+    let mut s = sniff(head);
+    if s.json {
+        let keys = RefCell::new(BTreeMap::new());
+        let mut de = serde_json::Deserializer::from_reader(rest);
+        let mut top_array = false;
+        let _ = TopLevel {
+            keys: &keys,
+            top_array: &mut top_array,
+        }
+        .deserialize(&mut de);
+        s.keys = keys.into_inner();
+        s.top_array = top_array;
+    }
+    for e in REGISTRY {
+        if let Some(d) = (e.rule)(&s) {
+            return d;
+        }
+    }
+    Detection::Unrecognised {
+        reason: unrecognised_reason(head, &s),
+    }
+}
+
 const TEXT_SNIFF: usize = 64 * 1024;
 
 fn sniff(bytes: &[u8]) -> Sniff {

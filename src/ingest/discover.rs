@@ -53,16 +53,30 @@ impl Skipped {
     }
 }
 
+/// A plain file over `Limits::stream_above_bytes`: not read here, so its bytes are never
+/// all in memory; the import hashes and parses it as a stream (`ingest::large`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LargeFile {
+    /// Display path, as for `DiscoveredFile`.
+    pub path: String,
+    /// Where to read it.
+    pub fs_path: PathBuf,
+    pub size: u64,
+    /// How many `Discovery::files` came before it, so the import keeps the walk's order.
+    pub before: usize,
+}
+
 #[derive(Debug, Default)]
 pub struct Discovery {
     pub files: Vec<DiscoveredFile>,
     pub refused: Vec<Refused>,
     pub skipped: Vec<Skipped>,
+    pub large: Vec<LargeFile>,
 }
 
 impl Discovery {
     fn count(&self) -> u64 {
-        (self.files.len() + self.refused.len() + self.skipped.len()) as u64
+        (self.files.len() + self.refused.len() + self.skipped.len() + self.large.len()) as u64
     }
 }
 
@@ -327,6 +341,17 @@ fn take_file(p: &Path, display: &str, limits: &Limits, depth: u32, out: &mut Dis
                 "{size} bytes is over the limit max_file_bytes={}",
                 limits.max_file_bytes
             ),
+        });
+        return;
+    }
+    if size > limits.stream_above_bytes
+        && read_head(p, 512).is_some_and(|h| !is_gzip(&h) && !is_tar(&h))
+    {
+        out.large.push(LargeFile {
+            path: display.to_string(),
+            fs_path: p.to_path_buf(),
+            size,
+            before: out.files.len(),
         });
         return;
     }

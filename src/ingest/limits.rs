@@ -19,6 +19,9 @@ pub struct Limits {
     /// read in memory, so a bomb must be stopped long before `max_archive_bytes`: real
     /// tarred evidence (JSON, XML) expands about 5-20x, a bomb 200-1000x.
     pub max_gzip_ratio: u64,
+    /// Plain files larger than this are not read whole: Trivy and Grype reports are hashed
+    /// and parsed as a stream, one finding at a time, so an import's memory stays flat.
+    pub stream_above_bytes: u64,
 }
 
 impl Default for Limits {
@@ -31,14 +34,15 @@ impl Default for Limits {
             max_depth: 32,
             max_nesting: 128,
             max_gzip_ratio: 50,
+            stream_above_bytes: 32 << 20,
         }
     }
 }
 
 impl Limits {
     /// Overrides from `DOSSIER_MAX_FILE_BYTES`, `DOSSIER_MAX_ARCHIVE_BYTES`,
-    /// `DOSSIER_MAX_ARCHIVE_ENTRIES`, `DOSSIER_MAX_FILES`, `DOSSIER_MAX_GZIP_RATIO` (documented
-    /// in the README).
+    /// `DOSSIER_MAX_ARCHIVE_ENTRIES`, `DOSSIER_MAX_FILES`, `DOSSIER_MAX_GZIP_RATIO`,
+    /// `DOSSIER_STREAM_ABOVE_BYTES` (documented in the README).
     pub fn from_env() -> Self {
         let mut l = Self::default();
         let get = |k: &str| {
@@ -60,6 +64,9 @@ impl Limits {
         }
         if let Some(v) = get("DOSSIER_MAX_GZIP_RATIO") {
             l.max_gzip_ratio = v;
+        }
+        if let Some(v) = get("DOSSIER_STREAM_ABOVE_BYTES") {
+            l.stream_above_bytes = v;
         }
         l
     }

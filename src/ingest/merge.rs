@@ -176,7 +176,7 @@ impl Aliases {
 }
 
 /// CVE ids name a group before any other id; otherwise the smaller string wins (stable).
-fn preferred(a: &str, b: &str) -> bool {
+pub(crate) fn preferred(a: &str, b: &str) -> bool {
     match (a.starts_with("CVE-"), b.starts_with("CVE-")) {
         (true, false) => true,
         (false, true) => false,

@@ -5,6 +5,7 @@
 pub mod detect;
 pub mod discover;
 pub mod formats;
+pub mod large;
 pub mod layout;
 pub mod limits;
 pub mod merge;

@@ -1,8 +1,9 @@
 //! Content-addressed raw evidence bytes, so a package can be re-exported after the image
 //! and its pipeline are gone.
 
-use super::{Result, Store};
+use super::{Result, Store, StoreError};
 use rusqlite::OptionalExtension;
+use std::path::Path;
 
 impl Store {
     /// The raw bytes of a stored file, read through incremental blob I/O into one buffer
@@ -52,6 +53,47 @@ pub(super) fn put(tx: &rusqlite::Transaction<'_>, sha256: &str, bytes: &[u8]) ->
 }
 
 const CHUNK: usize = 1 << 20;
+
+/// `put` from a file on disk, read in 1 MiB pieces, so a large report is never in memory.
+/// The bytes must still hash to `sha256` (the import hashed the file earlier): a file that
+/// changed in between fails the write, and the transaction with it.
+pub(super) fn put_file(tx: &rusqlite::Transaction<'_>, sha256: &str, path: &Path) -> Result<()> {
+    use sha2::{Digest, Sha256};
+    use std::io::Read;
+    let io = |e: std::io::Error| StoreError::Invalid(format!("{}: {e}", path.display()));
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    let size = file.metadata().map_err(io)?.len();
+    let inserted = tx.execute(
+        "INSERT INTO blob(sha256, size, data) VALUES (?1, ?2, zeroblob(?2)) ON CONFLICT(sha256) DO NOTHING",
+        rusqlite::params![sha256, size as i64],
+    )?;
+    if inserted == 0 || size == 0 {
+        return Ok(());
+    }
+    let rowid = tx.last_insert_rowid();
+    let mut blob = tx.blob_open(rusqlite::MAIN_DB, "blob", "data", rowid, false)?;
+    let mut buf = vec![0u8; CHUNK];
+    let mut h = Sha256::new();
+    let mut pos: u64 = 0;
+    loop {
+        let n = file.read(&mut buf).map_err(io)?;
+        if n == 0 || pos + n as u64 > size {
+            pos += n as u64;
+            break;
+        }
+        blob.write_at(&buf[..n], usize::try_from(pos).unwrap_or(usize::MAX))?;
+        h.update(&buf[..n]);
+        pos += n as u64;
+    }
+    if pos != size || hex::encode(h.finalize()) != sha256 {
+        return Err(StoreError::Invalid(format!(
+            "{}: the file changed while it was imported (it no longer has sha256 {sha256}); nothing was written",
+            path.display()
+        )));
+    }
+    blob.close()?;
+    Ok(())
+}
 
 #[cfg(test)]
 mod tests {

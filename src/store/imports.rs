@@ -48,6 +48,32 @@ pub struct ImportWrite {
     pub set_id: i64,
 }
 
+/// Findings handed to the write one at a time, in the order they are to be inserted (a
+/// streamed import reads each merged finding's views back from its spool).
+pub trait FindingStream {
+    fn next_finding(&mut self) -> Result<Option<SetFinding>>;
+}
+
+/// `SetWrite::findings` first, then whatever the stream yields.
+struct Feed<'a, 's> {
+    slice: std::slice::Iter<'a, SetFinding>,
+    stream: Option<&'s mut dyn FindingStream>,
+    cur: Option<SetFinding>,
+}
+
+impl Feed<'_, '_> {
+    fn next(&mut self) -> Result<Option<&SetFinding>> {
+        if let Some(f) = self.slice.next() {
+            return Ok(Some(f));
+        }
+        self.cur = match self.stream.as_mut() {
+            Some(s) => s.next_finding()?,
+            None => None,
+        };
+        Ok(self.cur.as_ref())
+    }
+}
+
 impl Store {
     pub fn find_set_by_digest(&self, digest: &str) -> Result<Option<i64>> {
         Ok(self
@@ -102,6 +128,29 @@ impl Store {
         w: &SetWrite<'_>,
         extra: &dyn Fn(&rusqlite::Transaction<'_>, i64) -> Result<()>,
     ) -> Result<ImportWrite> {
+        self.write_import_inner(w, &[], None, extra)
+    }
+
+    /// `write_import` for a streamed import: the raw bytes of the new files named in
+    /// `blob_files` (sha256, path) are copied from disk into the store (and checked against
+    /// their sha256), and the findings come from `findings` after `w.findings`.
+    pub fn write_import_streamed(
+        &mut self,
+        w: &SetWrite<'_>,
+        blob_files: &[(String, std::path::PathBuf)],
+        findings: &mut dyn FindingStream,
+        extra: &dyn Fn(&rusqlite::Transaction<'_>, i64) -> Result<()>,
+    ) -> Result<ImportWrite> {
+        self.write_import_inner(w, blob_files, Some(findings), extra)
+    }
+
+    fn write_import_inner(
+        &mut self,
+        w: &SetWrite<'_>,
+        blob_files: &[(String, std::path::PathBuf)],
+        stream: Option<&mut dyn FindingStream>,
+        extra: &dyn Fn(&rusqlite::Transaction<'_>, i64) -> Result<()>,
+    ) -> Result<ImportWrite> {
         let now = now_utc();
         let tx = self
             .conn_mut()
@@ -153,15 +202,18 @@ impl Store {
                  ON CONFLICT(set_id, sha256) DO NOTHING",
             )?;
             for f in w.new_files {
+                let from_file = blob_files.iter().find(|(s, _)| *s == f.sha256);
                 if let Some(b) = &f.bytes {
                     blobs::put(&tx, &f.sha256, b)?;
+                } else if let Some((_, p)) = from_file {
+                    blobs::put_file(&tx, &f.sha256, p)?;
                 }
                 ins.execute(params![
                     set_id,
                     f.path,
                     f.sha256,
                     f.size as i64,
-                    f.bytes.is_some(),
+                    f.bytes.is_some() || from_file.is_some(),
                     f.format,
                     f.spec_version,
                     f.status,
@@ -225,7 +277,12 @@ impl Store {
             let mut src = tx.prepare(
                 "INSERT OR REPLACE INTO finding_source(finding_id, file_id, scanner, view) VALUES (?1, ?2, ?3, ?4)",
             )?;
-            for f in w.findings {
+            let mut feed = Feed {
+                slice: w.findings.iter(),
+                stream,
+                cur: None,
+            };
+            while let Some(f) = feed.next()? {
                 let s = summarize(f);
                 ins.execute(params![
                     set_id,

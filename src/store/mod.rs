@@ -16,7 +16,7 @@ mod view_filter;
 mod views;
 pub use views::{Cursor, ViewFilter, ViewSort};
 
-pub use imports::{FileRow, ImportWrite, SetWrite};
+pub use imports::{FileRow, FindingStream, ImportWrite, SetWrite};
 pub use queries::{
     ComponentRow, EvidenceFileRow, FindingQuery, FindingRow, FindingSort, SetRow, SourceRow,
 };

@@ -2,11 +2,12 @@
 //! Re-importing the same bytes changes nothing and says so; adding files to a known image
 //! re-merges the set from every stored file so the result never depends on import order.
 
+use super::import_stream::{self, Spool, SpoolSink, Staged};
 use super::Actor;
 use crate::ingest::{self, discover, limits::Limits, FileStatus, ParsedFile};
 use crate::store::{self, FileRow, SetWrite, Store};
 use serde::Serialize;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone, Default)]
@@ -33,6 +34,9 @@ pub struct FileReport {
     pub spec_version: Option<String>,
     pub status: String,
     pub message: Option<String>,
+    /// Read as a stream (over `Limits::stream_above_bytes`, Trivy or Grype), never whole.
+    #[serde(skip)]
+    pub streamed: bool,
 }
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -72,6 +76,67 @@ pub enum ImportError {
     Store(#[from] store::StoreError),
     #[error("{0}: nothing to import (no files found)")]
     Empty(String),
+    #[error("import scratch file: {0}")]
+    Spool(std::io::Error),
+    #[error(transparent)]
+    Large(#[from] ingest::large::LargeError),
+}
+
+/// The large files of one import: the spool their findings went to, each streamed file's
+/// keys (by index in the parsed list) and where to copy its raw bytes from.
+#[derive(Default)]
+struct Streaming {
+    spool: Option<Spool>,
+    staged: HashMap<usize, Staged>,
+    paths: HashMap<String, PathBuf>,
+}
+
+impl Streaming {
+    fn parse(
+        &mut self,
+        lf: discover::LargeFile,
+        parsed: &mut Vec<ParsedFile>,
+    ) -> Result<(), ImportError> {
+        if self.spool.is_none() {
+            self.spool = Some(Spool::new().map_err(ImportError::Spool)?);
+        }
+        let Some(spool) = self.spool.as_mut() else {
+            return Ok(());
+        };
+        let mut keys = Vec::new();
+        let mut sink = SpoolSink {
+            spool,
+            keys: &mut keys,
+        };
+        match ingest::large::parse_large(&lf, &mut sink)? {
+            ingest::large::LargeOutcome::Whole(pf) => parsed.push(pf),
+            ingest::large::LargeOutcome::Streamed {
+                file,
+                late_scanner_version,
+            } => {
+                self.paths.insert(file.sha256.clone(), lf.fs_path);
+                if file.status == FileStatus::Parsed {
+                    self.staged.insert(
+                        parsed.len(),
+                        Staged {
+                            keys,
+                            late_scanner_version,
+                        },
+                    );
+                }
+                parsed.push(file);
+            }
+        }
+        Ok(())
+    }
+
+    /// (sha256, path) of the new file rows whose bytes are to be copied from disk.
+    fn blob_files(&self, rows: &[FileRow]) -> Vec<(String, PathBuf)> {
+        rows.iter()
+            .filter(|r| r.bytes.is_none())
+            .filter_map(|r| Some((r.sha256.clone(), self.paths.get(&r.sha256)?.clone())))
+            .collect()
+    }
 }
 
 /// Imports each PATH as one evidence set.
@@ -114,18 +179,41 @@ fn import_one(
 ) -> Result<SetReport, ImportError> {
     let source = path.display().to_string();
     let disc = discover::discover(path, &opts.limits)?;
-    if disc.files.is_empty() && disc.refused.is_empty() && disc.skipped.is_empty() {
+    if disc.files.is_empty()
+        && disc.refused.is_empty()
+        && disc.skipped.is_empty()
+        && disc.large.is_empty()
+    {
         return Err(ImportError::Empty(source));
     }
-    let total = disc.files.len();
+    let total = disc.files.len() + disc.large.len();
     let mut parsed: Vec<ParsedFile> = Vec::with_capacity(total + disc.refused.len());
+    // Large files are streamed: their findings go to the spool, keyed by index in `parsed`.
+    let mut streamed = Streaming::default();
+    let mut large = disc.large.into_iter().peekable();
     for (i, f) in disc.files.into_iter().enumerate() {
+        while let Some(lf) = large.next_if(|l| l.before <= i) {
+            progress(ImportProgress {
+                path: lf.path.clone(),
+                done: parsed.len(),
+                total,
+            });
+            streamed.parse(lf, &mut parsed)?;
+        }
         progress(ImportProgress {
             path: f.path.clone(),
-            done: i,
+            done: parsed.len(),
             total,
         });
         parsed.push(ingest::parse_file(f));
+    }
+    for lf in large {
+        progress(ImportProgress {
+            path: lf.path.clone(),
+            done: parsed.len(),
+            total,
+        });
+        streamed.parse(lf, &mut parsed)?;
     }
     progress(ImportProgress {
         path: source.clone(),
@@ -177,7 +265,11 @@ fn import_one(
     let new_idx: Vec<usize> = (0..parsed.len())
         .filter(|i| parsed[*i].status != FileStatus::Duplicate)
         .collect();
-    let file_reports: Vec<FileReport> = parsed.iter().map(file_report).collect();
+    let mut file_reports: Vec<FileReport> = parsed.iter().map(file_report).collect();
+    for r in &mut file_reports {
+        r.streamed =
+            r.status != FileStatus::Duplicate.as_str() && streamed.paths.contains_key(&r.sha256);
+    }
     if let (Some(id), true) = (existing, new_idx.is_empty()) {
         let s = store.set(id)?;
         return Ok(SetReport {
@@ -215,17 +307,26 @@ fn import_one(
     // File rows first: they read the scan metadata from the documents the merge consumes.
     // The raw bytes move into the rows (no copy).
     let rows: Vec<FileRow> = new_idx.iter().map(|i| file_row(&mut parsed[*i])).collect();
-    let mut new_files: Vec<ParsedFile> = Vec::with_capacity(new_idx.len());
+    let blob_files = streamed.blob_files(&rows);
+    let mut new_files: Vec<(ParsedFile, Option<Staged>)> = Vec::with_capacity(new_idx.len());
     for (k, f) in parsed.into_iter().enumerate() {
         if new_idx.binary_search(&k).is_ok() {
-            new_files.push(f);
+            let st = streamed.staged.remove(&k);
+            new_files.push((f, st));
         }
     }
-    let all: Vec<ParsedFile> = reparsed.into_iter().chain(new_files).collect();
-    let file_shas: Vec<String> = all.iter().map(|f| f.sha256.clone()).collect();
+    let spool = streamed.spool.take();
+    drop(streamed);
+    let all: Vec<(ParsedFile, Option<Staged>)> = reparsed
+        .into_iter()
+        .map(|f| (f, None))
+        .chain(new_files)
+        .collect();
+    let file_shas: Vec<String> = all.iter().map(|(f, _)| f.sha256.clone()).collect();
     let mut paths: Vec<String> = Vec::new();
     let mut docs: Vec<(usize, crate::model::Document)> = Vec::new();
-    for (i, f) in all.into_iter().enumerate() {
+    let mut staged: Vec<Option<Staged>> = Vec::new();
+    for (i, (f, st)) in all.into_iter().enumerate() {
         if digest
             .as_deref()
             .is_some_and(|d| ingest::names_other_digest(&f, d))
@@ -235,8 +336,26 @@ fn import_one(
         if let Some(doc) = f.doc {
             paths.push(f.path);
             docs.push((i, doc));
+            staged.push(st);
         }
     }
+    // A streamed import spools every document's findings and merges over keys.
+    let key_merge = match spool {
+        Some(mut spool) => {
+            let mut keyed = Vec::with_capacity(docs.len());
+            for ((i, doc), st) in docs.iter_mut().zip(staged) {
+                let st = match st {
+                    Some(st) => st,
+                    None => {
+                        import_stream::stage_doc(&mut spool, doc).map_err(ImportError::Spool)?
+                    }
+                };
+                keyed.push((*i, doc.components.iter().map(|c| c.key()).collect(), st));
+            }
+            Some(import_stream::merge_keys(keyed, spool))
+        }
+        None => None,
+    };
     let merged = ingest::merge::merge_owned(
         docs.into_iter()
             .zip(&paths)
@@ -263,13 +382,17 @@ fn import_one(
         "digest": digest,
         "new_files": rows.iter().map(|r| serde_json::json!({"path": r.path, "sha256": r.sha256, "status": r.status})).collect::<Vec<_>>(),
         "components": merged.components.len(),
-        "findings": merged.findings.len(),
+        "findings": merged.findings.len() + key_merge.as_ref().map_or(0, |k| k.count),
     });
     let label = actor.label();
     let target = digest.clone().unwrap_or_else(|| source.clone());
-    let written = store.write_import(&w, &|tx, _set| {
+    let audit = |tx: &rusqlite::Transaction<'_>, _set: i64| {
         store::audit::append(tx, &label, "import", &target, &details).map(|_| ())
-    })?;
+    };
+    let written = match key_merge {
+        Some(mut k) => store.write_import_streamed(&w, &blob_files, &mut k, &audit)?,
+        None => store.write_import(&w, &audit)?,
+    };
     match &opts.policy {
         Some(p) => super::verify::verify_set_with(store, written.set_id, actor, p)?,
         None => super::verify::verify_set(store, written.set_id, actor)?,
@@ -297,6 +420,7 @@ fn file_report(f: &ParsedFile) -> FileReport {
         spec_version: f.spec_version.clone(),
         status: f.status.as_str().to_string(),
         message: f.message.clone(),
+        streamed: false,
     }
 }
 

@@ -540,6 +540,9 @@ fn add_match(
     });
 }
 
+#[path = "grype_stream.rs"]
+pub(super) mod stream;
+
 #[cfg(test)]
 #[path = "grype_tests.rs"]
 mod tests;

@@ -13,6 +13,7 @@ mod refs;
 mod spdx_json;
 mod spdx_model;
 mod spdx_tagvalue;
+pub mod stream;
 mod trivy;
 
 use super::detect::Format;

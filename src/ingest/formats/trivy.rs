@@ -355,11 +355,15 @@ fn convert(r: Report) -> Document {
     }
     if secrets + misconfigs > 0 {
         // Said, not dropped: dossier reads vulnerabilities; these stay in the stored file.
-        b.doc.warnings.push(format!(
-            "{secrets} secret and {misconfigs} misconfiguration finding(s) in the report are not imported as findings"
-        ));
+        b.doc.warnings.push(secrets_warning(secrets, misconfigs));
     }
     b.doc
+}
+
+fn secrets_warning(secrets: usize, misconfigs: usize) -> String {
+    format!(
+        "{secrets} secret and {misconfigs} misconfiguration finding(s) in the report are not imported as findings"
+    )
 }
 
 fn fix_state(status: Option<&str>, has_fix: bool) -> String {
@@ -508,6 +512,9 @@ fn add_vuln(
         view,
     });
 }
+
+#[path = "trivy_stream.rs"]
+pub(super) mod stream;
 
 #[cfg(test)]
 #[path = "trivy_tests.rs"]

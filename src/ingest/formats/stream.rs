@@ -1,0 +1,100 @@
+//! Streaming parse of the scan formats that reach hundreds of MB (Trivy and Grype JSON):
+//! the report is read from an `io::Read` and each finding goes to a `FindingSink` as soon as
+//! it is converted, so no whole document, byte buffer or findings vector is ever held.
+
+use super::FormatError;
+use crate::ingest::detect::Format;
+use crate::model::{Document, FindingRecord};
+use std::io::Read;
+
+/// Receives each finding of a streamed report, in document order.
+pub trait FindingSink {
+    /// An `Err` stops the parse; the message is returned as `StreamError::Sink`.
+    fn finding(&mut self, f: FindingRecord) -> Result<(), String>;
+}
+
+/// What a streamed parse returns besides the findings it handed to the sink.
+#[derive(Debug)]
+pub struct Streamed {
+    /// The document without findings: metadata, components, warnings, as `parse` gives them.
+    pub doc: Document,
+    /// The scanner version, when the report names it only after some findings were sent
+    /// (Grype's `descriptor` follows its matches): those views carry `scanner_version: None`
+    /// and take this value, which is what the whole-document parse gives every view.
+    pub late_scanner_version: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError {
+    /// The report is malformed; the error names the position.
+    #[error("{0}")]
+    Format(FormatError),
+    /// The sink failed (spool I/O); nothing about the file.
+    #[error("{0}")]
+    Sink(String),
+    /// Keys in an order the stream cannot follow without buffering (e.g. a Trivy result's
+    /// `Type` after its `Vulnerabilities`): parse the whole document instead.
+    #[error("cannot be parsed as a stream: {0}")]
+    Unstreamable(String),
+}
+
+/// True for the formats `parse_stream` reads.
+pub fn streamable(format: Format) -> bool {
+    matches!(format, Format::TrivyJson | Format::GrypeJson)
+}
+
+/// Parses `reader` as `format` (one of `streamable`), sending findings to `sink`.
+pub fn parse_stream<R: Read>(
+    format: Format,
+    reader: R,
+    sink: &mut dyn FindingSink,
+) -> Result<Streamed, StreamError> {
+    match format {
+        Format::TrivyJson => super::trivy::stream::parse(reader, sink),
+        Format::GrypeJson => super::grype::stream::parse(reader, sink),
+        other => Err(StreamError::Unstreamable(format!(
+            "{other} is parsed whole"
+        ))),
+    }
+}
+
+/// The sink plus why a parse stopped early. Serde can only carry a message through its
+/// error type, so the real cause waits here and the caller prefers it to serde's error.
+pub(super) struct Ctl<'s> {
+    sink: &'s mut dyn FindingSink,
+    stop: Option<StreamError>,
+}
+
+impl<'s> Ctl<'s> {
+    pub(super) fn new(sink: &'s mut dyn FindingSink) -> Self {
+        Self { sink, stop: None }
+    }
+
+    pub(super) fn send<E: serde::de::Error>(&mut self, f: FindingRecord) -> Result<(), E> {
+        match self.sink.finding(f) {
+            Ok(()) => Ok(()),
+            Err(m) => {
+                self.stop = Some(StreamError::Sink(m));
+                Err(E::custom("stopped: the finding sink failed"))
+            }
+        }
+    }
+
+    pub(super) fn unstreamable<E: serde::de::Error>(&mut self, why: &str) -> E {
+        self.stop = Some(StreamError::Unstreamable(why.to_string()));
+        E::custom(format!("stopped: {why}"))
+    }
+
+    /// The parse's result, preferring the cause kept here to serde's message.
+    pub(super) fn finish<T>(&mut self, r: serde_json::Result<T>) -> Result<T, StreamError> {
+        match (r, self.stop.take()) {
+            (_, Some(stop)) => Err(stop),
+            (Ok(v), None) => Ok(v),
+            (Err(e), None) => Err(StreamError::Format(FormatError::json(&e))),
+        }
+    }
+}
+
+#[cfg(test)]
+#[path = "stream_tests.rs"]
+mod tests;

@@ -1,0 +1,197 @@
+//! Files too large to read whole (`discover::LargeFile`): hashed and detected in streaming
+//! passes, then Trivy and Grype reports are parsed as a stream into a `FindingSink`. Any
+//! other format, or a report in an order the stream cannot follow, is read whole and
+//! parsed as usual, so the outcome never depends on which path ran.
+
+use super::detect::{self, Detection};
+use super::discover::{sha256_hex, DiscoveredFile, LargeFile};
+use super::formats::stream::{self, FindingSink, StreamError};
+use super::{layout_blob_name, parse_file, FileStatus, ParsedFile};
+use sha2::{Digest, Sha256};
+use std::fs::File;
+use std::io::{BufReader, Read};
+
+const BUF: usize = 1 << 20;
+
+/// How a large file was read.
+#[derive(Debug)]
+pub enum LargeOutcome {
+    /// Read whole and parsed by `parse_file` (bytes in memory, as for any small file).
+    Whole(ParsedFile),
+    /// Parsed as a stream: the findings went to the sink (valid only when `file.status` is
+    /// `Parsed`); `file.bytes` is `None` and the raw bytes are to be stored from `path`.
+    Streamed {
+        file: ParsedFile,
+        late_scanner_version: Option<String>,
+    },
+}
+
+/// The sink failed (spool I/O): the import cannot go on.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: {message}")]
+pub struct LargeError {
+    pub path: String,
+    pub message: String,
+}
+
+/// sha256 hex of a whole file, read in 1 MiB pieces.
+pub fn sha256_file(path: &std::path::Path) -> std::io::Result<(String, u64)> {
+    let mut f = File::open(path)?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; BUF];
+    let mut n = 0u64;
+    loop {
+        let k = f.read(&mut buf)?;
+        if k == 0 {
+            break;
+        }
+        h.update(&buf[..k]);
+        n += k as u64;
+    }
+    Ok((hex::encode(h.finalize()), n))
+}
+
+fn failed(lf: &LargeFile, message: String) -> ParsedFile {
+    ParsedFile {
+        path: lf.path.clone(),
+        sha256: format!("refused:{}", sha256_hex(lf.path.as_bytes())),
+        size: 0,
+        bytes: None,
+        format: None,
+        spec_version: None,
+        status: FileStatus::Failed,
+        message: Some(message),
+        doc: None,
+    }
+}
+
+fn whole(lf: &LargeFile) -> LargeOutcome {
+    match std::fs::read(&lf.fs_path) {
+        Ok(bytes) => {
+            let sha256 = sha256_hex(&bytes);
+            LargeOutcome::Whole(parse_file(DiscoveredFile {
+                path: lf.path.clone(),
+                bytes,
+                sha256,
+            }))
+        }
+        Err(e) => LargeOutcome::Whole(failed(lf, e.to_string())),
+    }
+}
+
+/// Hashes, detects and parses one large file. Findings reach `sink` only from a streamed
+/// parse; the caller keeps them only for a `Streamed` outcome whose status is `Parsed`.
+pub fn parse_large(lf: &LargeFile, sink: &mut dyn FindingSink) -> Result<LargeOutcome, LargeError> {
+    if layout_blob_name(&lf.path).is_some() {
+        // Content-addressed layout blobs get the name check of `parse_file`.
+        return Ok(whole(lf));
+    }
+    let (sha256, size) = match sha256_file(&lf.fs_path) {
+        Ok(x) => x,
+        Err(e) => return Ok(LargeOutcome::Whole(failed(lf, e.to_string()))),
+    };
+    let det = match (File::open(&lf.fs_path), File::open(&lf.fs_path)) {
+        (Ok(a), Ok(b)) => {
+            let mut head = Vec::with_capacity(64 * 1024);
+            if let Err(e) = a.take(64 * 1024).read_to_end(&mut head) {
+                return Ok(LargeOutcome::Whole(failed(lf, e.to_string())));
+            }
+            detect::detect_reader(&head, BufReader::with_capacity(BUF, b))
+        }
+        (Err(e), _) | (_, Err(e)) => return Ok(LargeOutcome::Whole(failed(lf, e.to_string()))),
+    };
+    let (format, spec_version) = match det {
+        Detection::Supported {
+            format,
+            spec_version,
+        } if stream::streamable(format) => (format, spec_version),
+        _ => return Ok(whole(lf)),
+    };
+    let mut pf = ParsedFile {
+        path: lf.path.clone(),
+        sha256: sha256.clone(),
+        size,
+        bytes: None,
+        format: Some(format),
+        spec_version,
+        status: FileStatus::Failed,
+        message: None,
+        doc: None,
+    };
+    let file = match File::open(&lf.fs_path) {
+        Ok(f) => f,
+        Err(e) => return Ok(LargeOutcome::Whole(failed(lf, e.to_string()))),
+    };
+    let mut h = Sha256::new();
+    let mut n = 0u64;
+    let reader = BufReader::with_capacity(
+        BUF,
+        Hashing {
+            inner: file,
+            h: &mut h,
+            n: &mut n,
+        },
+    );
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        stream::parse_stream(format, reader, sink)
+    }));
+    match result {
+        Ok(Ok(s)) => {
+            if n != size || hex::encode(h.finalize()) != sha256 {
+                pf.message = Some(format!(
+                    "the file changed while it was read (it no longer has sha256 {sha256})"
+                ));
+                return Ok(LargeOutcome::Streamed {
+                    file: pf,
+                    late_scanner_version: None,
+                });
+            }
+            pf.status = FileStatus::Parsed;
+            if !s.doc.warnings.is_empty() {
+                pf.message = Some(s.doc.warnings.join("; "));
+            }
+            pf.doc = Some(s.doc);
+            Ok(LargeOutcome::Streamed {
+                file: pf,
+                late_scanner_version: s.late_scanner_version,
+            })
+        }
+        Ok(Err(StreamError::Format(e))) => {
+            pf.message = Some(e.to_string());
+            Ok(LargeOutcome::Streamed {
+                file: pf,
+                late_scanner_version: None,
+            })
+        }
+        Ok(Err(StreamError::Unstreamable(_))) => Ok(whole(lf)),
+        Ok(Err(StreamError::Sink(message))) => Err(LargeError {
+            path: lf.path.clone(),
+            message,
+        }),
+        Err(_) => {
+            pf.message = Some(format!(
+                "internal error while parsing {format} (a bug: please report it with this file)"
+            ));
+            Ok(LargeOutcome::Streamed {
+                file: pf,
+                late_scanner_version: None,
+            })
+        }
+    }
+}
+
+/// Hashes what passes through, under the `BufReader` so it sees large reads.
+struct Hashing<'a, R> {
+    inner: R,
+    h: &'a mut Sha256,
+    n: &'a mut u64,
+}
+
+impl<R: Read> Read for Hashing<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let k = self.inner.read(buf)?;
+        self.h.update(&buf[..k]);
+        *self.n += k as u64;
+        Ok(k)
+    }
+}

@@ -1,0 +1,325 @@
+//! The streamed half of an import: every finding view goes to a spool file (unlinked scratch
+//! space, never the store's WAL) and only a small key per finding stays in memory. The merge
+//! runs over the keys with `ingest::merge`'s rules, and the store write reads each merged
+//! finding's views back from the spool, in the order the in-memory merge would give.
+
+use crate::ingest::formats::stream::FindingSink;
+use crate::ingest::merge::preferred;
+use crate::model::{ComponentKey, Document, FindingRecord, ScannerView, SetFinding};
+use crate::store::{self, FindingStream};
+use std::collections::{BTreeSet, HashMap};
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::os::unix::fs::FileExt;
+
+/// Scanner views written once, read back by offset.
+pub(super) struct Spool {
+    w: BufWriter<File>,
+    len: u64,
+    buf: Vec<u8>,
+}
+
+impl Spool {
+    pub(super) fn new() -> std::io::Result<Self> {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static N: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.subsec_nanos());
+        let path = std::env::temp_dir().join(format!(
+            "dossier-import-{}-{nanos}-{}.spool",
+            std::process::id(),
+            N.fetch_add(1, Ordering::Relaxed)
+        ));
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .open(&path)?;
+        // Unlinked at once: the space comes back when the import ends, however it ends.
+        std::fs::remove_file(&path)?;
+        Ok(Self {
+            w: BufWriter::with_capacity(1 << 20, f),
+            len: 0,
+            buf: Vec::new(),
+        })
+    }
+
+    fn put(&mut self, view: &ScannerView) -> std::io::Result<(u64, u32)> {
+        self.buf.clear();
+        serde_json::to_writer(&mut self.buf, view)?;
+        self.w.write_all(&self.buf)?;
+        let at = self.len;
+        self.len += self.buf.len() as u64;
+        Ok((at, u32::try_from(self.buf.len()).unwrap_or(u32::MAX)))
+    }
+
+    fn get(&mut self, at: u64, len: u32) -> std::io::Result<ScannerView> {
+        self.w.flush()?;
+        self.buf.resize(len as usize, 0);
+        self.w.get_ref().read_exact_at(&mut self.buf, at)?;
+        Ok(serde_json::from_slice(&self.buf)?)
+    }
+}
+
+/// One spooled finding: what the merge needs, ~80 bytes.
+pub(super) struct StagedKey {
+    vuln_id: Box<str>,
+    aliases: Box<[Box<str>]>,
+    component: u32,
+    len: u32,
+    at: u64,
+}
+
+/// The spooled findings of one file.
+#[derive(Default)]
+pub(super) struct Staged {
+    pub keys: Vec<StagedKey>,
+    /// Applied to this file's views that have no scanner version (`Streamed`).
+    pub late_scanner_version: Option<String>,
+}
+
+pub(super) struct SpoolSink<'a> {
+    pub spool: &'a mut Spool,
+    pub keys: &'a mut Vec<StagedKey>,
+}
+
+impl FindingSink for SpoolSink<'_> {
+    fn finding(&mut self, f: FindingRecord) -> Result<(), String> {
+        let (at, len) = self
+            .spool
+            .put(&f.view)
+            .map_err(|e| format!("import spool: {e}"))?;
+        self.keys.push(StagedKey {
+            vuln_id: f.vuln_id.into_boxed_str(),
+            aliases: f.aliases.into_iter().map(String::into_boxed_str).collect(),
+            component: u32::try_from(f.component).unwrap_or(u32::MAX),
+            len,
+            at,
+        });
+        Ok(())
+    }
+}
+
+/// Moves a parsed document's in-memory findings into the spool.
+pub(super) fn stage_doc(spool: &mut Spool, doc: &mut Document) -> std::io::Result<Staged> {
+    let mut keys = Vec::with_capacity(doc.findings.len());
+    let mut sink = SpoolSink {
+        spool,
+        keys: &mut keys,
+    };
+    for f in std::mem::take(&mut doc.findings) {
+        sink.finding(f).map_err(std::io::Error::other)?;
+    }
+    Ok(Staged {
+        keys,
+        late_scanner_version: None,
+    })
+}
+
+struct Item {
+    root: u32,
+    comp: u32,
+    file: u32,
+    late: u32,
+    len: u32,
+    at: u64,
+}
+
+/// The merged findings of a streamed import, as keys sorted like `merge`'s output.
+pub(super) struct KeyMerge {
+    items: Vec<Item>,
+    next: usize,
+    roots: Vec<Box<str>>,
+    aliases: Vec<Vec<String>>,
+    comps: Vec<ComponentKey>,
+    lates: Vec<Option<String>>,
+    spool: Spool,
+    pub count: usize,
+}
+
+/// Union-find over interned ids; the same operations as `merge`'s `Aliases`, so the same
+/// groups and the same root (the preferred id of each group) whatever the order.
+struct Ids {
+    index: HashMap<Box<str>, u32>,
+    names: Vec<Box<str>>,
+    parent: Vec<u32>,
+}
+
+impl Ids {
+    fn add(&mut self, x: &str) -> u32 {
+        if let Some(&i) = self.index.get(x) {
+            return i;
+        }
+        let i = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
+        self.names.push(x.into());
+        self.index.insert(x.into(), i);
+        self.parent.push(i);
+        i
+    }
+    fn find(&mut self, x: u32) -> u32 {
+        let mut r = x;
+        while self.parent[r as usize] != r {
+            r = self.parent[r as usize];
+        }
+        let mut c = x;
+        while self.parent[c as usize] != r {
+            let n = self.parent[c as usize];
+            self.parent[c as usize] = r;
+            c = n;
+        }
+        r
+    }
+    fn union(&mut self, a: u32, b: u32) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            let (keep, other) = if preferred(&self.names[ra as usize], &self.names[rb as usize]) {
+                (ra, rb)
+            } else {
+                (rb, ra)
+            };
+            self.parent[other as usize] = keep;
+        }
+    }
+}
+
+/// `docs`: (file index, the document's component keys, its staged findings), in merge order.
+pub(super) fn merge_keys(docs: Vec<(usize, Vec<ComponentKey>, Staged)>, spool: Spool) -> KeyMerge {
+    let mut ids = Ids {
+        index: HashMap::new(),
+        names: Vec::new(),
+        parent: Vec::new(),
+    };
+    for (_, _, st) in &docs {
+        for k in &st.keys {
+            let v = ids.add(&k.vuln_id);
+            for a in k.aliases.iter() {
+                if !a.is_empty() && **a != *k.vuln_id {
+                    let a = ids.add(a);
+                    ids.union(v, a);
+                }
+            }
+        }
+    }
+    let n = ids.names.len();
+    let root_of: Vec<u32> = (0..n as u32).map(|i| ids.find(i)).collect();
+    // Roots ranked by their string, so sorting by rank sorts by id as the BTreeMap does.
+    let mut roots: Vec<u32> = root_of
+        .iter()
+        .copied()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    roots.sort_by(|a, b| ids.names[*a as usize].cmp(&ids.names[*b as usize]));
+    let mut rank = vec![u32::MAX; n];
+    for (r, id) in roots.iter().enumerate() {
+        rank[*id as usize] = r as u32;
+    }
+    let mut groups: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); roots.len()];
+    for (i, r) in root_of.iter().enumerate() {
+        if i as u32 != *r {
+            groups[rank[*r as usize] as usize].insert(&ids.names[i]);
+        }
+    }
+    let aliases: Vec<Vec<String>> = groups
+        .into_iter()
+        .map(|g| g.into_iter().map(str::to_string).collect())
+        .collect();
+
+    let mut comp_index: HashMap<ComponentKey, u32> = HashMap::new();
+    let mut comps: Vec<ComponentKey> = Vec::new();
+    let mut items: Vec<Item> = Vec::new();
+    let mut lates: Vec<Option<String>> = Vec::new();
+    for (file, keys, st) in docs {
+        let local: Vec<u32> = keys
+            .into_iter()
+            .map(|k| {
+                let next = comps.len() as u32;
+                *comp_index.entry(k.clone()).or_insert_with(|| {
+                    comps.push(k);
+                    next
+                })
+            })
+            .collect();
+        let late = lates.len() as u32;
+        lates.push(st.late_scanner_version);
+        for k in st.keys {
+            let Some(&comp) = local.get(k.component as usize) else {
+                continue;
+            };
+            let id = ids.index.get(&*k.vuln_id).copied().unwrap_or(0);
+            items.push(Item {
+                root: rank[root_of[id as usize] as usize],
+                comp,
+                file: u32::try_from(file).unwrap_or(u32::MAX),
+                late,
+                len: k.len,
+                at: k.at,
+            });
+        }
+    }
+    drop(comp_index);
+    let mut order: Vec<u32> = (0..comps.len() as u32).collect();
+    order.sort_by(|a, b| comps[*a as usize].cmp(&comps[*b as usize]));
+    let mut comp_rank = vec![0u32; comps.len()];
+    for (r, c) in order.iter().enumerate() {
+        comp_rank[*c as usize] = r as u32;
+    }
+    let mut sorted: Vec<ComponentKey> = vec![ComponentKey::default(); comps.len()];
+    for (c, k) in comps.into_iter().enumerate() {
+        sorted[comp_rank[c] as usize] = k;
+    }
+    for it in &mut items {
+        it.comp = comp_rank[it.comp as usize];
+    }
+    // Stable: views of one finding keep the file and document order `merge` gives them.
+    items.sort_by_key(|it| (it.root, it.comp));
+    let count = items
+        .windows(2)
+        .filter(|w| (w[0].root, w[0].comp) != (w[1].root, w[1].comp))
+        .count()
+        + usize::from(!items.is_empty());
+    KeyMerge {
+        items,
+        next: 0,
+        roots: roots
+            .iter()
+            .map(|r| ids.names[*r as usize].clone())
+            .collect(),
+        aliases,
+        comps: sorted,
+        lates,
+        spool,
+        count,
+    }
+}
+
+impl FindingStream for KeyMerge {
+    fn next_finding(&mut self) -> store::Result<Option<SetFinding>> {
+        let Some(first) = self.items.get(self.next) else {
+            return Ok(None);
+        };
+        let (root, comp) = (first.root, first.comp);
+        let mut views = Vec::with_capacity(1);
+        while let Some(it) = self.items.get(self.next) {
+            if (it.root, it.comp) != (root, comp) {
+                break;
+            }
+            let mut v = self
+                .spool
+                .get(it.at, it.len)
+                .map_err(|e| store::StoreError::Invalid(format!("import spool: {e}")))?;
+            if v.scanner_version.is_none() {
+                v.scanner_version.clone_from(&self.lates[it.late as usize]);
+            }
+            views.push((it.file as usize, v));
+            self.next += 1;
+        }
+        Ok(Some(SetFinding {
+            vuln_id: self.roots[root as usize].to_string(),
+            aliases: self.aliases[root as usize].clone(),
+            component_key: self.comps[comp as usize].clone(),
+            views,
+        }))
+    }
+}
