@@ -5,6 +5,7 @@
 //!   (default: all)
 //!   DOSSIER_BENCH_MB=100 (import file size), DOSSIER_BENCH_FINDINGS=1000000 (view/gate)
 //!   DOSSIER_BENCH_RSS_MB=10,100,500 (import sizes for peak RSS)
+//!   DOSSIER_BENCH_KEEP=1 (keep the generated stores and outputs, e.g. for `perf record`)
 
 use dossier::devgen::synthetic::{findings_for_trivy_bytes, generate, SynthFormat, SynthOptions};
 use dossier::ingest::detect::Format;
@@ -465,6 +466,7 @@ fn bench_package(dir: &Path) {
             .args(["--components", &(per / 4).to_string()])
             .args(["--findings", &per.to_string(), "--out"])
             .arg(&d)
+            .stdout(std::process::Stdio::null())
             .status()
             .expect("dev gen");
         assert!(st.success(), "dev gen failed");
@@ -561,5 +563,9 @@ fn main() {
     }
     if on("package") {
         bench_package(dir.path());
+    }
+    // DOSSIER_BENCH_KEEP=1 leaves the stores and outputs behind for profiling.
+    if std::env::var_os("DOSSIER_BENCH_KEEP").is_some() {
+        println!("kept: {}", dir.keep().display());
     }
 }
