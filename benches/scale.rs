@@ -7,6 +7,7 @@
 //!   DOSSIER_BENCH_RSS_MB=10,100,500 (import sizes for peak RSS)
 //!   DOSSIER_BENCH_STORE=/var/tmp/big.db keeps the view/gate store there and reuses it when
 //!   it already holds the bench set (the 1M-finding write takes minutes)
+//!   DOSSIER_BENCH_KEEP=1 (keep the generated stores and outputs, e.g. for `perf record`)
 
 use dossier::devgen::synthetic::{findings_for_trivy_bytes, generate, SynthFormat, SynthOptions};
 use dossier::ingest::detect::Format;
@@ -730,6 +731,7 @@ fn bench_package(dir: &Path) {
             .args(["--components", &(per / 4).to_string()])
             .args(["--findings", &per.to_string(), "--out"])
             .arg(&d)
+            .stdout(std::process::Stdio::null())
             .status()
             .expect("dev gen");
         assert!(st.success(), "dev gen failed");
@@ -826,5 +828,9 @@ fn main() {
     }
     if on("package") {
         bench_package(dir.path());
+    }
+    // DOSSIER_BENCH_KEEP=1 leaves the stores and outputs behind for profiling.
+    if std::env::var_os("DOSSIER_BENCH_KEEP").is_some() {
+        println!("kept: {}", dir.keep().display());
     }
 }

@@ -98,10 +98,23 @@ pub fn export(store: Option<PathBuf>, a: ExportArgs) -> anyhow::Result<i32> {
     let mut st = super::open_store(store)?;
     let actor = crate::workflow::Actor::from_env();
     let tty = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    // DOSSIER_TIMINGS=1: each phase with the seconds since the export started (for the
+    // scale benchmarks' breakdowns), whether or not stderr is a terminal.
+    let timings = std::env::var_os("DOSSIER_TIMINGS").is_some();
+    let start = std::time::Instant::now();
     let mut last = String::new();
     let report = match wf::export(&mut st, &req, &actor, &mut |p| {
-        if tty && p.phase != last {
-            eprintln!("{}...", p.phase);
+        if p.phase != last {
+            if timings {
+                eprintln!(
+                    "[{:8.3} s, {}] {}",
+                    start.elapsed().as_secs_f64(),
+                    memory(),
+                    p.phase
+                );
+            } else if tty {
+                eprintln!("{}...", p.phase);
+            }
             last = p.phase.clone();
         }
     }) {
@@ -140,6 +153,19 @@ pub fn export(store: Option<PathBuf>, a: ExportArgs) -> anyhow::Result<i32> {
         super::output::print_table(&["FILE", "BYTES", "SHA256"], &rows, 200)?;
     }
     Ok(0)
+}
+
+/// Resident and peak memory from /proc (Linux), for DOSSIER_TIMINGS lines.
+fn memory() -> String {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kib = |key: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(key))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+            .map_or_else(|| "?".to_string(), |k| format!("{}", k / 1024))
+    };
+    format!("RSS {} MiB, peak {} MiB", kib("VmRSS:"), kib("VmHWM:"))
 }
 
 pub fn verify_package(a: VerifyPackageArgs) -> anyhow::Result<i32> {

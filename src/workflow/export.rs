@@ -13,7 +13,7 @@ mod build;
 mod decisions;
 mod verify;
 
-pub use build::{build_package, BuildContext};
+pub use build::{build_package, build_package_with, BuildContext};
 pub use verify::{verify_package, PackageCheck, VerifyStep};
 
 /// The audit action an export records (and which the package's audit head skips).
@@ -215,11 +215,14 @@ pub fn export(
         },
         classification: req.classification.clone(),
     };
-    let pkg = build_package(store, &req.selection, &ctx)?;
+    let pkg = build_package_with(store, &req.selection, &ctx, &mut |p| {
+        say(&format!("building the package: {p}"), 0, 1)
+    })?;
     say("building the package", 1, 1);
 
     let dir = req.out_dir.as_path();
-    let json_bytes = json::to_bytes(&pkg)?;
+    say("writing the JSON package", 0, 1);
+    let mut json_bytes = json::to_bytes(&pkg)?;
     let sha = hex::encode(Sha256::digest(&json_bytes));
     let mut written = vec![write_atomic(dir, files::JSON, &json_bytes)?];
     let mut sigs: Vec<(&str, Vec<u8>)> = Vec::new();
@@ -237,8 +240,14 @@ pub fn export(
             written.push(write_atomic(dir, name, bytes)?);
         }
     }
+    if !req.with_evidence {
+        // Only the bundle needs the bytes again; at 100k findings they are ~85 MB that
+        // would otherwise sit beside the PDF's drawing operations.
+        json_bytes = Vec::new();
+    }
     let today = when.date_naive();
     for f in &req.formats {
+        say(&format!("writing {f:?}"), 0, 1);
         match f {
             ExportFormat::Json => {}
             ExportFormat::Pdf => {

@@ -148,12 +148,47 @@ pub fn import_paths(
     progress: &mut dyn FnMut(ImportProgress),
 ) -> Result<ImportReport, ImportError> {
     let mut report = ImportReport::default();
-    for p in paths {
-        report
-            .sets
-            .push(import_one(store, p, opts, actor, progress)?);
+    if paths.len() < 2 {
+        for p in paths {
+            report
+                .sets
+                .push(import_one(store, p, opts, actor, progress)?);
+        }
+        return Ok(report);
     }
-    Ok(report)
+    // A package of many images: read and parse the next path on a helper thread while
+    // this one is merged, written and verified (the write is mostly I/O and fsync). The
+    // rendezvous channel keeps at most one parsed set waiting, so memory stays ~2 sets.
+    let limits = &opts.limits;
+    std::thread::scope(|scope| {
+        let (tx, rx) = std::sync::mpsc::sync_channel(0);
+        scope.spawn(move || {
+            for p in paths {
+                let mut events = Vec::new();
+                let r = prepare(p, limits, &mut |e| events.push(e));
+                if tx.send((events, r)).is_err() {
+                    break;
+                }
+            }
+        });
+        for p in paths {
+            let Ok((events, prepared)) = rx.recv() else {
+                // The helper ended early (it only does so after a panic): parse here.
+                report
+                    .sets
+                    .push(import_one(store, p, opts, actor, progress)?);
+                continue;
+            };
+            for e in events {
+                progress(e);
+            }
+            let (parsed, streamed) = prepared?;
+            report
+                .sets
+                .push(import_parsed(store, p, parsed, streamed, opts, actor)?);
+        }
+        Ok(report)
+    })
 }
 
 fn refused_file(r: discover::Refused) -> ParsedFile {
@@ -177,8 +212,20 @@ fn import_one(
     actor: &Actor,
     progress: &mut dyn FnMut(ImportProgress),
 ) -> Result<SetReport, ImportError> {
+    let (parsed, streamed) = prepare(path, &opts.limits, progress)?;
+    import_parsed(store, path, parsed, streamed, opts, actor)
+}
+
+/// Discovers and parses every file under `path` (no store access, so it can run on a
+/// helper thread): parsed files, then refused entries, then skipped layer blobs; large
+/// files are streamed into the spool held by the returned `Streaming`.
+fn prepare(
+    path: &Path,
+    limits: &Limits,
+    progress: &mut dyn FnMut(ImportProgress),
+) -> Result<(Vec<ParsedFile>, Streaming), ImportError> {
     let source = path.display().to_string();
-    let disc = discover::discover(path, &opts.limits)?;
+    let disc = discover::discover(path, limits)?;
     if disc.files.is_empty()
         && disc.refused.is_empty()
         && disc.skipped.is_empty()
@@ -228,6 +275,19 @@ fn import_one(
     }
     // Image layer blobs: accounted for as unrecognised, never parsed or stored.
     parsed.extend(disc.skipped.into_iter().map(discover::Skipped::into_parsed));
+    Ok((parsed, streamed))
+}
+
+/// Identifies, merges, writes and verifies one prepared set.
+fn import_parsed(
+    store: &mut Store,
+    path: &Path,
+    mut parsed: Vec<ParsedFile>,
+    mut streamed: Streaming,
+    opts: &ImportOptions,
+    actor: &Actor,
+) -> Result<SetReport, ImportError> {
+    let source = path.display().to_string();
 
     let ident = ingest::identify(&parsed);
     let existing = match &ident.digest {

@@ -5,6 +5,7 @@
 //! trailer /ID make the bytes depend only on the package and the options.
 
 mod charts;
+mod content;
 mod layout;
 mod sections;
 mod subset;
@@ -70,7 +71,14 @@ fn banner_color(marking: &str) -> printpdf::Color {
 }
 
 /// Banner top and bottom, footer with the package hash and "Page N of M", on every page.
-fn decorate(pages: &mut [Vec<printpdf::Op>], fonts: &Fonts, banner: &str, sha: &str, title: &str) {
+fn decorate(
+    pages: &mut [String],
+    compactor: &mut content::Compactor,
+    fonts: &Fonts,
+    banner: &str,
+    sha: &str,
+    title: &str,
+) {
     let total = pages.len();
     let banner = fonts.prepare(banner);
     let banner = fonts.fit(&banner, Face::Bold, 9.0, PAGE_W - 40.0);
@@ -82,7 +90,7 @@ fn decorate(pages: &mut [Vec<printpdf::Op>], fonts: &Fonts, banner: &str, sha: &
         7.0,
         PAGE_W - 2.0 * MARGIN_X - 90.0,
     );
-    for (i, ops) in pages.iter_mut().enumerate() {
+    for (i, page) in pages.iter_mut().enumerate() {
         let mut deco = Vec::new();
         for y in [PAGE_H - 16.0, 2.0] {
             push_rect(&mut deco, 0.0, y, PAGE_W, 14.0, col.clone());
@@ -138,7 +146,7 @@ fn decorate(pages: &mut [Vec<printpdf::Op>], fonts: &Fonts, banner: &str, sha: &
             8.0,
             layout::black(),
         );
-        ops.extend(deco);
+        compactor.page(&deco, page);
     }
 }
 
@@ -150,6 +158,7 @@ pub fn render(
 ) -> Result<Vec<u8>, PdfError> {
     let tpl = load_template(TEMPLATE)?;
     let fonts = fonts()?;
+    progress("pdf: layout", 0, 1);
     let mut doc = layout::Doc::new(&fonts);
     sections::cover(&mut doc, pkg, &tpl, opts);
     sections::summary(&mut doc, pkg, &tpl);
@@ -160,32 +169,39 @@ pub fn render(
     sections::waivers(&mut doc, pkg, &tpl);
     sections::stig(&mut doc, pkg, &tpl);
     sections::signoff(&mut doc, pkg, &tpl);
-    let mut pages = doc.finish();
+    let (mut pages, mut compactor) = doc.finish();
     let title = format!("{} - {}", tpl.cover.title, pkg.name);
     decorate(
         &mut pages,
+        &mut compactor,
         &fonts,
         &pkg.classification,
         &opts.package_sha256,
         &title,
     );
-    progress("pdf: serialising", 0, 1);
+    progress("pdf: fonts", 0, 1);
 
     let mut pdf = PdfDocument::new(&format!(
         "{} - {}",
         tpl.cover.title,
         fonts.prepare(&pkg.name)
     ));
+    if compactor.unsupported {
+        return Err(PdfError::Serialise(
+            "the report drew an operation the content writer does not know".into(),
+        ));
+    }
     // Embed only the glyphs the pages draw (layout was measured on the full faces; a
     // subset keeps every advance width).
-    let used = subset::used_chars(&pages);
     let none = std::collections::BTreeSet::new();
     let mut tags = Vec::new();
+    let mut glyphs = content::GlyphTables::new();
+    let mut census: Vec<printpdf::Op> = Vec::new();
     for (f, bytes) in [
         (&fonts.regular, dejavu::sans::regular()),
         (&fonts.bold, dejavu::sans::bold()),
     ] {
-        let chars = used.get(&f.id).unwrap_or(&none);
+        let chars = compactor.used.get(&f.id).unwrap_or(&none);
         let parsed = match subset::subset_face(bytes, &f.parsed, chars) {
             Some(p) => {
                 tags.push((f.id.clone(), subset::tag(&p.original_bytes)));
@@ -193,6 +209,25 @@ pub fn render(
             }
             None => f.parsed.clone(),
         };
+        // Glyph ids exactly as printpdf encodes text: the embedded face's cmap, 0 if none.
+        let table = chars
+            .iter()
+            .map(|c| (*c, parsed.lookup_glyph_index(u32::from(*c)).unwrap_or(0)))
+            .collect();
+        glyphs.insert(f.id.clone(), table);
+        // One line of every used character tells printpdf which glyphs the face needs
+        // (its /W widths and /ToUnicode); the page that carries it is replaced below.
+        if !chars.is_empty() {
+            census.push(printpdf::Op::StartTextSection);
+            census.push(printpdf::Op::SetFont {
+                font: printpdf::PdfFontHandle::External(f.id.clone()),
+                size: printpdf::Pt(9.0),
+            });
+            census.push(printpdf::Op::ShowText {
+                items: vec![printpdf::TextItem::Text(chars.iter().collect())],
+            });
+            census.push(printpdf::Op::EndTextSection);
+        }
         pdf.resources
             .fonts
             .map
@@ -212,11 +247,21 @@ pub fn render(
     info.producer = "printpdf".into();
     info.subject = format!("package sha256 {}", opts.package_sha256);
     info.identifier = opts.package_sha256.clone();
-    let pdf_pages: Vec<PdfPage> = pages
+    progress("pdf: encoding pages", 0, pages.len());
+    let n = pages.len();
+    // Each compact page is freed as soon as its stream is written and deflated.
+    let streams: Vec<Vec<u8>> = pages
         .into_iter()
-        .map(|ops| PdfPage::new(Mm(PAGE_W * 25.4 / 72.0), Mm(PAGE_H * 25.4 / 72.0), ops))
+        .map(|p| {
+            let raw = content::finish(&p, &compactor.fonts, &glyphs);
+            deflate(&raw).unwrap_or(raw)
+        })
         .collect();
+    let page = |ops| PdfPage::new(Mm(PAGE_W * 25.4 / 72.0), Mm(PAGE_H * 25.4 / 72.0), ops);
+    let mut pdf_pages = vec![page(census)];
+    pdf_pages.extend((1..n).map(|_| page(Vec::new())));
     pdf.with_pages(pdf_pages);
+    progress("pdf: serialising", 0, 1);
     let save = PdfSaveOptions {
         optimize: true,
         subset_fonts: true,
@@ -225,6 +270,9 @@ pub fn render(
     };
     let mut warnings = Vec::new();
     let mut lo = printpdf::serialize::to_lopdf_doc(&pdf, &save, &mut warnings);
+    // The drawing operations (most of the memory at 100k findings) are encoded now.
+    drop(pdf);
+    replace_contents(&mut lo, streams)?;
     subset::tag_subsets(&mut lo, &tags);
     // printpdf draws the trailer /ID from a process-global counter: replace it with one
     // derived from the package hash so equal packages give equal bytes.
@@ -236,12 +284,74 @@ pub fn render(
     let idv = lopdf::Object::String(id.into_bytes(), lopdf::StringFormat::Hexadecimal);
     lo.trailer
         .set("ID", lopdf::Object::Array(vec![idv.clone(), idv]));
-    lo.compress();
+    progress("pdf: compressing", 0, 1);
+    compress(&mut lo);
+    progress("pdf: writing", 0, 1);
     let mut out = Vec::new();
     lo.save_to(&mut out)
         .map_err(|e| PdfError::Serialise(e.to_string()))?;
     progress("pdf: done", 1, 1);
     Ok(out)
+}
+
+/// Deflates every stream that is not yet filtered. lopdf's own `compress` uses level 9,
+/// which spent ~15% of a 100k-finding export for a few percent of size; level 3 keeps
+/// the table pages' repetitive text small at a fraction of the cost.
+fn compress(doc: &mut lopdf::Document) {
+    for obj in doc.objects.values_mut() {
+        let lopdf::Object::Stream(st) = obj else {
+            continue;
+        };
+        if !st.allows_compression || st.dict.get(b"Filter").is_ok() {
+            continue;
+        }
+        if let Some(packed) = deflate(&st.content) {
+            st.dict.set("Filter", "FlateDecode");
+            st.set_content(packed);
+        }
+    }
+}
+
+/// Zlib at level 3, or `None` when that would not save anything worth a filter.
+fn deflate(bytes: &[u8]) -> Option<Vec<u8>> {
+    use flate2::{write::ZlibEncoder, Compression};
+    use std::io::Write as _;
+    let mut enc = ZlibEncoder::new(Vec::with_capacity(bytes.len() / 4), Compression::new(3));
+    enc.write_all(bytes).ok()?;
+    let packed = enc.finish().ok()?;
+    (packed.len() + 19 < bytes.len()).then_some(packed)
+}
+
+/// Puts the directly written streams in as the pages' contents, in page order. A stream
+/// that `deflate` packed starts with the zlib header 0x78 (raw content never does: it
+/// starts with an operator or number), which marks it FlateDecode.
+fn replace_contents(doc: &mut lopdf::Document, streams: Vec<Vec<u8>>) -> Result<(), PdfError> {
+    let pages = doc.get_pages();
+    if pages.len() != streams.len() {
+        return Err(PdfError::Serialise(format!(
+            "{} pages written, {} streams drawn",
+            pages.len(),
+            streams.len()
+        )));
+    }
+    for (page_id, bytes) in pages.into_values().zip(streams) {
+        let contents = doc
+            .get_dictionary(page_id)
+            .and_then(|d| d.get(b"Contents"))
+            .and_then(lopdf::Object::as_reference)
+            .map_err(|e| PdfError::Serialise(format!("page {page_id:?}: {e}")))?;
+        let Ok(lopdf::Object::Stream(st)) = doc.get_object_mut(contents) else {
+            return Err(PdfError::Serialise(format!(
+                "page {page_id:?}: contents are not a stream"
+            )));
+        };
+        st.dict.remove(b"Filter");
+        if bytes.first() == Some(&0x78) {
+            st.dict.set("Filter", "FlateDecode");
+        }
+        st.set_content(bytes);
+    }
+    Ok(())
 }
 
 #[derive(Debug, Clone, Deserialize)]

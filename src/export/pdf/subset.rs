@@ -2,35 +2,8 @@
 //! (which pulls in azul's layout engine), so the report cuts each DejaVu face down to the
 //! glyphs its pages draw with allsorts (already in the tree under printpdf) before embedding.
 
-use printpdf::{FontId, Op, ParsedFont, PdfFontHandle, TextItem};
-use std::collections::{BTreeMap, BTreeSet};
-
-/// The characters each font draws, read from the finished pages' text operations.
-pub fn used_chars(pages: &[Vec<Op>]) -> BTreeMap<FontId, BTreeSet<char>> {
-    let mut out: BTreeMap<FontId, BTreeSet<char>> = BTreeMap::new();
-    for ops in pages {
-        let mut current: Option<FontId> = None;
-        for op in ops {
-            match op {
-                Op::SetFont {
-                    font: PdfFontHandle::External(id),
-                    ..
-                } => current = Some(id.clone()),
-                Op::ShowText { items } => {
-                    let Some(id) = &current else { continue };
-                    let set = out.entry(id.clone()).or_default();
-                    for it in items {
-                        if let TextItem::Text(s) = it {
-                            set.extend(s.chars());
-                        }
-                    }
-                }
-                _ => {}
-            }
-        }
-    }
-    out
-}
+use printpdf::{FontId, ParsedFont};
+use std::collections::BTreeSet;
 
 /// `font` (parsed from `bytes`) cut to the glyphs of `chars` plus .notdef, re-parsed so
 /// printpdf writes the subset's own cmap and widths. `None` when subsetting fails (the
@@ -130,26 +103,5 @@ mod tests {
         assert!(a.chars().all(|c| c.is_ascii_uppercase()));
         assert_eq!(a, tag(b"one"));
         assert_ne!(a, tag(b"two"));
-    }
-
-    #[test]
-    fn used_chars_follow_the_selected_font() {
-        let a = FontId("A".into());
-        let b = FontId("B".into());
-        let set = |id: &FontId| Op::SetFont {
-            font: PdfFontHandle::External(id.clone()),
-            size: printpdf::Pt(9.0),
-        };
-        let text = |s: &str| Op::ShowText {
-            items: vec![TextItem::Text(s.into())],
-        };
-        let pages = vec![
-            vec![set(&a), text("ab"), set(&b), text("c")],
-            vec![text("z")],
-        ];
-        let u = used_chars(&pages);
-        assert_eq!(u[&a], BTreeSet::from(['a', 'b']));
-        // A page starts with no font selected: its text before a SetFont is not counted.
-        assert_eq!(u[&b], BTreeSet::from(['c']));
     }
 }

@@ -22,12 +22,20 @@ fn header(doc: &mut Doc<'_>, cols: &[Column]) {
     let h = LH + 2.0 * PAD;
     doc.rect(MARGIN_X, doc.y - h, CONTENT_W, h, rgb(0.85, 0.88, 0.93));
     let mut x = MARGIN_X;
+    let mut titles = Vec::with_capacity(cols.len());
     for c in cols {
         let w = c.width * CONTENT_W;
-        let t = doc.fonts.fit(c.title, Face::Bold, SIZE, w - 2.0 * PAD);
-        doc.text_at(x + PAD, doc.y - PAD - SIZE, &t, Face::Bold, SIZE, black());
+        titles.push((
+            x + PAD,
+            doc.fonts.fit(c.title, Face::Bold, SIZE, w - 2.0 * PAD),
+        ));
         x += w;
     }
+    let run: Vec<(f32, f32, &str)> = titles
+        .iter()
+        .map(|(x, t)| (*x, doc.y - PAD - SIZE, t.as_str()))
+        .collect();
+    doc.text_run(&run, Face::Bold, SIZE, black());
     doc.y -= h;
 }
 
@@ -65,19 +73,14 @@ where
         }
         shade = !shade;
         let mut x = MARGIN_X;
+        let mut run: Vec<(f32, f32, &str)> = Vec::with_capacity(cells.len() * 2);
         for (c, lines) in cols.iter().zip(&cells) {
             for (i, l) in lines.iter().enumerate() {
-                doc.text_at(
-                    x + PAD,
-                    doc.y - PAD - SIZE - i as f32 * LH,
-                    l,
-                    Face::Regular,
-                    SIZE,
-                    black(),
-                );
+                run.push((x + PAD, doc.y - PAD - SIZE - i as f32 * LH, l));
             }
             x += c.width * CONTENT_W;
         }
+        doc.text_run(&run, Face::Regular, SIZE, black());
         doc.y -= h;
     }
     doc.hline(

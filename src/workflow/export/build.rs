@@ -79,7 +79,13 @@ fn finding_item(f: FindingRow) -> FindingItem {
     }
 }
 
-fn set_export(store: &Store, s: &SetRow, ctx: &BuildContext) -> Result<SetExport, ExportError> {
+fn set_export(
+    store: &Store,
+    s: &SetRow,
+    ctx: &BuildContext,
+    phase: &mut dyn FnMut(&str),
+) -> Result<SetExport, ExportError> {
+    phase("reading findings");
     let files = store.set_files(s.id)?;
     let mut evidence: Vec<EvidenceItem> = files
         .iter()
@@ -123,6 +129,7 @@ fn set_export(store: &Store, s: &SetRow, ctx: &BuildContext) -> Result<SetExport
         waivers: None,
         stig,
     };
+    phase("judging");
     super::decisions::apply_judgement(store, &mut set, &ids, &ctx.policy, ctx.as_of)?;
     Ok(set)
 }
@@ -182,6 +189,16 @@ pub fn build_package(
     sel: &Selection,
     ctx: &BuildContext,
 ) -> Result<Package, ExportError> {
+    build_package_with(store, sel, ctx, &mut |_| {})
+}
+
+/// `build_package`, naming each phase (per set: reading findings, judging) as it starts.
+pub fn build_package_with(
+    store: &Store,
+    sel: &Selection,
+    ctx: &BuildContext,
+    phase: &mut dyn FnMut(&str),
+) -> Result<Package, ExportError> {
     let (name, rows) = match sel {
         Selection::Package(p) => {
             let rows = store.package_sets(p)?;
@@ -213,7 +230,7 @@ pub fn build_package(
     };
     let mut sets = Vec::with_capacity(rows.len());
     for r in &rows {
-        sets.push(set_export(store, r, ctx)?);
+        sets.push(set_export(store, r, ctx, phase)?);
     }
     sets.sort_by_key(|s| s.id);
     let verdict = package_verdict(&sets);
