@@ -135,8 +135,8 @@ fn a_streamed_import_writes_the_same_rows_as_a_whole_one() {
     };
     let files = generate(&opts, &ev).unwrap();
     let (a, b) = (dir.path().join("whole.db"), dir.path().join("stream.db"));
-    let whole = import(&a, &[ev.clone()], false);
-    let stream = import(&b, &[ev.clone()], true);
+    let whole = import(&a, std::slice::from_ref(&ev), false);
+    let stream = import(&b, std::slice::from_ref(&ev), true);
     assert_eq!(strip_streamed(&whole), strip_streamed(&stream));
     // The scan reports went the streaming way; the SBOM is parsed whole either way.
     let by_path = |r: &ImportReport, name: &str| {
