@@ -151,7 +151,8 @@ fn import_writes_text_apart_and_flags_fix_disagreements() {
         ..Default::default()
     };
     // (vuln, trivy's fix, grype's fix or no grype view)
-    let cases: [(&str, &[&str], Option<&[&str]>); 4] = [
+    type Case<'a> = (&'a str, &'a [&'a str], Option<&'a [&'a str]>);
+    let cases: [Case; 4] = [
         ("CVE-1", &["1.1"], Some(&["1.2"])),
         ("CVE-2", &["1.1"], Some(&["1.1"])),
         ("CVE-3", &[], Some(&["2.0"])),
