@@ -446,12 +446,15 @@ fn import_parsed(
     });
     let label = actor.label();
     let target = digest.clone().unwrap_or_else(|| source.clone());
-    let audit = |tx: &rusqlite::Transaction<'_>, _set: i64| {
-        store::audit::append(tx, &label, "import", &target, &details).map(|_| ())
-    };
+    // The audit entry is written inside the import's transaction (the closure's argument
+    // type stays inferred: the workflow never names the SQL layer's types).
     let written = match key_merge {
-        Some(mut k) => store.write_import_streamed(&w, &blob_files, &mut k, &audit)?,
-        None => store.write_import(&w, &audit)?,
+        Some(mut k) => store.write_import_streamed(&w, &blob_files, &mut k, &|tx, _set| {
+            store::audit::append(tx, &label, "import", &target, &details).map(|_| ())
+        })?,
+        None => store.write_import(&w, &|tx, _set| {
+            store::audit::append(tx, &label, "import", &target, &details).map(|_| ())
+        })?,
     };
     match &opts.policy {
         Some(p) => super::verify::verify_set_with(store, written.set_id, actor, p)?,
