@@ -4,7 +4,7 @@
 //! (`Streamed::late_scanner_version`). `ignoredMatches` before `matches` is unstreamable.
 
 use super::{add_match, convert, nonempty, Match, Report};
-use crate::ingest::formats::stream::{Ctl, FindingSink, StreamError, Streamed};
+use crate::ingest::formats::stream::{once, Ctl, FindingSink, StreamError, Streamed};
 use crate::model::{ComponentKey, DocKind, Document};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::collections::HashMap;
@@ -49,14 +49,6 @@ pub(in crate::ingest::formats) fn parse<R: Read>(
     })
 }
 
-fn once<E: de::Error>(seen: &mut u8, bit: u8, name: &'static str) -> Result<(), E> {
-    if *seen & bit != 0 {
-        return Err(E::duplicate_field(name));
-    }
-    *seen |= bit;
-    Ok(())
-}
-
 struct Top<'a, 's> {
     st: &'a mut St<'s>,
 }
@@ -76,7 +68,7 @@ impl<'de> Visitor<'de> for Top<'_, '_> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let st = self.st;
-        let mut seen = 0u8;
+        let mut seen = 0u16;
         while let Some(k) = map.next_key::<String>()? {
             match k.as_str() {
                 "matches" => {

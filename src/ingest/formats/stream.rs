@@ -7,6 +7,20 @@ use crate::ingest::detect::Format;
 use crate::model::{Document, FindingRecord};
 use std::io::Read;
 
+/// Marks `bit` in `seen` for a top-level key; a key seen twice is refused as serde refuses a
+/// duplicate field, so the streamed parse rejects what the whole-document parse rejects.
+pub(crate) fn once<E: serde::de::Error>(
+    seen: &mut u16,
+    bit: u16,
+    name: &'static str,
+) -> Result<(), E> {
+    if *seen & bit != 0 {
+        return Err(E::duplicate_field(name));
+    }
+    *seen |= bit;
+    Ok(())
+}
+
 /// Receives each finding of a streamed report, in document order.
 pub trait FindingSink {
     /// An `Err` stops the parse; the message is returned as `StreamError::Sink`.

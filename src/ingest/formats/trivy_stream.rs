@@ -4,7 +4,7 @@
 
 use super::{add_vuln, convert, kind_of, nonempty, package_version, secrets_warning};
 use super::{Builder, ModifiedFinding, Package, Report, Vuln};
-use crate::ingest::formats::stream::{Ctl, FindingSink, StreamError, Streamed};
+use crate::ingest::formats::stream::{once, Ctl, FindingSink, StreamError, Streamed};
 use crate::model::{Component, DocKind, Document};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::collections::HashMap;
@@ -86,14 +86,6 @@ impl St<'_> {
             self.b.component(c);
         }
     }
-}
-
-fn once<E: de::Error>(seen: &mut u16, bit: u16, name: &'static str) -> Result<(), E> {
-    if *seen & bit != 0 {
-        return Err(E::duplicate_field(name));
-    }
-    *seen |= bit;
-    Ok(())
 }
 
 struct Top<'a, 's> {
