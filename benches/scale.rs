@@ -479,7 +479,10 @@ fn bench_gate(st: &Store, id: i64, n: usize) {
 
 fn bench_view_and_gate(dir: &Path, which: (bool, bool, bool)) {
     let n = env_u64("DOSSIER_BENCH_FINDINGS", 1_000_000) as usize;
-    let db = dir.join("big.db");
+    // The TUI child opens the same file: the kept store when one is named.
+    let db = std::env::var("DOSSIER_BENCH_STORE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| dir.join("big.db"));
     let (st, id, wrote) = big_store(&db, n);
     println!(
         "\n## {n} findings in one set (store write {:.1} s, {:.0} rows/s; load {})",
