@@ -424,3 +424,33 @@ fn summarize(f: &SetFinding) -> Summary {
         fix_disagrees,
     }
 }
+
+#[cfg(test)]
+impl Store {
+    /// Test fixture: a new set holding these components and findings, with no files.
+    pub(crate) fn write_test_set(
+        &mut self,
+        digest: &str,
+        components: &[SetComponent],
+        findings: &[SetFinding],
+    ) -> i64 {
+        let deps = BTreeSet::new();
+        let w = SetWrite {
+            existing: None,
+            package: None,
+            digest: Some(digest),
+            image: None,
+            repository: None,
+            source: "t",
+            image_user: None,
+            new_files: &[],
+            file_shas: &[],
+            components,
+            dependencies: &deps,
+            findings,
+        };
+        self.write_import(&w, &|_, _| Ok(()))
+            .expect("test set written")
+            .set_id
+    }
+}

@@ -107,8 +107,8 @@ pub(super) fn push_filter(q: &mut Sql, f: &ViewFilter, plan: &TextPlan, with_sev
 mod tests {
     use super::*;
     use crate::model::{ComponentKey, ScannerView, SetComponent, SetFinding, Severity};
-    use crate::store::{Cursor, FindingRow, SetWrite, Store, ViewSort};
-    use std::collections::{BTreeMap, BTreeSet};
+    use crate::store::{Cursor, FindingRow, Store, ViewSort};
+    use std::collections::BTreeMap;
 
     struct Fx {
         vuln: String,
@@ -195,22 +195,7 @@ mod tests {
             })
             .collect();
         let mut st = Store::open_in_memory().unwrap();
-        let deps = BTreeSet::new();
-        let w = SetWrite {
-            existing: None,
-            package: None,
-            digest: Some("sha256:ab"),
-            image: None,
-            repository: None,
-            source: "t",
-            image_user: None,
-            new_files: &[],
-            file_shas: &[],
-            components: &comps,
-            dependencies: &deps,
-            findings: &findings,
-        };
-        let id = st.write_import(&w, &|_, _| Ok(())).unwrap().set_id;
+        let id = st.write_test_set("sha256:ab", &comps, &findings);
         (st, id, fx)
     }
 

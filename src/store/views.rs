@@ -477,22 +477,7 @@ mod tests {
                 )],
             })
             .collect();
-        let deps = BTreeSet::new();
-        let w = crate::store::SetWrite {
-            existing: None,
-            package: None,
-            digest: Some("sha256:aa"),
-            image: None,
-            repository: None,
-            source: "t",
-            image_user: None,
-            new_files: &[],
-            file_shas: &[],
-            components: &comps,
-            dependencies: &deps,
-            findings: &findings,
-        };
-        let id = st.write_import(&w, &|_, _| Ok(())).unwrap().set_id;
+        let id = st.write_test_set("sha256:aa", &comps, &findings);
         (st, id)
     }
 

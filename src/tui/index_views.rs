@@ -249,8 +249,7 @@ fn index_page(
 mod tests {
     use super::*;
     use crate::model::{ComponentKey, ScannerView, SetComponent, SetFinding, Severity};
-    use crate::store::{Cursor, FindingRow, SetWrite};
-    use std::collections::BTreeSet;
+    use crate::store::{Cursor, FindingRow};
 
     /// 50 findings over 5 components; severity cycles, ids are CVE-00..49.
     fn store(path: &std::path::Path) -> (Store, i64) {
@@ -280,22 +279,7 @@ mod tests {
                 )],
             })
             .collect();
-        let deps = BTreeSet::new();
-        let w = SetWrite {
-            existing: None,
-            package: None,
-            digest: Some("sha256:cc"),
-            image: None,
-            repository: None,
-            source: "t",
-            image_user: None,
-            new_files: &[],
-            file_shas: &[],
-            components: &comps,
-            dependencies: &deps,
-            findings: &findings,
-        };
-        let id = st.write_import(&w, &|_, _| Ok(())).unwrap().set_id;
+        let id = st.write_test_set("sha256:cc", &comps, &findings);
         (st, id)
     }
 
