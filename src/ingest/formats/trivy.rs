@@ -322,18 +322,8 @@ fn convert(r: Report) -> Document {
         misconfigs += res.misconfigurations.as_ref().map_or(0, Vec::len);
         let rtype = res.kind.as_deref();
         for p in res.packages.unwrap_or_default() {
-            let purl = p.identifier.as_ref().and_then(|i| nonempty(i.purl.clone()));
-            let Some(name) = nonempty(p.name.clone()) else {
+            let Some(c) = package_component(&p, rtype) else {
                 continue;
-            };
-            let c = Component {
-                kind: kind_of(purl.as_deref(), rtype),
-                purl,
-                name,
-                version: package_version(&p),
-                licenses: p.licenses.clone().unwrap_or_default(),
-                locations: nonempty(p.file_path.clone()).into_iter().collect(),
-                ..Component::default()
             };
             b.component(c);
         }
@@ -515,6 +505,21 @@ fn add_vuln(
 
 #[path = "trivy_stream.rs"]
 pub(super) mod stream;
+
+/// A Trivy package as a component; a package without a name is not one.
+fn package_component(p: &Package, rtype: Option<&str>) -> Option<Component> {
+    let purl = p.identifier.as_ref().and_then(|i| nonempty(i.purl.clone()));
+    let name = nonempty(p.name.clone())?;
+    Some(Component {
+        kind: kind_of(purl.as_deref(), rtype),
+        purl,
+        name,
+        version: package_version(p),
+        licenses: p.licenses.clone().unwrap_or_default(),
+        locations: nonempty(p.file_path.clone()).into_iter().collect(),
+        ..Component::default()
+    })
+}
 
 #[cfg(test)]
 #[path = "trivy_tests.rs"]

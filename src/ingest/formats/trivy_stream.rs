@@ -2,10 +2,10 @@
 //! each finding goes to the sink; packages, metadata and warnings come out as `parse` builds
 //! them. A result whose `Type` or `Packages` follow its `Vulnerabilities` is unstreamable.
 
-use super::{add_vuln, convert, kind_of, nonempty, package_version, secrets_warning};
+use super::{add_vuln, convert, nonempty, package_component, secrets_warning};
 use super::{Builder, ModifiedFinding, Package, Report, Vuln};
 use crate::ingest::formats::stream::{once, Ctl, FindingSink, StreamError, Streamed};
-use crate::model::{Component, DocKind, Document};
+use crate::model::{DocKind, Document};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use std::collections::HashMap;
 use std::fmt;
@@ -70,18 +70,8 @@ impl St<'_> {
 
     fn packages(&mut self, packages: Option<Vec<Package>>, rtype: Option<&str>) {
         for p in packages.unwrap_or_default() {
-            let purl = p.identifier.as_ref().and_then(|i| nonempty(i.purl.clone()));
-            let Some(name) = nonempty(p.name.clone()) else {
+            let Some(c) = package_component(&p, rtype) else {
                 continue;
-            };
-            let c = Component {
-                kind: kind_of(purl.as_deref(), rtype),
-                purl,
-                name,
-                version: package_version(&p),
-                licenses: p.licenses.clone().unwrap_or_default(),
-                locations: nonempty(p.file_path.clone()).into_iter().collect(),
-                ..Component::default()
             };
             self.b.component(c);
         }
