@@ -406,13 +406,14 @@ fn bench_gate(st: &Store, id: i64, n: usize) {
     let mut fix = Vec::new();
     let mut collected = Vec::new();
     let mut streamed = Vec::new();
+    let mut views = Vec::new();
     let mut verdict = String::new();
     let mut seen = 0usize;
     let mut nfix = 0;
     for _ in 0..reps {
         rows = 0;
         let (_, t) = timed(|| {
-            st.for_each_gate_row(id, &mut |_| {
+            st.for_each_gate_row_ref(id, &mut |_| {
                 rows += 1;
                 Ok(())
             })
@@ -435,20 +436,24 @@ fn bench_gate(st: &Store, id: i64, n: usize) {
                 .expect("streaming")
         });
         streamed.push(t);
+        let (_, t) = timed(|| {
+            judge::evaluate_set_views(st, id, &policy, as_of, &trusted, &mut |_| {}).expect("views")
+        });
+        views.push(t);
     }
     // The workstation's path: judgements streamed into compact rows, then cached in the store.
     let mut marks: Vec<JudgementRow> = Vec::with_capacity(n);
-    judge::evaluate_set_streaming(st, id, &policy, as_of, &trusted, &mut |f| {
+    judge::evaluate_set_views(st, id, &policy, as_of, &trusted, &mut |f| {
         marks.push(JudgementRow {
             finding_id: f.finding_id,
             gate: f.gate.as_str().to_string(),
-            disposition: f.disposition.unwrap_or_else(|| "undecided".into()),
-            reason: f.reason,
+            disposition: f.disposition.unwrap_or("undecided").to_string(),
+            reason: f.reason.to_string(),
             epss: f.epss,
             kev: f.kev,
         })
     })
-    .expect("streaming");
+    .expect("views");
     let mut st2 = Store::open(st.path()).expect("second connection");
     let (_, cache) = timed(|| st2.replace_judgements(id, marks).expect("cache write"));
     println!(
@@ -460,11 +465,15 @@ fn bench_gate(st: &Store, id: i64, n: usize) {
         med(collected)
     );
     println!(
-        "| evaluate_set_streaming ({seen} judgements streamed, none kept) | {} |",
+        "| evaluate_set_streaming ({seen} owned judgements streamed, none kept) | {} |",
         med(streamed)
     );
     println!(
-        "| part: store.for_each_gate_row, {rows} rows read and decoded, nothing judged | {} |",
+        "| **gate + checks**: evaluate_set_views (verdict, counts, every check; judgements lent as views, none kept) | {} |",
+        med(views)
+    );
+    println!(
+        "| part: store.for_each_gate_row_ref, {rows} rows read and decoded (borrowed), nothing judged | {} |",
         med(read)
     );
     println!(

@@ -6,6 +6,7 @@ use super::cvss;
 use super::policy::Policy;
 use crate::model::Severity;
 use serde::Serialize;
+use std::fmt;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "UPPERCASE")]
@@ -49,98 +50,216 @@ pub struct GateDecision {
     pub reason: String,
 }
 
+/// `GateInput` borrowed, with its texts as anything displayable: judging a million
+/// findings builds one per finding without allocating, and the reason text is written only
+/// when someone shows it (`decide` with a writer).
+#[derive(Clone, Copy)]
+pub struct GateFacts<'a> {
+    pub severity: Severity,
+    pub severity_disagrees: bool,
+    pub direct: Option<bool>,
+    pub fix_available: bool,
+    pub vectors: &'a [&'a str],
+    /// EPSS probability and where it came from.
+    pub epss: Option<(f64, &'a dyn fmt::Display)>,
+    /// In the CISA KEV catalog, and where that came from.
+    pub kev: Option<&'a dyn fmt::Display>,
+    /// A justified not_affected VEX statement applies (its description).
+    pub vex_not_affected: Option<&'a dyn fmt::Display>,
+}
+
+impl GateInput<'_> {
+    pub fn facts(&self) -> GateFacts<'_> {
+        GateFacts {
+            severity: self.severity,
+            severity_disagrees: self.severity_disagrees,
+            direct: self.direct,
+            fix_available: self.fix_available,
+            vectors: &self.vectors,
+            epss: self
+                .epss
+                .as_ref()
+                .map(|(v, s)| (*v, s as &dyn fmt::Display)),
+            kev: self.kev.as_ref().map(|k| k as &dyn fmt::Display),
+            vex_not_affected: self
+                .vex_not_affected
+                .as_ref()
+                .map(|v| v as &dyn fmt::Display),
+        }
+    }
+}
+
 pub fn classify(f: &GateInput<'_>, p: &Policy) -> GateDecision {
-    let d = |class, reason: String| GateDecision { class, reason };
-    let sev = if f.severity_disagrees {
-        format!("{} (highest of disagreeing scanners)", f.severity)
-    } else {
-        f.severity.to_string()
-    };
-    if let Some(v) = &f.vex_not_affected {
-        return d(GateClass::Info, format!("{sev}, but VEX not_affected: {v}"));
+    let mut reason = String::new();
+    // Writing into a String cannot fail.
+    let class = decide(&f.facts(), p, Some(&mut reason)).unwrap_or(GateClass::Warn);
+    GateDecision { class, reason }
+}
+
+/// The class of one finding; with `out`, also writes the reason naming every number used.
+/// One function for both, so the class judged and the reason shown never drift apart.
+pub fn decide(
+    f: &GateFacts<'_>,
+    p: &Policy,
+    out: Option<&mut dyn fmt::Write>,
+) -> Result<GateClass, fmt::Error> {
+    let sev = SevText(f);
+    if let Some(v) = f.vex_not_affected {
+        return say(
+            out,
+            format_args!("{sev}, but VEX not_affected: {v}"),
+            GateClass::Info,
+        );
     }
     if p.kev_blocks {
-        if let Some(k) = &f.kev {
-            return d(
+        if let Some(k) = f.kev {
+            return say(
+                out,
+                format_args!("{sev}, in the CISA KEV catalog ({k})"),
                 GateClass::Block,
-                format!("{sev}, in the CISA KEV catalog ({k})"),
             );
         }
     }
     match f.severity {
-        Severity::Critical => d(GateClass::Block, format!("{sev}: any CRITICAL blocks")),
-        Severity::High => classify_high(f, p, &sev),
-        Severity::Medium => d(GateClass::Warn, format!("{sev}: needs a waiver")),
-        Severity::Unknown => d(
-            GateClass::Warn,
-            "UNKNOWN severity (no scanner named one): needs a waiver".into(),
+        Severity::Critical => say(
+            out,
+            format_args!("{sev}: any CRITICAL blocks"),
+            GateClass::Block,
         ),
-        Severity::Low | Severity::Negligible => d(GateClass::Info, format!("{sev}: informational")),
+        Severity::High => decide_high(f, p, out),
+        Severity::Medium => say(out, format_args!("{sev}: needs a waiver"), GateClass::Warn),
+        Severity::Unknown => say(
+            out,
+            format_args!("UNKNOWN severity (no scanner named one): needs a waiver"),
+            GateClass::Warn,
+        ),
+        Severity::Low | Severity::Negligible => {
+            say(out, format_args!("{sev}: informational"), GateClass::Info)
+        }
     }
 }
 
-fn classify_high(f: &GateInput<'_>, p: &Policy, sev: &str) -> GateDecision {
-    let direct = match f.direct {
-        Some(true) => "direct dependency".to_string(),
-        Some(false) => {
-            return GateDecision {
-                class: GateClass::Warn,
-                reason: format!("{sev} in a transitive dependency: needs a waiver"),
-            }
+fn say(
+    out: Option<&mut dyn fmt::Write>,
+    text: fmt::Arguments<'_>,
+    class: GateClass,
+) -> Result<GateClass, fmt::Error> {
+    if let Some(o) = out {
+        o.write_fmt(text)?;
+    }
+    Ok(class)
+}
+
+/// The severity as the reason names it.
+struct SevText<'f, 'a>(&'f GateFacts<'a>);
+
+impl fmt::Display for SevText<'_, '_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.severity_disagrees {
+            write!(f, "{} (highest of disagreeing scanners)", self.0.severity)
+        } else {
+            write!(f, "{}", self.0.severity)
         }
-        None => "dependency relation unknown, counted as direct".to_string(),
+    }
+}
+
+/// The exploitability part of a HIGH finding's reason.
+struct ExplText<'e> {
+    expl: &'e Result<cvss::Exploitability, String>,
+    threshold: f64,
+}
+
+impl fmt::Display for ExplText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.expl {
+            Ok(e) => {
+                let s = e.scaled.unwrap_or(0.0);
+                match (e.version, e.native) {
+                    (cvss::CvssKind::V2, _) => write!(f, "CVSS v2 exploitability {s:.2}")?,
+                    (_, Some(n)) => write!(
+                        f,
+                        "CVSS v3 exploitability {n:.2} = {s:.2} on the 0-10 scale (x 10/3.9)"
+                    )?,
+                    _ => f.write_str("exploitability not computable")?,
+                }
+                let cmp = if s > self.threshold { ">" } else { "<=" };
+                write!(f, " {cmp} {:.1} (0-10 scale)", self.threshold)
+            }
+            Err(why) => f.write_str(why),
+        }
+    }
+}
+
+/// The EPSS part of a HIGH finding's reason.
+struct EpssText<'a> {
+    epss: Option<(f64, &'a dyn fmt::Display)>,
+    threshold: f64,
+}
+
+impl fmt::Display for EpssText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.epss {
+            Some((v, src)) => {
+                let cmp = if v > self.threshold { ">" } else { "<=" };
+                write!(f, "EPSS {v} ({src}) {cmp} {}", self.threshold)
+            }
+            None => f.write_str("no EPSS data (not above the threshold)"),
+        }
+    }
+}
+
+fn decide_high(
+    f: &GateFacts<'_>,
+    p: &Policy,
+    out: Option<&mut dyn fmt::Write>,
+) -> Result<GateClass, fmt::Error> {
+    let sev = SevText(f);
+    let direct = match f.direct {
+        Some(true) => "direct dependency",
+        Some(false) => {
+            return say(
+                out,
+                format_args!("{sev} in a transitive dependency: needs a waiver"),
+                GateClass::Warn,
+            )
+        }
+        None => "dependency relation unknown, counted as direct",
     };
     let expl = cvss::best_exploitability(f.vectors.iter().copied());
-    let (expl_above, expl_text) = match &expl {
-        Ok(e) => {
-            let s = e.scaled.unwrap_or(0.0);
-            let how = match (e.version, e.native) {
-                (cvss::CvssKind::V2, _) => format!("CVSS v2 exploitability {s:.2}"),
-                (_, Some(n)) => {
-                    format!("CVSS v3 exploitability {n:.2} = {s:.2} on the 0-10 scale (x 10/3.9)")
-                }
-                _ => "exploitability not computable".to_string(),
-            };
-            let cmp = if s > p.exploitability_threshold {
-                ">"
-            } else {
-                "<="
-            };
-            (
-                s > p.exploitability_threshold,
-                format!("{how} {cmp} {:.1} (0-10 scale)", p.exploitability_threshold),
-            )
-        }
-        Err(why) => (false, why.clone()),
+    let expl_above = match &expl {
+        Ok(e) => e.scaled.unwrap_or(0.0) > p.exploitability_threshold,
+        Err(_) => false,
     };
-    let (epss_above, epss_text) = match &f.epss {
-        Some((v, src)) => {
-            let cmp = if *v > p.epss_threshold { ">" } else { "<=" };
-            (
-                *v > p.epss_threshold,
-                format!("EPSS {v} ({src}) {cmp} {}", p.epss_threshold),
-            )
-        }
-        None => (false, "no EPSS data (not above the threshold)".to_string()),
+    let epss_above = f.epss.is_some_and(|(v, _)| v > p.epss_threshold);
+    let expl_text = ExplText {
+        expl: &expl,
+        threshold: p.exploitability_threshold,
+    };
+    let epss_text = EpssText {
+        epss: f.epss,
+        threshold: p.epss_threshold,
     };
     if !f.fix_available && p.high_without_fix_warns {
-        return GateDecision {
-            class: GateClass::Warn,
-            reason: format!(
+        return say(
+            out,
+            format_args!(
                 "{sev}, {direct}, no fix available: needs a waiver; {expl_text}; {epss_text}"
             ),
-        };
+            GateClass::Warn,
+        );
     }
     if expl_above || epss_above {
-        GateDecision {
-            class: GateClass::Block,
-            reason: format!("{sev}, {direct}, {expl_text}; {epss_text}"),
-        }
+        say(
+            out,
+            format_args!("{sev}, {direct}, {expl_text}; {epss_text}"),
+            GateClass::Block,
+        )
     } else {
-        GateDecision {
-            class: GateClass::Warn,
-            reason: format!("{sev}, {direct}, below both thresholds: {expl_text}; {epss_text}"),
-        }
+        say(
+            out,
+            format_args!("{sev}, {direct}, below both thresholds: {expl_text}; {epss_text}"),
+            GateClass::Warn,
+        )
     }
 }
 

@@ -2,6 +2,7 @@
 //! hold, a lean read of a set's findings for the gate (narrow rows in rowid order, so a
 //! million rows stay cheap), scanner fix disagreements, and the verdict history.
 
+use super::str_array::StrArray;
 use super::{now_utc, Result, Store};
 use crate::model::Severity;
 use rusqlite::{params, OptionalExtension, Transaction};
@@ -36,6 +37,64 @@ pub struct GateRow {
     pub threat_epss: Option<f64>,
     /// `dateAdded` from the imported CISA KEV catalog, by vulnerability id.
     pub threat_kev_added: Option<String>,
+}
+
+/// One finding as the gate reads it, borrowed from the row being read: nothing is copied
+/// per finding (a million rows), the judge owns only what it keeps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateRowRef<'r> {
+    pub id: i64,
+    pub vuln_id: &'r str,
+    pub aliases: StrArray<'r>,
+    pub component_key: &'r str,
+    pub purl: Option<&'r str>,
+    pub name: &'r str,
+    pub version: Option<&'r str>,
+    pub severity: Severity,
+    pub severity_disagrees: bool,
+    pub cvss_v2_vector: Option<&'r str>,
+    pub cvss_v3_vector: Option<&'r str>,
+    pub cvss_v4_vector: Option<&'r str>,
+    pub epss: Option<f64>,
+    pub epss_date: Option<&'r str>,
+    pub kev: Option<bool>,
+    pub fixed_versions: StrArray<'r>,
+    pub fix_state: &'r str,
+    /// The import found scanners naming different fixed versions (`finding.fix_disagrees`).
+    pub fix_disagrees: bool,
+    pub direct: Option<bool>,
+    pub scanners: StrArray<'r>,
+    pub threat_epss: Option<f64>,
+    pub threat_kev_added: Option<&'r str>,
+}
+
+impl GateRowRef<'_> {
+    pub fn to_owned_row(&self) -> GateRow {
+        let own = |s: Option<&str>| s.map(str::to_string);
+        GateRow {
+            id: self.id,
+            vuln_id: self.vuln_id.to_string(),
+            aliases: self.aliases.to_vec(),
+            component_key: self.component_key.to_string(),
+            purl: own(self.purl),
+            name: self.name.to_string(),
+            version: own(self.version),
+            severity: self.severity,
+            severity_disagrees: self.severity_disagrees,
+            cvss_v2_vector: own(self.cvss_v2_vector),
+            cvss_v3_vector: own(self.cvss_v3_vector),
+            cvss_v4_vector: own(self.cvss_v4_vector),
+            epss: self.epss,
+            epss_date: own(self.epss_date),
+            kev: self.kev,
+            fixed_versions: self.fixed_versions.to_vec(),
+            fix_state: self.fix_state.to_string(),
+            direct: self.direct,
+            scanners: self.scanners.to_vec(),
+            threat_epss: self.threat_epss,
+            threat_kev_added: own(self.threat_kev_added),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -83,18 +142,8 @@ pub struct KevWrite {
     pub ransomware: Option<String>,
 }
 
-fn json_vec(s: String) -> Vec<String> {
-    str_array(&s)
-}
-
-/// A stored JSON array of strings (aliases, fixed versions, scanners), decoded from the
-/// borrowed column text; the common empty array costs nothing.
-fn str_array(s: &str) -> Vec<String> {
-    if s == "[]" {
-        Vec::new()
-    } else {
-        serde_json::from_str(s).unwrap_or_default()
-    }
+fn json_vec(s: &str) -> Vec<String> {
+    StrArray::parse_or_empty(s).to_vec()
 }
 
 /// A text column borrowed from the row (no copy for keys and JSON that are only looked at).
@@ -102,6 +151,16 @@ fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
     r.get_ref(i)?.as_str().map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
     })
+}
+
+/// A nullable text column borrowed from the row.
+fn opt_text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
+    match r.get_ref(i)? {
+        rusqlite::types::ValueRef::Null => Ok(None),
+        v => v.as_str().map(Some).map_err(|e| {
+            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
+        }),
+    }
 }
 
 /// What the gate needs of a component, keyed by component key.
@@ -253,15 +312,26 @@ impl Store {
         Ok(out)
     }
 
-    /// Streams the gate's rows of a set in rowid order, so judging a million findings never
-    /// holds them all. Rowid order reads the table's pages sequentially: the severity
-    /// order walks the index and fetches each row at random, measured 7x slower on a
-    /// 1M-finding store (25 s against 3.4 s for the bare scan). Callers that need severity
-    /// order sort what they keep. `visit` may run other queries on this store meanwhile.
+    /// Streams the gate's rows of a set in rowid order as owned rows (see
+    /// `for_each_gate_row_ref`, which the judge uses).
     pub fn for_each_gate_row(
         &self,
         set_id: i64,
         visit: &mut dyn FnMut(GateRow) -> Result<()>,
+    ) -> Result<()> {
+        self.for_each_gate_row_ref(set_id, &mut |r| visit(r.to_owned_row()))
+    }
+
+    /// Streams the gate's rows of a set in rowid order, each borrowed from the row being
+    /// read, so judging a million findings never holds them all nor copies a string per
+    /// row. Rowid order reads the table's pages sequentially: the severity order walks the
+    /// index and fetches each row at random, measured 7x slower on a 1M-finding store (25 s
+    /// against 3.4 s for the bare scan). Callers that need severity order sort what they
+    /// keep. `visit` may run other queries on this store meanwhile.
+    pub fn for_each_gate_row_ref(
+        &self,
+        set_id: i64,
+        visit: &mut dyn FnMut(&GateRowRef<'_>) -> Result<()>,
     ) -> Result<()> {
         let Some((lo, hi)) = self.finding_id_range(set_id)? else {
             return Ok(());
@@ -269,44 +339,59 @@ impl Store {
         // The set's components in memory (tens of thousands at most), looked up by the
         // borrowed key: joining them in SQL probes the component index once per finding.
         let comps = self.gate_components(set_id)?;
-        let mut st = self.conn().prepare(
+        // Without threat data (the usual offline case) the two joins are a probe of an
+        // empty index per finding for nothing.
+        let threat: bool = self.conn().query_row(
+            "SELECT EXISTS(SELECT 1 FROM threat_epss) OR EXISTS(SELECT 1 FROM threat_kev)",
+            [],
+            |r| r.get(0),
+        )?;
+        let (cols, joins) = if threat {
+            (
+                "e.epss, k.date_added",
+                "LEFT JOIN threat_epss e ON e.cve = f.vuln_id
+                 LEFT JOIN threat_kev k ON k.cve = f.vuln_id",
+            )
+        } else {
+            ("NULL, NULL", "")
+        };
+        let mut st = self.conn().prepare(&format!(
             "SELECT f.id, f.vuln_id, f.aliases, f.component_key, f.severity_rank, f.severity_disagrees,
                     f.cvss_v2_vector, f.cvss_v3_vector, f.cvss_v4_vector, f.epss, f.epss_date, f.kev,
-                    f.fixed_versions, f.fix_state, f.scanners, e.epss, k.date_added
-             FROM finding f
-             LEFT JOIN threat_epss e ON e.cve = f.vuln_id
-             LEFT JOIN threat_kev k ON k.cve = f.vuln_id
+                    f.fixed_versions, f.fix_state, f.scanners, {cols}, f.fix_disagrees
+             FROM finding f {joins}
              WHERE f.id BETWEEN ?2 AND ?3 AND +f.set_id = ?1
-             ORDER BY f.id",
-        )?;
+             ORDER BY f.id"
+        ))?;
         let mut rows = st.query(params![set_id, lo, hi])?;
         while let Some(r) = rows.next()? {
             let key = text(r, 3)?;
             let c = comps.get(key);
-            let row = GateRow {
+            let row = GateRowRef {
                 id: r.get(0)?,
-                vuln_id: r.get(1)?,
-                aliases: str_array(text(r, 2)?),
-                component_key: key.to_string(),
-                purl: c.and_then(|c| c.purl.clone()),
-                name: c.map_or_else(|| key.to_string(), |c| c.name.clone()),
-                version: c.and_then(|c| c.version.clone()),
+                vuln_id: text(r, 1)?,
+                aliases: StrArray::parse_or_empty(text(r, 2)?),
+                component_key: key,
+                purl: c.and_then(|c| c.purl.as_deref()),
+                name: c.map_or(key, |c| c.name.as_str()),
+                version: c.and_then(|c| c.version.as_deref()),
                 severity: severity_of_rank(r.get(4)?),
                 severity_disagrees: r.get(5)?,
-                cvss_v2_vector: r.get(6)?,
-                cvss_v3_vector: r.get(7)?,
-                cvss_v4_vector: r.get(8)?,
+                cvss_v2_vector: opt_text(r, 6)?,
+                cvss_v3_vector: opt_text(r, 7)?,
+                cvss_v4_vector: opt_text(r, 8)?,
                 epss: r.get(9)?,
-                epss_date: r.get(10)?,
+                epss_date: opt_text(r, 10)?,
                 kev: r.get(11)?,
-                fixed_versions: str_array(text(r, 12)?),
-                fix_state: r.get(13)?,
+                fixed_versions: StrArray::parse_or_empty(text(r, 12)?),
+                fix_state: text(r, 13)?,
                 direct: c.and_then(|c| c.direct),
-                scanners: str_array(text(r, 14)?),
+                scanners: StrArray::parse_or_empty(text(r, 14)?),
                 threat_epss: r.get(15)?,
-                threat_kev_added: r.get(16)?,
+                threat_kev_added: opt_text(r, 16)?,
+                fix_disagrees: r.get::<_, Option<bool>>(17)?.unwrap_or(false),
             };
-            visit(row)?;
+            visit(&row)?;
         }
         Ok(())
     }
@@ -354,7 +439,7 @@ impl Store {
         )?;
         let mut rows = st.query(params![set_id, lo, hi])?;
         while let Some(r) = rows.next()? {
-            out.extend(json_vec(r.get(0)?));
+            out.extend(json_vec(text(r, 0)?));
         }
         Ok(out)
     }
@@ -384,6 +469,58 @@ impl Store {
             })?
             .collect::<rusqlite::Result<_>>()?;
         Ok(rows)
+    }
+
+    /// `fix_disagreements` for the given findings only: the gate's one pass over the rows
+    /// collects the flagged ids, so the finding table is not scanned a second time. Each
+    /// id is one primary-key probe that reads that finding's few scanner views, and only
+    /// their `fixed_versions` member is taken out (serde skips the rest without building
+    /// it). Same rule and text as the SQL: views that are not JSON are left out, a missing
+    /// or null member counts as `[]`, and the finding is reported when more than one
+    /// scanner names more than one distinct value; same order (id, then component).
+    pub fn fix_disagreements_of(&self, ids: &[i64]) -> Result<Vec<(String, String, String)>> {
+        #[derive(serde::Deserialize)]
+        struct Fixed<'a> {
+            #[serde(borrow, default)]
+            fixed_versions: Option<&'a serde_json::value::RawValue>,
+        }
+        let mut st = self.conn().prepare(
+            "SELECT f.vuln_id, f.component_key, s.scanner, s.view
+             FROM finding f CROSS JOIN finding_source s ON s.finding_id = f.id
+             WHERE f.id = ?1
+             ORDER BY s.file_id",
+        )?;
+        let mut out: Vec<(String, String, String)> = Vec::new();
+        let mut views: Vec<(String, String)> = Vec::new();
+        for id in ids {
+            views.clear();
+            let mut head: Option<(String, String)> = None;
+            let mut rows = st.query([id])?;
+            while let Some(r) = rows.next()? {
+                let Ok(v) = serde_json::from_str::<Fixed<'_>>(text(r, 3)?) else {
+                    continue;
+                };
+                if head.is_none() {
+                    head = Some((r.get(0)?, r.get(1)?));
+                }
+                let fixed = v.fixed_versions.map_or("[]", |f| f.get());
+                views.push((r.get(2)?, fixed.to_string()));
+            }
+            let distinct = |pick: fn(&(String, String)) -> &str| {
+                let mut v: Vec<&str> = views.iter().map(pick).collect();
+                v.sort_unstable();
+                v.dedup();
+                v.len()
+            };
+            if let Some((vuln, comp)) = head {
+                if distinct(|v| v.0.as_str()) > 1 && distinct(|v| v.1.as_str()) > 1 {
+                    let text: Vec<String> = views.iter().map(|(s, f)| format!("{s}={f}")).collect();
+                    out.push((vuln, comp, text.join("; ")));
+                }
+            }
+        }
+        out.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
+        Ok(out)
     }
 
     /// A set's components without per-component finding counts (the listing query counts
@@ -448,7 +585,10 @@ pub struct JudgementRow {
 
 impl Store {
     /// Replaces a set's cached judgements in one transaction. Derived data (re-computable
-    /// from the evidence and decisions at any time), so it is not audited.
+    /// from the evidence and decisions at any time), so it is not audited. Writes only what
+    /// changed: a set judged again (the workstation does on every opening) mostly finds its
+    /// rows as they were, and rewriting a million unchanged rows was seconds of B-tree and
+    /// WAL writes.
     pub fn replace_judgements(
         &mut self,
         set_id: i64,
@@ -457,7 +597,6 @@ impl Store {
         let tx = self
             .conn_mut()
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        tx.execute("DELETE FROM finding_judgement WHERE set_id = ?1", [set_id])?;
         // Ids the judge saw may have been deleted by a concurrent re-import since: keep the
         // rows whose id is one of the set's findings now. A set's findings are one id range
         // (written in one transaction), so the range read under this write lock answers
@@ -467,16 +606,24 @@ impl Store {
             [set_id],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
+        let mut given: Vec<i64> = Vec::new();
         if let (Some(lo), Some(hi)) = (lo, hi) {
-            let mut ins = tx.prepare(
+            // An unchanged row is read and compared, not written.
+            let mut up = tx.prepare(
                 "INSERT INTO finding_judgement(finding_id, set_id, gate, disposition, reason, epss, kev)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                 ON CONFLICT(finding_id) DO UPDATE SET set_id = excluded.set_id, gate = excluded.gate,
+                    disposition = excluded.disposition, reason = excluded.reason, epss = excluded.epss,
+                    kev = excluded.kev
+                 WHERE set_id IS NOT excluded.set_id OR gate IS NOT excluded.gate
+                    OR disposition IS NOT excluded.disposition OR reason IS NOT excluded.reason
+                    OR epss IS NOT excluded.epss OR kev IS NOT excluded.kev",
             )?;
             for r in rows
                 .into_iter()
                 .filter(|r| (lo..=hi).contains(&r.finding_id))
             {
-                ins.execute(params![
+                up.execute(params![
                     r.finding_id,
                     set_id,
                     r.gate,
@@ -485,6 +632,25 @@ impl Store {
                     r.epss,
                     r.kev
                 ])?;
+                given.push(r.finding_id);
+            }
+        }
+        // The set's cached rows that were not given go (ids read from the set index).
+        given.sort_unstable();
+        let stale: Vec<i64> = {
+            let mut st =
+                tx.prepare("SELECT finding_id FROM finding_judgement WHERE set_id = ?1")?;
+            let ids = st
+                .query_map([set_id], |r| r.get::<_, i64>(0))?
+                .collect::<rusqlite::Result<Vec<i64>>>()?;
+            ids.into_iter()
+                .filter(|id| given.binary_search(id).is_err())
+                .collect()
+        };
+        if !stale.is_empty() {
+            let mut del = tx.prepare("DELETE FROM finding_judgement WHERE finding_id = ?1")?;
+            for id in stale {
+                del.execute([id])?;
             }
         }
         tx.commit()?;

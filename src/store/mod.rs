@@ -8,8 +8,11 @@ pub mod exports;
 mod imports;
 pub mod judge;
 #[cfg(test)]
+mod judge_tests;
+#[cfg(test)]
 mod migrate_010_tests;
 mod queries;
+pub mod str_array;
 pub mod review;
 pub mod verify;
 mod view_filter;

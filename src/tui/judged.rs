@@ -26,36 +26,28 @@ impl Judged {
         let trusted = judge::inputs::trusted_keys(store).map_err(|e| e.to_string())?;
         let mut rows: Vec<Mark> = Vec::new();
         let mut tagged = HashMap::new();
-        let report = judge::evaluate_set_streaming(
-            store,
-            set_id,
-            &policy,
-            judge::today(),
-            &trusted,
-            &mut |f| {
+        let report =
+            judge::evaluate_set_views(store, set_id, &policy, judge::today(), &trusted, &mut |f| {
                 rows.push(Mark {
                     id: f.finding_id,
                     gate: f.gate,
-                    disposition: f.disposition.clone().map(String::into_boxed_str),
-                    reason: f.reason.clone().into_boxed_str(),
+                    disposition: f.disposition,
+                    reason: f.reason.to_string().into_boxed_str(),
                     epss: f.epss,
                     kev: f.kev,
                 });
                 if f.waiver.is_some() || f.vex.is_some() {
-                    tagged.insert(f.finding_id, f);
+                    tagged.insert(f.finding_id, f.to_judgement());
                 }
-            },
-        )
-        .map_err(|e| e.to_string())?;
+            })
+            .map_err(|e| e.to_string())?;
         store
             .replace_judgements(
                 set_id,
                 rows.into_iter().map(|m| JudgementRow {
                     finding_id: m.id,
                     gate: m.gate.as_str().to_string(),
-                    disposition: m
-                        .disposition
-                        .map_or_else(|| "undecided".to_string(), String::from),
+                    disposition: m.disposition.unwrap_or("undecided").to_string(),
                     reason: m.reason.into(),
                     epss: m.epss,
                     kev: m.kev,
@@ -103,7 +95,7 @@ impl Judged {
 struct Mark {
     id: i64,
     gate: GateClass,
-    disposition: Option<Box<str>>,
+    disposition: Option<&'static str>,
     reason: Box<str>,
     epss: Option<f64>,
     kev: bool,

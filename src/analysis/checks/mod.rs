@@ -65,6 +65,26 @@ impl Diagnostic {
         }
     }
 
+    /// `problem` for a list that was cut while it was collected: `top` holds the first
+    /// items (at most `MAX_EVIDENCE`) of `total`, and the evidence reads as `problem` would
+    /// have cut the whole list.
+    pub fn problem_top(
+        p: &Policy,
+        check: &'static str,
+        code: &'static str,
+        message: String,
+        mut top: Vec<String>,
+        total: usize,
+    ) -> Self {
+        top.truncate(MAX_EVIDENCE);
+        let more = total.saturating_sub(top.len());
+        let mut d = Self::problem(p, check, code, message, top);
+        if more > 0 {
+            d.evidence.push(format!("... and {more} more"));
+        }
+        d
+    }
+
     pub fn with_level(
         level: Level,
         check: &'static str,

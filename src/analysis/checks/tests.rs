@@ -79,3 +79,43 @@ fn crypto_policy_words() {
     assert!(!non_approved("rsa-2048 sha256"));
     assert!(!non_approved("rsa-4096"));
 }
+
+#[test]
+fn problem_top_reads_as_the_whole_list_cut() {
+    let p = Policy::default_policy();
+    let all: Vec<String> = (0..MAX_EVIDENCE + 7)
+        .map(|i| format!("item {i:02}"))
+        .collect();
+    let whole = Diagnostic::problem(
+        &p,
+        "vex",
+        "vex-statement-unmatched",
+        "m".into(),
+        all.clone(),
+    );
+    let top = all[..MAX_EVIDENCE].to_vec();
+    let cut = Diagnostic::problem_top(
+        &p,
+        "vex",
+        "vex-statement-unmatched",
+        "m".into(),
+        top,
+        all.len(),
+    );
+    assert_eq!(cut, whole);
+    assert_eq!(
+        cut.evidence.last().map(String::as_str),
+        Some("... and 7 more")
+    );
+    // Under the cap nothing is added.
+    let few = vec!["a".to_string(), "b".to_string()];
+    let d = Diagnostic::problem_top(
+        &p,
+        "vex",
+        "vex-statement-unmatched",
+        "m".into(),
+        few.clone(),
+        2,
+    );
+    assert_eq!(d.evidence, few);
+}

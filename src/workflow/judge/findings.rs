@@ -3,18 +3,21 @@
 //! waivers that match nothing, waiver expiry). Indexed lookups keep a million rows cheap.
 
 use super::inputs::Gathered;
+use super::view::{FindingView, ReasonView, TopN, WaiverNote};
 use super::{Counts, JudgeError};
 use crate::analysis::checks::Diagnostic;
-use crate::analysis::gate::{self, GateClass, GateInput};
+use crate::analysis::gate::{self, GateClass, GateFacts};
 use crate::analysis::policy::Policy;
 use crate::analysis::waiver_eval::{Candidate, Standing};
 use crate::model::waiver::DispositionState;
 use crate::model::Severity;
 use crate::store::judge::ThreatSource;
+use crate::store::str_array::StrArray;
 use crate::store::{SetRow, Store};
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
+use std::fmt;
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct WaiverTag {
@@ -72,29 +75,62 @@ fn index_by_id<'a, T>(
     m
 }
 
-fn lookup(ix: &HashMap<String, Vec<usize>>, vuln: &str, aliases: &[String]) -> BTreeSet<usize> {
-    let mut out = BTreeSet::new();
+/// The items indexed under the finding's id or any alias, ascending and distinct, into
+/// `out`; `upper` is a reused buffer for the upper-cased id (no allocation per finding).
+fn lookup(
+    ix: &HashMap<String, Vec<usize>>,
+    vuln: &str,
+    aliases: &StrArray<'_>,
+    upper: &mut String,
+    out: &mut Vec<usize>,
+) {
+    out.clear();
     if ix.is_empty() {
-        return out;
+        return;
     }
-    for id in std::iter::once(vuln).chain(aliases.iter().map(String::as_str)) {
-        if let Some(v) = ix.get(&id.to_ascii_uppercase()) {
+    for id in std::iter::once(vuln).chain(aliases.iter()) {
+        upper.clear();
+        upper.push_str(id);
+        upper.make_ascii_uppercase();
+        if let Some(v) = ix.get(upper.as_str()) {
             out.extend(v.iter().copied());
         }
     }
-    out
+    out.sort_unstable();
+    out.dedup();
 }
 
-/// Severity order (highest first), then id, then row id.
-type Key = (std::cmp::Reverse<Severity>, String, i64);
+/// EPSS as Grype reports it: `grype` and the date when it names one.
+struct GrypeEpss<'a>(Option<&'a str>);
 
-fn key(r: &crate::store::judge::GateRow) -> Key {
-    (std::cmp::Reverse(r.severity), r.vuln_id.clone(), r.id)
+impl fmt::Display for GrypeEpss<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(d) => write!(f, "grype {d}"),
+            None => f.write_str("grype"),
+        }
+    }
 }
 
-fn in_order(mut v: Vec<(Key, String)>) -> Vec<String> {
-    v.sort_by(|a, b| a.0.cmp(&b.0));
-    v.into_iter().map(|(_, s)| s).collect()
+/// KEV from the imported catalog: its source and the date the id was added.
+struct KevCatalog<'a> {
+    src: &'a str,
+    added: &'a str,
+}
+
+impl fmt::Display for KevCatalog<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}, added {}", self.src, self.added)
+    }
+}
+
+/// A VEX statement as the reason names it.
+struct VexWhy<'a>(&'a crate::analysis::vex::VexStatement);
+
+impl fmt::Display for VexWhy<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.describe())
+    }
 }
 
 pub(super) fn judge_findings(
@@ -104,7 +140,7 @@ pub(super) fn judge_findings(
     as_of: NaiveDate,
     g: &Gathered,
     threat: &[ThreatSource],
-    sink: &mut dyn FnMut(FindingJudgement),
+    sink: &mut dyn FnMut(&FindingView<'_>),
 ) -> Result<Judged, JudgeError> {
     // By id, then component: looked up with borrowed strings, no key built per finding.
     let mut dispositions: HashMap<String, HashMap<String, DispositionState>> = HashMap::new();
@@ -118,10 +154,12 @@ pub(super) fn judge_findings(
         .iter()
         .find(|t| t.kind == "epss")
         .map(|t| format!("FIRST EPSS {} {}", t.version, t.data_date));
+    let epss_src: &str = epss_src.as_deref().unwrap_or("FIRST EPSS");
     let kev_src = threat
         .iter()
         .find(|t| t.kind == "kev")
         .map(|t| format!("catalog {}", t.version));
+    let kev_src: &str = kev_src.as_deref().unwrap_or("catalog");
     let have_threat = !threat.is_empty();
 
     let vex_ix = index_by_id(&g.vex, |s| {
@@ -149,28 +187,35 @@ pub(super) fn judge_findings(
         .collect();
     let mut vex_used = vec![false; g.vex.len()];
     let mut waiver_used = vec![false; g.waivers.len()];
-    let mut block_waiver_refused: Vec<(Key, String)> = Vec::new();
-
-    let scanners_seen: BTreeSet<String> = store.finding_scanners(set.id)?;
-    let multi_scanner = scanners_seen.len() > 1;
-    // Evidence lists carry their finding's severity-order key: rows stream in store order.
-    let mut only_one: Vec<(Key, String)> = Vec::new();
-    let mut sev_differs: Vec<(Key, String)> = Vec::new();
+    // Evidence lists, each cut to what a diagnostic shows while the rows stream by.
+    let mut block_waiver_refused = TopN::default();
+    let mut only_one = TopN::default();
+    let mut sev_differs = TopN::default();
+    // Gathered in the same pass: the scanners named (a handful), and the findings the import
+    // flagged as having scanners that disagree on the fix (their views are read after).
+    let mut scanners_seen: Vec<String> = Vec::new();
+    let mut fix_flagged: Vec<i64> = Vec::new();
+    let (mut upper, mut hits) = (String::new(), Vec::new());
 
     let mut counts = Counts::default();
     // Tallied in arrays and named once at the end (no string keys per finding).
     let mut by_severity = [0usize; 6];
     let mut by_gate = [0usize; 3];
-    store.for_each_gate_row(set.id, &mut |r| {
+    store.for_each_gate_row_ref(set.id, &mut |r| {
+        // The aliases as a list, made only for the rare finding a VEX statement or waiver
+        // is checked against.
+        let mut alias_list: Option<Vec<String>> = None;
         // VEX: the newest matching statement decides.
         let mut vex_hit: Option<usize> = None;
-        for i in lookup(&vex_ix, &r.vuln_id, &r.aliases) {
+        lookup(&vex_ix, r.vuln_id, &r.aliases, &mut upper, &mut hits);
+        for &i in &hits {
             let st = &g.vex[i];
+            let al = alias_list.get_or_insert_with(|| r.aliases.to_vec());
             if crate::analysis::vex::matches(
                 st,
-                &r.vuln_id,
-                &r.aliases,
-                Some(r.component_key.as_str()),
+                r.vuln_id,
+                al,
+                Some(r.component_key),
                 set.digest.as_deref(),
             ) {
                 vex_used[i] = true;
@@ -181,65 +226,68 @@ pub(super) fn judge_findings(
         }
         let vex = vex_hit.map(|i| &g.vex[i]);
         // Threat data: the scanner's own first, then the imported catalogs.
-        let (mut t_epss, mut t_kev) = (r.threat_epss, r.threat_kev_added.clone());
-        if have_threat && t_epss.is_none() && t_kev.is_none() && !r.vuln_id.starts_with("CVE-") {
+        let (mut alias_epss, mut alias_kev) = (None, None);
+        if have_threat
+            && r.threat_epss.is_none()
+            && r.threat_kev_added.is_none()
+            && !r.vuln_id.starts_with("CVE-")
+        {
             for a in r.aliases.iter().filter(|a| a.starts_with("CVE-")) {
                 let (e, k) = store.threat_for(a)?;
-                t_epss = t_epss.or(e);
-                t_kev = t_kev.or(k);
+                alias_epss = alias_epss.or(e);
+                alias_kev = alias_kev.or(k);
             }
         }
-        let epss = match (r.epss, t_epss) {
-            (Some(e), _) => Some((
-                e,
-                format!(
-                    "grype{}",
-                    r.epss_date
-                        .as_deref()
-                        .map(|d| format!(" {d}"))
-                        .unwrap_or_default()
-                ),
-            )),
-            (None, Some(e)) => Some((e, epss_src.clone().unwrap_or_else(|| "FIRST EPSS".into()))),
+        let t_epss = r.threat_epss.or(alias_epss);
+        let t_kev = r.threat_kev_added.or(alias_kev.as_deref());
+        let grype = GrypeEpss(r.epss_date);
+        let epss: Option<(f64, &dyn fmt::Display)> = match (r.epss, t_epss) {
+            (Some(e), _) => Some((e, &grype)),
+            (None, Some(e)) => Some((e, &epss_src)),
             _ => None,
         };
-        let kev = if r.kev == Some(true) {
-            Some("reported by the scanner".to_string())
+        let catalog = t_kev.map(|added| KevCatalog {
+            src: kev_src,
+            added,
+        });
+        let kev: Option<&dyn fmt::Display> = if r.kev == Some(true) {
+            Some(&"reported by the scanner")
         } else {
-            t_kev.map(|d| {
-                format!(
-                    "{}, added {d}",
-                    kev_src.clone().unwrap_or_else(|| "catalog".into())
-                )
-            })
+            catalog.as_ref().map(|c| c as &dyn fmt::Display)
         };
-        let vectors: Vec<&str> = [&r.cvss_v2_vector, &r.cvss_v3_vector, &r.cvss_v4_vector]
+        let mut vbuf = [""; 3];
+        let mut nv = 0;
+        for v in [r.cvss_v2_vector, r.cvss_v3_vector, r.cvss_v4_vector]
             .into_iter()
             .flatten()
-            .map(String::as_str)
-            .collect();
-        let input = GateInput {
+        {
+            vbuf[nv] = v;
+            nv += 1;
+        }
+        let vex_why = vex.filter(|v| v.justified_not_affected()).map(VexWhy);
+        let facts = GateFacts {
             severity: r.severity,
             severity_disagrees: r.severity_disagrees,
             direct: r.direct,
             fix_available: !r.fixed_versions.is_empty() || r.fix_state == "fixed",
-            vectors,
-            epss: epss.clone(),
-            kev: kev.clone(),
-            vex_not_affected: vex
-                .filter(|v| v.justified_not_affected())
-                .map(|v| v.describe()),
+            vectors: &vbuf[..nv],
+            epss,
+            kev,
+            vex_not_affected: vex_why.as_ref().map(|v| v as &dyn fmt::Display),
         };
-        let decision = gate::classify(&input, p);
+        // Writing nowhere cannot fail.
+        let class = gate::decide(&facts, p, None).unwrap_or(GateClass::Warn);
 
         // Waivers: prefer one that applies; otherwise show the best-standing match.
         let mut wv: Option<(usize, bool)> = None;
-        for i in lookup(&waiver_ix, &r.vuln_id, &r.aliases)
-            .into_iter()
-            .chain(wildcard.iter().copied())
-        {
+        lookup(&waiver_ix, r.vuln_id, &r.aliases, &mut upper, &mut hits);
+        for i in hits.iter().copied().chain(wildcard.iter().copied()) {
             let w: &Candidate = &g.waivers[i];
-            if !in_scope[i] || !w.covers(&r.vuln_id, &r.aliases, &r.component_key) {
+            if !in_scope[i] {
+                continue;
+            }
+            let al = alias_list.get_or_insert_with(|| r.aliases.to_vec());
+            if !w.covers(r.vuln_id, al, r.component_key) {
                 continue;
             }
             waiver_used[i] = true;
@@ -248,92 +296,103 @@ pub(super) fn judge_findings(
                 wv = Some((i, ok));
             }
         }
-        let mut reason = decision.reason.clone();
+        let mut note = WaiverNote::None;
         let waiver_applies = match wv {
-            Some((_, true)) if decision.class == GateClass::Block && !p.block_waivable => {
-                block_waiver_refused.push((
-                    key(&r),
-                    format!("{} on {}", r.vuln_id, r.component_key),
-                ));
-                reason
-                    .push_str("; a valid waiver exists but this policy does not let waivers dispose of BLOCK findings");
+            Some((_, true)) if class == GateClass::Block && !p.block_waivable => {
+                block_waiver_refused.offer(r.severity, r.vuln_id, r.id, || {
+                    format!("{} on {}", r.vuln_id, r.component_key)
+                });
+                note = WaiverNote::BlockNotWaivable;
                 false
             }
             Some((i, ok)) => {
                 if !ok {
-                    reason.push_str(&format!(
-                        "; waiver {} does not apply ({})",
-                        g.waivers[i].id,
-                        standing[i].as_str()
-                    ));
+                    note = WaiverNote::NotApplying {
+                        id: &g.waivers[i].id,
+                        standing: standing[i].as_str(),
+                    };
                 }
                 ok
             }
             None => false,
         };
         let reviewer = dispositions
-            .get(&r.vuln_id)
-            .and_then(|m| m.get(&r.component_key))
+            .get(r.vuln_id)
+            .and_then(|m| m.get(r.component_key))
             .copied();
-        let disposition = match reviewer {
+        let mut recorded_waived_invalid = false;
+        let disposition: Option<&'static str> = match reviewer {
             Some(DispositionState::Open) => None,
             Some(DispositionState::Waived) if !waiver_applies => {
-                reason.push_str("; recorded as waived, but no valid waiver applies at this date");
+                recorded_waived_invalid = true;
                 None
             }
-            Some(s) => Some(s.as_str().to_string()),
-            None if waiver_applies => Some("waived".to_string()),
+            Some(s) => Some(s.as_str()),
+            None if waiver_applies => Some("waived"),
             // VEX decides only what it can: not_affected (justified), false_positive, fixed.
-            None => vex
-                .and_then(crate::analysis::vex::VexStatement::disposition)
-                .map(str::to_string),
+            None => vex.and_then(crate::analysis::vex::VexStatement::disposition),
         };
-        let disposed = match disposition.as_deref() {
-            Some("waived") => decision.class != GateClass::Block || p.block_waivable,
+        let disposed = match disposition {
+            Some("waived") => class != GateClass::Block || p.block_waivable,
             Some(_) => true,
             None => false,
         };
         counts.findings += 1;
         by_severity[r.severity as usize] += 1;
-        by_gate[decision.class as usize] += 1;
-        match (decision.class, disposed) {
+        by_gate[class as usize] += 1;
+        match (class, disposed) {
             (GateClass::Block, false) => counts.undisposed_block += 1,
             (GateClass::Warn, false) => counts.undisposed_warn += 1,
             _ => {}
         }
-        match disposition.as_deref() {
+        match disposition {
             Some("waived") => counts.waived += 1,
             Some("not_affected") => counts.not_affected += 1,
             _ => {}
         }
-        if multi_scanner && r.scanners.len() == 1 {
-            only_one.push((
-                key(&r),
+        for sc in r.scanners.iter() {
+            if !scanners_seen.iter().any(|s| s == sc) {
+                scanners_seen.push(sc.to_string());
+            }
+        }
+        // Kept whatever the scanner count: whether the set has more than one scanner is
+        // known only at the end of the pass.
+        if r.scanners.len() == 1 {
+            only_one.offer(r.severity, r.vuln_id, r.id, || {
                 format!(
                     "{} on {}: only {}",
-                    r.vuln_id, r.component_key, r.scanners[0]
-                ),
-            ));
+                    r.vuln_id,
+                    r.component_key,
+                    r.scanners.first().unwrap_or_default()
+                )
+            });
         }
         if r.severity_disagrees {
-            sev_differs.push((
-                key(&r),
+            sev_differs.offer(r.severity, r.vuln_id, r.id, || {
                 format!(
                     "{} on {} ({}, highest used)",
                     r.vuln_id, r.component_key, r.severity
-                ),
-            ));
+                )
+            });
         }
-        sink(FindingJudgement {
+        if r.fix_disagrees {
+            fix_flagged.push(r.id);
+        }
+        sink(&FindingView {
             finding_id: r.id,
             id: r.vuln_id,
-            aliases: r.aliases,
+            aliases: &r.aliases,
             component: r.component_key,
             name: r.name,
             version: r.version,
             severity: r.severity,
-            gate: decision.class,
-            reason,
+            gate: class,
+            reason: ReasonView {
+                facts,
+                policy: p,
+                waiver: note,
+                recorded_waived_invalid,
+            },
             disposition,
             waiver: wv.map(|(i, ok)| {
                 let w = &g.waivers[i];
@@ -372,39 +431,37 @@ pub(super) fn judge_findings(
         }
     }
 
-    let only_one = in_order(only_one);
-    let sev_differs = in_order(sev_differs);
-    let block_waiver_refused = in_order(block_waiver_refused);
+    let scanners_seen: BTreeSet<String> = scanners_seen.into_iter().collect();
+    let multi_scanner = scanners_seen.len() > 1;
     let mut d = Vec::new();
-    let n = |v: &Vec<String>| v.len();
-    if !only_one.is_empty() {
-        d.push(Diagnostic::problem(
+    if multi_scanner && !only_one.is_empty() {
+        let total = only_one.total;
+        d.push(Diagnostic::problem_top(
             p,
             "scanner-disagreement",
             "scanner-only-one",
             format!(
-                "{} finding(s) reported by one scanner only ({} in the set)",
-                n(&only_one),
+                "{total} finding(s) reported by one scanner only ({} in the set)",
                 scanners_seen.iter().cloned().collect::<Vec<_>>().join(", ")
             ),
-            only_one,
+            only_one.into_items(),
+            total,
         ));
     }
     if !sev_differs.is_empty() {
-        d.push(Diagnostic::problem(
+        let total = sev_differs.total;
+        d.push(Diagnostic::problem_top(
             p,
             "scanner-disagreement",
             "scanner-severity-differs",
-            format!(
-                "{} finding(s) where scanners name different severities",
-                n(&sev_differs)
-            ),
-            sev_differs,
+            format!("{total} finding(s) where scanners name different severities"),
+            sev_differs.into_items(),
+            total,
         ));
     }
     // Only a set scanned by more than one scanner can disagree on fixes.
     let fix = if multi_scanner {
-        store.fix_disagreements(set.id)?
+        store.fix_disagreements_of(&fix_flagged)?
     } else {
         Vec::new()
     };
@@ -427,15 +484,16 @@ pub(super) fn judge_findings(
     vex_diagnostics(g, &vex_used, p, &mut d);
     waiver_diagnostics(g, &standing, &in_scope, &waiver_used, as_of, p, &mut d);
     if !block_waiver_refused.is_empty() {
-        d.push(Diagnostic::problem(
+        let total = block_waiver_refused.total;
+        d.push(Diagnostic::problem_top(
             p,
             "waivers",
             "waiver-block-not-waivable",
             format!(
-                "{} valid waiver(s) cover BLOCK findings, which this policy does not let waivers dispose of",
-                block_waiver_refused.len()
+                "{total} valid waiver(s) cover BLOCK findings, which this policy does not let waivers dispose of"
             ),
-            block_waiver_refused,
+            block_waiver_refused.into_items(),
+            total,
         ));
     }
     Ok(Judged {

@@ -6,8 +6,10 @@ pub mod diff;
 mod findings;
 pub mod inputs;
 pub mod threat;
+mod view;
 
 pub use findings::{FindingJudgement, VexTag, WaiverTag};
+pub use view::{FindingView, ReasonView, WaiverNote};
 
 use super::Actor;
 use crate::analysis::checks::{self, Diagnostic, FileFacts, Level, SetFacts};
@@ -104,8 +106,8 @@ pub fn evaluate_set_with(
     trusted: &[TrustedKey],
 ) -> Result<JudgeReport, JudgeError> {
     let mut findings = Vec::new();
-    let mut r = evaluate_set_streaming(store, set_id, policy, as_of, trusted, &mut |f| {
-        findings.push(f)
+    let mut r = evaluate_set_views(store, set_id, policy, as_of, trusted, &mut |f| {
+        findings.push(f.to_judgement())
     })?;
     r.findings = in_severity_order(findings);
     Ok(r)
@@ -140,6 +142,23 @@ pub fn evaluate_set_streaming(
     as_of: NaiveDate,
     trusted: &[TrustedKey],
     sink: &mut dyn FnMut(FindingJudgement),
+) -> Result<JudgeReport, JudgeError> {
+    evaluate_set_views(store, set_id, policy, as_of, trusted, &mut |f| {
+        sink(f.to_judgement())
+    })
+}
+
+/// The gate and every cross-check in one pass over the set's findings, each finding's
+/// judgement lent to `sink` as a borrowed view (store order; its reason is written only
+/// if the sink asks): the verdict, counts and diagnostics of a million findings without a
+/// string per finding. The returned report's `findings` is empty.
+pub fn evaluate_set_views(
+    store: &Store,
+    set_id: i64,
+    policy: &Policy,
+    as_of: NaiveDate,
+    trusted: &[TrustedKey],
+    sink: &mut dyn FnMut(&FindingView<'_>),
 ) -> Result<JudgeReport, JudgeError> {
     let set = store.set(set_id)?;
     let files = store.set_files(set_id)?;
@@ -274,3 +293,5 @@ pub fn record_verdict(
 pub fn class_count(r: &JudgeReport, c: GateClass) -> usize {
     r.counts.by_gate.get(c.as_str()).copied().unwrap_or(0)
 }
+#[cfg(test)]
+mod tests;
