@@ -143,6 +143,32 @@ mod tests {
     }
 
     #[test]
+    fn a_file_is_copied_last_piece_first_to_the_same_bytes_and_a_changed_file_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.json");
+        // 3 pieces and a bit, every piece different.
+        let bytes: Vec<u8> = (0..(CHUNK * 3 + 17)).map(|i| (i % 241) as u8).collect();
+        std::fs::write(&p, &bytes).unwrap();
+        let sha = crate::ingest::discover::sha256_hex(&bytes);
+        let mut s = Store::open_in_memory().unwrap();
+        let tx = s.conn_mut().transaction().unwrap();
+        put_file(&tx, &sha, &p).unwrap();
+        // Under another digest the bytes no longer match: an error (the import rolls back).
+        let err = put_file(&tx, &"0".repeat(64), &p).unwrap_err();
+        assert!(
+            err.to_string().contains("changed while it was imported"),
+            "{err}"
+        );
+        tx.commit().unwrap();
+        assert_eq!(s.blob(&sha).unwrap().as_deref(), Some(&bytes[..]));
+        assert_eq!(
+            last_first((CHUNK * 2 + 1) as u64).collect::<Vec<_>>(),
+            vec![(CHUNK * 2) as u64, CHUNK as u64, 0]
+        );
+        assert_eq!(last_first(0).count(), 0);
+    }
+
+    #[test]
     fn finding_source_is_a_rowid_table_keyed_by_finding_and_file() {
         let s = Store::open_in_memory().unwrap();
         let sql: String = s
