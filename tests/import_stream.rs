@@ -249,3 +249,33 @@ fn a_broken_streamed_report_fails_with_its_position_and_leaves_no_findings() {
         same_store(&a, &b);
     }
 }
+
+#[test]
+fn reports_whose_first_bytes_name_no_format_stream_the_careful_way_with_the_same_rows() {
+    // A 70 KB key before everything else: the first 64 KiB give nothing to guess from, so
+    // the file is hashed, detected from all its keys and then streamed (three passes
+    // instead of one); the rows must not depend on which way it went.
+    let dir = tempfile::tempdir().unwrap();
+    let ev = dir.path().join("ev");
+    let opts = SynthOptions {
+        seed: 13,
+        components: 40,
+        findings: 300,
+        formats: vec![SynthFormat::Trivy, SynthFormat::Grype],
+    };
+    let files = generate(&opts, &ev).unwrap();
+    let pad = format!("{{\"x-padding\":\"{}\",", "p".repeat(70_000));
+    for (p, _) in &files {
+        let text = std::fs::read_to_string(p).unwrap();
+        let open = text.find('{').unwrap();
+        std::fs::write(p, format!("{pad}{}", &text[open + 1..])).unwrap();
+    }
+    let (a, b) = (dir.path().join("whole.db"), dir.path().join("stream.db"));
+    let whole = import(&a, std::slice::from_ref(&ev), false);
+    let stream = import(&b, std::slice::from_ref(&ev), true);
+    assert_eq!(strip_streamed(&whole), strip_streamed(&stream));
+    assert!(stream[0].sets[0].files.iter().all(|f| f.streamed));
+    assert!(stream[0].sets[0].files.iter().all(|f| f.status == "parsed"));
+    same_store(&a, &b);
+    assert!(count(&b, "SELECT count(*) FROM finding") > 250);
+}

@@ -777,13 +777,91 @@ pub fn detect_reader<R: std::io::Read>(head: &[u8], rest: R) -> Detection {
         s.keys = keys.into_inner();
         s.top_array = top_array;
     }
+    answer(head, &s)
+}
+
+/// The top-level keys of a JSON object as `detect_reader` records them: each key with its
+/// value when that is a short scalar (`TopKeys::value`), the last one winning for a
+/// repeated key.
+pub type TopKeys = BTreeMap<String, Option<String>>;
+
+/// `detect_reader` for a JSON object whose top-level keys were already collected by a
+/// parser's own pass over the whole file (`keys`, as `TopKeys` records them): the same
+/// answer without a second pass.
+pub fn detect_with_keys(head: &[u8], keys: TopKeys) -> Detection {
+    let mut s = sniff(head);
+    if s.json {
+        s.keys = keys;
+        s.top_array = false;
+    }
+    answer(head, &s)
+}
+
+/// The streamable format a large file probably is, from its first bytes only: what the
+/// registry answers on the keys seen so far, or the keys that only a Trivy or Grype report
+/// puts first. A guess, never an answer: the caller parses with it, collects every
+/// top-level key on the way and confirms with `detect_with_keys`.
+pub fn guess_streamable(head: &[u8]) -> Option<Format> {
+    let s = sniff(head);
+    if !s.json || s.top_array {
+        return None;
+    }
+    match REGISTRY.iter().find_map(|e| (e.rule)(&s)) {
+        Some(Detection::Supported {
+            format: format @ (Format::TrivyJson | Format::GrypeJson),
+            ..
+        }) => return Some(format),
+        Some(_) => return None,
+        None => {}
+    }
+    // The head usually ends inside the value of the big array, whose key the sniff does
+    // not record (it records a key with its value): look at the keys as they start.
+    let started = started_keys(head);
+    let has = |k: &str| s.has(k) || started.iter().any(|x| x == k);
+    if has("matches") {
+        Some(Format::GrypeJson)
+    } else if has("SchemaVersion") || has("Results") {
+        Some(Format::TrivyJson)
+    } else {
+        None
+    }
+}
+
+/// The top-level keys of a JSON object whose values start within `head`.
+fn started_keys(head: &[u8]) -> Vec<String> {
+    struct Keys<'a>(&'a RefCell<Vec<String>>);
+    impl<'de> Visitor<'de> for Keys<'_> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a JSON object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(k) = map.next_key::<String>()? {
+                self.0.borrow_mut().push(k);
+                map.next_value::<IgnoredAny>()?;
+            }
+            Ok(())
+        }
+    }
+    let keys = RefCell::new(Vec::new());
+    let mut de = serde_json::Deserializer::from_slice(head);
+    let _ = de.deserialize_map(Keys(&keys));
+    keys.into_inner()
+}
+
+/// The next map value as `TopKeys` records it (a short scalar, else `None`).
+pub fn top_value<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<String>, A::Error> {
+    Ok(map.next_value::<Scalar>()?.0)
+}
+
+fn answer(head: &[u8], s: &Sniff) -> Detection {
     for e in REGISTRY {
-        if let Some(d) = (e.rule)(&s) {
+        if let Some(d) = (e.rule)(s) {
             return d;
         }
     }
     Detection::Unrecognised {
-        reason: unrecognised_reason(head, &s),
+        reason: unrecognised_reason(head, s),
     }
 }
 
@@ -1015,6 +1093,24 @@ mod tests {
             fmt_of("sha256:52c1fa53b306f09e32761cfbffae79ceedad6482dec55cdd472de220f41c145b\n"),
             Some(Format::ImageDigest)
         );
+    }
+
+    #[test]
+    fn a_head_cut_inside_the_big_array_still_gives_a_guess() {
+        let grype = br#"{"matches":[{"vulnerability":{"id":"CVE-1"#;
+        assert_eq!(guess_streamable(grype), Some(Format::GrypeJson));
+        let trivy = br#"{"SchemaVersion":2,"ArtifactName":"a","Results":[{"Target":"t"#;
+        assert_eq!(guess_streamable(trivy), Some(Format::TrivyJson));
+        // Not a guess of a streamable format: a CycloneDX head, an array, text.
+        assert_eq!(
+            guess_streamable(br#"{"bomFormat":"CycloneDX","specVersion":"1.5","components":[{"#),
+            None
+        );
+        assert_eq!(
+            guess_streamable(br#"[{"Target":"t","Vulnerabilities":[{"#),
+            None
+        );
+        assert_eq!(guess_streamable(b"SchemaVersion: 2\n"), None);
     }
 
     #[test]

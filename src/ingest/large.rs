@@ -12,6 +12,8 @@ use std::fs::File;
 use std::io::{BufReader, Read};
 
 const BUF: usize = 1 << 20;
+/// What detection sniffs of a large file (`detect_reader`'s `head`).
+const HEAD: usize = 64 * 1024;
 
 /// How a large file was read.
 #[derive(Debug)]
@@ -86,14 +88,99 @@ pub fn parse_large(lf: &LargeFile, sink: &mut dyn FindingSink) -> Result<LargeOu
         // Content-addressed layout blobs get the name check of `parse_file`.
         return Ok(whole(lf));
     }
+    if let Some(done) = one_pass(lf, sink)? {
+        return Ok(done);
+    }
+    sink.discard();
+    checked(lf, sink)
+}
+
+/// The common case in one read of the file: the format guessed from the first 64 KiB,
+/// the stream parsed and hashed together, and the guess confirmed afterwards from every
+/// top-level key the parser saw (`detect::detect_with_keys`, the answer `detect_reader`
+/// gives). `None` when the guess was wrong, the file is broken or cannot be streamed:
+/// `checked` then reads it the careful way, so errors and answers are exactly as before.
+fn one_pass(
+    lf: &LargeFile,
+    sink: &mut dyn FindingSink,
+) -> Result<Option<LargeOutcome>, LargeError> {
+    let Ok(mut file) = File::open(&lf.fs_path) else {
+        return Ok(None);
+    };
+    let mut head = Vec::with_capacity(HEAD);
+    if (&mut file)
+        .take(HEAD as u64)
+        .read_to_end(&mut head)
+        .is_err()
+    {
+        return Ok(None);
+    }
+    let Some(guess) = detect::guess_streamable(&head) else {
+        return Ok(None);
+    };
+    let mut h = Sha256::new();
+    h.update(&head);
+    let mut n = head.len() as u64;
+    let reader = BufReader::with_capacity(
+        BUF,
+        std::io::Cursor::new(&head[..]).chain(Hashing {
+            inner: file,
+            h: &mut h,
+            n: &mut n,
+        }),
+    );
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        stream::parse_stream_with_keys(guess, reader, sink)
+    }));
+    let (s, keys) = match result {
+        Ok(Ok((s, Some(keys)))) => (s, keys),
+        Ok(Err(StreamError::Sink(message))) => {
+            return Err(LargeError {
+                path: lf.path.clone(),
+                message,
+            })
+        }
+        _ => return Ok(None),
+    };
+    let spec_version = match detect::detect_with_keys(&head, keys) {
+        Detection::Supported {
+            format,
+            spec_version,
+        } if format == guess => spec_version,
+        _ => return Ok(None),
+    };
+    let mut pf = ParsedFile {
+        path: lf.path.clone(),
+        sha256: hex::encode(h.finalize()),
+        size: n,
+        bytes: None,
+        format: Some(guess),
+        spec_version,
+        status: FileStatus::Parsed,
+        message: None,
+        doc: None,
+    };
+    if !s.doc.warnings.is_empty() {
+        pf.message = Some(s.doc.warnings.join("; "));
+    }
+    pf.doc = Some(s.doc);
+    Ok(Some(LargeOutcome::Streamed {
+        file: pf,
+        late_scanner_version: s.late_scanner_version,
+    }))
+}
+
+/// Hashes the file, detects it from a pass over its top-level keys, then parses it: the
+/// path for every file `one_pass` does not take.
+fn checked(lf: &LargeFile, sink: &mut dyn FindingSink) -> Result<LargeOutcome, LargeError> {
     let (sha256, size) = match sha256_file(&lf.fs_path) {
         Ok(x) => x,
         Err(e) => return Ok(LargeOutcome::Whole(failed(lf, e.to_string()))),
     };
     let det = match (File::open(&lf.fs_path), File::open(&lf.fs_path)) {
         (Ok(a), Ok(b)) => {
-            let mut head = Vec::with_capacity(64 * 1024);
-            if let Err(e) = a.take(64 * 1024).read_to_end(&mut head) {
+            let mut head = Vec::with_capacity(HEAD);
+            if let Err(e) = a.take(HEAD as u64).read_to_end(&mut head) {
                 return Ok(LargeOutcome::Whole(failed(lf, e.to_string())));
             }
             detect::detect_reader(&head, BufReader::with_capacity(BUF, b))
@@ -195,3 +282,7 @@ impl<R: Read> Read for Hashing<'_, R> {
         Ok(k)
     }
 }
+
+#[cfg(test)]
+#[path = "large_tests.rs"]
+mod tests;

@@ -45,8 +45,9 @@ pub(super) fn put(tx: &rusqlite::Transaction<'_>, sha256: &str, bytes: &[u8]) ->
     }
     let rowid = tx.last_insert_rowid();
     let mut blob = tx.blob_open(rusqlite::MAIN_DB, "blob", "data", rowid, false)?;
-    for (i, chunk) in bytes.chunks(CHUNK).enumerate() {
-        blob.write_at(chunk, i * CHUNK)?;
+    for at in last_first(bytes.len() as u64) {
+        let at = usize::try_from(at).unwrap_or(usize::MAX);
+        blob.write_at(&bytes[at..(at + CHUNK).min(bytes.len())], at)?;
     }
     blob.close()?;
     Ok(())
@@ -54,12 +55,24 @@ pub(super) fn put(tx: &rusqlite::Transaction<'_>, sha256: &str, bytes: &[u8]) ->
 
 const CHUNK: usize = 1 << 20;
 
+/// Offsets of the 1 MiB pieces of a blob of `size` bytes, the last piece first. The row
+/// was just written with zeros, and when the blob is larger than the page cache SQLite has
+/// already spilled its first pages to the WAL, in the order they were dirtied: writing
+/// from the end finds the most recent pages still in the cache and spills each piece once,
+/// with its bytes. Front to back, every zero page would be spilled, read back and written
+/// again (twice the blob through the WAL).
+fn last_first(size: u64) -> impl Iterator<Item = u64> {
+    let n = size.div_ceil(CHUNK as u64);
+    (0..n).rev().map(|i| i * CHUNK as u64)
+}
+
 /// `put` from a file on disk, read in 1 MiB pieces, so a large report is never in memory.
 /// The bytes must still hash to `sha256` (the import hashed the file earlier): a file that
 /// changed in between fails the write, and the transaction with it.
 pub(super) fn put_file(tx: &rusqlite::Transaction<'_>, sha256: &str, path: &Path) -> Result<()> {
     use sha2::{Digest, Sha256};
-    use std::io::Read;
+    use std::io::{Read, Seek, SeekFrom};
+    use std::os::unix::fs::FileExt;
     let io = |e: std::io::Error| StoreError::Invalid(format!("{}: {e}", path.display()));
     let mut file = std::fs::File::open(path).map_err(io)?;
     let size = file.metadata().map_err(io)?.len();
@@ -73,15 +86,23 @@ pub(super) fn put_file(tx: &rusqlite::Transaction<'_>, sha256: &str, path: &Path
     let rowid = tx.last_insert_rowid();
     let mut blob = tx.blob_open(rusqlite::MAIN_DB, "blob", "data", rowid, false)?;
     let mut buf = vec![0u8; CHUNK];
+    // The pieces go in last first (see `last_first`), so the digest is taken front to back
+    // in a pass of its own after the copy: a file changed during the copy (and not changed
+    // back before this pass) fails.
+    for at in last_first(size) {
+        let piece = &mut buf[..usize::try_from((size - at).min(CHUNK as u64)).unwrap_or(CHUNK)];
+        file.read_exact_at(piece, at).map_err(io)?;
+        blob.write_at(piece, usize::try_from(at).unwrap_or(usize::MAX))?;
+    }
     let mut h = Sha256::new();
     let mut pos: u64 = 0;
+    file.seek(SeekFrom::Start(0)).map_err(io)?;
     loop {
         let n = file.read(&mut buf).map_err(io)?;
         if n == 0 || pos + n as u64 > size {
             pos += n as u64;
             break;
         }
-        blob.write_at(&buf[..n], usize::try_from(pos).unwrap_or(usize::MAX))?;
         h.update(&buf[..n]);
         pos += n as u64;
     }
@@ -119,6 +140,32 @@ mod tests {
             })
             .unwrap();
         assert_eq!(size, (CHUNK * 5 / 2) as i64);
+    }
+
+    #[test]
+    fn a_file_is_copied_last_piece_first_to_the_same_bytes_and_a_changed_file_fails() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.json");
+        // 3 pieces and a bit, every piece different.
+        let bytes: Vec<u8> = (0..(CHUNK * 3 + 17)).map(|i| (i % 241) as u8).collect();
+        std::fs::write(&p, &bytes).unwrap();
+        let sha = crate::ingest::discover::sha256_hex(&bytes);
+        let mut s = Store::open_in_memory().unwrap();
+        let tx = s.conn_mut().transaction().unwrap();
+        put_file(&tx, &sha, &p).unwrap();
+        // Under another digest the bytes no longer match: an error (the import rolls back).
+        let err = put_file(&tx, &"0".repeat(64), &p).unwrap_err();
+        assert!(
+            err.to_string().contains("changed while it was imported"),
+            "{err}"
+        );
+        tx.commit().unwrap();
+        assert_eq!(s.blob(&sha).unwrap().as_deref(), Some(&bytes[..]));
+        assert_eq!(
+            last_first((CHUNK * 2 + 1) as u64).collect::<Vec<_>>(),
+            vec![(CHUNK * 2) as u64, CHUNK as u64, 0]
+        );
+        assert_eq!(last_first(0).count(), 0);
     }
 
     #[test]

@@ -52,25 +52,46 @@ pub struct ImportWrite {
 /// streamed import reads each merged finding's views back from its spool).
 pub trait FindingStream {
     fn next_finding(&mut self) -> Result<Option<SetFinding>>;
+
+    /// The JSON text of view `i` of the finding returned last, when the stream still has
+    /// it exactly as serialising that view gives it: stored as is, not serialised again.
+    fn view_json(&self, _i: usize) -> Option<&str> {
+        None
+    }
 }
 
 /// `SetWrite::findings` first, then whatever the stream yields.
 struct Feed<'a, 's> {
     slice: std::slice::Iter<'a, SetFinding>,
     stream: Option<&'s mut dyn FindingStream>,
+    from_slice: Option<&'a SetFinding>,
     cur: Option<SetFinding>,
 }
 
 impl Feed<'_, '_> {
-    fn next(&mut self) -> Result<Option<&SetFinding>> {
-        if let Some(f) = self.slice.next() {
-            return Ok(Some(f));
+    /// Moves to the next finding; false at the end.
+    fn advance(&mut self) -> Result<bool> {
+        self.from_slice = self.slice.next();
+        if self.from_slice.is_some() {
+            return Ok(true);
         }
         self.cur = match self.stream.as_mut() {
             Some(s) => s.next_finding()?,
             None => None,
         };
-        Ok(self.cur.as_ref())
+        Ok(self.cur.is_some())
+    }
+
+    fn current(&self) -> Option<&SetFinding> {
+        self.from_slice.or(self.cur.as_ref())
+    }
+
+    /// The stored text of view `i` of the current finding.
+    fn view_json(&self, i: usize) -> Option<&str> {
+        match (self.from_slice, &self.stream) {
+            (None, Some(s)) => s.view_json(i),
+            _ => None,
+        }
     }
 }
 
@@ -144,7 +165,31 @@ impl Store {
         self.write_import_inner(w, blob_files, Some(findings), extra)
     }
 
+    /// Runs one import's transaction with a page cache of `IMPORT_CACHE_KIB`, then gives
+    /// the connection its own size back. With SQLite's default (2 MB) the pages of a large
+    /// import spill to the WAL one at a time in the middle of the transaction and are read
+    /// back from it when touched again (the zero-filled blob, then its bytes; the indexes).
     fn write_import_inner(
+        &mut self,
+        w: &SetWrite<'_>,
+        blob_files: &[(String, std::path::PathBuf)],
+        stream: Option<&mut dyn FindingStream>,
+        extra: &dyn Fn(&rusqlite::Transaction<'_>, i64) -> Result<()>,
+    ) -> Result<ImportWrite> {
+        let before: i64 = self
+            .conn()
+            .query_row("PRAGMA cache_size", [], |r| r.get(0))?;
+        self.conn()
+            .pragma_update(None, "cache_size", -import_cache_kib())?;
+        let r = self.write_import_tx(w, blob_files, stream, extra);
+        // Shrinking the cache frees the pages the import used.
+        let restored = self.conn().pragma_update(None, "cache_size", before);
+        let written = r?;
+        restored?;
+        Ok(written)
+    }
+
+    fn write_import_tx(
         &mut self,
         w: &SetWrite<'_>,
         blob_files: &[(String, std::path::PathBuf)],
@@ -280,9 +325,11 @@ impl Store {
             let mut feed = Feed {
                 slice: w.findings.iter(),
                 stream,
+                from_slice: None,
                 cur: None,
             };
-            while let Some(f) = feed.next()? {
+            while feed.advance()? {
+                let Some(f) = feed.current() else { break };
                 let s = summarize(f);
                 ins.execute(params![
                     set_id,
@@ -309,14 +356,17 @@ impl Store {
                 if s.title.is_some() || s.description.is_some() {
                     text.execute(params![fid, s.title, s.description])?;
                 }
-                for (idx, view) in &f.views {
+                for (i, (idx, view)) in f.views.iter().enumerate() {
                     let Some(fsha) = w.file_shas.get(*idx) else {
                         continue;
                     };
                     let Some(file_id) = file_ids.get(fsha) else {
                         continue;
                     };
-                    src.execute(params![fid, file_id, view.scanner, json(view)])?;
+                    match feed.view_json(i) {
+                        Some(text) => src.execute(params![fid, file_id, view.scanner, text])?,
+                        None => src.execute(params![fid, file_id, view.scanner, json(view)])?,
+                    };
                 }
             }
         }
@@ -324,6 +374,20 @@ impl Store {
         tx.commit()?;
         Ok(ImportWrite { set_id })
     }
+}
+
+/// The import's page cache, KiB: large enough that the indexes and the pages written last
+/// stay in memory, small enough that peak RSS stays well under 256 MiB however large the
+/// file (the cache is a ceiling, filled only as pages are touched).
+/// `DOSSIER_IMPORT_CACHE_MIB` overrides it, for measuring.
+const IMPORT_CACHE_KIB: i64 = 96 * 1024;
+
+fn import_cache_kib() -> i64 {
+    std::env::var("DOSSIER_IMPORT_CACHE_MIB")
+        .ok()
+        .and_then(|v| v.parse::<i64>().ok())
+        .filter(|m| (1..=4096).contains(m))
+        .map_or(IMPORT_CACHE_KIB, |m| m * 1024)
 }
 
 fn json<T: serde::Serialize>(v: &T) -> String {

@@ -54,12 +54,31 @@ impl Spool {
         Ok((at, u32::try_from(self.buf.len()).unwrap_or(u32::MAX)))
     }
 
-    fn get(&mut self, at: u64, len: u32) -> std::io::Result<ScannerView> {
+    /// The JSON text `put` wrote, into `out`.
+    fn read(&mut self, at: u64, len: u32, out: &mut Vec<u8>) -> std::io::Result<()> {
         self.w.flush()?;
-        self.buf.resize(len as usize, 0);
-        self.w.get_ref().read_exact_at(&mut self.buf, at)?;
-        Ok(serde_json::from_slice(&self.buf)?)
+        out.clear();
+        out.resize(len as usize, 0);
+        self.w.get_ref().read_exact_at(out, at)
     }
+}
+
+/// `json` is `view` serialised, except `scanner_version`, which `view` has since gained:
+/// rewrites `json` to what serialising `view` gives. The version is the struct's second
+/// field, so this is a splice of the first bytes, checked against what serde writes there;
+/// anything unexpected is serialised again in full.
+fn patch_version(json: &mut Vec<u8>, view: &ScannerView) -> serde_json::Result<()> {
+    let mut head = b"{\"scanner\":".to_vec();
+    serde_json::to_writer(&mut head, &view.scanner)?;
+    head.extend_from_slice(b",\"scanner_version\":");
+    let old_len = head.len() + 4;
+    if json.len() > old_len && json.starts_with(&head) && json[head.len()..old_len] == *b"null" {
+        serde_json::to_writer(&mut head, &view.scanner_version)?;
+        json.splice(..old_len, head);
+        return Ok(());
+    }
+    json.clear();
+    serde_json::to_writer(json, view)
 }
 
 /// One spooled finding: what the merge needs, ~80 bytes.
@@ -85,6 +104,11 @@ pub(super) struct SpoolSink<'a> {
 }
 
 impl FindingSink for SpoolSink<'_> {
+    fn discard(&mut self) {
+        // The views already written stay in the spool as dead bytes; no key points at them.
+        self.keys.clear();
+    }
+
     fn finding(&mut self, f: FindingRecord) -> Result<(), String> {
         let (at, len) = self
             .spool
@@ -135,6 +159,9 @@ pub(super) struct KeyMerge {
     comps: Vec<ComponentKey>,
     lates: Vec<Option<String>>,
     spool: Spool,
+    /// The JSON text of each view of the finding returned last (buffers reused).
+    raw: Vec<Vec<u8>>,
+    nraw: usize,
     pub count: usize,
 }
 
@@ -290,6 +317,8 @@ pub(super) fn merge_keys(docs: Vec<(usize, Vec<ComponentKey>, Staged)>, spool: S
         comps: sorted,
         lates,
         spool,
+        raw: Vec::new(),
+        nraw: 0,
         count,
     }
 }
@@ -300,21 +329,31 @@ impl FindingStream for KeyMerge {
             return Ok(None);
         };
         let (root, comp) = (first.root, first.comp);
+        let spool_err =
+            |e: &dyn std::fmt::Display| store::StoreError::Invalid(format!("import spool: {e}"));
         let mut views = Vec::with_capacity(1);
         while let Some(it) = self.items.get(self.next) {
             if (it.root, it.comp) != (root, comp) {
                 break;
             }
-            let mut v = self
-                .spool
-                .get(it.at, it.len)
-                .map_err(|e| store::StoreError::Invalid(format!("import spool: {e}")))?;
+            if self.raw.len() <= views.len() {
+                self.raw.push(Vec::new());
+            }
+            let buf = &mut self.raw[views.len()];
+            self.spool
+                .read(it.at, it.len, buf)
+                .map_err(|e| spool_err(&e))?;
+            let mut v: ScannerView = serde_json::from_slice(buf).map_err(|e| spool_err(&e))?;
             if v.scanner_version.is_none() {
-                v.scanner_version.clone_from(&self.lates[it.late as usize]);
+                if let Some(late) = &self.lates[it.late as usize] {
+                    v.scanner_version = Some(late.clone());
+                    patch_version(buf, &v).map_err(|e| spool_err(&e))?;
+                }
             }
             views.push((it.file as usize, v));
             self.next += 1;
         }
+        self.nraw = views.len();
         Ok(Some(SetFinding {
             vuln_id: self.roots[root as usize].to_string(),
             aliases: self.aliases[root as usize].clone(),
@@ -322,4 +361,13 @@ impl FindingStream for KeyMerge {
             views,
         }))
     }
+
+    fn view_json(&self, i: usize) -> Option<&str> {
+        let raw = self.raw.get(i).filter(|_| i < self.nraw)?;
+        std::str::from_utf8(raw).ok()
+    }
 }
+
+#[cfg(test)]
+#[path = "import_stream_tests.rs"]
+mod tests;

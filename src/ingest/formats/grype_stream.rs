@@ -4,9 +4,10 @@
 //! (`Streamed::late_scanner_version`). `ignoredMatches` before `matches` is unstreamable.
 
 use super::{add_match, convert, nonempty, Match, Report};
+use crate::ingest::detect::{top_value, TopKeys};
 use crate::ingest::formats::stream::{once, Ctl, FindingSink, StreamError, Streamed};
 use crate::model::{ComponentKey, DocKind, Document};
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::collections::HashMap;
 use std::fmt;
 use std::io::Read;
@@ -20,12 +21,13 @@ struct St<'s> {
     /// An `ignoredMatches` array with elements was already sent.
     ignored_sent: bool,
     meta: Report,
+    top_keys: TopKeys,
 }
 
 pub(in crate::ingest::formats) fn parse<R: Read>(
     reader: R,
     sink: &mut dyn FindingSink,
-) -> Result<Streamed, StreamError> {
+) -> Result<(Streamed, TopKeys), StreamError> {
     let mut st = St {
         ctl: Ctl::new(sink),
         doc: Document::new(DocKind::Scan),
@@ -34,6 +36,7 @@ pub(in crate::ingest::formats) fn parse<R: Read>(
         sent_without_version: false,
         ignored_sent: false,
         meta: Report::default(),
+        top_keys: TopKeys::new(),
     };
     let mut de = serde_json::Deserializer::from_reader(reader);
     let r = Top { st: &mut st }
@@ -43,10 +46,13 @@ pub(in crate::ingest::formats) fn parse<R: Read>(
     let mut doc = convert(st.meta);
     doc.components = st.doc.components;
     doc.warnings.extend(st.doc.warnings);
-    Ok(Streamed {
-        doc,
-        late_scanner_version: st.version.filter(|_| st.sent_without_version),
-    })
+    Ok((
+        Streamed {
+            doc,
+            late_scanner_version: st.version.filter(|_| st.sent_without_version),
+        },
+        st.top_keys,
+    ))
 }
 
 struct Top<'a, 's> {
@@ -104,9 +110,13 @@ impl<'de> Visitor<'de> for Top<'_, '_> {
                         .and_then(|d| nonempty(d.version.clone()));
                 }
                 _ => {
-                    map.next_value::<IgnoredAny>()?;
+                    let v = top_value(&mut map)?;
+                    st.top_keys.insert(k, v);
+                    continue;
                 }
             }
+            // No registry rule reads the value of a key parsed here, only its presence.
+            st.top_keys.insert(k, None);
         }
         Ok(())
     }

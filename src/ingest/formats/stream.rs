@@ -3,7 +3,7 @@
 //! it is converted, so no whole document, byte buffer or findings vector is ever held.
 
 use super::FormatError;
-use crate::ingest::detect::Format;
+use crate::ingest::detect::{Format, TopKeys};
 use crate::model::{Document, FindingRecord};
 use std::io::Read;
 
@@ -25,6 +25,10 @@ pub(crate) fn once<E: serde::de::Error>(
 pub trait FindingSink {
     /// An `Err` stops the parse; the message is returned as `StreamError::Sink`.
     fn finding(&mut self, f: FindingRecord) -> Result<(), String>;
+
+    /// Forgets every finding received so far: the parse they came from is being thrown
+    /// away (its format was a wrong guess) and the file will be read again.
+    fn discard(&mut self) {}
 }
 
 /// What a streamed parse returns besides the findings it handed to the sink.
@@ -64,11 +68,26 @@ pub fn parse_stream<R: Read>(
     sink: &mut dyn FindingSink,
 ) -> Result<Streamed, StreamError> {
     match format {
-        Format::TrivyJson => super::trivy::stream::parse(reader, sink),
-        Format::GrypeJson => super::grype::stream::parse(reader, sink),
+        Format::TrivyJson => super::trivy::stream::parse(reader, sink).map(|(s, _)| s),
+        Format::GrypeJson => super::grype::stream::parse(reader, sink).map(|(s, _)| s),
         other => Err(StreamError::Unstreamable(format!(
             "{other} is parsed whole"
         ))),
+    }
+}
+
+/// `parse_stream`, also returning every top-level key the parser met with its short scalar
+/// value, as `detect::detect_reader` records them (`None` for a format whose parser does
+/// not collect them), so the caller can confirm the format without a second pass.
+pub fn parse_stream_with_keys<R: Read>(
+    format: Format,
+    reader: R,
+    sink: &mut dyn FindingSink,
+) -> Result<(Streamed, Option<TopKeys>), StreamError> {
+    match format {
+        Format::TrivyJson => super::trivy::stream::parse(reader, sink).map(|(s, k)| (s, Some(k))),
+        Format::GrypeJson => super::grype::stream::parse(reader, sink).map(|(s, k)| (s, Some(k))),
+        other => parse_stream(other, reader, sink).map(|s| (s, None)),
     }
 }
 

@@ -4,6 +4,7 @@
 
 use super::{add_vuln, convert, nonempty, package_component, secrets_warning};
 use super::{Builder, ModifiedFinding, Package, Report, Vuln};
+use crate::ingest::detect::{top_value, TopKeys};
 use crate::ingest::formats::stream::{once, Ctl, FindingSink, StreamError, Streamed};
 use crate::model::{DocKind, Document};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -20,12 +21,13 @@ struct St<'s> {
     misconfigs: usize,
     /// Everything but `Results`, converted at the end exactly as the whole parse does.
     meta: Report,
+    top_keys: TopKeys,
 }
 
 pub(in crate::ingest::formats) fn parse<R: Read>(
     reader: R,
     sink: &mut dyn FindingSink,
-) -> Result<Streamed, StreamError> {
+) -> Result<(Streamed, TopKeys), StreamError> {
     let mut st = St {
         ctl: Ctl::new(sink),
         b: Builder {
@@ -37,6 +39,7 @@ pub(in crate::ingest::formats) fn parse<R: Read>(
         secrets: 0,
         misconfigs: 0,
         meta: Report::default(),
+        top_keys: TopKeys::new(),
     };
     let mut de = serde_json::Deserializer::from_reader(reader);
     let r = Top { st: &mut st }
@@ -50,10 +53,13 @@ pub(in crate::ingest::formats) fn parse<R: Read>(
         doc.warnings
             .push(secrets_warning(st.secrets, st.misconfigs));
     }
-    Ok(Streamed {
-        doc,
-        late_scanner_version: st.version.filter(|_| st.sent_without_version),
-    })
+    Ok((
+        Streamed {
+            doc,
+            late_scanner_version: st.version.filter(|_| st.sent_without_version),
+        },
+        st.top_keys,
+    ))
 }
 
 impl St<'_> {
@@ -130,9 +136,13 @@ impl<'de> Visitor<'de> for Top<'_, '_> {
                     map.next_value_seed(Opt(Results { st: &mut *st }))?;
                 }
                 _ => {
-                    map.next_value::<IgnoredAny>()?;
+                    let v = top_value(&mut map)?;
+                    st.top_keys.insert(k, v);
+                    continue;
                 }
             }
+            // No registry rule reads the value of a key parsed here, only its presence.
+            st.top_keys.insert(k, None);
         }
         Ok(())
     }

@@ -1,0 +1,140 @@
+//! The spool must hand back each view's JSON text exactly as serialising the view gives it
+//! (that text is what `finding_source.view` stores), also after a late scanner version is
+//! applied to it.
+
+use super::*;
+use crate::model::{Cvss, CvssVersion, Epss, Severity};
+use crate::store::FindingStream;
+
+fn view(scanner: &str, version: Option<&str>) -> ScannerView {
+    ScannerView {
+        scanner: scanner.to_string(),
+        scanner_version: version.map(str::to_string),
+        severity: Severity::High,
+        cvss: vec![Cvss {
+            source: "nvd".into(),
+            version: CvssVersion::V3_1,
+            vector: Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H".into()),
+            base_score: Some(9.8),
+        }],
+        fixed_versions: vec!["1.2.3".into()],
+        fix_state: "fixed".into(),
+        title: Some("a \"quoted\" title \u{1b}[31m with \u{e9} and \\ backslash".into()),
+        description: Some("line one\nline two\u{202e}".into()),
+        epss: Some(Epss {
+            score: 0.125,
+            percentile: Some(0.5),
+            date: None,
+        }),
+        kev: Some(true),
+        ..ScannerView::default()
+    }
+}
+
+fn record(id: &str, component: usize, v: ScannerView) -> FindingRecord {
+    FindingRecord {
+        vuln_id: id.to_string(),
+        aliases: Vec::new(),
+        component,
+        view: v,
+    }
+}
+
+/// Spools `records` as one file's findings (with `late` as its late scanner version) and
+/// returns every merged finding with the stored text of each of its views.
+fn round_trip(records: Vec<FindingRecord>, late: Option<&str>) -> Vec<(SetFinding, Vec<String>)> {
+    let mut spool = Spool::new().unwrap();
+    let mut keys = Vec::new();
+    let mut sink = SpoolSink {
+        spool: &mut spool,
+        keys: &mut keys,
+    };
+    for r in records {
+        sink.finding(r).unwrap();
+    }
+    let comps = vec![
+        ComponentKey("pkg:deb/a@1".into()),
+        ComponentKey("pkg:deb/b@2".into()),
+    ];
+    let staged = Staged {
+        keys,
+        late_scanner_version: late.map(str::to_string),
+    };
+    let mut m = merge_keys(vec![(0, comps, staged)], spool);
+    let mut out = Vec::new();
+    while let Some(f) = m.next_finding().unwrap() {
+        let texts = (0..f.views.len())
+            .map(|i| m.view_json(i).unwrap().to_string())
+            .collect();
+        out.push((f, texts));
+    }
+    out
+}
+
+#[test]
+fn the_spool_returns_each_view_as_its_serialised_text_byte_for_byte() {
+    let a = view("trivy", Some("0.58.1"));
+    let b = view("trivy", None);
+    let got = round_trip(
+        vec![record("CVE-2", 0, a.clone()), record("CVE-1", 1, b.clone())],
+        None,
+    );
+    assert_eq!(got.len(), 2);
+    // Merge order: by vulnerability id.
+    assert_eq!(got[0].0.views[0].1, b);
+    assert_eq!(got[0].1, vec![serde_json::to_string(&b).unwrap()]);
+    assert_eq!(got[1].0.views[0].1, a);
+    assert_eq!(got[1].1, vec![serde_json::to_string(&a).unwrap()]);
+}
+
+#[test]
+fn a_late_scanner_version_is_in_the_stored_text_as_serialising_gives_it() {
+    // A scanner name that needs escaping, and one view that named its own version.
+    let scanner = "gr\"ype\u{7}";
+    let own = view(scanner, Some("own"));
+    let got = round_trip(
+        vec![
+            record("CVE-1", 0, view(scanner, None)),
+            record("CVE-1", 1, own.clone()),
+        ],
+        Some("0.80.\"0"),
+    );
+    let late = view(scanner, Some("0.80.\"0"));
+    assert_eq!(got[0].0.views[0].1, late);
+    assert_eq!(got[0].1, vec![serde_json::to_string(&late).unwrap()]);
+    assert_eq!(got[1].0.views[0].1, own);
+    assert_eq!(got[1].1, vec![serde_json::to_string(&own).unwrap()]);
+}
+
+#[test]
+fn views_of_one_finding_keep_their_own_text() {
+    let t = view("trivy", Some("1"));
+    let mut g = view("grype", None);
+    g.fixed_versions = vec!["9".into()];
+    let got = round_trip(
+        vec![record("CVE-7", 0, t.clone()), record("CVE-7", 0, g.clone())],
+        Some("0.9"),
+    );
+    assert_eq!(got.len(), 1);
+    g.scanner_version = Some("0.9".into());
+    assert_eq!(
+        got[0].1,
+        vec![
+            serde_json::to_string(&t).unwrap(),
+            serde_json::to_string(&g).unwrap()
+        ]
+    );
+}
+
+#[test]
+fn text_that_is_not_as_serde_writes_it_is_serialised_again() {
+    // Pretty-printed text has no compact prefix to splice: the view is written in full.
+    let v = view("trivy", Some("2"));
+    let mut json = serde_json::to_vec_pretty(&view("trivy", None)).unwrap();
+    patch_version(&mut json, &v).unwrap();
+    assert_eq!(json, serde_json::to_vec(&v).unwrap());
+    // A compact one is spliced to the same bytes.
+    let mut json = serde_json::to_vec(&view("trivy", None)).unwrap();
+    patch_version(&mut json, &v).unwrap();
+    assert_eq!(json, serde_json::to_vec(&v).unwrap());
+}
