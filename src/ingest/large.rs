@@ -3,9 +3,10 @@
 //! other format, or a report in an order the stream cannot follow, is read whole and
 //! parsed as usual, so the outcome never depends on which path ran.
 
-use super::detect::{self, Detection};
+use super::detect::{self, Detection, Format};
 use super::discover::{sha256_hex, DiscoveredFile, LargeFile};
-use super::formats::stream::{self, FindingSink, StreamError};
+use super::formats::stream::{FindingSink, StreamError};
+use super::formats::{parse_reader, streamable};
 use super::{layout_blob_name, parse_file, FileStatus, ParsedFile};
 use sha2::{Digest, Sha256};
 use std::fs::File;
@@ -96,7 +97,16 @@ pub fn parse_large(lf: &LargeFile, sink: &mut dyn FindingSink) -> Result<LargeOu
             if let Err(e) = a.take(64 * 1024).read_to_end(&mut head) {
                 return Ok(LargeOutcome::Whole(failed(lf, e.to_string())));
             }
-            detect::detect_reader(&head, BufReader::with_capacity(BUF, b))
+            match detect::detect(&head) {
+                // A JSON SBOM names itself in its first keys, and no later key can change
+                // the answer (CycloneDX is the registry's first rule; the SPDX stream refuses
+                // CycloneDX's keys): skip the second pass over the file.
+                d @ Detection::Supported {
+                    format: Format::CycloneDxJson | Format::SpdxJson,
+                    ..
+                } => d,
+                _ => detect::detect_reader(&head, BufReader::with_capacity(BUF, b)),
+            }
         }
         (Err(e), _) | (_, Err(e)) => return Ok(LargeOutcome::Whole(failed(lf, e.to_string()))),
     };
@@ -104,7 +114,7 @@ pub fn parse_large(lf: &LargeFile, sink: &mut dyn FindingSink) -> Result<LargeOu
         Detection::Supported {
             format,
             spec_version,
-        } if stream::streamable(format) => (format, spec_version),
+        } if streamable(format) => (format, spec_version),
         _ => return Ok(whole(lf)),
     };
     let mut pf = ParsedFile {
@@ -133,7 +143,7 @@ pub fn parse_large(lf: &LargeFile, sink: &mut dyn FindingSink) -> Result<LargeOu
         },
     );
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        stream::parse_stream(format, reader, sink)
+        parse_reader(format, reader, sink)
     }));
     match result {
         Ok(Ok(s)) => {
