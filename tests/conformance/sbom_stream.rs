@@ -3,11 +3,8 @@
 //! and the merged counts must equal those computed from the raw JSON (`sbom_expect.rs`).
 //! Then each real SBOM is imported both ways and the stores must match row for row.
 
-#[path = "sbom_expect.rs"]
-#[allow(dead_code)]
-mod expect;
-
 use crate::common::{fixtures, shared};
+use crate::sbom::expect;
 use dossier::ingest::detect::{detect, Detection, Format};
 use dossier::ingest::formats::stream::FindingSink;
 use dossier::ingest::formats::{parse, parse_reader};
