@@ -118,8 +118,9 @@ fn bench_import(dir: &Path) {
         let rows = (doc.findings.len() + doc.components.len()) as f64;
         drop(doc);
         drop(bytes);
-        // The same import twice: the default (files over 32 MiB streamed: Trivy and Grype)
-        // and with streaming off, the whole-document path, as a same-run baseline.
+        // The same import twice: the default (files over 32 MiB streamed: Trivy, Grype,
+        // CycloneDX and SPDX JSON) and with streaming off, the whole-document path, as a
+        // same-run baseline.
         for (label, envs) in [
             ("", &[][..]),
             (
@@ -127,9 +128,6 @@ fn bench_import(dir: &Path) {
                 &[("DOSSIER_STREAM_ABOVE_BYTES", "18446744073709551615")][..],
             ),
         ] {
-            if !label.is_empty() && !matches!(fmt, Format::TrivyJson | Format::GrypeJson) {
-                continue; // SBOMs are parsed whole either way
-            }
             let store = d.join("store.db");
             let (wall, rss, _) =
                 timed_child_env(&["import", path.to_str().unwrap_or("")], &store, envs);
@@ -156,39 +154,96 @@ fn bench_import(dir: &Path) {
 
 fn bench_rss(dir: &Path) {
     let sizes = std::env::var("DOSSIER_BENCH_RSS_MB").unwrap_or_else(|_| "10,100,500".into());
-    println!(
-        "\n## peak RSS of `dossier import` as the Trivy file grows (load {})",
-        load()
-    );
-    println!("| file MB | findings | wall s | peak RSS MiB | RSS / file size |");
-    println!("|---|---|---|---|---|");
-    for s in sizes
+    let sizes: Vec<u64> = sizes
         .split(',')
         .filter_map(|s| s.trim().parse::<u64>().ok())
-    {
-        let d = dir.join(format!("rss{s}"));
-        let opts = SynthOptions {
-            seed: 5,
-            components: 5_000,
-            findings: findings_for_trivy_bytes(s * 1_000_000) * 105 / 100,
-            formats: vec![SynthFormat::Trivy],
+        .collect();
+    // DOSSIER_BENCH_RSS_FORMATS=trivy,cdx,spdx (default: all three)
+    let formats =
+        std::env::var("DOSSIER_BENCH_RSS_FORMATS").unwrap_or_else(|_| "trivy,cdx,spdx".into());
+    for f in formats.split(',').map(str::trim) {
+        let (sf, what) = match f {
+            "trivy" => (SynthFormat::Trivy, "findings"),
+            "cdx" => (SynthFormat::CycloneDx, "components"),
+            "spdx" => (SynthFormat::Spdx, "packages"),
+            _ => continue,
         };
-        let (path, size) = generate(&opts, &d).expect("generate").remove(0);
-        let (wall, rss, code) = timed_child(
-            &["import", path.to_str().unwrap_or("")],
-            &d.join("store.db"),
+        println!(
+            "\n## peak RSS of `dossier import` as the {} file grows (load {})",
+            sf.file_name(),
+            load()
         );
         println!(
-            "| {:.0} | {} | {:.1} | {:.0} | {:.2} |{}",
-            mb(size),
-            opts.findings,
-            wall.as_secs_f64(),
-            rss as f64 / 1024.0,
-            rss as f64 * 1024.0 / size as f64,
-            if code > 1 { " (failed)" } else { "" }
+            "| file MB | {what} | wall s | CPU s (user+sys) | peak RSS MiB | RSS / file size |"
         );
-        let _ = std::fs::remove_dir_all(&d);
+        println!("|---|---|---|---|---|---|");
+        for &s in &sizes {
+            let d = dir.join(format!("rss{s}"));
+            let bytes = s * 1_000_000;
+            let opts = match sf {
+                SynthFormat::Trivy => SynthOptions {
+                    seed: 5,
+                    components: 5_000,
+                    findings: findings_for_trivy_bytes(bytes) * 105 / 100,
+                    formats: vec![sf],
+                },
+                // ~1.1 KB per CycloneDX component, ~1.0 KB per SPDX package (as `import`).
+                _ => SynthOptions {
+                    seed: 5,
+                    components: (bytes / 950) as usize * if f == "spdx" { 105 } else { 100 } / 100,
+                    findings: 0,
+                    formats: vec![sf],
+                },
+            };
+            let n = if opts.findings > 0 {
+                opts.findings
+            } else {
+                opts.components
+            };
+            let (path, size) = generate(&opts, &d).expect("generate").remove(0);
+            let (wall, rss, cpu, code) = timed_child_cpu(
+                &["import", path.to_str().unwrap_or("")],
+                &d.join("store.db"),
+            );
+            println!(
+                "| {:.0} | {} | {:.1} | {:.1} | {:.0} | {:.2} |{}",
+                mb(size),
+                n,
+                wall.as_secs_f64(),
+                cpu,
+                rss as f64 / 1024.0,
+                rss as f64 * 1024.0 / size as f64,
+                if code > 1 { " (failed)" } else { "" }
+            );
+            let _ = std::fs::remove_dir_all(&d);
+        }
     }
+}
+
+/// `timed_child` plus the child's CPU time (user + sys seconds, from `/usr/bin/time -v`).
+fn timed_child_cpu(args: &[&str], store: &Path) -> (Duration, u64, f64, i32) {
+    let t = Instant::now();
+    let out = Command::new("/usr/bin/time")
+        .arg("-v")
+        .arg(BIN)
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .env("DOSSIER_ACTOR", "bench")
+        .env("DOSSIER_MAX_FILE_BYTES", "4000000000")
+        .output()
+        .expect("run /usr/bin/time");
+    let wall = t.elapsed();
+    let err = String::from_utf8_lossy(&out.stderr);
+    let field = |name: &str| -> Option<f64> {
+        err.lines()
+            .find_map(|l| l.trim().strip_prefix(name))
+            .and_then(|v| v.trim().parse().ok())
+    };
+    let rss = field("Maximum resident set size (kbytes): ").unwrap_or(0.0) as u64;
+    let cpu = field("User time (seconds): ").unwrap_or(0.0)
+        + field("System time (seconds): ").unwrap_or(0.0);
+    (wall, rss, cpu, out.status.code().unwrap_or(-1))
 }
 
 /// A store with one set of `n` findings over n/20 components, written through the store's

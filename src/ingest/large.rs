@@ -3,9 +3,10 @@
 //! other format, or a report in an order the stream cannot follow, is read whole and
 //! parsed as usual, so the outcome never depends on which path ran.
 
-use super::detect::{self, Detection};
+use super::detect::{self, Detection, Format};
 use super::discover::{sha256_hex, DiscoveredFile, LargeFile};
-use super::formats::stream::{self, FindingSink, StreamError};
+use super::formats::stream::{FindingSink, StreamError};
+use super::formats::{parse_reader, streamable};
 use super::{layout_blob_name, parse_file, FileStatus, ParsedFile};
 use sha2::{Digest, Sha256};
 use std::fs::File;
@@ -183,7 +184,16 @@ fn checked(lf: &LargeFile, sink: &mut dyn FindingSink) -> Result<LargeOutcome, L
             if let Err(e) = a.take(HEAD as u64).read_to_end(&mut head) {
                 return Ok(LargeOutcome::Whole(failed(lf, e.to_string())));
             }
-            detect::detect_reader(&head, BufReader::with_capacity(BUF, b))
+            match detect::detect(&head) {
+                // A JSON SBOM names itself in its first keys, and no later key can change
+                // the answer (CycloneDX is the registry's first rule; the SPDX stream refuses
+                // CycloneDX's keys): skip the second pass over the file.
+                d @ Detection::Supported {
+                    format: Format::CycloneDxJson | Format::SpdxJson,
+                    ..
+                } => d,
+                _ => detect::detect_reader(&head, BufReader::with_capacity(BUF, b)),
+            }
         }
         (Err(e), _) | (_, Err(e)) => return Ok(LargeOutcome::Whole(failed(lf, e.to_string()))),
     };
@@ -191,7 +201,7 @@ fn checked(lf: &LargeFile, sink: &mut dyn FindingSink) -> Result<LargeOutcome, L
         Detection::Supported {
             format,
             spec_version,
-        } if stream::streamable(format) => (format, spec_version),
+        } if streamable(format) => (format, spec_version),
         _ => return Ok(whole(lf)),
     };
     let mut pf = ParsedFile {
@@ -220,7 +230,7 @@ fn checked(lf: &LargeFile, sink: &mut dyn FindingSink) -> Result<LargeOutcome, L
         },
     );
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        stream::parse_stream(format, reader, sink)
+        parse_reader(format, reader, sink)
     }));
     match result {
         Ok(Ok(s)) => {

@@ -3,7 +3,7 @@
 //! relative to the image (the SBOM subject). Pure: no store, no I/O.
 
 use crate::model::{ComponentKey, DocKind, Document, Location, SetComponent, SetFinding};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// The pseudo-key dependency edges use for the image itself.
 pub const SUBJECT: &str = "@subject";
@@ -25,13 +25,11 @@ pub fn merge(docs: &[(usize, &str, &Document)]) -> MergedSet {
     )
 }
 
-/// `merge` over documents it owns: each scanner view moves into its `SetFinding` instead of
-/// being copied, so a large report is held once, not twice, while it is merged.
+/// `merge` over documents it owns: components and scanner views move into the set's rows
+/// instead of being copied, so a large SBOM or report is held once, not twice.
 pub fn merge_owned(mut docs: Vec<(usize, &str, Document)>) -> MergedSet {
-    let refs: Vec<(usize, &str, &Document)> = docs.iter().map(|(i, p, d)| (*i, *p, d)).collect();
-    let (components, dependencies) = merge_components(&refs);
-    drop(refs);
-    let findings = merge_findings(&mut docs);
+    let (components, dependencies, keys) = merge_components(&mut docs);
+    let findings = merge_findings(&mut docs, &keys);
     MergedSet {
         components,
         dependencies,
@@ -39,46 +37,66 @@ pub fn merge_owned(mut docs: Vec<(usize, &str, Document)>) -> MergedSet {
     }
 }
 
-type Components = (Vec<SetComponent>, BTreeSet<(String, String)>);
+type Components = (
+    Vec<SetComponent>,
+    BTreeSet<(String, String)>,
+    Vec<Vec<ComponentKey>>,
+);
 
-fn merge_components(docs: &[(usize, &str, &Document)]) -> Components {
+/// Drains each document's components and dependencies. Returns, per document, the key of
+/// each of its components (empty when it has no findings to place on them).
+fn merge_components(docs: &mut [(usize, &str, Document)]) -> Components {
     let mut comps: BTreeMap<ComponentKey, SetComponent> = BTreeMap::new();
     let mut deps: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut doc_keys = Vec::with_capacity(docs.len());
 
-    for (_, path, doc) in docs {
+    for (_, path, doc) in docs.iter_mut() {
         let is_sbom = matches!(doc.kind, DocKind::Sbom | DocKind::SbomWithScan);
         let is_scan =
             matches!(doc.kind, DocKind::Scan | DocKind::SbomWithScan) || !doc.findings.is_empty();
-        let mut local: HashMap<&str, String> = HashMap::new();
+        let mut keys = Vec::new();
+        let mut local: HashMap<String, String> = HashMap::new();
         if let Some(s) = &doc.subject {
             for r in &s.refs {
-                local.insert(r.as_str(), SUBJECT.to_string());
+                local.insert(r.clone(), SUBJECT.to_string());
             }
         }
-        for c in &doc.components {
+        for c in std::mem::take(&mut doc.components) {
             let key = c.key();
-            if let Some(r) = &c.local_ref {
-                local.entry(r.as_str()).or_insert_with(|| key.0.clone());
+            if let Some(r) = c.local_ref {
+                local.entry(r).or_insert_with(|| key.0.clone());
             }
-            let e = comps.entry(key.clone()).or_insert_with(|| SetComponent {
-                key: key.clone(),
-                purl: c.purl.clone(),
-                kind: c.kind.clone(),
-                name: c.name.clone(),
-                version: c.version.clone(),
-                ..SetComponent::default()
-            });
-            if e.purl.is_none() {
-                e.purl.clone_from(&c.purl);
+            if !doc.findings.is_empty() {
+                keys.push(key.clone());
             }
-            for l in &c.licenses {
-                if !e.licenses.contains(l) {
-                    e.licenses.push(l.clone());
+            let e = match comps.entry(key) {
+                std::collections::btree_map::Entry::Occupied(e) => {
+                    let e = e.into_mut();
+                    if e.purl.is_none() {
+                        e.purl = c.purl;
+                    }
+                    e
+                }
+                std::collections::btree_map::Entry::Vacant(v) => {
+                    let key = v.key().clone();
+                    v.insert(SetComponent {
+                        key,
+                        purl: c.purl,
+                        kind: c.kind,
+                        name: c.name,
+                        version: c.version,
+                        ..SetComponent::default()
+                    })
+                }
+            };
+            for l in c.licenses {
+                if !e.licenses.contains(&l) {
+                    e.licenses.push(l);
                 }
             }
-            for cpe in &c.cpes {
-                if !e.cpes.contains(cpe) {
-                    e.cpes.push(cpe.clone());
+            for cpe in c.cpes {
+                if !e.cpes.contains(&cpe) {
+                    e.cpes.push(cpe);
                 }
             }
             let locs: Vec<Location> = if c.locations.is_empty() {
@@ -88,10 +106,10 @@ fn merge_components(docs: &[(usize, &str, &Document)]) -> Components {
                 }]
             } else {
                 c.locations
-                    .iter()
+                    .into_iter()
                     .map(|p| Location {
                         file: (*path).to_string(),
-                        path: Some(p.clone()),
+                        path: Some(p),
                     })
                     .collect()
             };
@@ -103,22 +121,23 @@ fn merge_components(docs: &[(usize, &str, &Document)]) -> Components {
             e.in_sbom |= is_sbom;
             e.in_scan |= is_scan;
         }
-        for (from, to) in &doc.dependencies {
-            let (Some(f), Some(t)) = (local.get(from.as_str()), local.get(to.as_str())) else {
+        for (from, to) in std::mem::take(&mut doc.dependencies) {
+            let (Some(f), Some(t)) = (local.get(&from), local.get(&to)) else {
                 continue;
             };
             if f != t && t != SUBJECT {
                 deps.insert((f.clone(), t.clone()));
             }
         }
+        doc_keys.push(keys);
     }
 
     let has_subject_edges = deps.iter().any(|(f, _)| f == SUBJECT);
-    let in_graph: BTreeSet<&str> = deps
+    let in_graph: HashSet<&str> = deps
         .iter()
         .flat_map(|(f, t)| [f.as_str(), t.as_str()])
         .collect();
-    let direct: BTreeSet<&str> = deps
+    let direct: HashSet<&str> = deps
         .iter()
         .filter(|(f, _)| f == SUBJECT)
         .map(|(_, t)| t.as_str())
@@ -134,7 +153,7 @@ fn merge_components(docs: &[(usize, &str, &Document)]) -> Components {
         c.locations.sort();
     }
 
-    (comps.into_values().collect(), deps)
+    (comps.into_values().collect(), deps, doc_keys)
 }
 
 /// Union-find over vulnerability ids, so an alias reported by one scanner and the primary
@@ -184,7 +203,11 @@ pub(crate) fn preferred(a: &str, b: &str) -> bool {
     }
 }
 
-fn merge_findings(docs: &mut [(usize, &str, Document)]) -> Vec<SetFinding> {
+/// `keys[i]`: the component keys of `docs[i]` (`merge_components` took the components).
+fn merge_findings(
+    docs: &mut [(usize, &str, Document)],
+    keys: &[Vec<ComponentKey>],
+) -> Vec<SetFinding> {
     let mut al = Aliases {
         parent: HashMap::new(),
     };
@@ -205,9 +228,7 @@ fn merge_findings(docs: &mut [(usize, &str, Document)]) -> Vec<SetFinding> {
         groups.entry(root).or_default().insert(id);
     }
     let mut out: BTreeMap<(String, ComponentKey), SetFinding> = BTreeMap::new();
-    for (file_idx, _, doc) in docs.iter_mut() {
-        // One key per component, not one per finding (a key allocates).
-        let keys: Vec<ComponentKey> = doc.components.iter().map(|c| c.key()).collect();
+    for ((file_idx, _, doc), keys) in docs.iter_mut().zip(keys) {
         for f in std::mem::take(&mut doc.findings) {
             let Some(ck) = keys.get(f.component) else {
                 continue;

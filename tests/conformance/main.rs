@@ -8,6 +8,7 @@ mod evidence;
 mod judge;
 mod review;
 mod sbom;
+mod sbom_stream;
 mod scan;
 mod verify;
 mod verify_bundle;

@@ -17,7 +17,7 @@
 //!   component (the subject, a BOM-Link) is not a finding.
 
 #[path = "sbom_expect.rs"]
-mod expect;
+pub(crate) mod expect;
 
 use crate::common::{fixtures, shared};
 use dossier::ingest::detect::{detect, Detection, Format};

@@ -303,6 +303,18 @@ fn comp(c: WComp) -> m::Comp {
     }
 }
 
+/// An element of `components` (not the subject): only the properties the model reads are
+/// kept, so a streamed parse does not hold every layer id and cataloger name to the end.
+fn list_comp(w: WComp) -> m::Comp {
+    fn prune(c: &mut m::Comp) {
+        c.properties.retain(|(n, _)| m::is_component_property(n));
+        c.children.iter_mut().for_each(prune);
+    }
+    let mut c = comp(w);
+    prune(&mut c);
+    c
+}
+
 fn vuln(v: WVuln) -> m::Vuln {
     let (source_name, source_url) = v.source.map(|s| (s.name.0, s.url.0)).unwrap_or_default();
     m::Vuln {
@@ -336,9 +348,32 @@ fn vuln(v: WVuln) -> m::Vuln {
     }
 }
 
+fn dep(d: WDep) -> Option<(String, Vec<String>)> {
+    Some((
+        d.r#ref.0?,
+        d.depends_on.0.into_iter().filter_map(|x| x.0).collect(),
+    ))
+}
+
 pub fn parse(bytes: &[u8]) -> Result<Document, FormatError> {
     let w: WBom = serde_json::from_slice(bytes).map_err(|e| FormatError::json(&e))?;
-    let meta = w.metadata.unwrap_or_default();
+    finish(
+        w.metadata,
+        w.components.0.into_iter().map(list_comp).collect(),
+        w.dependencies.0.into_iter().filter_map(dep).collect(),
+        w.vulnerabilities.0.into_iter().map(vuln).collect(),
+    )
+}
+
+/// The one conversion of the read parts, whole or streamed (each list already mapped by
+/// `comp`, `dep` and `vuln`, element by element).
+fn finish(
+    metadata: Option<WMeta>,
+    components: Vec<m::Comp>,
+    dependencies: Vec<(String, Vec<String>)>,
+    vulnerabilities: Vec<m::Vuln>,
+) -> Result<Document, FormatError> {
+    let meta = metadata.unwrap_or_default();
     let tools = match meta.tools {
         Some(WTools::Legacy(t)) => t,
         Some(WTools::Modern {
@@ -355,22 +390,15 @@ pub fn parse(bytes: &[u8]) -> Result<Document, FormatError> {
             .collect(),
         subject: meta.component.map(comp),
         metadata_properties: props(meta.properties),
-        components: w.components.0.into_iter().map(comp).collect(),
-        dependencies: w
-            .dependencies
-            .0
-            .into_iter()
-            .filter_map(|d| {
-                Some((
-                    d.r#ref.0?,
-                    d.depends_on.0.into_iter().filter_map(|x| x.0).collect(),
-                ))
-            })
-            .collect(),
-        vulnerabilities: w.vulnerabilities.0.into_iter().map(vuln).collect(),
+        components,
+        dependencies,
+        vulnerabilities,
     };
     m::to_document(bom).map_err(FormatError::new)
 }
+
+#[path = "cyclonedx_json_stream.rs"]
+pub(super) mod stream;
 
 #[cfg(test)]
 #[path = "cyclonedx_json_tests.rs"]

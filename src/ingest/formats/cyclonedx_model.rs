@@ -99,6 +99,12 @@ fn is_location_property(name: &str) -> bool {
     )
 }
 
+/// The component properties `to_component` reads (CPEs and locations); the others can be
+/// dropped as soon as a component is read.
+pub fn is_component_property(name: &str) -> bool {
+    name == "syft:cpe23" || is_location_property(name)
+}
+
 fn owned_nonempty(s: Option<String>) -> Option<String> {
     let s = s?;
     let t = s.trim();

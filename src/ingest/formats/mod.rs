@@ -84,6 +84,26 @@ impl FormatError {
     }
 }
 
+/// True for the formats `parse_reader` reads as a stream: the scan reports of `stream` and
+/// the JSON SBOMs (CycloneDX, SPDX), whose lists are read one element at a time.
+pub fn streamable(format: Format) -> bool {
+    stream::streamable(format) || matches!(format, Format::CycloneDxJson | Format::SpdxJson)
+}
+
+/// Parses `reader` as `format` (one of `streamable`) without holding its bytes: findings go
+/// to `sink`; the returned document is what `parse` gives, less its findings.
+pub fn parse_reader<R: std::io::Read>(
+    format: Format,
+    reader: R,
+    sink: &mut dyn stream::FindingSink,
+) -> Result<stream::Streamed, stream::StreamError> {
+    match format {
+        Format::CycloneDxJson => cyclonedx_json::stream::parse(reader, sink),
+        Format::SpdxJson => spdx_json::stream::parse(reader, sink),
+        other => stream::parse_stream(other, reader, sink),
+    }
+}
+
 /// Parses `bytes` as `format`.
 pub fn parse(format: Format, bytes: &[u8]) -> Result<Document, FormatError> {
     match format {
@@ -102,3 +122,7 @@ pub fn parse(format: Format, bytes: &[u8]) -> Result<Document, FormatError> {
         other => refs::parse(other, bytes),
     }
 }
+
+#[cfg(test)]
+#[path = "sbom_stream_tests.rs"]
+mod sbom_stream_tests;

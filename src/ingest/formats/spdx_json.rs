@@ -93,6 +93,19 @@ fn package(w: WPackage) -> m::Package {
     p
 }
 
+/// Only the relationship types `spdx_model::to_document` reads are kept (the others would be
+/// held for nothing until the end of a streamed parse).
+fn relationship(r: WRelationship) -> Option<(String, String, String)> {
+    let kind = r.kind.0?.trim().to_ascii_uppercase();
+    if !matches!(
+        kind.as_str(),
+        "DESCRIBES" | "DESCRIBED_BY" | "CONTAINS" | "DEPENDS_ON" | "DEPENDENCY_OF"
+    ) {
+        return None;
+    }
+    Some((r.element.0?, kind, r.related.0?))
+}
+
 pub fn parse(bytes: &[u8]) -> Result<Document, FormatError> {
     let w: WDoc = serde_json::from_slice(bytes).map_err(|e| FormatError::json(&e))?;
     let doc = SpdxDoc {
@@ -104,17 +117,14 @@ pub fn parse(bytes: &[u8]) -> Result<Document, FormatError> {
             .relationships
             .0
             .into_iter()
-            .filter_map(|r| {
-                Some((
-                    r.element.0?,
-                    r.kind.0?.trim().to_ascii_uppercase(),
-                    r.related.0?,
-                ))
-            })
+            .filter_map(relationship)
             .collect(),
     };
     Ok(m::to_document(doc))
 }
+
+#[path = "spdx_json_stream.rs"]
+pub(super) mod stream;
 
 #[cfg(test)]
 mod tests {
