@@ -3,6 +3,7 @@
 //! verification results and checks. Missing areas stay `None` / `not evaluated`, never faked.
 
 use super::{ExportError, Selection, EXPORT_ACTION};
+use crate::analysis::waiver_eval::TrustedKey;
 use crate::export::model::*;
 use crate::store::{EvidenceFileRow, FindingRow, SetRow, Store};
 
@@ -83,6 +84,7 @@ fn set_export(
     store: &Store,
     s: &SetRow,
     ctx: &BuildContext,
+    trusted: &Result<Vec<TrustedKey>, String>,
     phase: &mut dyn FnMut(&str),
 ) -> Result<SetExport, ExportError> {
     phase("reading findings");
@@ -130,7 +132,7 @@ fn set_export(
         stig,
     };
     phase("judging");
-    super::decisions::apply_judgement(store, &mut set, &ids, &ctx.policy, ctx.as_of)?;
+    super::decisions::apply_judgement(store, &mut set, &ids, &ctx.policy, ctx.as_of, trusted)?;
     Ok(set)
 }
 
@@ -228,9 +230,11 @@ pub fn build_package_with(
             (format!("set-{id}"), vec![row])
         }
     };
+    // Read once for the package; judging each set used to read (and parse) them again.
+    let trusted = crate::workflow::judge::inputs::trusted_keys(store).map_err(|e| e.to_string());
     let mut sets = Vec::with_capacity(rows.len());
     for r in &rows {
-        sets.push(set_export(store, r, ctx, phase)?);
+        sets.push(set_export(store, r, ctx, &trusted, phase)?);
     }
     sets.sort_by_key(|s| s.id);
     let verdict = package_verdict(&sets);
