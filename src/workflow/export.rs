@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 mod build;
 mod decisions;
+mod formats;
 mod verify;
 
 pub use build::{build_package, build_package_with, BuildContext};
@@ -324,41 +325,13 @@ pub fn export(
         // would otherwise sit beside the PDF's drawing operations.
         json_bytes = Vec::new();
     }
-    let today = when.date_naive();
-    for f in &req.formats {
-        say(&format!("writing {f:?}"), 0, 1);
-        match f {
-            ExportFormat::Json => {}
-            ExportFormat::Pdf => {
-                let opts = pdf::PdfOptions {
-                    package_sha256: sha.clone(),
-                    all_findings: req.all_findings,
-                };
-                let bytes = pdf::render(&pkg, &opts, &mut |p, d, t| say(p, d, t))?;
-                written.push(write_atomic(dir, files::PDF, &bytes)?);
-            }
-            ExportFormat::OpenVex => {
-                written.push(write_streamed(dir, files::OPENVEX, |w| {
-                    export::openvex::write(&pkg, w)
-                })?);
-            }
-            ExportFormat::CycloneDxVex => {
-                written.push(write_streamed(dir, files::CDX_VEX, |w| {
-                    let v = export::cyclonedx_vex::SpecVersion::V1_6;
-                    export::cyclonedx_vex::write(&pkg, v, w)
-                })?);
-            }
-            ExportFormat::PoamCsv => {
-                let b = export::poam::render_csv(&pkg, today)
-                    .map_err(|e| ExportError::Csv(e.to_string()))?;
-                written.push(write_atomic(dir, files::POAM_CSV, &b)?);
-            }
-            ExportFormat::PoamXlsx => {
-                let b = export::poam_xlsx::render(&pkg, when)?;
-                written.push(write_atomic(dir, files::POAM_XLSX, &b)?);
-            }
-        }
-    }
+    written.extend(formats::write_formats(
+        &pkg,
+        req,
+        &sha,
+        when,
+        &mut |p, d, t| say(p, d, t),
+    )?);
     if req.with_evidence {
         say("bundling evidence", 0, 1);
         let mut b = bundle::BundleWriter::new(u64::try_from(when.timestamp()).unwrap_or(0));
