@@ -146,7 +146,7 @@ fn cyclonedx_has_one_vulnerability_per_finding_and_each_library_once() {
     // The serial is derived from (name, time, vulnerabilities) as compact JSON.
     let seed =
         serde_json::to_vec(&(&pkg.name, &pkg.generated_at, &doc["vulnerabilities"])).unwrap();
-    let h = hex::encode(&Sha256::digest(&seed)[..16]);
+    let h = hex::encode(&Sha256::digest(seed)[..16]);
     let serial = doc["serialNumber"].as_str().unwrap();
     assert_eq!(&serial[9..17], &h[..8]);
     assert_eq!(&serial[9 + 24..], &h[20..]);
