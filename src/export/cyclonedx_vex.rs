@@ -3,9 +3,11 @@
 //! disposition (same mapping as OpenVEX, through `openvex::status_of`, in CycloneDX words).
 
 use super::model::{FindingItem, Package, SetExport};
-use super::openvex::{product_id, status_of, VexStatus};
-use serde_json::{json, Map, Value};
+use super::openvex::{compact_sha256, other_aliases, product_id, status_of, VexStatus};
+use serde::Serialize;
+#[cfg(test)]
 use sha2::{Digest, Sha256};
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,8 +48,13 @@ fn cdx_severity(s: &str) -> &'static str {
 }
 
 /// A version-5 style UUID URN derived from content, so the same package gets the same serial.
+#[cfg(test)]
 fn serial(seed: &[u8]) -> String {
-    let h = Sha256::digest(seed);
+    serial_from_digest(&Sha256::digest(seed))
+}
+
+/// `serial` from the seed's SHA-256 (the seed is hashed as it is serialised, never held).
+fn serial_from_digest(h: &[u8]) -> String {
     let mut b = [0u8; 16];
     b.copy_from_slice(&h[..16]);
     b[6] = (b[6] & 0x0f) | 0x50;
@@ -71,158 +78,299 @@ fn component_ref(set: &SetExport, f: &FindingItem) -> String {
     )
 }
 
-fn image_component(set: &SetExport) -> Value {
-    let pid = product_id(set);
-    let name = set
-        .repository
-        .clone()
-        .or_else(|| set.image.clone())
-        .unwrap_or_else(|| format!("set-{}", set.id));
-    let mut c = Map::new();
-    c.insert("type".into(), "container".into());
-    c.insert("bom-ref".into(), pid.clone().into());
-    c.insert("name".into(), name.into());
-    if let Some(d) = &set.digest {
-        c.insert("version".into(), d.clone().into());
-    }
-    if pid.starts_with("pkg:") {
-        c.insert("purl".into(), pid.into());
-    }
-    if let Some(h) = set
-        .digest
-        .as_deref()
-        .and_then(|d| d.strip_prefix("sha256:"))
-    {
-        c.insert("hashes".into(), json!([{"alg": "SHA-256", "content": h}]));
-    }
-    // Libraries once each, keyed by their bom-ref, in a stable order.
-    let mut libs: BTreeMap<String, Value> = BTreeMap::new();
-    for f in &set.findings {
-        libs.entry(component_ref(set, f)).or_insert_with(|| {
-            let mut l = Map::new();
-            l.insert("type".into(), "library".into());
-            l.insert("bom-ref".into(), component_ref(set, f).into());
-            l.insert("name".into(), f.name.clone().into());
-            if let Some(v) = &f.version {
-                l.insert("version".into(), v.clone().into());
-            }
-            if let Some(p) = &f.purl {
-                l.insert("purl".into(), p.clone().into());
-            }
-            Value::Object(l)
-        });
-    }
-    if !libs.is_empty() {
-        c.insert(
-            "components".into(),
-            Value::Array(libs.into_values().collect()),
-        );
-    }
-    Value::Object(c)
+// Field order in every struct below is the byte order of the JSON keys: the writer used to
+// build `serde_json::Value` maps (sorted keys), and the output must stay byte-identical.
+#[derive(Serialize)]
+struct Hash<'a> {
+    alg: &'static str,
+    content: &'a str,
 }
 
-fn vulnerability(set: &SetExport, f: &FindingItem) -> Value {
-    let mut analysis = Map::new();
-    let mut props = vec![json!({"name": "dossier:gate", "value": f.gate})];
+#[derive(Serialize)]
+struct Library<'a> {
+    #[serde(rename = "bom-ref")]
+    bom_ref: String,
+    name: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    purl: Option<&'a str>,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct ImageComponent<'a> {
+    #[serde(rename = "bom-ref")]
+    bom_ref: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    components: Vec<Library<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hashes: Option<[Hash<'a>; 1]>,
+    name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    purl: Option<String>,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    version: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct Property<'a> {
+    name: &'static str,
+    value: Cow<'a, str>,
+}
+
+#[derive(Serialize)]
+struct Rating {
+    method: &'static str,
+    severity: &'static str,
+}
+
+#[derive(Serialize)]
+struct Affects {
+    #[serde(rename = "ref")]
+    reference: String,
+}
+
+#[derive(Serialize, Default)]
+struct Analysis {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    justification: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    response: Option<[&'static str; 1]>,
+    state: &'static str,
+}
+
+#[derive(Serialize)]
+struct Vulnerability<'a> {
+    affects: [Affects; 1],
+    analysis: Analysis,
+    id: &'a str,
+    properties: Vec<Property<'a>>,
+    ratings: [Rating; 1],
+}
+
+#[derive(Serialize)]
+struct Tool<'a> {
+    name: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    version: &'a str,
+}
+
+#[derive(Serialize)]
+struct Tools<'a> {
+    components: [Tool<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct MetaComponent<'a> {
+    #[serde(rename = "bom-ref")]
+    bom_ref: String,
+    name: &'a str,
+    #[serde(rename = "type")]
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+struct Metadata<'a> {
+    component: MetaComponent<'a>,
+    timestamp: &'a str,
+    tools: Tools<'a>,
+}
+
+#[derive(Serialize)]
+struct Bom<'a> {
+    #[serde(rename = "bomFormat")]
+    bom_format: &'static str,
+    components: Vec<ImageComponent<'a>>,
+    metadata: Metadata<'a>,
+    #[serde(rename = "serialNumber")]
+    serial_number: String,
+    #[serde(rename = "specVersion")]
+    spec_version: &'static str,
+    version: u32,
+    vulnerabilities: &'a [Vulnerability<'a>],
+}
+
+fn image_component(set: &SetExport) -> ImageComponent<'_> {
+    let pid = product_id(set);
+    // Libraries once each, keyed by their bom-ref, in a stable order.
+    let mut libs: BTreeMap<String, Library> = BTreeMap::new();
+    for f in &set.findings {
+        let r = component_ref(set, f);
+        if !libs.contains_key(&r) {
+            libs.insert(
+                r.clone(),
+                Library {
+                    bom_ref: r,
+                    name: &f.name,
+                    purl: f.purl.as_deref(),
+                    kind: "library",
+                    version: f.version.as_deref(),
+                },
+            );
+        }
+    }
+    ImageComponent {
+        components: libs.into_values().collect(),
+        hashes: set
+            .digest
+            .as_deref()
+            .and_then(|d| d.strip_prefix("sha256:"))
+            .map(|h| {
+                [Hash {
+                    alg: "SHA-256",
+                    content: h,
+                }]
+            }),
+        name: set
+            .repository
+            .clone()
+            .or_else(|| set.image.clone())
+            .unwrap_or_else(|| format!("set-{}", set.id)),
+        purl: pid.starts_with("pkg:").then(|| pid.clone()),
+        bom_ref: pid,
+        kind: "container",
+        version: set.digest.as_deref(),
+    }
+}
+
+fn owned(name: &'static str, value: String) -> Property<'static> {
+    Property {
+        name,
+        value: Cow::Owned(value),
+    }
+}
+
+fn vulnerability<'a>(set: &'a SetExport, f: &'a FindingItem) -> Vulnerability<'a> {
+    let mut analysis = Analysis::default();
+    let mut props = vec![Property {
+        name: "dossier:gate",
+        value: Cow::Borrowed(&f.gate),
+    }];
     match status_of(set, f) {
         VexStatus::NotAffected {
             justification,
             impact,
         } => {
             if f.disposition == "false_positive" {
-                analysis.insert("state".into(), "false_positive".into());
+                analysis.state = "false_positive";
             } else {
-                analysis.insert("state".into(), "not_affected".into());
-                if let Some(j) = justification.as_deref().and_then(cdx_justification) {
-                    analysis.insert("justification".into(), j.into());
-                }
+                analysis.state = "not_affected";
+                analysis.justification = justification.as_deref().and_then(cdx_justification);
             }
             // CycloneDX folds two CISA words into one; the exact word travels as a property
             // so a round trip through dossier restores it.
             if let Some(j) = &justification {
-                props.push(
-                    json!({"name": crate::analysis::vex::CDX_OPENVEX_JUSTIFICATION, "value": j}),
-                );
+                props.push(owned(
+                    crate::analysis::vex::CDX_OPENVEX_JUSTIFICATION,
+                    j.clone(),
+                ));
             }
-            let detail = impact.or_else(|| f.note.clone()).or(justification);
-            if let Some(d) = detail {
-                analysis.insert("detail".into(), d.into());
-            }
+            analysis.detail = impact.or_else(|| f.note.clone()).or(justification);
         }
         VexStatus::Waived {
             waiver,
             expires,
             text,
         } => {
-            analysis.insert("state".into(), "exploitable".into());
-            analysis.insert("response".into(), json!(["will_not_fix"]));
-            let id = waiver.clone().unwrap_or_else(|| "(unnamed waiver)".into());
+            analysis.state = "exploitable";
+            analysis.response = Some(["will_not_fix"]);
+            let id = waiver.as_deref().unwrap_or("(unnamed waiver)");
             let mut d = format!("Risk accepted under waiver {id}");
             if let Some(e) = &expires {
-                d.push_str(&format!(", expires {e}"));
+                d.push_str(", expires ");
+                d.push_str(e);
             }
             if let Some(t) = text {
-                d.push_str(&format!(": {t}"));
+                d.push_str(": ");
+                d.push_str(&t);
             }
-            analysis.insert("detail".into(), d.into());
+            analysis.detail = Some(d);
             if let Some(w) = waiver {
-                props.push(json!({"name": "dossier:waiver:id", "value": w}));
+                props.push(owned("dossier:waiver:id", w));
             }
             if let Some(e) = expires {
-                props.push(json!({"name": "dossier:waiver:expires", "value": e}));
+                props.push(owned("dossier:waiver:expires", e));
             }
         }
         VexStatus::Fixed => {
-            analysis.insert("state".into(), "resolved".into());
-            analysis.insert("response".into(), json!(["update"]));
+            analysis.state = "resolved";
+            analysis.response = Some(["update"]);
         }
         VexStatus::UnderInvestigation { note } => {
-            analysis.insert("state".into(), "in_triage".into());
-            if let Some(n) = note {
-                analysis.insert("detail".into(), n.into());
-            }
+            analysis.state = "in_triage";
+            analysis.detail = note;
         }
     }
-    let mut v = Map::new();
-    v.insert("id".into(), f.vuln_id.clone().into());
-    v.insert(
-        "ratings".into(),
-        json!([{"severity": cdx_severity(&f.severity), "method": "other"}]),
-    );
-    v.insert("analysis".into(), Value::Object(analysis));
-    v.insert("affects".into(), json!([{"ref": component_ref(set, f)}]));
-    let mut aliases: Vec<&String> = f.aliases.iter().filter(|a| **a != f.vuln_id).collect();
-    aliases.sort();
-    aliases.dedup();
-    for a in aliases {
-        props.push(json!({"name": "dossier:alias", "value": a}));
+    for a in other_aliases(f) {
+        props.push(Property {
+            name: "dossier:alias",
+            value: Cow::Borrowed(a),
+        });
     }
-    v.insert("properties".into(), Value::Array(props));
-    Value::Object(v)
+    Vulnerability {
+        affects: [Affects {
+            reference: component_ref(set, f),
+        }],
+        analysis,
+        id: &f.vuln_id,
+        properties: props,
+        ratings: [Rating {
+            method: "other",
+            severity: cdx_severity(&f.severity),
+        }],
+    }
 }
 
-pub fn render(pkg: &Package, version: SpecVersion) -> Result<Vec<u8>, serde_json::Error> {
-    let components: Vec<Value> = pkg.sets.iter().map(image_component).collect();
-    let vulns: Vec<Value> = pkg
+/// Writes the CycloneDX VEX document as pretty JSON with a trailing newline. `out` should be
+/// buffered.
+pub fn write(
+    pkg: &Package,
+    version: SpecVersion,
+    out: &mut dyn std::io::Write,
+) -> Result<(), serde_json::Error> {
+    let vulns: Vec<Vulnerability> = pkg
         .all_findings()
         .map(|(s, f)| vulnerability(s, f))
         .collect();
-    let seed = serde_json::to_vec(&(&pkg.name, &pkg.generated_at, &vulns))?;
-    let doc = json!({
-        "bomFormat": "CycloneDX",
-        "specVersion": version.as_str(),
-        "serialNumber": serial(&seed),
-        "version": 1,
-        "metadata": {
-            "timestamp": pkg.generated_at,
-            "tools": {"components": [{"type": "application", "name": pkg.generator.name, "version": pkg.generator.version}]},
-            "component": {"type": "application", "bom-ref": format!("package:{}", pkg.name), "name": pkg.name},
+    let seed = compact_sha256(&(&pkg.name, &pkg.generated_at, &vulns))?;
+    let bom = Bom {
+        bom_format: "CycloneDX",
+        components: pkg.sets.iter().map(image_component).collect(),
+        metadata: Metadata {
+            component: MetaComponent {
+                bom_ref: format!("package:{}", pkg.name),
+                name: &pkg.name,
+                kind: "application",
+            },
+            timestamp: &pkg.generated_at,
+            tools: Tools {
+                components: [Tool {
+                    name: &pkg.generator.name,
+                    kind: "application",
+                    version: &pkg.generator.version,
+                }],
+            },
         },
-        "components": components,
-        "vulnerabilities": vulns,
-    });
-    let mut out = serde_json::to_vec_pretty(&doc)?;
-    out.push(b'\n');
+        serial_number: serial_from_digest(&seed),
+        spec_version: version.as_str(),
+        version: 1,
+        vulnerabilities: &vulns,
+    };
+    serde_json::to_writer_pretty(&mut *out, &bom)?;
+    out.write_all(b"\n").map_err(serde_json::Error::io)
+}
+
+/// `write` into memory.
+pub fn render(pkg: &Package, version: SpecVersion) -> Result<Vec<u8>, serde_json::Error> {
+    let mut out = Vec::new();
+    write(pkg, version, &mut out)?;
     Ok(out)
 }
 
@@ -230,6 +378,7 @@ pub fn render(pkg: &Package, version: SpecVersion) -> Result<Vec<u8>, serde_json
 mod tests {
     use super::*;
     use crate::export::testdata;
+    use serde_json::{json, Value};
 
     fn vuln<'a>(doc: &'a Value, id: &str) -> &'a Value {
         doc["vulnerabilities"]

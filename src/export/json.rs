@@ -10,9 +10,15 @@ pub const SCHEMA: &str = include_str!("../../assets/schemas/package.schema.json"
 
 /// Pretty JSON (two-space indent) with a trailing newline: stable bytes for stable hashes.
 pub fn to_bytes(pkg: &Package) -> Result<Vec<u8>, serde_json::Error> {
-    let mut v = serde_json::to_vec_pretty(pkg)?;
-    v.push(b'\n');
+    let mut v = Vec::new();
+    write(pkg, &mut v)?;
     Ok(v)
+}
+
+/// `to_bytes` streamed into `out` (which should be buffered): the same bytes.
+pub fn write(pkg: &Package, out: &mut dyn std::io::Write) -> Result<(), serde_json::Error> {
+    serde_json::to_writer_pretty(&mut *out, pkg)?;
+    out.write_all(b"\n").map_err(serde_json::Error::io)
 }
 
 /// Checks `bytes` against the schema's structure; returns every problem with its JSON path.

@@ -13,6 +13,8 @@ pub mod poam_xlsx;
 pub mod sign;
 #[cfg(test)]
 pub(crate) mod testdata;
+#[cfg(test)]
+mod vex_tests;
 
 pub use model::Package;
 

@@ -3,7 +3,7 @@
 //! action and its expiry; `patched` is `fixed`; undecided findings are `under_investigation`.
 
 use super::model::{FindingItem, Package, SetExport};
-use serde_json::{json, Map, Value};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 pub const CONTEXT: &str = "https://openvex.dev/ns/v0.2.0";
@@ -130,60 +130,152 @@ pub fn status_of(set: &SetExport, f: &FindingItem) -> VexStatus {
     }
 }
 
-fn statement(pkg: &Package, set: &SetExport, f: &FindingItem) -> Value {
-    let mut vuln = Map::new();
-    vuln.insert("name".into(), f.vuln_id.clone().into());
-    let mut aliases: Vec<&String> = f.aliases.iter().filter(|a| **a != f.vuln_id).collect();
-    aliases.sort();
-    aliases.dedup();
-    if !aliases.is_empty() {
-        vuln.insert("aliases".into(), json!(aliases));
-    }
-    let mut product = Map::new();
-    let pid = product_id(set);
-    product.insert("@id".into(), pid.clone().into());
-    if pid.starts_with("pkg:") {
-        product.insert("identifiers".into(), json!({"purl": pid}));
-    }
-    if let Some(d) = set
-        .digest
-        .as_deref()
-        .and_then(|d| d.strip_prefix("sha256:"))
-    {
-        product.insert("hashes".into(), json!({"sha-256": d}));
-    }
-    let comp = f.purl.clone().unwrap_or_else(|| f.component_key.clone());
-    let mut sub = Map::new();
-    sub.insert("@id".into(), comp.clone().into());
-    if comp.starts_with("pkg:") {
-        sub.insert("identifiers".into(), json!({"purl": comp}));
-    }
-    product.insert("subcomponents".into(), json!([sub]));
+/// `{"purl": ...}`: an identifier map with the one key we write.
+#[derive(Serialize)]
+struct Identifiers<'a> {
+    purl: &'a str,
+}
 
-    let mut st = Map::new();
-    st.insert("vulnerability".into(), Value::Object(vuln));
-    st.insert(
-        "timestamp".into(),
-        f.decided_at
-            .clone()
-            .unwrap_or_else(|| pkg.generated_at.clone())
-            .into(),
-    );
-    st.insert("products".into(), json!([product]));
+#[derive(Serialize)]
+struct Hashes<'a> {
+    #[serde(rename = "sha-256")]
+    sha256: &'a str,
+}
+
+// Field order in every struct below is the byte order of the JSON keys: the writer used to
+// build `serde_json::Value` maps (sorted keys), and the output must stay byte-identical.
+#[derive(Serialize)]
+struct Subcomponent<'a> {
+    #[serde(rename = "@id")]
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    identifiers: Option<Identifiers<'a>>,
+}
+
+#[derive(Serialize)]
+struct Product<'a> {
+    #[serde(rename = "@id")]
+    id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hashes: Option<Hashes<'a>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    identifiers: Option<Identifiers<'a>>,
+    subcomponents: [Subcomponent<'a>; 1],
+}
+
+#[derive(Serialize)]
+struct Vulnerability<'a> {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    aliases: Vec<&'a str>,
+    name: &'a str,
+}
+
+#[derive(Serialize)]
+struct Statement<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    action_statement: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    impact_statement: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    justification: Option<String>,
+    products: [Product<'a>; 1],
+    status: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    status_notes: Option<String>,
+    timestamp: &'a str,
+    vulnerability: Vulnerability<'a>,
+}
+
+#[derive(Serialize)]
+struct Document<'a> {
+    #[serde(rename = "@context")]
+    context: &'static str,
+    #[serde(rename = "@id")]
+    id: String,
+    author: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    role: Option<&'a str>,
+    statements: &'a [Statement<'a>],
+    timestamp: &'a str,
+    tooling: String,
+    version: u32,
+}
+
+/// What a set contributes to each of its statements' product, computed once per set.
+struct SetProduct<'a> {
+    id: String,
+    sha256: Option<&'a str>,
+}
+
+impl<'a> SetProduct<'a> {
+    fn of(set: &'a SetExport) -> Self {
+        SetProduct {
+            id: product_id(set),
+            sha256: set
+                .digest
+                .as_deref()
+                .and_then(|d| d.strip_prefix("sha256:")),
+        }
+    }
+}
+
+/// The finding's aliases other than its own id, sorted and without repeats.
+pub(crate) fn other_aliases(f: &FindingItem) -> Vec<&str> {
+    let mut aliases: Vec<&str> = f
+        .aliases
+        .iter()
+        .map(String::as_str)
+        .filter(|a| *a != f.vuln_id)
+        .collect();
+    aliases.sort_unstable();
+    aliases.dedup();
+    aliases
+}
+
+fn purl_of(id: &str) -> Option<Identifiers<'_>> {
+    id.starts_with("pkg:").then_some(Identifiers { purl: id })
+}
+
+fn statement<'a>(
+    pkg: &'a Package,
+    set: &'a SetExport,
+    product: &'a SetProduct<'a>,
+    f: &'a FindingItem,
+) -> Statement<'a> {
+    let comp = f.purl.as_deref().unwrap_or(&f.component_key);
+    let mut st = Statement {
+        action_statement: None,
+        impact_statement: None,
+        justification: None,
+        products: [Product {
+            id: &product.id,
+            hashes: product.sha256.map(|h| Hashes { sha256: h }),
+            identifiers: purl_of(&product.id),
+            subcomponents: [Subcomponent {
+                id: comp,
+                identifiers: purl_of(comp),
+            }],
+        }],
+        status: "",
+        status_notes: None,
+        timestamp: f.decided_at.as_deref().unwrap_or(&pkg.generated_at),
+        vulnerability: Vulnerability {
+            aliases: other_aliases(f),
+            name: &f.vuln_id,
+        },
+    };
     match status_of(set, f) {
         VexStatus::NotAffected {
             justification,
             impact,
         } => {
-            st.insert("status".into(), "not_affected".into());
+            st.status = "not_affected";
             // The schema allows exactly one of the two; a note goes to status_notes.
             if let Some(j) = justification {
-                st.insert("justification".into(), j.into());
-                if let Some(n) = f.note.clone().filter(|n| !n.trim().is_empty()) {
-                    st.insert("status_notes".into(), n.into());
-                }
+                st.justification = Some(j);
+                st.status_notes = f.note.clone().filter(|n| !n.trim().is_empty());
             } else if let Some(i) = impact {
-                st.insert("impact_statement".into(), i.into());
+                st.impact_statement = Some(i);
             }
         }
         VexStatus::Waived {
@@ -191,65 +283,84 @@ fn statement(pkg: &Package, set: &SetExport, f: &FindingItem) -> Value {
             expires,
             text,
         } => {
-            st.insert("status".into(), "affected".into());
+            st.status = "affected";
             let id = waiver.unwrap_or_else(|| "(unnamed waiver)".into());
-            let until = expires
-                .clone()
-                .unwrap_or_else(|| "an unrecorded date".into());
-            st.insert(
-                "action_statement".into(),
-                format!(
-                    "Risk accepted under waiver {id}: will not fix; the waiver expires {until}."
-                )
-                .into(),
-            );
+            let until = expires.as_deref().unwrap_or("an unrecorded date");
+            st.action_statement = Some(format!(
+                "Risk accepted under waiver {id}: will not fix; the waiver expires {until}."
+            ));
             let mut notes = format!("waiver={id}; expires={}", expires.unwrap_or_default());
             if let Some(t) = text {
-                notes.push_str(&format!("; {t}"));
+                notes.push_str("; ");
+                notes.push_str(&t);
             }
-            st.insert("status_notes".into(), notes.into());
+            st.status_notes = Some(notes);
         }
-        VexStatus::Fixed => {
-            st.insert("status".into(), "fixed".into());
-        }
+        VexStatus::Fixed => st.status = "fixed",
         VexStatus::UnderInvestigation { note } => {
-            st.insert("status".into(), "under_investigation".into());
-            if let Some(n) = note {
-                st.insert("status_notes".into(), n.into());
-            }
+            st.status = "under_investigation";
+            st.status_notes = note;
         }
     }
-    Value::Object(st)
+    st
 }
 
-/// The OpenVEX document for every finding of every set, in the package's order.
-pub fn render(pkg: &Package) -> Result<Vec<u8>, serde_json::Error> {
-    let statements: Vec<Value> = pkg
-        .all_findings()
-        .map(|(s, f)| statement(pkg, s, f))
+/// Feeds everything written to it into a SHA-256.
+pub(crate) struct HashWriter(pub(crate) Sha256);
+
+impl std::io::Write for HashWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// SHA-256 of `v` serialised as compact JSON, without holding the serialisation.
+pub(crate) fn compact_sha256<T: Serialize + ?Sized>(v: &T) -> Result<Vec<u8>, serde_json::Error> {
+    let mut w = std::io::BufWriter::with_capacity(1 << 16, HashWriter(Sha256::new()));
+    serde_json::to_writer(&mut w, v)?;
+    let h = w
+        .into_inner()
+        .map_err(|e| serde_json::Error::io(e.into_error()))?;
+    Ok(h.0.finalize().to_vec())
+}
+
+/// Writes the OpenVEX document for every finding of every set, in the package's order, as
+/// pretty JSON with a trailing newline. `out` should be buffered.
+pub fn write(pkg: &Package, out: &mut dyn std::io::Write) -> Result<(), serde_json::Error> {
+    let products: Vec<SetProduct> = pkg.sets.iter().map(SetProduct::of).collect();
+    let statements: Vec<Statement> = pkg
+        .sets
+        .iter()
+        .zip(&products)
+        .flat_map(|(s, p)| s.findings.iter().map(move |f| statement(pkg, s, p, f)))
         .collect();
     // A content-derived @id: the same package always names its VEX the same way.
-    let digest = hex::encode(Sha256::digest(serde_json::to_vec(&statements)?));
-    let mut doc = Map::new();
-    doc.insert("@context".into(), CONTEXT.into());
-    doc.insert("@id".into(), format!("urn:dossier:openvex:{digest}").into());
-    let author = match &pkg.reviewer.role {
-        Some(r) => format!("{} ({r})", pkg.reviewer.name),
-        None => pkg.reviewer.name.clone(),
+    let digest = hex::encode(compact_sha256(&statements)?);
+    let doc = Document {
+        context: CONTEXT,
+        id: format!("urn:dossier:openvex:{digest}"),
+        author: match &pkg.reviewer.role {
+            Some(r) => format!("{} ({r})", pkg.reviewer.name),
+            None => pkg.reviewer.name.clone(),
+        },
+        role: pkg.reviewer.role.as_deref(),
+        statements: &statements,
+        timestamp: &pkg.generated_at,
+        tooling: format!("{} {}", pkg.generator.name, pkg.generator.version),
+        version: 1,
     };
-    doc.insert("author".into(), author.into());
-    if let Some(r) = &pkg.reviewer.role {
-        doc.insert("role".into(), r.clone().into());
-    }
-    doc.insert("timestamp".into(), pkg.generated_at.clone().into());
-    doc.insert("version".into(), 1.into());
-    doc.insert(
-        "tooling".into(),
-        format!("{} {}", pkg.generator.name, pkg.generator.version).into(),
-    );
-    doc.insert("statements".into(), Value::Array(statements));
-    let mut out = serde_json::to_vec_pretty(&Value::Object(doc))?;
-    out.push(b'\n');
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    out.write_all(b"\n").map_err(serde_json::Error::io)
+}
+
+/// `write` into memory.
+pub fn render(pkg: &Package) -> Result<Vec<u8>, serde_json::Error> {
+    let mut out = Vec::new();
+    write(pkg, &mut out)?;
     Ok(out)
 }
 
@@ -257,6 +368,7 @@ pub fn render(pkg: &Package) -> Result<Vec<u8>, serde_json::Error> {
 mod tests {
     use super::*;
     use crate::export::testdata;
+    use serde_json::Value;
 
     fn by_vuln<'a>(doc: &'a Value, id: &str) -> &'a Value {
         doc["statements"]

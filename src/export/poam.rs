@@ -10,6 +10,7 @@
 
 use super::model::{FindingItem, Package, SetExport};
 use chrono::NaiveDate;
+use std::borrow::Cow;
 
 pub const COLUMNS: [&str; 26] = [
     "POA&M Item ID",
@@ -199,34 +200,68 @@ fn row(
 
 /// Every row in package order. `today` is the package's generation date.
 pub fn rows(pkg: &Package, today: NaiveDate) -> Vec<PoamRow> {
-    let mut out = Vec::new();
-    for (set, f) in pkg.all_findings() {
-        if let Some(r) = row(pkg, set, f, out.len() + 1, today) {
-            out.push(r);
-        }
+    rows_iter(pkg, today).collect()
+}
+
+/// `rows` one at a time, so a writer never holds every row (~66 MB of text at 100k).
+pub fn rows_iter(pkg: &Package, today: NaiveDate) -> impl Iterator<Item = PoamRow> + '_ {
+    let mut n = 0;
+    pkg.all_findings().filter_map(move |(set, f)| {
+        let r = row(pkg, set, f, n + 1, today)?;
+        n += 1;
+        Some(r)
+    })
+}
+
+/// How many rows `rows` yields, without building them.
+pub fn row_count(pkg: &Package) -> usize {
+    pkg.all_findings()
+        .filter(|(_, f)| matches!(f.disposition.as_str(), "open" | "waived"))
+        .count()
+}
+
+/// `sanitize::clean(s, false)`, borrowing when that would return `s` unchanged: printable
+/// ASCII holds no escape, control or invisible character (most cells are plain ASCII).
+pub(crate) fn clean_cow(s: &str) -> Cow<'_, str> {
+    if s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        Cow::Borrowed(s)
+    } else {
+        Cow::Owned(crate::sanitize::clean(s, false))
     }
-    out
 }
 
 /// A spreadsheet reads a leading `= + - @` as a formula: evidence text must never run as one.
-fn cell(s: &str) -> String {
-    let c = crate::sanitize::clean(s, false);
+fn cell(s: &str) -> Cow<'_, str> {
+    let c = clean_cow(s);
     if c.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{c}")
+        Cow::Owned(format!("'{c}"))
     } else {
         c
     }
 }
 
 pub fn render_csv(pkg: &Package, today: NaiveDate) -> Result<Vec<u8>, csv::Error> {
+    let mut out = Vec::new();
+    write_csv(pkg, today, &mut out)?;
+    Ok(out)
+}
+
+/// `render_csv` streamed into `out` (which should be buffered), row by row.
+pub fn write_csv(
+    pkg: &Package,
+    today: NaiveDate,
+    out: &mut dyn std::io::Write,
+) -> Result<(), csv::Error> {
     let mut w = csv::WriterBuilder::new()
         .terminator(csv::Terminator::CRLF)
-        .from_writer(Vec::new());
+        .from_writer(out);
     w.write_record(COLUMNS)?;
-    for r in rows(pkg, today) {
-        w.write_record(r.cells.iter().map(|c| cell(c)))?;
+    for r in rows_iter(pkg, today) {
+        let cells: Vec<Cow<str>> = r.cells.iter().map(|c| cell(c)).collect();
+        w.write_record(cells.iter().map(|c| c.as_bytes()))?;
     }
-    w.into_inner().map_err(|e| csv::Error::from(e.into_error()))
+    w.flush()?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -3,7 +3,7 @@
 //! and docProps/core.xml's created/modified dates are the package's generation time.
 
 use super::model::Package;
-use super::poam::{rows, COLUMNS};
+use super::poam::{clean_cow, row_count, rows_iter, COLUMNS};
 use chrono::{DateTime, Utc};
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Format, Workbook, XlsxError};
 
@@ -23,8 +23,18 @@ pub enum XlsxExportError {
 /// Evidence text, cleaned of control characters and cut to what a cell holds. No formula
 /// guard is needed here (unlike the CSV): `write_string` always stores text, never a formula.
 fn text(s: &str) -> String {
-    let c = crate::sanitize::clean(s, false);
-    if c.chars().count() <= MAX_CELL_CHARS {
+    text_owned(s.to_string())
+}
+
+/// `text` taking the cell's own string, which is passed on unchanged (no copy) when it is
+/// plain and short, as nearly every cell is.
+fn text_owned(s: String) -> String {
+    let c = match clean_cow(&s) {
+        std::borrow::Cow::Borrowed(_) => s,
+        std::borrow::Cow::Owned(c) => c,
+    };
+    // A string of at most MAX_CELL_CHARS bytes has at most that many characters.
+    if c.len() <= MAX_CELL_CHARS || c.chars().count() <= MAX_CELL_CHARS {
         c
     } else {
         let mut t: String = c.chars().take(MAX_CELL_CHARS - 1).collect();
@@ -35,9 +45,9 @@ fn text(s: &str) -> String {
 
 pub fn render(pkg: &Package, generated: DateTime<Utc>) -> Result<Vec<u8>, XlsxExportError> {
     let today = generated.date_naive();
-    let body = rows(pkg, today);
-    if body.len() + 1 > MAX_ROWS {
-        return Err(XlsxExportError::TooManyRows(body.len()));
+    let n = row_count(pkg);
+    if n + 1 > MAX_ROWS {
+        return Err(XlsxExportError::TooManyRows(n));
     }
     let mut wb = Workbook::new();
     // Without this the library stamps the wall clock into docProps/core.xml.
@@ -55,11 +65,12 @@ pub fn render(pkg: &Package, generated: DateTime<Utc>) -> Result<Vec<u8>, XlsxEx
         ws.write_string_with_format(0, col, *name, &bold)?;
         ws.set_column_width(col, if c == 1 || c == 8 { 60 } else { 18 })?;
     }
-    for (r, row) in body.iter().enumerate() {
+    // Rows are made one at a time and their strings moved into the sheet.
+    for (r, row) in rows_iter(pkg, today).enumerate() {
         let r = u32::try_from(r + 1).unwrap_or(u32::MAX);
-        for (c, v) in row.cells.iter().enumerate() {
+        for (c, v) in row.cells.into_iter().enumerate() {
             if !v.is_empty() {
-                ws.write_string(r, u16::try_from(c).unwrap_or(u16::MAX), text(v))?;
+                ws.write_string(r, u16::try_from(c).unwrap_or(u16::MAX), text_owned(v))?;
             }
         }
     }

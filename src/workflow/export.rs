@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 mod build;
 mod decisions;
+mod formats;
 mod verify;
 
 pub use build::{build_package, build_package_with, BuildContext};
@@ -139,29 +140,100 @@ pub fn generation_time(
 
 /// Writes `bytes` under `dir/name` so that no reader ever sees a half-written file.
 pub fn write_atomic(dir: &Path, name: &str, bytes: &[u8]) -> Result<WrittenFile, ExportError> {
+    write_atomic_with(dir, name, &mut |w| {
+        w.write_all(bytes).map_err(|source| ExportError::Io {
+            path: dir.join(name),
+            source,
+        })
+    })
+}
+
+/// Counts and hashes what passes through to the file, so a streamed writer's output never
+/// has to be held (or read back) to name its size and sha256.
+struct HashingWriter<W> {
+    inner: W,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl<W: Write> Write for HashingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.size += n as u64;
+        Ok(n)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+/// `write_atomic` for a writer that streams: `body` writes into a buffered file under a
+/// temporary name; only a complete, synced file is renamed to `dir/name`.
+pub fn write_atomic_with(
+    dir: &Path,
+    name: &str,
+    body: &mut dyn FnMut(&mut dyn Write) -> Result<(), ExportError>,
+) -> Result<WrittenFile, ExportError> {
     let path = dir.join(name);
     let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
-    let res = (|| {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        std::fs::rename(&tmp, &path)?;
-        // Persist the rename itself; not every platform can open a directory, so best effort.
-        if let Ok(d) = std::fs::File::open(dir) {
-            let _ = d.sync_all();
+    let file = match std::fs::File::create(&tmp) {
+        Ok(f) => f,
+        Err(e) => return Err(ExportError::Io { path, source: e }),
+    };
+    let mut w = HashingWriter {
+        inner: std::io::BufWriter::with_capacity(1 << 16, file),
+        hasher: Sha256::new(),
+        size: 0,
+    };
+    let res = body(&mut w).and_then(|()| {
+        let finish = |w: HashingWriter<std::io::BufWriter<std::fs::File>>| {
+            let f = w.inner.into_inner().map_err(|e| e.into_error())?;
+            f.sync_all()?;
+            drop(f);
+            std::fs::rename(&tmp, &path)?;
+            // Persist the rename itself; not every platform can open a directory, so best effort.
+            if let Ok(d) = std::fs::File::open(dir) {
+                let _ = d.sync_all();
+            }
+            Ok((hex::encode(w.hasher.finalize()), w.size))
+        };
+        finish(w).map_err(|source| ExportError::Io {
+            path: path.clone(),
+            source,
+        })
+    });
+    match res {
+        Ok((sha256, size)) => Ok(WrittenFile {
+            name: name.to_string(),
+            path,
+            sha256,
+            size,
+        }),
+        Err(e) => {
+            let _ = std::fs::remove_file(&tmp);
+            Err(e)
         }
-        Ok(())
-    })();
-    if let Err(e) = res {
-        let _ = std::fs::remove_file(&tmp);
-        return Err(ExportError::Io { path, source: e });
     }
-    Ok(WrittenFile {
-        name: name.to_string(),
-        path,
-        sha256: hex::encode(Sha256::digest(bytes)),
-        size: bytes.len() as u64,
+}
+
+/// `write_atomic_with` for a JSON writer: an I/O failure names the file.
+fn write_streamed(
+    dir: &Path,
+    name: &str,
+    body: impl Fn(&mut dyn Write) -> Result<(), serde_json::Error>,
+) -> Result<WrittenFile, ExportError> {
+    write_atomic_with(dir, name, &mut |w| {
+        body(w).map_err(|e| {
+            if e.is_io() {
+                ExportError::Io {
+                    path: dir.join(name),
+                    source: e.into(),
+                }
+            } else {
+                ExportError::Json(e)
+            }
+        })
     })
 }
 
@@ -222,9 +294,17 @@ pub fn export(
 
     let dir = req.out_dir.as_path();
     say("writing the JSON package", 0, 1);
-    let mut json_bytes = json::to_bytes(&pkg)?;
-    let sha = hex::encode(Sha256::digest(&json_bytes));
-    let mut written = vec![write_atomic(dir, files::JSON, &json_bytes)?];
+    // The signature and the bundle need the package bytes themselves; otherwise they are
+    // streamed to the file and hashed on the way (~85 MB at 100k findings never held).
+    let keep_bytes = signer.is_some() || req.with_evidence;
+    let mut json_bytes = Vec::new();
+    let mut written = if keep_bytes {
+        json_bytes = json::to_bytes(&pkg)?;
+        vec![write_atomic(dir, files::JSON, &json_bytes)?]
+    } else {
+        vec![write_streamed(dir, files::JSON, |w| json::write(&pkg, w))?]
+    };
+    let sha = written[0].sha256.clone();
     let mut sigs: Vec<(&str, Vec<u8>)> = Vec::new();
     if let Some(s) = &signer {
         use base64::Engine as _;
@@ -245,42 +325,13 @@ pub fn export(
         // would otherwise sit beside the PDF's drawing operations.
         json_bytes = Vec::new();
     }
-    let today = when.date_naive();
-    for f in &req.formats {
-        say(&format!("writing {f:?}"), 0, 1);
-        match f {
-            ExportFormat::Json => {}
-            ExportFormat::Pdf => {
-                let opts = pdf::PdfOptions {
-                    package_sha256: sha.clone(),
-                    all_findings: req.all_findings,
-                };
-                let bytes = pdf::render(&pkg, &opts, &mut |p, d, t| say(p, d, t))?;
-                written.push(write_atomic(dir, files::PDF, &bytes)?);
-            }
-            ExportFormat::OpenVex => {
-                written.push(write_atomic(
-                    dir,
-                    files::OPENVEX,
-                    &export::openvex::render(&pkg)?,
-                )?);
-            }
-            ExportFormat::CycloneDxVex => {
-                let b =
-                    export::cyclonedx_vex::render(&pkg, export::cyclonedx_vex::SpecVersion::V1_6)?;
-                written.push(write_atomic(dir, files::CDX_VEX, &b)?);
-            }
-            ExportFormat::PoamCsv => {
-                let b = export::poam::render_csv(&pkg, today)
-                    .map_err(|e| ExportError::Csv(e.to_string()))?;
-                written.push(write_atomic(dir, files::POAM_CSV, &b)?);
-            }
-            ExportFormat::PoamXlsx => {
-                let b = export::poam_xlsx::render(&pkg, when)?;
-                written.push(write_atomic(dir, files::POAM_XLSX, &b)?);
-            }
-        }
-    }
+    written.extend(formats::write_formats(
+        &pkg,
+        req,
+        &sha,
+        when,
+        &mut |p, d, t| say(p, d, t),
+    )?);
     if req.with_evidence {
         say("bundling evidence", 0, 1);
         let mut b = bundle::BundleWriter::new(u64::try_from(when.timestamp()).unwrap_or(0));

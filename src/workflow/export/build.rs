@@ -3,6 +3,7 @@
 //! verification results and checks. Missing areas stay `None` / `not evaluated`, never faked.
 
 use super::{ExportError, Selection, EXPORT_ACTION};
+use crate::analysis::waiver_eval::TrustedKey;
 use crate::export::model::*;
 use crate::store::{EvidenceFileRow, FindingRow, SetRow, Store};
 
@@ -83,6 +84,7 @@ fn set_export(
     store: &Store,
     s: &SetRow,
     ctx: &BuildContext,
+    trusted: &Result<Vec<TrustedKey>, String>,
     phase: &mut dyn FnMut(&str),
 ) -> Result<SetExport, ExportError> {
     phase("reading findings");
@@ -130,8 +132,49 @@ fn set_export(
         stig,
     };
     phase("judging");
-    super::decisions::apply_judgement(store, &mut set, &ids, &ctx.policy, ctx.as_of)?;
+    super::decisions::apply_judgement(store, &mut set, &ids, &ctx.policy, ctx.as_of, trusted)?;
     Ok(set)
+}
+
+/// Every set's export. With more than one set and a store on disk, a helper thread with its
+/// own connection builds every second set while this thread builds the others (reading and
+/// judging a set is one core's work; the model is the same either way, sorted by id after).
+fn build_sets(
+    store: &Store,
+    rows: &[SetRow],
+    ctx: &BuildContext,
+    trusted: &Result<Vec<TrustedKey>, String>,
+    phase: &mut dyn FnMut(&str),
+) -> Result<Vec<SetExport>, ExportError> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let on_disk = store.path().is_file();
+    if rows.len() < 2 || cores < 2 || !on_disk {
+        return rows
+            .iter()
+            .map(|r| set_export(store, r, ctx, trusted, phase))
+            .collect();
+    }
+    let (mine, theirs): (Vec<(usize, &SetRow)>, Vec<(usize, &SetRow)>) =
+        rows.iter().enumerate().partition(|(i, _)| i % 2 == 0);
+    let path = store.path().to_path_buf();
+    std::thread::scope(|scope| {
+        let helper = scope.spawn(move || -> Result<Vec<SetExport>, ExportError> {
+            let own = Store::open(&path)?;
+            theirs
+                .iter()
+                .map(|(_, r)| set_export(&own, r, ctx, trusted, &mut |_| {}))
+                .collect()
+        });
+        let mut sets: Vec<SetExport> = Vec::with_capacity(rows.len());
+        for (_, r) in &mine {
+            sets.push(set_export(store, r, ctx, trusted, phase)?);
+        }
+        let helped = helper.join().map_err(|_| {
+            ExportError::Usage("building the package: a worker thread failed".into())
+        })??;
+        sets.extend(helped);
+        Ok(sets)
+    })
 }
 
 /// The package verdict: the worst set verdict; `not evaluated` if any set is.
@@ -228,10 +271,9 @@ pub fn build_package_with(
             (format!("set-{id}"), vec![row])
         }
     };
-    let mut sets = Vec::with_capacity(rows.len());
-    for r in &rows {
-        sets.push(set_export(store, r, ctx, phase)?);
-    }
+    // Read once for the package; judging each set used to read (and parse) them again.
+    let trusted = crate::workflow::judge::inputs::trusted_keys(store).map_err(|e| e.to_string());
+    let mut sets = build_sets(store, &rows, ctx, &trusted, phase)?;
     sets.sort_by_key(|s| s.id);
     let verdict = package_verdict(&sets);
     Ok(Package {

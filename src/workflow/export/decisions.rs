@@ -5,6 +5,7 @@
 
 use super::ExportError;
 use crate::analysis::policy::Policy;
+use crate::analysis::waiver_eval::TrustedKey;
 use crate::export::model::*;
 use crate::model::waiver::DispositionState;
 use crate::store::Store;
@@ -12,15 +13,23 @@ use crate::workflow::judge::{self, JudgeReport};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Applies the judgement to `set` (whose findings carry their store ids in `ids`).
-/// A judging error leaves the set `not evaluated` with the error as the reason.
+/// A judging error leaves the set `not evaluated` with the error as the reason. `trusted`
+/// is the trust store's keys, read once per package (or the error reading them).
 pub fn apply_judgement(
     store: &Store,
     set: &mut SetExport,
     ids: &[i64],
     policy: &Policy,
     as_of: chrono::NaiveDate,
+    trusted: &Result<Vec<TrustedKey>, String>,
 ) -> Result<(), ExportError> {
-    let report = match judge::evaluate_set(store, set.id, policy, as_of) {
+    let judged = match trusted {
+        Ok(keys) => {
+            judge::evaluate_set_with(store, set.id, policy, as_of, keys).map_err(|e| e.to_string())
+        }
+        Err(e) => Err(e.clone()),
+    };
+    let report = match judged {
         Ok(r) => r,
         Err(e) => {
             set.verdict = Verdict::not_evaluated(&format!("judging failed: {e}"));
