@@ -5,7 +5,7 @@
 
 use super::detect::{self, Detection, Format};
 use super::discover::{sha256_hex, DiscoveredFile, LargeFile};
-use super::formats::stream::{FindingSink, StreamError};
+use super::formats::stream::{self, FindingSink, StreamError};
 use super::formats::{parse_reader, streamable};
 use super::{layout_blob_name, parse_file, FileStatus, ParsedFile};
 use sha2::{Digest, Sha256};

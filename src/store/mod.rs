@@ -12,8 +12,8 @@ mod judge_tests;
 #[cfg(test)]
 mod migrate_010_tests;
 mod queries;
-pub mod str_array;
 pub mod review;
+pub mod str_array;
 pub mod verify;
 mod view_filter;
 mod views;
