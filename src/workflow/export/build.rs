@@ -154,7 +154,8 @@ fn build_sets(
             .map(|r| set_export(store, r, ctx, trusted, phase))
             .collect();
     }
-    let (mine, theirs): (Vec<(usize, &SetRow)>, Vec<(usize, &SetRow)>) =
+    type Half<'a> = Vec<(usize, &'a SetRow)>;
+    let (mine, theirs): (Half<'_>, Half<'_>) =
         rows.iter().enumerate().partition(|(i, _)| i % 2 == 0);
     let path = store.path().to_path_buf();
     std::thread::scope(|scope| {

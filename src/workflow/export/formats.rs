@@ -10,6 +10,9 @@ use std::sync::{mpsc, Mutex};
 
 /// Longest first, so the slowest format never starts last (2 cores, measured on the
 /// 50-image package: XLSX ~2x the PDF, which is ~2x each of the others).
+/// One format's result with its place in the requested order.
+type Outcome = (usize, Result<Option<WrittenFile>, ExportError>);
+
 fn cost_rank(f: ExportFormat) -> u8 {
     match f {
         ExportFormat::PoamXlsx => 0,
@@ -88,35 +91,33 @@ pub(super) fn write_formats(
         .map_or(1, |n| n.get())
         .clamp(1, jobs.len().max(1));
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<(usize, Result<Option<WrittenFile>, ExportError>)>> =
-        Mutex::new(Vec::new());
+    let results: Mutex<Vec<Outcome>> = Mutex::new(Vec::new());
     let (tx, rx) = mpsc::channel::<ExportProgress>();
     std::thread::scope(|scope| {
         for _ in 0..workers {
             let tx = tx.clone();
             let (next, jobs, results) = (&next, &jobs, &results);
-            scope.spawn(move || loop {
-                let Some(&(order, f)) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) else {
-                    break;
-                };
-                let mut report = |phase: &str, done: usize, total: usize| {
-                    let _ = tx.send(ExportProgress {
-                        phase: phase.to_string(),
-                        done,
-                        total,
-                    });
-                };
-                report(&format!("writing {f:?}"), 0, 1);
-                let r = write_one(pkg, req, f, package_sha256, when, &mut report);
-                report(&format!("written {f:?}"), 1, 1);
-                let failed = r.is_err();
-                if let Ok(mut v) = results.lock() {
-                    v.push((order, r));
-                }
-                if failed {
-                    // Let the other workers stop after their current format.
-                    next.store(jobs.len(), Ordering::Relaxed);
-                    break;
+            scope.spawn(move || {
+                while let Some(&(order, f)) = jobs.get(next.fetch_add(1, Ordering::Relaxed)) {
+                    let mut report = |phase: &str, done: usize, total: usize| {
+                        let _ = tx.send(ExportProgress {
+                            phase: phase.to_string(),
+                            done,
+                            total,
+                        });
+                    };
+                    report(&format!("writing {f:?}"), 0, 1);
+                    let r = write_one(pkg, req, f, package_sha256, when, &mut report);
+                    report(&format!("written {f:?}"), 1, 1);
+                    let failed = r.is_err();
+                    if let Ok(mut v) = results.lock() {
+                        v.push((order, r));
+                    }
+                    if failed {
+                        // Let the other workers stop after their current format.
+                        next.store(jobs.len(), Ordering::Relaxed);
+                        break;
+                    }
                 }
             });
         }

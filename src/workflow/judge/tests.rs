@@ -243,21 +243,22 @@ fn store_with_every_class() -> (Store, i64) {
         ("CVE-2024-0014", DispositionState::Waived),
         ("CVE-2024-0015", DispositionState::NotAffected),
     ] {
-        insert_disposition(
-            st.conn(),
-            &DispositionWrite {
-                set_id: id,
-                vuln_id: vuln,
-                component_key: DIRECT,
-                state,
-                justification: None,
-                note: None,
-                waiver_id: None,
-                actor: "t",
-                actor_role: None,
-                key_fingerprint: None,
-            },
-        )
+        // Through the store's audited write, as the review workflow records one.
+        let d = DispositionWrite {
+            set_id: id,
+            vuln_id: vuln,
+            component_key: DIRECT,
+            state,
+            justification: None,
+            note: None,
+            waiver_id: None,
+            actor: "t",
+            actor_role: None,
+            key_fingerprint: None,
+        };
+        st.audited("t", "disposition", vuln, |tx| {
+            Ok((insert_disposition(tx, &d)?, serde_json::Value::Null))
+        })
         .unwrap();
     }
     (st, id)
