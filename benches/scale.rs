@@ -742,7 +742,8 @@ fn bench_export(dir: &Path) {
     println!("|---|---|---|---|---|");
     for n in [10_000usize, 100_000] {
         let db = dir.join(format!("exp{n}.db"));
-        drop(big_store(&db, n));
+        // Its own store per size: DOSSIER_BENCH_STORE names the 1M view/gate store only.
+        drop(write_big_store(&db, n));
         for fmt in ["json", "pdf"] {
             let out = dir.join(format!("exp{n}-{fmt}"));
             let (wall, rss, code) = timed_child(
