@@ -517,4 +517,50 @@ impl Store {
             .expect("test set written")
             .set_id
     }
+
+    /// Test fixture: like `write_test_set`, with two scan files ("trivy" and "grype"), so
+    /// finding views 0 and 1 are written as those scanners' `finding_source` rows.
+    pub(crate) fn write_test_set_scanned(
+        &mut self,
+        digest: &str,
+        components: &[SetComponent],
+        findings: &[SetFinding],
+    ) -> i64 {
+        let file = |sha: &str, scanner: &str| FileRow {
+            path: format!("{scanner}.json"),
+            sha256: sha.into(),
+            size: 1,
+            bytes: None,
+            format: None,
+            spec_version: None,
+            status: "parsed".into(),
+            message: None,
+            named_digests: vec![],
+            doc_kind: Some("scan".into()),
+            scanner: Some(scanner.into()),
+            scanner_version: None,
+            db_built: None,
+            scanned_at: None,
+        };
+        let files = [file("aa", "trivy"), file("bb", "grype")];
+        let shas = ["aa".to_string(), "bb".to_string()];
+        let deps = BTreeSet::new();
+        let w = SetWrite {
+            existing: None,
+            package: None,
+            digest: Some(digest),
+            image: None,
+            repository: None,
+            source: "t",
+            image_user: None,
+            new_files: &files,
+            file_shas: &shas,
+            components,
+            dependencies: &deps,
+            findings,
+        };
+        self.write_import(&w, &|_, _| Ok(()))
+            .expect("test set written")
+            .set_id
+    }
 }

@@ -135,7 +135,6 @@ fn store_at_9_upgrades_and_reads_back_the_same_findings() {
 #[test]
 fn import_writes_text_apart_and_flags_fix_disagreements() {
     use crate::model::{ComponentKey, ScannerView, SetComponent, SetFinding};
-    use crate::store::{FileRow, SetWrite};
     let key = ComponentKey("pkg:npm/left-pad@1.0.0".into());
     let comps = vec![SetComponent {
         key: key.clone(),
@@ -173,41 +172,8 @@ fn import_writes_text_apart_and_flags_fix_disagreements() {
             }
         })
         .collect();
-    let file = |sha: &str, scanner: &str| FileRow {
-        path: format!("{scanner}.json"),
-        sha256: sha.into(),
-        size: 1,
-        bytes: None,
-        format: None,
-        spec_version: None,
-        status: "parsed".into(),
-        message: None,
-        named_digests: vec![],
-        doc_kind: Some("scan".into()),
-        scanner: Some(scanner.into()),
-        scanner_version: None,
-        db_built: None,
-        scanned_at: None,
-    };
-    let files = [file("aa", "trivy"), file("bb", "grype")];
-    let shas = ["aa".to_string(), "bb".to_string()];
-    let deps = std::collections::BTreeSet::new();
     let mut st = Store::open_in_memory().unwrap();
-    let w = SetWrite {
-        existing: None,
-        package: None,
-        digest: Some("sha256:cd"),
-        image: None,
-        repository: None,
-        source: "t",
-        image_user: None,
-        new_files: &files,
-        file_shas: &shas,
-        components: &comps,
-        dependencies: &deps,
-        findings: &findings,
-    };
-    let id = st.write_import(&w, &|_, _| Ok(())).unwrap().set_id;
+    let id = st.write_test_set_scanned("sha256:cd", &comps, &findings);
 
     let fix: Vec<String> = st
         .fix_disagreements(id)

@@ -8,7 +8,6 @@ use crate::model::{
     ComponentKey, Cvss, CvssVersion, Epss, ScannerView, SetComponent, SetFinding, Severity,
 };
 use crate::store::review::{insert_disposition, DispositionWrite};
-use crate::store::{FileRow, SetWrite};
 
 const DIRECT: &str = "pkg:npm/direct@1.0.0";
 const TRANSITIVE: &str = "pkg:npm/transitive@1.0.0";
@@ -204,41 +203,8 @@ fn store_with_every_class() -> (Store, i64) {
             }
         })
         .collect();
-    let file = |sha: &str, scanner: &str| FileRow {
-        path: format!("{scanner}.json"),
-        sha256: sha.into(),
-        size: 1,
-        bytes: None,
-        format: None,
-        spec_version: None,
-        status: "parsed".into(),
-        message: None,
-        named_digests: vec![],
-        doc_kind: Some("scan".into()),
-        scanner: Some(scanner.into()),
-        scanner_version: None,
-        db_built: None,
-        scanned_at: None,
-    };
-    let files = [file("aa", "trivy"), file("bb", "grype")];
-    let shas = ["aa".to_string(), "bb".to_string()];
-    let deps = std::collections::BTreeSet::new();
     let mut st = Store::open_in_memory().unwrap();
-    let w = SetWrite {
-        existing: None,
-        package: None,
-        digest: Some("sha256:cd"),
-        image: None,
-        repository: None,
-        source: "t",
-        image_user: None,
-        new_files: &files,
-        file_shas: &shas,
-        components: &comps,
-        dependencies: &deps,
-        findings: &findings,
-    };
-    let id = st.write_import(&w, &|_, _| Ok(())).unwrap().set_id;
+    let id = st.write_test_set_scanned("sha256:cd", &comps, &findings);
     for (vuln, state) in [
         ("CVE-2024-0014", DispositionState::Waived),
         ("CVE-2024-0015", DispositionState::NotAffected),
