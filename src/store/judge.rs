@@ -9,7 +9,9 @@ use rusqlite::{params, OptionalExtension, Transaction};
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// What the gate reads of one finding.
+/// What the gate reads of one finding, owned: the form tests compare (the gate itself
+/// reads `GateRowRef`).
+#[cfg(test)]
 #[derive(Debug, Clone, PartialEq)]
 pub struct GateRow {
     pub id: i64,
@@ -68,6 +70,7 @@ pub struct GateRowRef<'r> {
     pub threat_kev_added: Option<&'r str>,
 }
 
+#[cfg(test)]
 impl GateRowRef<'_> {
     pub fn to_owned_row(&self) -> GateRow {
         let own = |s: Option<&str>| s.map(str::to_string);
@@ -292,34 +295,6 @@ impl Store {
             .query_row([cve], |r| r.get(0))
             .optional()?;
         Ok((e, k))
-    }
-
-    /// Every finding of a set with what the gate needs, threat data joined by id, in
-    /// severity order (highest first), then id.
-    pub fn gate_rows(&self, set_id: i64) -> Result<Vec<GateRow>> {
-        let mut out = Vec::new();
-        self.for_each_gate_row(set_id, &mut |r| {
-            out.push(r);
-            Ok(())
-        })?;
-        out.sort_by(|a, b| {
-            (std::cmp::Reverse(a.severity), &a.vuln_id, a.id).cmp(&(
-                std::cmp::Reverse(b.severity),
-                &b.vuln_id,
-                b.id,
-            ))
-        });
-        Ok(out)
-    }
-
-    /// Streams the gate's rows of a set in rowid order as owned rows (see
-    /// `for_each_gate_row_ref`, which the judge uses).
-    pub fn for_each_gate_row(
-        &self,
-        set_id: i64,
-        visit: &mut dyn FnMut(GateRow) -> Result<()>,
-    ) -> Result<()> {
-        self.for_each_gate_row_ref(set_id, &mut |r| visit(r.to_owned_row()))
     }
 
     /// Streams the gate's rows of a set in rowid order, each borrowed from the row being

@@ -293,8 +293,8 @@ fn lazily_written_reasons_are_the_classify_text() {
     // The reasons through `gate::classify` from each finding's owned row, the path that
     // formats eagerly.
     let mut rows = Vec::new();
-    st.for_each_gate_row(id, &mut |row| {
-        rows.push(row);
+    st.for_each_gate_row_ref(id, &mut |row| {
+        rows.push(row.to_owned_row());
         Ok(())
     })
     .unwrap();
