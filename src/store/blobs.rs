@@ -1,53 +1,145 @@
 //! Content-addressed raw evidence bytes, so a package can be re-exported after the image
-//! and its pipeline are gone.
+//! and its pipeline are gone. Stored deflate-compressed (migration 013; older rows stay
+//! `identity`), always given back as the exact original bytes, checked against their sha256.
 
 use super::{Result, Store, StoreError};
 use rusqlite::OptionalExtension;
+use sha2::{Digest, Sha256};
+use std::io::{Read, Write};
+use std::os::unix::fs::FileExt;
 use std::path::Path;
 
+/// `blob.encoding` of rows written before migration 013, and of bytes deflate cannot shrink.
+const IDENTITY: &str = "identity";
+/// Raw deflate (RFC 1951) of the original bytes.
+const DEFLATE: &str = "deflate";
+
+/// Level 1: the report JSON shrinks ~4x at ~300 MB/s (zlib-rs backend), fast enough to run
+/// beside the parse on the second core; higher levels gain ~25% of size at half the speed.
+fn level() -> flate2::Compression {
+    flate2::Compression::new(1)
+}
+
 impl Store {
-    /// The raw bytes of a stored file, read through incremental blob I/O into one buffer
-    /// (a plain SELECT would hold the value twice: SQLite's copy and ours).
+    /// The raw bytes of a stored file, exactly as imported. Compressed rows are inflated
+    /// straight from incremental blob I/O (SQLite never holds a copy), never past the
+    /// recorded size; every row is checked against its sha256 before it is handed out.
     pub fn blob(&self, sha256: &str) -> Result<Option<Vec<u8>>> {
-        let row: Option<(i64, i64)> = self
+        let row: Option<(i64, i64, i64, String)> = self
             .conn()
             .query_row(
-                "SELECT rowid, length(data) FROM blob WHERE sha256 = ?1",
+                "SELECT rowid, size, length(data), encoding FROM blob WHERE sha256 = ?1",
                 [sha256],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
             )
             .optional()?;
-        let Some((rowid, len)) = row else {
+        let Some((rowid, size, stored, encoding)) = row else {
             return Ok(None);
         };
-        let mut out = vec![0u8; usize::try_from(len).unwrap_or(0)];
-        if !out.is_empty() {
-            let b = self
-                .conn()
-                .blob_open(rusqlite::MAIN_DB, "blob", "data", rowid, true)?;
-            b.read_at_exact(&mut out, 0)?;
+        let bad = |why: String| StoreError::Invalid(format!("stored evidence {sha256}: {why}"));
+        let size = u64::try_from(size).map_err(|_| bad(format!("negative size {size}")))?;
+        let out = match encoding.as_str() {
+            IDENTITY => {
+                let mut out = vec![0u8; usize::try_from(stored).unwrap_or(0)];
+                if !out.is_empty() {
+                    let b =
+                        self.conn()
+                            .blob_open(rusqlite::MAIN_DB, "blob", "data", rowid, true)?;
+                    b.read_at_exact(&mut out, 0)?;
+                }
+                out
+            }
+            DEFLATE => {
+                let b = self
+                    .conn()
+                    .blob_open(rusqlite::MAIN_DB, "blob", "data", rowid, true)?;
+                inflate(b, size).map_err(|e| bad(format!("compressed bytes are corrupt: {e}")))?
+            }
+            other => return Err(bad(format!("unknown encoding '{other}'"))),
+        };
+        if out.len() as u64 != size {
+            return Err(bad(format!("{} bytes stored, {size} recorded", out.len())));
+        }
+        if hex::encode(Sha256::digest(&out)) != sha256.to_ascii_lowercase() {
+            return Err(bad(
+                "the stored bytes do not match their sha256 (the store was altered or damaged)"
+                    .into(),
+            ));
         }
         Ok(Some(out))
     }
 }
 
-/// Stores `bytes` under `sha256` unless already there. The row is created with a
-/// zero-filled blob and then written through incremental blob I/O in 1 MiB pieces: binding
-/// a 100 MB value instead makes SQLite copy it twice (bind, then the record), which was the
-/// largest allocation of an import.
-pub(super) fn put(tx: &rusqlite::Transaction<'_>, sha256: &str, bytes: &[u8]) -> Result<()> {
+/// Inflates `r` to exactly `size` bytes: more output than that is an error, found after
+/// at most one byte past `size`, so a damaged or hostile row cannot expand without limit.
+fn inflate(r: impl Read, size: u64) -> std::io::Result<Vec<u8>> {
+    // The capacity is a hint only: `size` comes from the row, so it is not trusted for one
+    // allocation; the vector grows as real bytes arrive.
+    let cap = usize::try_from(size.min(64 << 20)).unwrap_or(0);
+    let mut out = Vec::with_capacity(cap);
+    let mut d = flate2::read::DeflateDecoder::new(r).take(size.saturating_add(1));
+    d.read_to_end(&mut out)?;
+    if out.len() as u64 > size {
+        return Err(std::io::Error::other(format!(
+            "they inflate to more than the {size} bytes recorded"
+        )));
+    }
+    if (out.len() as u64) < size {
+        return Err(std::io::Error::other(format!(
+            "they inflate to {} bytes, {size} recorded",
+            out.len()
+        )));
+    }
+    Ok(out)
+}
+
+/// `bytes` deflated, or `None` when that would not make them smaller.
+fn deflate(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut e = flate2::write::DeflateEncoder::new(Vec::with_capacity(bytes.len() / 4), level());
+    e.write_all(bytes).ok()?;
+    let out = e.finish().ok()?;
+    (out.len() < bytes.len()).then_some(out)
+}
+
+/// Inserts the row for `sha256` unless there is one, with a zero-filled `data` of `len`
+/// bytes to be written through incremental blob I/O; the new rowid, or `None` if the row
+/// was there already.
+fn insert_row(
+    tx: &rusqlite::Transaction<'_>,
+    sha256: &str,
+    size: u64,
+    encoding: &str,
+    len: u64,
+) -> Result<Option<i64>> {
     let inserted = tx.execute(
-        "INSERT INTO blob(sha256, size, data) VALUES (?1, ?2, zeroblob(?2)) ON CONFLICT(sha256) DO NOTHING",
-        rusqlite::params![sha256, bytes.len() as i64],
+        "INSERT INTO blob(sha256, size, data, encoding) VALUES (?1, ?2, zeroblob(?3), ?4)
+         ON CONFLICT(sha256) DO NOTHING",
+        rusqlite::params![sha256, size as i64, len as i64, encoding],
     )?;
-    if inserted == 0 || bytes.is_empty() {
+    Ok((inserted > 0).then(|| tx.last_insert_rowid()))
+}
+
+/// Stores `bytes` under `sha256` unless already there, deflated when that shrinks them.
+/// The row is created with a zero-filled blob and then written through incremental blob
+/// I/O in 1 MiB pieces: binding a large value instead makes SQLite copy it twice (bind,
+/// then the record).
+pub(super) fn put(tx: &rusqlite::Transaction<'_>, sha256: &str, bytes: &[u8]) -> Result<()> {
+    let packed = deflate(bytes);
+    let (encoding, data) = match &packed {
+        Some(p) => (DEFLATE, &p[..]),
+        None => (IDENTITY, bytes),
+    };
+    let Some(rowid) = insert_row(tx, sha256, bytes.len() as u64, encoding, data.len() as u64)?
+    else {
+        return Ok(());
+    };
+    if data.is_empty() {
         return Ok(());
     }
-    let rowid = tx.last_insert_rowid();
     let mut blob = tx.blob_open(rusqlite::MAIN_DB, "blob", "data", rowid, false)?;
-    for at in last_first(bytes.len() as u64) {
+    for at in last_first(data.len() as u64) {
         let at = usize::try_from(at).unwrap_or(usize::MAX);
-        blob.write_at(&bytes[at..(at + CHUNK).min(bytes.len())], at)?;
+        blob.write_at(&data[at..(at + CHUNK).min(data.len())], at)?;
     }
     blob.close()?;
     Ok(())
@@ -66,173 +158,111 @@ fn last_first(size: u64) -> impl Iterator<Item = u64> {
     (0..n).rev().map(|i| i * CHUNK as u64)
 }
 
-/// `put` from a file on disk, read in 1 MiB pieces, so a large report is never in memory.
-/// The bytes must still hash to `sha256` (the import hashed the file earlier): a file that
-/// changed in between fails the write, and the transaction with it.
-pub(super) fn put_file(tx: &rusqlite::Transaction<'_>, sha256: &str, path: &Path) -> Result<()> {
-    use sha2::{Digest, Sha256};
-    use std::io::{Read, Seek, SeekFrom};
-    use std::os::unix::fs::FileExt;
-    let io = |e: std::io::Error| StoreError::Invalid(format!("{}: {e}", path.display()));
-    let mut file = std::fs::File::open(path).map_err(io)?;
-    let size = file.metadata().map_err(io)?.len();
-    let inserted = tx.execute(
-        "INSERT INTO blob(sha256, size, data) VALUES (?1, ?2, zeroblob(?2)) ON CONFLICT(sha256) DO NOTHING",
-        rusqlite::params![sha256, size as i64],
-    )?;
-    if inserted == 0 || size == 0 {
+/// A file's bytes deflated into unlinked scratch space, with the sha256 and size of the
+/// bytes that were read: made by `pack_file` on a helper thread while the import parses
+/// the same file, so compressing costs the import no wall time.
+#[derive(Debug)]
+pub struct PackedBlob {
+    /// sha256 (hex) of the raw bytes that were compressed.
+    pub sha256: String,
+    /// Their length.
+    pub size: u64,
+    file: std::fs::File,
+    len: u64,
+}
+
+/// Reads `path` once, hashing and deflating it into an unlinked scratch file in the temp
+/// directory (in 1 MiB pieces: memory stays flat whatever the size). Errors name the path.
+pub fn pack_file(path: &Path) -> std::io::Result<PackedBlob> {
+    let named =
+        |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()));
+    let mut src = std::fs::File::open(path).map_err(named)?;
+    let scratch = scratch_file().map_err(|e| {
+        std::io::Error::new(
+            e.kind(),
+            format!("scratch file for {}: {e}", path.display()),
+        )
+    })?;
+    let mut h = Sha256::new();
+    let mut size: u64 = 0;
+    let out = std::io::BufWriter::with_capacity(CHUNK / 4, scratch);
+    let mut enc = flate2::write::DeflateEncoder::new(out, level());
+    let mut buf = vec![0u8; CHUNK];
+    loop {
+        let n = match src.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(named(e)),
+        };
+        h.update(&buf[..n]);
+        enc.write_all(&buf[..n])?;
+        size += n as u64;
+    }
+    let file = enc.finish()?.into_inner().map_err(|e| e.into_error())?;
+    let len = file.metadata()?.len();
+    Ok(PackedBlob {
+        sha256: hex::encode(h.finalize()),
+        size,
+        file,
+        len,
+    })
+}
+
+fn scratch_file() -> std::io::Result<std::fs::File> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let path = std::env::temp_dir().join(format!(
+        "dossier-blob-{}-{nanos}-{}.deflate",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ));
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
+    // Unlinked at once: the space comes back when the import ends, however it ends.
+    std::fs::remove_file(&path)?;
+    Ok(f)
+}
+
+/// Stores a packed file under `sha256` (the digest the import parsed and recorded) unless
+/// already there. The bytes the helper read must hash to it: a file that changed between
+/// the parse and the compression fails the write, and the transaction with it.
+pub(super) fn put_packed(
+    tx: &rusqlite::Transaction<'_>,
+    sha256: &str,
+    path: &str,
+    packed: &PackedBlob,
+) -> Result<()> {
+    if packed.sha256 != sha256 {
+        return Err(StoreError::Invalid(format!(
+            "{path}: the file changed while it was imported (it no longer has sha256 {sha256}); nothing was written"
+        )));
+    }
+    let Some(rowid) = insert_row(tx, sha256, packed.size, DEFLATE, packed.len)? else {
+        return Ok(());
+    };
+    if packed.len == 0 {
         return Ok(());
     }
-    let rowid = tx.last_insert_rowid();
+    let io = |e: std::io::Error| StoreError::Invalid(format!("{path}: import scratch file: {e}"));
     let mut blob = tx.blob_open(rusqlite::MAIN_DB, "blob", "data", rowid, false)?;
     let mut buf = vec![0u8; CHUNK];
-    // The pieces go in last first (see `last_first`), so the digest is taken front to back
-    // in a pass of its own after the copy: a file changed during the copy (and not changed
-    // back before this pass) fails.
-    for at in last_first(size) {
-        let piece = &mut buf[..usize::try_from((size - at).min(CHUNK as u64)).unwrap_or(CHUNK)];
-        file.read_exact_at(piece, at).map_err(io)?;
+    for at in last_first(packed.len) {
+        let n = usize::try_from((packed.len - at).min(CHUNK as u64)).unwrap_or(CHUNK);
+        let piece = &mut buf[..n];
+        packed.file.read_exact_at(piece, at).map_err(io)?;
         blob.write_at(piece, usize::try_from(at).unwrap_or(usize::MAX))?;
-    }
-    let mut h = Sha256::new();
-    let mut pos: u64 = 0;
-    file.seek(SeekFrom::Start(0)).map_err(io)?;
-    loop {
-        let n = file.read(&mut buf).map_err(io)?;
-        if n == 0 || pos + n as u64 > size {
-            pos += n as u64;
-            break;
-        }
-        h.update(&buf[..n]);
-        pos += n as u64;
-    }
-    if pos != size || hex::encode(h.finalize()) != sha256 {
-        return Err(StoreError::Invalid(format!(
-            "{}: the file changed while it was imported (it no longer has sha256 {sha256}); nothing was written",
-            path.display()
-        )));
     }
     blob.close()?;
     Ok(())
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_multi_chunk_blob_round_trips_and_a_second_put_is_a_no_op() {
-        let mut s = Store::open_in_memory().unwrap();
-        // 2.5 pieces, with a byte pattern that differs in every piece.
-        let bytes: Vec<u8> = (0..(CHUNK * 5 / 2)).map(|i| (i % 251) as u8).collect();
-        let tx = s.conn_mut().transaction().unwrap();
-        put(&tx, "aa", &bytes).unwrap();
-        put(&tx, "aa", b"other bytes under the same name are ignored").unwrap();
-        put(&tx, "empty", b"").unwrap();
-        tx.commit().unwrap();
-        assert_eq!(s.blob("aa").unwrap().as_deref(), Some(&bytes[..]));
-        assert_eq!(s.blob("empty").unwrap(), Some(Vec::new()));
-        assert_eq!(s.blob("missing").unwrap(), None);
-        let size: i64 = s
-            .conn()
-            .query_row("SELECT size FROM blob WHERE sha256 = 'aa'", [], |r| {
-                r.get(0)
-            })
-            .unwrap();
-        assert_eq!(size, (CHUNK * 5 / 2) as i64);
-    }
-
-    #[test]
-    fn a_file_is_copied_last_piece_first_to_the_same_bytes_and_a_changed_file_fails() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("f.json");
-        // 3 pieces and a bit, every piece different.
-        let bytes: Vec<u8> = (0..(CHUNK * 3 + 17)).map(|i| (i % 241) as u8).collect();
-        std::fs::write(&p, &bytes).unwrap();
-        let sha = crate::ingest::discover::sha256_hex(&bytes);
-        let mut s = Store::open_in_memory().unwrap();
-        let tx = s.conn_mut().transaction().unwrap();
-        put_file(&tx, &sha, &p).unwrap();
-        // Under another digest the bytes no longer match: an error (the import rolls back).
-        let err = put_file(&tx, &"0".repeat(64), &p).unwrap_err();
-        assert!(
-            err.to_string().contains("changed while it was imported"),
-            "{err}"
-        );
-        tx.commit().unwrap();
-        assert_eq!(s.blob(&sha).unwrap().as_deref(), Some(&bytes[..]));
-        assert_eq!(
-            last_first((CHUNK * 2 + 1) as u64).collect::<Vec<_>>(),
-            vec![(CHUNK * 2) as u64, CHUNK as u64, 0]
-        );
-        assert_eq!(last_first(0).count(), 0);
-    }
-
-    #[test]
-    fn finding_source_is_a_rowid_table_keyed_by_finding_and_file() {
-        let s = Store::open_in_memory().unwrap();
-        let sql: String = s
-            .conn()
-            .query_row(
-                "SELECT sql FROM sqlite_schema WHERE type = 'table' AND name = 'finding_source'",
-                [],
-                |r| r.get(0),
-            )
-            .unwrap();
-        assert!(!sql.to_ascii_uppercase().contains("WITHOUT ROWID"), "{sql}");
-        assert!(sql.contains("PRIMARY KEY (finding_id, file_id)"), "{sql}");
-    }
-
-    #[test]
-    fn migration_009_keeps_the_sources_of_an_existing_store() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = dir.path().join("s.db");
-        {
-            let c = rusqlite::Connection::open(&p).unwrap();
-            for sql in &crate::store::MIGRATIONS[..6] {
-                c.execute_batch(sql).unwrap();
-            }
-            c.execute_batch(
-                "INSERT INTO evidence_set(id, source, imported_at) VALUES (1, 'x', 't');
-                 INSERT INTO evidence_file(id, set_id, path, sha256, size, stored, status, imported_at)
-                     VALUES (1, 1, 'a.json', 'aa', 1, 0, 'parsed', 't'), (2, 1, 'b.json', 'bb', 1, 0, 'parsed', 't');
-                 INSERT INTO finding(id, set_id, vuln_id, component_key, severity, severity_rank, fix_state)
-                     VALUES (1, 1, 'CVE-1', 'k', 'high', 4, 'fixed');
-                 INSERT INTO finding_source VALUES (1, 1, 'trivy', '{\"a\":1}'), (1, 2, 'grype', '{\"b\":2}');
-                 PRAGMA user_version = 6;",
-            )
-            .unwrap();
-        }
-        let s = Store::open(&p).unwrap();
-        let rows: Vec<(i64, i64, String, String)> = s
-            .conn()
-            .prepare(
-                "SELECT finding_id, file_id, scanner, view FROM finding_source ORDER BY file_id",
-            )
-            .unwrap()
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap();
-        assert_eq!(
-            rows,
-            vec![
-                (1, 1, "trivy".to_string(), r#"{"a":1}"#.to_string()),
-                (1, 2, "grype".to_string(), r#"{"b":2}"#.to_string()),
-            ]
-        );
-        // The key still holds: a second row for (finding, file) replaces the first.
-        s.conn()
-            .execute(
-                "INSERT OR REPLACE INTO finding_source VALUES (1, 1, 'trivy', '{}')",
-                [],
-            )
-            .unwrap();
-        let n: i64 = s
-            .conn()
-            .query_row("SELECT count(*) FROM finding_source", [], |r| r.get(0))
-            .unwrap();
-        assert_eq!(n, 2);
-        s.integrity_check().unwrap();
-    }
-}
+#[path = "blobs_tests.rs"]
+mod tests;

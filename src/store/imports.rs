@@ -1,7 +1,7 @@
 //! Writing one import: the set, its new files and blobs, and the merged components,
 //! dependencies and findings, all in one transaction (it lands whole or not at all).
 
-use super::{blobs, now_utc, Result, Store};
+use super::{blobs, now_utc, stored_view, PackedBlob, Result, Store};
 use crate::model::{SetComponent, SetFinding};
 use rusqlite::{params, OptionalExtension};
 use std::collections::{BTreeSet, HashMap};
@@ -153,12 +153,13 @@ impl Store {
     }
 
     /// `write_import` for a streamed import: the raw bytes of the new files named in
-    /// `blob_files` (sha256, path) are copied from disk into the store (and checked against
-    /// their sha256), and the findings come from `findings` after `w.findings`.
+    /// `blob_files` (the sha256 recorded for the file, and its bytes as `pack_file` packed
+    /// them, checked against that sha256) are copied into the store, and the findings come
+    /// from `findings` after `w.findings`.
     pub fn write_import_streamed(
         &mut self,
         w: &SetWrite<'_>,
-        blob_files: &[(String, std::path::PathBuf)],
+        blob_files: &[(String, PackedBlob)],
         findings: &mut dyn FindingStream,
         extra: &dyn Fn(&rusqlite::Transaction<'_>, i64) -> Result<()>,
     ) -> Result<ImportWrite> {
@@ -172,7 +173,7 @@ impl Store {
     fn write_import_inner(
         &mut self,
         w: &SetWrite<'_>,
-        blob_files: &[(String, std::path::PathBuf)],
+        blob_files: &[(String, PackedBlob)],
         stream: Option<&mut dyn FindingStream>,
         extra: &dyn Fn(&rusqlite::Transaction<'_>, i64) -> Result<()>,
     ) -> Result<ImportWrite> {
@@ -192,7 +193,7 @@ impl Store {
     fn write_import_tx(
         &mut self,
         w: &SetWrite<'_>,
-        blob_files: &[(String, std::path::PathBuf)],
+        blob_files: &[(String, PackedBlob)],
         stream: Option<&mut dyn FindingStream>,
         extra: &dyn Fn(&rusqlite::Transaction<'_>, i64) -> Result<()>,
     ) -> Result<ImportWrite> {
@@ -250,8 +251,8 @@ impl Store {
                 let from_file = blob_files.iter().find(|(s, _)| *s == f.sha256);
                 if let Some(b) = &f.bytes {
                     blobs::put(&tx, &f.sha256, b)?;
-                } else if let Some((_, p)) = from_file {
-                    blobs::put_file(&tx, &f.sha256, p)?;
+                } else if let Some((_, packed)) = from_file {
+                    blobs::put_packed(&tx, &f.sha256, &f.path, packed)?;
                 }
                 ins.execute(params![
                     set_id,
@@ -363,10 +364,13 @@ impl Store {
                     let Some(file_id) = file_ids.get(fsha) else {
                         continue;
                     };
-                    match feed.view_json(i) {
-                        Some(text) => src.execute(params![fid, file_id, view.scanner, text])?,
-                        None => src.execute(params![fid, file_id, view.scanner, json(view)])?,
-                    };
+                    let stored = stored_view::stored(
+                        view,
+                        feed.view_json(i),
+                        s.title.as_deref(),
+                        s.description.as_deref(),
+                    );
+                    src.execute(params![fid, file_id, view.scanner, stored.as_ref()])?;
                 }
             }
         }

@@ -419,18 +419,24 @@ impl Store {
         Ok(rows)
     }
 
+    /// The scanner views of a finding, each exactly as imported (the title and description
+    /// a stored view leaves to `finding_text` are put back).
     pub fn finding_sources(&self, finding_id: i64) -> Result<Vec<SourceRow>> {
         let mut st = self.conn().prepare(
-            "SELECT s.scanner, e.path, s.view FROM finding_source s JOIN evidence_file e ON e.id = s.file_id
+            "SELECT s.scanner, e.path, s.view, t.title, t.description
+             FROM finding_source s JOIN evidence_file e ON e.id = s.file_id
+             LEFT JOIN finding_text t ON t.finding_id = s.finding_id
              WHERE s.finding_id = ?1 ORDER BY s.scanner, e.path",
         )?;
         let rows = st
             .query_map(params![finding_id], |r| {
                 let v: String = r.get(2)?;
+                let title: Option<String> = r.get(3)?;
+                let description: Option<String> = r.get(4)?;
                 Ok(SourceRow {
                     scanner: r.get(0)?,
                     file: r.get(1)?,
-                    view: serde_json::from_str(&v).unwrap_or_default(),
+                    view: super::stored_view::restore(&v, title.as_deref(), description.as_deref()),
                 })
             })?
             .collect::<rusqlite::Result<_>>()?;

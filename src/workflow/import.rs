@@ -78,17 +78,24 @@ pub enum ImportError {
     Empty(String),
     #[error("import scratch file: {0}")]
     Spool(std::io::Error),
+    #[error("storing the raw bytes of {0}")]
+    Pack(std::io::Error),
     #[error(transparent)]
     Large(#[from] ingest::large::LargeError),
 }
 
+/// A large file's raw bytes being compressed on a helper thread (`store::pack_file`).
+type Packing = std::thread::JoinHandle<std::io::Result<store::PackedBlob>>;
+
 /// The large files of one import: the spool their findings went to, each streamed file's
-/// keys (by index in the parsed list) and where to copy its raw bytes from.
+/// keys (by index in the parsed list) and its raw bytes, compressed on a second core while
+/// this one parses them.
 #[derive(Default)]
 struct Streaming {
     spool: Option<Spool>,
     staged: HashMap<usize, Staged>,
     paths: HashMap<String, PathBuf>,
+    packing: HashMap<String, Packing>,
 }
 
 impl Streaming {
@@ -108,12 +115,26 @@ impl Streaming {
             spool,
             keys: &mut keys,
         };
-        match ingest::large::parse_large(&lf, &mut sink)? {
+        // The file is read a second time (from the page cache) by the helper, which hashes
+        // and deflates it; the write later checks its digest against the parse's.
+        let path = lf.fs_path.clone();
+        let mut packing = Some(std::thread::spawn(move || store::pack_file(&path)));
+        let outcome = ingest::large::parse_large(&lf, &mut sink);
+        if !matches!(outcome, Ok(ingest::large::LargeOutcome::Streamed { .. })) {
+            // Held in memory after all (or failed): its bytes go the in-memory way.
+            if let Some(h) = packing.take() {
+                let _ = h.join();
+            }
+        }
+        match outcome? {
             ingest::large::LargeOutcome::Whole(pf) => parsed.push(pf),
             ingest::large::LargeOutcome::Streamed {
                 file,
                 late_scanner_version,
             } => {
+                if let Some(h) = packing {
+                    self.packing.insert(file.sha256.clone(), h);
+                }
                 self.paths.insert(file.sha256.clone(), lf.fs_path);
                 if file.status == FileStatus::Parsed {
                     self.staged.insert(
@@ -130,12 +151,29 @@ impl Streaming {
         Ok(())
     }
 
-    /// (sha256, path) of the new file rows whose bytes are to be copied from disk.
-    fn blob_files(&self, rows: &[FileRow]) -> Vec<(String, PathBuf)> {
-        rows.iter()
-            .filter(|r| r.bytes.is_none())
-            .filter_map(|r| Some((r.sha256.clone(), self.paths.get(&r.sha256)?.clone())))
-            .collect()
+    /// (sha256, packed bytes) of the new file rows whose bytes were packed from disk:
+    /// waits for the helpers (they normally finished during the parse).
+    fn blob_files(
+        &mut self,
+        rows: &[FileRow],
+    ) -> Result<Vec<(String, store::PackedBlob)>, ImportError> {
+        let mut out = Vec::new();
+        for r in rows.iter().filter(|r| r.bytes.is_none()) {
+            let Some(h) = self.packing.remove(&r.sha256) else {
+                continue;
+            };
+            let packed = h
+                .join()
+                .map_err(|_| {
+                    ImportError::Pack(std::io::Error::other(format!(
+                        "{}: the compressing thread failed",
+                        r.path
+                    )))
+                })?
+                .map_err(ImportError::Pack)?;
+            out.push((r.sha256.clone(), packed));
+        }
+        Ok(out)
     }
 }
 
@@ -367,7 +405,7 @@ fn import_parsed(
     // File rows first: they read the scan metadata from the documents the merge consumes.
     // The raw bytes move into the rows (no copy).
     let rows: Vec<FileRow> = new_idx.iter().map(|i| file_row(&mut parsed[*i])).collect();
-    let blob_files = streamed.blob_files(&rows);
+    let blob_files = streamed.blob_files(&rows)?;
     let mut new_files: Vec<(ParsedFile, Option<Staged>)> = Vec::with_capacity(new_idx.len());
     for (k, f) in parsed.into_iter().enumerate() {
         if new_idx.binary_search(&k).is_ok() {
