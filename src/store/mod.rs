@@ -13,13 +13,14 @@ mod judge_tests;
 mod migrate_010_tests;
 mod queries;
 pub mod review;
+pub mod scratch;
 pub mod str_array;
 pub mod verify;
 mod view_filter;
 mod views;
 pub use views::{Cursor, ViewFilter, ViewSort};
 
-pub use imports::{FileRow, FindingStream, ImportWrite, SetWrite};
+pub use imports::{ComponentFeed, FileRow, FindingStream, ImportWrite, SetWrite};
 pub use queries::{
     ComponentRow, EvidenceFileRow, FindingQuery, FindingRow, FindingSort, SetRow, SourceRow,
 };

@@ -2,6 +2,7 @@
 //! Re-importing the same bytes changes nothing and says so; adding files to a known image
 //! re-merges the set from every stored file so the result never depends on import order.
 
+use super::import_components::Components;
 use super::import_stream::{self, Spool, SpoolSink, Staged};
 use super::Actor;
 use crate::ingest::{self, discover, limits::Limits, FileStatus, ParsedFile};
@@ -89,6 +90,7 @@ struct Streaming {
     spool: Option<Spool>,
     staged: HashMap<usize, Staged>,
     paths: HashMap<String, PathBuf>,
+    comps: Components,
 }
 
 impl Streaming {
@@ -104,11 +106,13 @@ impl Streaming {
             return Ok(());
         };
         let mut keys = Vec::new();
-        let mut sink = SpoolSink {
+        let mut sink = self.comps.sinks(SpoolSink {
             spool,
             keys: &mut keys,
-        };
-        match ingest::large::parse_large(&lf, &mut sink)? {
+        });
+        let outcome = ingest::large::parse_large(&lf, &mut sink);
+        let comp_doc = sink.finish();
+        match outcome? {
             ingest::large::LargeOutcome::Whole(pf) => parsed.push(pf),
             ingest::large::LargeOutcome::Streamed {
                 file,
@@ -116,6 +120,7 @@ impl Streaming {
             } => {
                 self.paths.insert(file.sha256.clone(), lf.fs_path);
                 if file.status == FileStatus::Parsed {
+                    self.comps.keep(&file.sha256, comp_doc);
                     self.staged.insert(
                         parsed.len(),
                         Staged {
@@ -376,6 +381,7 @@ fn import_parsed(
         }
     }
     let spool = streamed.spool.take();
+    let mut comps = std::mem::take(&mut streamed.comps);
     drop(streamed);
     let all: Vec<(ParsedFile, Option<Staged>)> = reparsed
         .into_iter()
@@ -403,14 +409,24 @@ fn import_parsed(
     let key_merge = match spool {
         Some(mut spool) => {
             let mut keyed = Vec::with_capacity(docs.len());
-            for ((i, doc), st) in docs.iter_mut().zip(staged) {
+            for (((i, doc), st), path) in docs.iter_mut().zip(staged).zip(&paths) {
+                // A streamed SBOM's components are in a scratch file: every document's go
+                // there too, and the set's components are merged from it.
+                let keys = if comps.active() {
+                    let has =
+                        !doc.findings.is_empty() || st.as_ref().is_some_and(|s| !s.keys.is_empty());
+                    Some(comps.stage(*i, path, &file_shas[*i], doc, has)?)
+                } else {
+                    None
+                };
                 let st = match st {
                     Some(st) => st,
                     None => {
                         import_stream::stage_doc(&mut spool, doc).map_err(ImportError::Spool)?
                     }
                 };
-                keyed.push((*i, doc.components.iter().map(|c| c.key()).collect(), st));
+                let keys = keys.unwrap_or_else(|| doc.components.iter().map(|c| c.key()).collect());
+                keyed.push((*i, keys, st));
             }
             Some(import_stream::merge_keys(keyed, spool))
         }
@@ -422,6 +438,7 @@ fn import_parsed(
             .map(|((i, d), p)| (i, p.as_str(), d))
             .collect(),
     );
+    let mut comp_feed = comps.merged()?;
     let repository = ident.image.as_deref().map(ingest::repository_of);
     let w = SetWrite {
         existing,
@@ -441,7 +458,7 @@ fn import_parsed(
         "source": source,
         "digest": digest,
         "new_files": rows.iter().map(|r| serde_json::json!({"path": r.path, "sha256": r.sha256, "status": r.status})).collect::<Vec<_>>(),
-        "components": merged.components.len(),
+        "components": merged.components.len() + comp_feed.as_ref().map_or(0, |c| c.1),
         "findings": merged.findings.len() + key_merge.as_ref().map_or(0, |k| k.count),
     });
     let label = actor.label();
@@ -449,9 +466,15 @@ fn import_parsed(
     // The audit entry is written inside the import's transaction (the closure's argument
     // type stays inferred: the workflow never names the SQL layer's types).
     let written = match key_merge {
-        Some(mut k) => store.write_import_streamed(&w, &blob_files, &mut k, &|tx, _set| {
-            store::audit::append(tx, &label, "import", &target, &details).map(|_| ())
-        })?,
+        Some(mut k) => store.write_import_streamed(
+            &w,
+            &blob_files,
+            &mut k,
+            comp_feed
+                .as_mut()
+                .map(|c| &mut c.0 as &mut dyn store::ComponentFeed),
+            &|tx, _set| store::audit::append(tx, &label, "import", &target, &details).map(|_| ()),
+        )?,
         None => store.write_import(&w, &|tx, _set| {
             store::audit::append(tx, &label, "import", &target, &details).map(|_| ())
         })?,
