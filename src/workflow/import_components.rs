@@ -81,8 +81,8 @@ impl Components {
             Some(id) => id,
             None => scratch.new_doc()?,
         };
-        let mut seq = scratch.count(id)?;
-        let mut keys: Vec<ComponentKey> = if has_findings && seq > 0 {
+        let first = scratch.count(id)?;
+        let mut keys: Vec<ComponentKey> = if has_findings && first > 0 {
             scratch
                 .keys(id)?
                 .into_iter()
@@ -92,12 +92,11 @@ impl Components {
             Vec::new()
         };
         let mut buf = Vec::new();
-        for c in std::mem::take(&mut doc.components) {
+        for (seq, c) in (first..).zip(std::mem::take(&mut doc.components)) {
             let key = c.key();
             buf.clear();
             components::encode(&c, None, &mut buf);
             scratch.component(id, seq, &key.0, c.local_ref.as_deref(), &buf)?;
-            seq += 1;
             if has_findings {
                 keys.push(key);
             }
