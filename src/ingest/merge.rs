@@ -2,7 +2,9 @@
 //! findings by (vulnerability or alias, component), and `direct` from the dependency graph
 //! relative to the image (the SBOM subject). Pure: no store, no I/O.
 
-use crate::model::{ComponentKey, DocKind, Document, Location, SetComponent, SetFinding};
+use crate::model::{
+    Component, ComponentKey, DocKind, Document, Location, SetComponent, SetFinding,
+};
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 /// The pseudo-key dependency edges use for the image itself.
@@ -61,65 +63,23 @@ fn merge_components(docs: &mut [(usize, &str, Document)]) -> Components {
                 local.insert(r.clone(), SUBJECT.to_string());
             }
         }
-        for c in std::mem::take(&mut doc.components) {
+        for mut c in std::mem::take(&mut doc.components) {
             let key = c.key();
-            if let Some(r) = c.local_ref {
+            if let Some(r) = c.local_ref.take() {
                 local.entry(r).or_insert_with(|| key.0.clone());
             }
             if !doc.findings.is_empty() {
                 keys.push(key.clone());
             }
-            let e = match comps.entry(key) {
+            match comps.entry(key) {
                 std::collections::btree_map::Entry::Occupied(e) => {
-                    let e = e.into_mut();
-                    if e.purl.is_none() {
-                        e.purl = c.purl;
-                    }
-                    e
+                    absorb(e.into_mut(), c, path, is_sbom, is_scan);
                 }
                 std::collections::btree_map::Entry::Vacant(v) => {
                     let key = v.key().clone();
-                    v.insert(SetComponent {
-                        key,
-                        purl: c.purl,
-                        kind: c.kind,
-                        name: c.name,
-                        version: c.version,
-                        ..SetComponent::default()
-                    })
-                }
-            };
-            for l in c.licenses {
-                if !e.licenses.contains(&l) {
-                    e.licenses.push(l);
+                    v.insert(first_view(key, c, path, is_sbom, is_scan));
                 }
             }
-            for cpe in c.cpes {
-                if !e.cpes.contains(&cpe) {
-                    e.cpes.push(cpe);
-                }
-            }
-            let locs: Vec<Location> = if c.locations.is_empty() {
-                vec![Location {
-                    file: (*path).to_string(),
-                    path: None,
-                }]
-            } else {
-                c.locations
-                    .into_iter()
-                    .map(|p| Location {
-                        file: (*path).to_string(),
-                        path: Some(p),
-                    })
-                    .collect()
-            };
-            for l in locs {
-                if !e.locations.contains(&l) {
-                    e.locations.push(l);
-                }
-            }
-            e.in_sbom |= is_sbom;
-            e.in_scan |= is_scan;
         }
         for (from, to) in std::mem::take(&mut doc.dependencies) {
             let (Some(f), Some(t)) = (local.get(&from), local.get(&to)) else {
@@ -143,17 +103,94 @@ fn merge_components(docs: &mut [(usize, &str, Document)]) -> Components {
         .map(|(_, t)| t.as_str())
         .collect();
     for c in comps.values_mut() {
-        c.direct = if direct.contains(c.key.0.as_str()) {
-            Some(true)
-        } else if has_subject_edges && in_graph.contains(c.key.0.as_str()) {
-            Some(false)
-        } else {
-            None
-        };
-        c.locations.sort();
+        let k = c.key.0.as_str();
+        finish_component(
+            c,
+            direct.contains(k),
+            has_subject_edges,
+            in_graph.contains(k),
+        );
     }
 
     (comps.into_values().collect(), deps, doc_keys)
+}
+
+/// The merged component `key` as the first document that names it sees it (`c.key()` is
+/// `key`; `path` is that document's display path).
+pub fn first_view(
+    key: ComponentKey,
+    mut c: Component,
+    path: &str,
+    is_sbom: bool,
+    is_scan: bool,
+) -> SetComponent {
+    let mut e = SetComponent {
+        key,
+        purl: c.purl.take(),
+        kind: std::mem::take(&mut c.kind),
+        name: std::mem::take(&mut c.name),
+        version: c.version.take(),
+        ..SetComponent::default()
+    };
+    absorb(&mut e, c, path, is_sbom, is_scan);
+    e
+}
+
+/// Adds a later document's view of the same component: a purl if it had none, the
+/// licenses, CPEs and locations it did not have yet (in the order met), the flags.
+pub fn absorb(e: &mut SetComponent, c: Component, path: &str, is_sbom: bool, is_scan: bool) {
+    if e.purl.is_none() {
+        e.purl = c.purl;
+    }
+    for l in c.licenses {
+        if !e.licenses.contains(&l) {
+            e.licenses.push(l);
+        }
+    }
+    for cpe in c.cpes {
+        if !e.cpes.contains(&cpe) {
+            e.cpes.push(cpe);
+        }
+    }
+    let locs: Vec<Location> = if c.locations.is_empty() {
+        vec![Location {
+            file: path.to_string(),
+            path: None,
+        }]
+    } else {
+        c.locations
+            .into_iter()
+            .map(|p| Location {
+                file: path.to_string(),
+                path: Some(p),
+            })
+            .collect()
+    };
+    for l in locs {
+        if !e.locations.contains(&l) {
+            e.locations.push(l);
+        }
+    }
+    e.in_sbom |= is_sbom;
+    e.in_scan |= is_scan;
+}
+
+/// Once every document is in: `direct` from the resolved graph (an edge from the subject:
+/// direct; in a graph that has subject edges: transitive; else unknown), locations sorted.
+pub fn finish_component(
+    c: &mut SetComponent,
+    from_subject: bool,
+    has_subject_edges: bool,
+    in_graph: bool,
+) {
+    c.direct = if from_subject {
+        Some(true)
+    } else if has_subject_edges && in_graph {
+        Some(false)
+    } else {
+        None
+    };
+    c.locations.sort();
 }
 
 /// Union-find over vulnerability ids, so an alias reported by one scanner and the primary

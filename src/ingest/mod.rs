@@ -2,6 +2,7 @@
 //! it into the model, decide which image digest the files are about, and merge. The
 //! workflow layer writes the result in one transaction.
 
+pub mod components;
 pub mod detect;
 pub mod discover;
 pub mod formats;

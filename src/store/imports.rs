@@ -60,6 +60,16 @@ pub trait FindingStream {
     }
 }
 
+/// Components and dependency edges handed to the write in their final order, after
+/// `SetWrite::components` / `dependencies` (a streamed import merges them from its scratch
+/// file as they are written).
+pub trait ComponentFeed {
+    /// Calls `write` with each merged component, in key order.
+    fn components(&mut self, write: &mut dyn FnMut(&SetComponent) -> Result<()>) -> Result<()>;
+    /// Calls `write` with each (from key, to key), in order, each pair once.
+    fn dependencies(&mut self, write: &mut dyn FnMut(&str, &str) -> Result<()>) -> Result<()>;
+}
+
 /// `SetWrite::findings` first, then whatever the stream yields.
 struct Feed<'a, 's> {
     slice: std::slice::Iter<'a, SetFinding>,
@@ -149,21 +159,23 @@ impl Store {
         w: &SetWrite<'_>,
         extra: &dyn Fn(&rusqlite::Transaction<'_>, i64) -> Result<()>,
     ) -> Result<ImportWrite> {
-        self.write_import_inner(w, &[], None, extra)
+        self.write_import_inner(w, &[], None, None, extra)
     }
 
     /// `write_import` for a streamed import: the raw bytes of the new files named in
     /// `blob_files` (the sha256 recorded for the file, and its bytes as `pack_file` packed
     /// them, checked against that sha256) are copied into the store, and the findings come
-    /// from `findings` after `w.findings`.
+    /// from `findings` after `w.findings` (and the components and edges from `components`,
+    /// when given, after `w`'s).
     pub fn write_import_streamed(
         &mut self,
         w: &SetWrite<'_>,
         blob_files: &[(String, PackedBlob)],
         findings: &mut dyn FindingStream,
+        components: Option<&mut dyn ComponentFeed>,
         extra: &dyn Fn(&rusqlite::Transaction<'_>, i64) -> Result<()>,
     ) -> Result<ImportWrite> {
-        self.write_import_inner(w, blob_files, Some(findings), extra)
+        self.write_import_inner(w, blob_files, Some(findings), components, extra)
     }
 
     /// Runs one import's transaction with a page cache of `IMPORT_CACHE_KIB`, then gives
@@ -175,6 +187,7 @@ impl Store {
         w: &SetWrite<'_>,
         blob_files: &[(String, PackedBlob)],
         stream: Option<&mut dyn FindingStream>,
+        components: Option<&mut dyn ComponentFeed>,
         extra: &dyn Fn(&rusqlite::Transaction<'_>, i64) -> Result<()>,
     ) -> Result<ImportWrite> {
         let before: i64 = self
@@ -182,7 +195,7 @@ impl Store {
             .query_row("PRAGMA cache_size", [], |r| r.get(0))?;
         self.conn()
             .pragma_update(None, "cache_size", -import_cache_kib())?;
-        let r = self.write_import_tx(w, blob_files, stream, extra);
+        let r = self.write_import_tx(w, blob_files, stream, components, extra);
         // Shrinking the cache frees the pages the import used.
         let restored = self.conn().pragma_update(None, "cache_size", before);
         let written = r?;
@@ -195,6 +208,7 @@ impl Store {
         w: &SetWrite<'_>,
         blob_files: &[(String, PackedBlob)],
         stream: Option<&mut dyn FindingStream>,
+        components: Option<&mut dyn ComponentFeed>,
         extra: &dyn Fn(&rusqlite::Transaction<'_>, i64) -> Result<()>,
     ) -> Result<ImportWrite> {
         let now = now_utc();
@@ -286,7 +300,7 @@ impl Store {
                 "INSERT INTO component(set_id, key, purl, type, name, version, licenses, cpes, locations, direct, in_sbom, in_scan)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?;
-            for c in w.components {
+            let mut put = |c: &SetComponent| -> Result<()> {
                 ins.execute(params![
                     set_id,
                     c.key.0,
@@ -301,12 +315,27 @@ impl Store {
                     c.in_sbom,
                     c.in_scan,
                 ])?;
+                Ok(())
+            };
+            for c in w.components {
+                put(c)?;
+            }
+            let mut feed = components;
+            if let Some(f) = feed.as_mut() {
+                f.components(&mut put)?;
             }
             let mut dep = tx.prepare(
                 "INSERT OR IGNORE INTO dependency(set_id, from_key, to_key) VALUES (?1, ?2, ?3)",
             )?;
-            for (f, t) in w.dependencies {
+            let mut put_dep = |f: &str, t: &str| -> Result<()> {
                 dep.execute(params![set_id, f, t])?;
+                Ok(())
+            };
+            for (f, t) in w.dependencies {
+                put_dep(f, t)?;
+            }
+            if let Some(f) = feed.as_mut() {
+                f.dependencies(&mut put_dep)?;
             }
         }
         {

@@ -13,6 +13,7 @@ mod judge_tests;
 mod migrate_010_tests;
 mod queries;
 pub mod review;
+pub mod scratch;
 mod stored_view;
 pub mod str_array;
 pub mod verify;
@@ -21,7 +22,7 @@ mod views;
 pub use views::{Cursor, ViewFilter, ViewSort};
 
 pub use blobs::{pack_file, PackedBlob};
-pub use imports::{FileRow, FindingStream, ImportWrite, SetWrite};
+pub use imports::{ComponentFeed, FileRow, FindingStream, ImportWrite, SetWrite};
 pub use queries::{
     ComponentRow, EvidenceFileRow, FindingQuery, FindingRow, FindingSort, SetRow, SourceRow,
 };

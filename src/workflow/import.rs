@@ -2,6 +2,7 @@
 //! Re-importing the same bytes changes nothing and says so; adding files to a known image
 //! re-merges the set from every stored file so the result never depends on import order.
 
+use super::import_components::Components;
 use super::import_stream::{self, Spool, SpoolSink, Staged};
 use super::Actor;
 use crate::ingest::{self, discover, limits::Limits, FileStatus, ParsedFile};
@@ -96,6 +97,7 @@ struct Streaming {
     staged: HashMap<usize, Staged>,
     paths: HashMap<String, PathBuf>,
     packing: HashMap<String, Packing>,
+    comps: Components,
 }
 
 impl Streaming {
@@ -111,10 +113,10 @@ impl Streaming {
             return Ok(());
         };
         let mut keys = Vec::new();
-        let mut sink = SpoolSink {
+        let mut sink = self.comps.sinks(SpoolSink {
             spool,
             keys: &mut keys,
-        };
+        });
         // The file is read a second time (from the page cache) by the helper, which hashes
         // and deflates it; the write later checks its digest against the parse's.
         let path = lf.fs_path.clone();
@@ -126,6 +128,7 @@ impl Streaming {
                 let _ = h.join();
             }
         }
+        let comp_doc = sink.finish();
         match outcome? {
             ingest::large::LargeOutcome::Whole(pf) => parsed.push(pf),
             ingest::large::LargeOutcome::Streamed {
@@ -137,6 +140,7 @@ impl Streaming {
                 }
                 self.paths.insert(file.sha256.clone(), lf.fs_path);
                 if file.status == FileStatus::Parsed {
+                    self.comps.keep(&file.sha256, comp_doc);
                     self.staged.insert(
                         parsed.len(),
                         Staged {
@@ -414,6 +418,7 @@ fn import_parsed(
         }
     }
     let spool = streamed.spool.take();
+    let mut comps = std::mem::take(&mut streamed.comps);
     drop(streamed);
     let all: Vec<(ParsedFile, Option<Staged>)> = reparsed
         .into_iter()
@@ -441,14 +446,24 @@ fn import_parsed(
     let key_merge = match spool {
         Some(mut spool) => {
             let mut keyed = Vec::with_capacity(docs.len());
-            for ((i, doc), st) in docs.iter_mut().zip(staged) {
+            for (((i, doc), st), path) in docs.iter_mut().zip(staged).zip(&paths) {
+                // A streamed SBOM's components are in a scratch file: every document's go
+                // there too, and the set's components are merged from it.
+                let keys = if comps.active() {
+                    let has =
+                        !doc.findings.is_empty() || st.as_ref().is_some_and(|s| !s.keys.is_empty());
+                    Some(comps.stage(*i, path, &file_shas[*i], doc, has)?)
+                } else {
+                    None
+                };
                 let st = match st {
                     Some(st) => st,
                     None => {
                         import_stream::stage_doc(&mut spool, doc).map_err(ImportError::Spool)?
                     }
                 };
-                keyed.push((*i, doc.components.iter().map(|c| c.key()).collect(), st));
+                let keys = keys.unwrap_or_else(|| doc.components.iter().map(|c| c.key()).collect());
+                keyed.push((*i, keys, st));
             }
             Some(import_stream::merge_keys(keyed, spool))
         }
@@ -460,6 +475,7 @@ fn import_parsed(
             .map(|((i, d), p)| (i, p.as_str(), d))
             .collect(),
     );
+    let mut comp_feed = comps.merged()?;
     let repository = ident.image.as_deref().map(ingest::repository_of);
     let w = SetWrite {
         existing,
@@ -479,7 +495,7 @@ fn import_parsed(
         "source": source,
         "digest": digest,
         "new_files": rows.iter().map(|r| serde_json::json!({"path": r.path, "sha256": r.sha256, "status": r.status})).collect::<Vec<_>>(),
-        "components": merged.components.len(),
+        "components": merged.components.len() + comp_feed.as_ref().map_or(0, |c| c.1),
         "findings": merged.findings.len() + key_merge.as_ref().map_or(0, |k| k.count),
     });
     let label = actor.label();
@@ -487,9 +503,15 @@ fn import_parsed(
     // The audit entry is written inside the import's transaction (the closure's argument
     // type stays inferred: the workflow never names the SQL layer's types).
     let written = match key_merge {
-        Some(mut k) => store.write_import_streamed(&w, &blob_files, &mut k, &|tx, _set| {
-            store::audit::append(tx, &label, "import", &target, &details).map(|_| ())
-        })?,
+        Some(mut k) => store.write_import_streamed(
+            &w,
+            &blob_files,
+            &mut k,
+            comp_feed
+                .as_mut()
+                .map(|c| &mut c.0 as &mut dyn store::ComponentFeed),
+            &|tx, _set| store::audit::append(tx, &label, "import", &target, &details).map(|_| ()),
+        )?,
         None => store.write_import(&w, &|tx, _set| {
             store::audit::append(tx, &label, "import", &target, &details).map(|_| ())
         })?,

@@ -7,6 +7,7 @@ pub mod demo;
 pub mod export;
 pub mod finding_index;
 pub mod import;
+mod import_components;
 mod import_stream;
 pub mod judge;
 pub mod keys;

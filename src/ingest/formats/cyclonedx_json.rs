@@ -362,17 +362,30 @@ pub fn parse(bytes: &[u8]) -> Result<Document, FormatError> {
         w.components.0.into_iter().map(list_comp).collect(),
         w.dependencies.0.into_iter().filter_map(dep).collect(),
         w.vulnerabilities.0.into_iter().map(vuln).collect(),
+        None,
     )
+    .map_err(|e| match e {
+        FinishError::Format(e) => e,
+        FinishError::Sink(e) => FormatError::new(e),
+    })
+}
+
+enum FinishError {
+    Format(FormatError),
+    /// The component sink failed (spool I/O), streamed only.
+    Sink(String),
 }
 
 /// The one conversion of the read parts, whole or streamed (each list already mapped by
-/// `comp`, `dep` and `vuln`, element by element).
+/// `comp`, `dep` and `vuln`, element by element; a streamed parse's components may have
+/// gone to `spooled` instead).
 fn finish(
     metadata: Option<WMeta>,
     components: Vec<m::Comp>,
     dependencies: Vec<(String, Vec<String>)>,
     vulnerabilities: Vec<m::Vuln>,
-) -> Result<Document, FormatError> {
+    spooled: Option<&mut m::SpooledBom>,
+) -> Result<Document, FinishError> {
     let meta = metadata.unwrap_or_default();
     let tools = match meta.tools {
         Some(WTools::Legacy(t)) => t,
@@ -394,7 +407,10 @@ fn finish(
         dependencies,
         vulnerabilities,
     };
-    m::to_document(bom).map_err(FormatError::new)
+    m::to_document_with(bom, spooled).map_err(|e| match e {
+        m::ToDocError::Limit(e) => FinishError::Format(FormatError::new(e)),
+        m::ToDocError::Sink(e) => FinishError::Sink(e),
+    })
 }
 
 #[path = "cyclonedx_json_stream.rs"]

@@ -2,7 +2,8 @@
 //! read one element at a time and each is mapped at once by the whole parser's `list_comp` /
 //! `dep` / `vuln`, so neither the file's bytes nor its wire structs are ever held whole.
 
-use super::{dep, finish, list_comp, vuln, WComp, WDep, WMeta, WVuln};
+use super::{dep, finish, list_comp, vuln, FinishError, WComp, WDep, WMeta, WVuln};
+use crate::ingest::components::ComponentSink;
 use crate::ingest::formats::cyclonedx_model as m;
 use crate::ingest::formats::stream::{once, Ctl, FindingSink, StreamError, Streamed};
 use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -69,20 +70,64 @@ impl<'de, T: Deserialize<'de>, F: FnMut(T)> Visitor<'de> for Each<T, F> {
     }
 }
 
-#[derive(Default)]
-struct Parts {
+struct Parts<'s> {
     metadata: Option<WMeta>,
     components: Vec<m::Comp>,
     dependencies: Vec<(String, Vec<String>)>,
     vulnerabilities: Vec<m::Vuln>,
+    /// The sink components and edges go to, until the first list decides (`spooled`).
+    sink: Option<&'s mut dyn ComponentSink>,
+    /// Set when the first of `components` / `dependencies` is met after `metadata`: from
+    /// then on they go to the sink. Met before it, they stay in memory (the subject, which
+    /// decides which components are kept, is not known yet).
+    spooled: Option<m::SpooledBom<'s>>,
+    decided: bool,
+    /// The first error of the sink (spool I/O); the parse stops at the next element.
+    sink_error: Option<String>,
+}
+
+impl<'s> Parts<'s> {
+    fn decide(&mut self) {
+        if self.decided {
+            return;
+        }
+        self.decided = true;
+        if let (Some(meta), Some(sink)) = (&self.metadata, self.sink.take()) {
+            let key = meta.component.as_ref().and_then(|c| {
+                let p = c.purl.0.as_deref()?.trim();
+                crate::model::normalize_purl(p).filter(|_| !p.is_empty())
+            });
+            self.spooled = Some(m::SpooledBom::new(sink, key));
+        }
+    }
+}
+
+/// The stream's stand-in for the caller's sink while it reads: CycloneDX findings need
+/// every component, so they are sent to the real sink only at the end.
+struct NoFindings;
+
+impl FindingSink for NoFindings {
+    fn finding(&mut self, _: crate::model::FindingRecord) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 pub(in crate::ingest::formats) fn parse<R: Read>(
     reader: R,
     sink: &mut dyn FindingSink,
 ) -> Result<Streamed, StreamError> {
-    let mut parts = Parts::default();
-    let mut ctl = Ctl::new(sink);
+    let mut parts = Parts {
+        metadata: None,
+        components: Vec::new(),
+        dependencies: Vec::new(),
+        vulnerabilities: Vec::new(),
+        sink: sink.components(),
+        spooled: None,
+        decided: false,
+        sink_error: None,
+    };
+    let mut none = NoFindings;
+    let mut ctl = Ctl::new(&mut none);
     let mut de = serde_json::Deserializer::from_reader(reader);
     let r = Top {
         parts: &mut parts,
@@ -90,6 +135,9 @@ pub(in crate::ingest::formats) fn parse<R: Read>(
     }
     .deserialize(&mut de)
     .and_then(|()| de.end());
+    if let Some(e) = parts.sink_error.take() {
+        return Err(StreamError::Sink(e));
+    }
     ctl.finish(r)?;
     drop(de);
     let mut doc = finish(
@@ -97,8 +145,13 @@ pub(in crate::ingest::formats) fn parse<R: Read>(
         parts.components,
         parts.dependencies,
         parts.vulnerabilities,
+        parts.spooled.as_mut(),
     )
-    .map_err(StreamError::Format)?;
+    .map_err(|e| match e {
+        FinishError::Format(e) => StreamError::Format(e),
+        FinishError::Sink(e) => StreamError::Sink(e),
+    })?;
+    drop(parts.spooled);
     // Findings need every component (`affects` names bom-refs), so they leave at the end.
     for f in std::mem::take(&mut doc.findings) {
         sink.finding(f).map_err(StreamError::Sink)?;
@@ -109,22 +162,22 @@ pub(in crate::ingest::formats) fn parse<R: Read>(
     })
 }
 
-struct Top<'a, 'c, 's> {
-    parts: &'a mut Parts,
+struct Top<'a, 'c, 's, 'k> {
+    parts: &'a mut Parts<'k>,
     ctl: &'c mut Ctl<'s>,
 }
 
 /// The field names of the whole parser's `WBom`, so serde's messages read the same.
 const FIELDS: &[&str] = &["metadata", "components", "dependencies", "vulnerabilities"];
 
-impl<'de> DeserializeSeed<'de> for Top<'_, '_, '_> {
+impl<'de> DeserializeSeed<'de> for Top<'_, '_, '_, '_> {
     type Value = ();
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
         d.deserialize_struct("WBom", FIELDS, self)
     }
 }
 
-impl<'de> Visitor<'de> for Top<'_, '_, '_> {
+impl<'de> Visitor<'de> for Top<'_, '_, '_, '_> {
     type Value = ();
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("struct WBom")
@@ -141,13 +194,42 @@ impl<'de> Visitor<'de> for Top<'_, '_, '_> {
                 }
                 "components" => {
                     once(&mut seen, 2, "components")?;
-                    let out = &mut p.components;
-                    map.next_value_seed(Each::new(|w: WComp| out.push(list_comp(w))))?;
+                    p.decide();
+                    match p.spooled.as_mut() {
+                        Some(sp) => {
+                            let err = &mut p.sink_error;
+                            map.next_value_seed(Each::new(|w: WComp| {
+                                if err.is_none() {
+                                    *err = sp.component(list_comp(w)).err();
+                                }
+                            }))?;
+                        }
+                        None => {
+                            let out = &mut p.components;
+                            map.next_value_seed(Each::new(|w: WComp| out.push(list_comp(w))))?;
+                        }
+                    }
                 }
                 "dependencies" => {
                     once(&mut seen, 4, "dependencies")?;
-                    let out = &mut p.dependencies;
-                    map.next_value_seed(Each::new(|w: WDep| out.extend(dep(w))))?;
+                    p.decide();
+                    match p.spooled.as_mut() {
+                        Some(sp) => {
+                            let err = &mut p.sink_error;
+                            map.next_value_seed(Each::new(|w: WDep| {
+                                let Some((from, tos)) = dep(w) else { return };
+                                for to in tos {
+                                    if err.is_none() && !from.is_empty() && !to.is_empty() {
+                                        *err = sp.sink.edge(&from, &to).err();
+                                    }
+                                }
+                            }))?;
+                        }
+                        None => {
+                            let out = &mut p.dependencies;
+                            map.next_value_seed(Each::new(|w: WDep| out.extend(dep(w))))?;
+                        }
+                    }
                 }
                 "vulnerabilities" => {
                     once(&mut seen, 8, "vulnerabilities")?;

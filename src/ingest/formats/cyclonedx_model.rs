@@ -2,11 +2,12 @@
 //! its one conversion into `model::Document` (subject, components, dependency edges, image
 //! digests, and findings from `vulnerabilities`).
 
+use crate::ingest::components::ComponentSink;
 use crate::model::{
     find_sha256_digest, normalize_purl, purl_type, Component, Cvss, CvssVersion, DocKind, Document,
     Epss, FindingRecord, ScanInfo, ScannerView, Severity, Subject,
 };
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 /// Deepest `components[].components[]` nesting accepted.
 pub const MAX_COMPONENT_DEPTH: usize = 64;
@@ -351,8 +352,81 @@ fn subject_of(s: &Comp, meta_props: &[(String, String)]) -> Subject {
     }
 }
 
+/// The components of a streamed document, sent to a sink one `components[]` element at a
+/// time (flattened and converted as `to_document` does) instead of kept in the `Bom`.
+pub struct SpooledBom<'s> {
+    pub sink: &'s mut dyn ComponentSink,
+    /// The subject's normalised purl (`metadata.component`, read before the components).
+    pub subject_key: Option<String>,
+    had_components: bool,
+    subject_refs: Vec<String>,
+    digests: Vec<String>,
+    /// The first limit the components broke (reported once the whole file is read, as the
+    /// whole-file parse reports it).
+    pub limit: Option<String>,
+}
+
+impl<'s> SpooledBom<'s> {
+    pub fn new(sink: &'s mut dyn ComponentSink, subject_key: Option<String>) -> Self {
+        Self {
+            sink,
+            subject_key,
+            had_components: false,
+            subject_refs: Vec::new(),
+            digests: Vec::new(),
+            limit: None,
+        }
+    }
+
+    /// One element of `components[]`, with its nested components. `Err` only from the sink.
+    pub fn component(&mut self, c: Comp) -> Result<(), String> {
+        self.had_components = true;
+        if self.limit.is_some() {
+            return Ok(());
+        }
+        let mut flat = Vec::new();
+        if let Err(e) = flatten(
+            vec![c],
+            1,
+            self.subject_key.as_deref(),
+            &mut flat,
+            &mut self.subject_refs,
+            &mut self.digests,
+        ) {
+            self.limit = Some(e);
+            return Ok(());
+        }
+        for c in flat {
+            self.sink.component(&to_component(c), None)?;
+        }
+        Ok(())
+    }
+}
+
 /// Converts the parsed BOM. Errors only on limits; oddities become `warnings`.
 pub fn to_document(bom: Bom) -> Result<Document, String> {
+    to_document_with(bom, None).map_err(|e| match e {
+        ToDocError::Limit(e) | ToDocError::Sink(e) => e,
+    })
+}
+
+pub enum ToDocError {
+    /// A limit of the document (nesting depth).
+    Limit(String),
+    /// The component sink failed (spool I/O).
+    Sink(String),
+}
+
+/// `to_document` for a BOM whose components went to `spooled` (and whose dependency edges
+/// went to its sink): the document comes back without them, and `affects` refs are
+/// resolved against the sink.
+pub fn to_document_with(
+    bom: Bom,
+    mut spooled: Option<&mut SpooledBom>,
+) -> Result<Document, ToDocError> {
+    if let Some(e) = spooled.as_mut().and_then(|s| s.limit.take()) {
+        return Err(ToDocError::Limit(e));
+    }
     let mut doc = Document::new(DocKind::Sbom);
     let mut digests: Vec<String> = Vec::new();
     let mut subject = bom
@@ -378,9 +452,14 @@ pub fn to_document(bom: Bom) -> Result<Document, String> {
         .as_ref()
         .and_then(|s| nonempty(&s.purl))
         .and_then(normalize_purl);
-    let had_components = !bom.components.is_empty();
+    let had_components =
+        !bom.components.is_empty() || spooled.as_ref().is_some_and(|s| s.had_components);
     let mut flat: Vec<Comp> = Vec::new();
     let mut extra_refs = Vec::new();
+    if let Some(s) = spooled.as_mut() {
+        extra_refs.append(&mut s.subject_refs);
+        digests.append(&mut s.digests);
+    }
     flatten(
         bom.components,
         1,
@@ -388,7 +467,8 @@ pub fn to_document(bom: Bom) -> Result<Document, String> {
         &mut flat,
         &mut extra_refs,
         &mut digests,
-    )?;
+    )
+    .map_err(ToDocError::Limit)?;
     if !extra_refs.is_empty() {
         let s = subject.get_or_insert_with(Subject::default);
         for r in extra_refs {
@@ -403,10 +483,25 @@ pub fn to_document(bom: Bom) -> Result<Document, String> {
         ext.extend(std::mem::take(&mut c.ext_vulns).into_iter().map(|v| (v, i)));
         doc.components.push(to_component(c));
     }
-    let mut by_ref: HashMap<&str, usize> = HashMap::new();
+    let mut by_ref: HashMap<String, usize> = HashMap::new();
     for (i, c) in doc.components.iter().enumerate() {
         if let Some(r) = c.local_ref.as_deref() {
-            by_ref.entry(r).or_insert(i);
+            by_ref.entry(r.to_string()).or_insert(i);
+        }
+    }
+    if let Some(s) = spooled.as_mut() {
+        // Only the refs the vulnerabilities name are looked up, not every component's.
+        let wanted: HashSet<String> = bom
+            .vulnerabilities
+            .iter()
+            .flat_map(|v| v.affects.iter().cloned())
+            .collect();
+        if !wanted.is_empty() {
+            for f in s.sink.find(&wanted).map_err(ToDocError::Sink)? {
+                if let Some(r) = f.component.local_ref {
+                    by_ref.entry(r).or_insert(f.index);
+                }
+            }
         }
     }
     for (from, tos) in bom.dependencies {

@@ -2,6 +2,7 @@
 //! conversion into `model::Document`: described elements are the subject, files are never
 //! components, relationships become dependency edges.
 
+use crate::ingest::components::{ComponentSink, RootView};
 use crate::model::{find_sha256_digest, purl_type, Component, DocKind, Document, Subject};
 use std::collections::HashSet;
 
@@ -145,11 +146,41 @@ fn reference_of(p: &Package) -> Option<String> {
     })
 }
 
-pub fn to_document(d: SpdxDoc) -> Document {
-    let mut doc = Document::new(DocKind::Sbom);
-    let doc_id = d.id.as_deref().unwrap_or("SPDXRef-DOCUMENT");
-    let mut described: Vec<String> = d.describes.clone();
-    for (a, rel, b) in &d.relationships {
+/// What package `p` gives the subject if it is a described root.
+pub fn root_view(p: &Package) -> RootView {
+    let mut digests = Vec::new();
+    digests.extend(meaningful(&p.version).and_then(digest_of));
+    digests.extend(
+        p.purls
+            .iter()
+            .filter(|u| purl_type(u).as_deref() == Some("oci"))
+            .filter_map(|u| digest_of(u)),
+    );
+    if p.purpose.as_deref() == Some("CONTAINER") {
+        digests.extend(
+            p.sha256
+                .iter()
+                .filter_map(|h| find_sha256_digest(&format!("sha256:{h}"))),
+        );
+    }
+    RootView {
+        name: p.name.clone(),
+        version: meaningful(&p.version).map(str::to_string),
+        digests,
+        reference: reference_of(p),
+    }
+}
+
+/// The described elements, in order, without repeats: `documentDescribes` then the
+/// DESCRIBES / DESCRIBED_BY relationships of the document itself.
+fn described_of<'a>(
+    id: Option<&str>,
+    describes: &[String],
+    rels: impl Iterator<Item = &'a (String, String, String)>,
+) -> Vec<String> {
+    let doc_id = id.unwrap_or("SPDXRef-DOCUMENT");
+    let mut described: Vec<String> = describes.to_vec();
+    for (a, rel, b) in rels {
         if a == doc_id && rel == "DESCRIBES" {
             described.push(b.clone());
         } else if b == doc_id && rel == "DESCRIBED_BY" {
@@ -158,40 +189,94 @@ pub fn to_document(d: SpdxDoc) -> Document {
     }
     let mut seen = HashSet::new();
     described.retain(|x| seen.insert(x.clone()));
-    let described_set: HashSet<String> = described.iter().cloned().collect();
+    described
+}
 
-    let roots: Vec<&Package> = d
-        .packages
-        .iter()
-        .filter(|p| p.id.as_deref().is_some_and(|i| described_set.contains(i)))
-        .collect();
-    let mut digests = Vec::new();
-    for p in &roots {
-        digests.extend(meaningful(&p.version).and_then(digest_of));
-        digests.extend(
-            p.purls
-                .iter()
-                .filter(|u| purl_type(u).as_deref() == Some("oci"))
-                .filter_map(|u| digest_of(u)),
-        );
-        if p.purpose.as_deref() == Some("CONTAINER") {
-            digests.extend(
-                p.sha256
-                    .iter()
-                    .filter_map(|h| find_sha256_digest(&format!("sha256:{h}"))),
-            );
-        }
-    }
+/// Subject and image digests from the described roots (in package order).
+fn subject_of(doc: &mut Document, roots: &[RootView], name: Option<String>, refs: Vec<String>) {
+    let mut digests: Vec<String> = roots.iter().flat_map(|r| r.digests.clone()).collect();
     digests.sort();
     digests.dedup();
     doc.image_digests = digests;
     let first = roots.first();
     doc.subject = Some(Subject {
-        name: first.and_then(|p| p.name.clone()).or(d.name),
-        version: first.and_then(|p| meaningful(&p.version).map(str::to_string)),
-        reference: roots.iter().find_map(|p| reference_of(p)),
-        refs: described,
+        name: first.and_then(|p| p.name.clone()).or(name),
+        version: first.and_then(|p| p.version.clone()),
+        reference: roots.iter().find_map(|p| p.reference.clone()),
+        refs,
     });
+}
+
+/// An SPDX document read as a stream: packages and edges went to `sink` as they were read
+/// (`spool_package`, `spool_relationship`); only what names the subject stays here.
+#[derive(Debug, Default)]
+pub struct SpooledSpdx {
+    pub id: Option<String>,
+    pub name: Option<String>,
+    pub describes: Vec<String>,
+    /// DESCRIBES / DESCRIBED_BY relationships (few), kept to find the described roots.
+    pub describing: Vec<(String, String, String)>,
+}
+
+/// Sends one package to the sink as the component it becomes, with its root view.
+pub fn spool_package(p: Package, sink: &mut dyn ComponentSink) -> Result<(), String> {
+    let root = root_view(&p);
+    sink.component(&to_component(p), Some(&root))
+}
+
+/// Sends one relationship's edge to the sink (as `to_document` turns it into one) and keeps
+/// the ones that may name the subject.
+pub fn spool_relationship(
+    d: &mut SpooledSpdx,
+    r: (String, String, String),
+    sink: &mut dyn ComponentSink,
+) -> Result<(), String> {
+    let (a, rel, b) = &r;
+    match rel.as_str() {
+        "DESCRIBES" | "CONTAINS" | "DEPENDS_ON" => sink.edge(a, b)?,
+        "DEPENDENCY_OF" => sink.edge(b, a)?,
+        _ => {}
+    }
+    if matches!(rel.as_str(), "DESCRIBES" | "DESCRIBED_BY") {
+        d.describing.push(r);
+    }
+    Ok(())
+}
+
+/// The document of a spooled SPDX file: the roots are read back from the sink, and the
+/// sink is told they are the subject, not components.
+pub fn to_document_spooled(
+    d: SpooledSpdx,
+    sink: &mut dyn ComponentSink,
+) -> Result<Document, String> {
+    let mut doc = Document::new(DocKind::Sbom);
+    let described = described_of(d.id.as_deref(), &d.describes, d.describing.iter());
+    let set: HashSet<String> = described.iter().cloned().collect();
+    let roots: Vec<RootView> = if set.is_empty() {
+        Vec::new()
+    } else {
+        sink.find(&set)?
+            .into_iter()
+            .filter_map(|f| f.root)
+            .collect()
+    };
+    sink.exclude(&described)?;
+    subject_of(&mut doc, &roots, d.name, described);
+    Ok(doc)
+}
+
+pub fn to_document(d: SpdxDoc) -> Document {
+    let mut doc = Document::new(DocKind::Sbom);
+    let described = described_of(d.id.as_deref(), &d.describes, d.relationships.iter());
+    let described_set: HashSet<String> = described.iter().cloned().collect();
+
+    let roots: Vec<RootView> = d
+        .packages
+        .iter()
+        .filter(|p| p.id.as_deref().is_some_and(|i| described_set.contains(i)))
+        .map(root_view)
+        .collect();
+    subject_of(&mut doc, &roots, d.name, described);
 
     for p in d.packages {
         if p.id.as_deref().is_some_and(|i| described_set.contains(i)) {

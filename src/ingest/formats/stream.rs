@@ -29,6 +29,12 @@ pub trait FindingSink {
     /// Forgets every finding received so far: the parse they came from is being thrown
     /// away (its format was a wrong guess) and the file will be read again.
     fn discard(&mut self) {}
+
+    /// Where a streamed SBOM sends its components and edges instead of holding them in the
+    /// document (`None`: the document keeps them, as the whole-file parse does).
+    fn components(&mut self) -> Option<&mut dyn crate::ingest::components::ComponentSink> {
+        None
+    }
 }
 
 /// What a streamed parse returns besides the findings it handed to the sink.
