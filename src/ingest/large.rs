@@ -122,14 +122,12 @@ fn one_pass(
     let mut h = Sha256::new();
     h.update(&head);
     let mut n = head.len() as u64;
-    let reader = BufReader::with_capacity(
-        BUF,
-        std::io::Cursor::new(&head[..]).chain(Hashing {
-            inner: file,
-            h: &mut h,
-            n: &mut n,
-        }),
-    );
+    // No `BufReader`: the stream reads in large chunks of its own.
+    let reader = std::io::Cursor::new(&head[..]).chain(Hashing {
+        inner: file,
+        h: &mut h,
+        n: &mut n,
+    });
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         stream::parse_stream_with_keys(guess, reader, sink)
     }));

@@ -10,14 +10,15 @@ use crate::model::{
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::Value;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 #[derive(Deserialize, Default)]
-struct Report {
-    #[serde(default)]
-    matches: Option<Vec<Match>>,
-    #[serde(default, rename = "ignoredMatches")]
-    ignored_matches: Option<Vec<Match>>,
+struct Report<'a> {
+    #[serde(default, borrow)]
+    matches: Option<Vec<Match<'a>>>,
+    #[serde(default, rename = "ignoredMatches", borrow)]
+    ignored_matches: Option<Vec<Match<'a>>>,
     source: Option<Source>,
     descriptor: Option<Descriptor>,
 }
@@ -37,51 +38,65 @@ struct Descriptor {
     db: Option<Value>,
 }
 
+/// One match, its strings borrowed from the input where they hold no escapes (the whole
+/// report's bytes, or one element's slice in the stream).
 #[derive(Deserialize, Default)]
-struct Match {
-    vulnerability: Option<Vuln>,
-    #[serde(default, rename = "relatedVulnerabilities")]
-    related: Option<Vec<Vuln>>,
+struct Match<'a> {
+    #[serde(borrow)]
+    vulnerability: Option<Vuln<'a>>,
+    #[serde(default, rename = "relatedVulnerabilities", borrow)]
+    related: Option<Vec<Vuln<'a>>>,
     #[serde(default, rename = "matchDetails")]
     match_details: Option<Value>,
-    artifact: Option<Artifact>,
+    #[serde(borrow)]
+    artifact: Option<Artifact<'a>>,
     #[serde(default, rename = "appliedIgnoreRules")]
     applied_ignore_rules: Option<Value>,
 }
 
+type Text<'a> = Option<Cow<'a, str>>;
+
 #[derive(Deserialize, Default)]
-struct Vuln {
-    id: Option<String>,
-    #[serde(rename = "dataSource")]
-    data_source: Option<String>,
-    namespace: Option<String>,
-    severity: Option<String>,
-    #[serde(default)]
-    urls: Option<Vec<String>>,
+struct Vuln<'a> {
+    #[serde(borrow)]
+    id: Text<'a>,
+    #[serde(rename = "dataSource", borrow)]
+    data_source: Text<'a>,
+    #[serde(borrow)]
+    namespace: Text<'a>,
+    #[serde(borrow)]
+    severity: Text<'a>,
+    #[serde(default, borrow)]
+    urls: Option<Vec<Cow<'a, str>>>,
     /// Grype 0.7x spelling of `urls`.
-    #[serde(default)]
-    links: Option<Vec<String>>,
-    description: Option<String>,
-    #[serde(default)]
-    cvss: Option<Vec<CvssEntry>>,
-    #[serde(rename = "cvssV2")]
-    cvss_v2: Option<OldCvss>,
-    #[serde(rename = "cvssV3")]
-    cvss_v3: Option<OldCvss>,
-    #[serde(rename = "fixedInVersion")]
-    fixed_in_version: Option<String>,
-    fix: Option<Fix>,
-    #[serde(default)]
-    epss: Option<Vec<EpssEntry>>,
-    #[serde(default, rename = "knownExploited")]
-    known_exploited: Option<Vec<Kev>>,
+    #[serde(default, borrow)]
+    links: Option<Vec<Cow<'a, str>>>,
+    #[serde(borrow)]
+    description: Text<'a>,
+    #[serde(default, borrow)]
+    cvss: Option<Vec<CvssEntry<'a>>>,
+    #[serde(rename = "cvssV2", borrow)]
+    cvss_v2: Option<OldCvss<'a>>,
+    #[serde(rename = "cvssV3", borrow)]
+    cvss_v3: Option<OldCvss<'a>>,
+    #[serde(rename = "fixedInVersion", borrow)]
+    fixed_in_version: Text<'a>,
+    #[serde(borrow)]
+    fix: Option<Fix<'a>>,
+    #[serde(default, borrow)]
+    epss: Option<Vec<EpssEntry<'a>>>,
+    #[serde(default, rename = "knownExploited", borrow)]
+    known_exploited: Option<Vec<Kev<'a>>>,
 }
 
 #[derive(Deserialize, Default)]
-struct CvssEntry {
-    source: Option<String>,
-    version: Option<String>,
-    vector: Option<String>,
+struct CvssEntry<'a> {
+    #[serde(borrow)]
+    source: Text<'a>,
+    #[serde(borrow)]
+    version: Text<'a>,
+    #[serde(borrow)]
+    vector: Text<'a>,
     metrics: Option<Metrics>,
 }
 
@@ -92,52 +107,62 @@ struct Metrics {
 }
 
 #[derive(Deserialize, Default)]
-struct OldCvss {
+struct OldCvss<'a> {
     #[serde(rename = "baseScore")]
     base_score: Option<f64>,
-    vector: Option<String>,
+    #[serde(borrow)]
+    vector: Text<'a>,
 }
 
 #[derive(Deserialize, Default)]
-struct Fix {
-    #[serde(default)]
-    versions: Option<Vec<String>>,
-    state: Option<String>,
+struct Fix<'a> {
+    #[serde(default, borrow)]
+    versions: Option<Vec<Cow<'a, str>>>,
+    #[serde(borrow)]
+    state: Text<'a>,
 }
 
 #[derive(Deserialize, Default)]
-struct EpssEntry {
-    cve: Option<String>,
+struct EpssEntry<'a> {
+    #[serde(borrow)]
+    cve: Text<'a>,
     epss: Option<f64>,
     percentile: Option<f64>,
-    date: Option<String>,
+    #[serde(borrow)]
+    date: Text<'a>,
 }
 
 #[derive(Deserialize, Default)]
-struct Kev {
-    cve: Option<String>,
+struct Kev<'a> {
+    #[serde(borrow)]
+    cve: Text<'a>,
 }
 
 #[derive(Deserialize, Default)]
-struct Artifact {
-    id: Option<String>,
-    name: Option<String>,
-    version: Option<String>,
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    #[serde(default)]
-    locations: Option<Vec<ArtifactLocation>>,
+struct Artifact<'a> {
+    #[serde(borrow)]
+    id: Text<'a>,
+    #[serde(borrow)]
+    name: Text<'a>,
+    #[serde(borrow)]
+    version: Text<'a>,
+    #[serde(rename = "type", borrow)]
+    kind: Text<'a>,
+    #[serde(default, borrow)]
+    locations: Option<Vec<ArtifactLocation<'a>>>,
     #[serde(default)]
     licenses: Option<Vec<Value>>,
     /// Strings in current Grype, structured objects in 0.7x.
     #[serde(default)]
     cpes: Option<Vec<Value>>,
-    purl: Option<String>,
+    #[serde(borrow)]
+    purl: Text<'a>,
 }
 
 #[derive(Deserialize, Default)]
-struct ArtifactLocation {
-    path: Option<String>,
+struct ArtifactLocation<'a> {
+    #[serde(borrow)]
+    path: Text<'a>,
 }
 
 pub fn parse(bytes: &[u8]) -> Result<Document, FormatError> {
@@ -147,6 +172,11 @@ pub fn parse(bytes: &[u8]) -> Result<Document, FormatError> {
 
 fn nonempty(s: Option<String>) -> Option<String> {
     s.filter(|x| !x.trim().is_empty())
+}
+
+/// `nonempty` for a borrowed wire string: owned only when kept.
+fn text(s: Text) -> Option<String> {
+    s.filter(|x| !x.trim().is_empty()).map(Cow::into_owned)
 }
 
 fn str_at(v: &Value, path: &str) -> Option<String> {
@@ -300,15 +330,15 @@ fn license_string(v: &Value) -> Option<String> {
 }
 
 fn component_of(a: Artifact) -> Component {
-    let purl = nonempty(a.purl);
+    let purl = text(a.purl);
     let kind = purl
         .as_deref()
         .and_then(crate::model::purl_type)
-        .or_else(|| nonempty(a.kind).map(|k| k.to_ascii_lowercase()))
+        .or_else(|| text(a.kind).map(|k| k.to_ascii_lowercase()))
         .unwrap_or_else(|| "unknown".into());
     let mut locations: Vec<String> = Vec::new();
     for l in a.locations.unwrap_or_default() {
-        if let Some(p) = nonempty(l.path) {
+        if let Some(p) = text(l.path) {
             if !locations.contains(&p) {
                 locations.push(p);
             }
@@ -317,8 +347,8 @@ fn component_of(a: Artifact) -> Component {
     Component {
         purl,
         kind,
-        name: nonempty(a.name).unwrap_or_else(|| "unknown".into()),
-        version: nonempty(a.version),
+        name: text(a.name).unwrap_or_else(|| "unknown".into()),
+        version: text(a.version),
         licenses: a
             .licenses
             .unwrap_or_default()
@@ -332,7 +362,7 @@ fn component_of(a: Artifact) -> Component {
             .filter_map(cpe_string)
             .collect(),
         locations,
-        local_ref: nonempty(a.id),
+        local_ref: text(a.id),
     }
 }
 
@@ -352,9 +382,9 @@ fn push_cvss(out: &mut Vec<Cvss>, v: &mut Vuln) {
             continue;
         };
         let e = Cvss {
-            source: c.source.unwrap_or_default(),
+            source: c.source.map(Cow::into_owned).unwrap_or_default(),
             version,
-            vector: nonempty(c.vector),
+            vector: text(c.vector),
             base_score: c.metrics.and_then(|m| m.base_score),
         };
         if !out.contains(&e) {
@@ -374,7 +404,7 @@ fn push_cvss(out: &mut Vec<Cvss>, v: &mut Vuln) {
         let e = Cvss {
             source: String::new(),
             version,
-            vector: nonempty(o.vector),
+            vector: text(o.vector),
             base_score: o.base_score,
         };
         if !out.contains(&e) {
@@ -404,7 +434,7 @@ fn add_match(
             .push("a match without vulnerability or artifact was skipped".into());
         return;
     };
-    let Some(id) = nonempty(v.id.take()) else {
+    let Some(id) = text(v.id.take()) else {
         doc.warnings
             .push("a match whose vulnerability has no id was skipped".into());
         return;
@@ -461,7 +491,7 @@ fn add_match(
             Some(Epss {
                 score: e.epss?,
                 percentile: e.percentile,
-                date: nonempty(e.date),
+                date: text(e.date),
             })
         })
         .max_by(|a, b| a.score.total_cmp(&b.score));
@@ -472,7 +502,9 @@ fn add_match(
     });
     let mut fixed_versions: Vec<String> = Vec::new();
     let fix = v.fix.take();
-    let state = fix.as_ref().and_then(|f| f.state.clone());
+    let state = fix
+        .as_ref()
+        .and_then(|f| f.state.as_deref().map(str::to_string));
     for x in fix
         .and_then(|f| f.versions)
         .unwrap_or_default()
@@ -492,15 +524,12 @@ fn add_match(
         .into_iter()
         .chain(v.links.take().unwrap_or_default())
     {
-        if !u.is_empty() && !urls.contains(&u) {
-            urls.push(u);
+        if !u.is_empty() && !urls.iter().any(|x| *x == *u) {
+            urls.push(u.into_owned());
         }
     }
-    let description = nonempty(v.description.take()).or_else(|| {
-        related
-            .iter_mut()
-            .find_map(|r| nonempty(r.description.take()))
-    });
+    let description = text(v.description.take())
+        .or_else(|| related.iter_mut().find_map(|r| text(r.description.take())));
     let view = ScannerView {
         scanner: "grype".into(),
         scanner_version: version.map(str::to_string),
@@ -509,12 +538,12 @@ fn add_match(
             .as_deref()
             .map(Severity::parse)
             .unwrap_or_default(),
-        severity_source: nonempty(v.namespace.clone()),
+        severity_source: text(v.namespace.clone()),
         cvss,
         fix_state: fix_state(state.as_deref(), !fixed_versions.is_empty()),
         fixed_versions,
-        data_source: nonempty(v.data_source.take()),
-        namespace: nonempty(v.namespace.take()),
+        data_source: text(v.data_source.take()),
+        namespace: text(v.namespace.take()),
         title: None,
         description,
         urls,

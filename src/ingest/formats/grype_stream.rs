@@ -1,35 +1,39 @@
-//! Grype JSON as a stream: `matches[]` and `ignoredMatches[]` are visited one element at a
-//! time and each finding goes to the sink. `descriptor` (the Grype version) follows the
-//! matches in real reports, so views sent before it take the version afterwards
-//! (`Streamed::late_scanner_version`). `ignoredMatches` before `matches` is unstreamable.
+//! Grype JSON as a stream: the report is walked with `slices::Json`, each element of
+//! `matches[]` and `ignoredMatches[]` parsed from its own slice into the borrowed `Match` and
+//! converted by the whole parse's `add_match`, then sent to the sink. `descriptor` (the
+//! Grype version) follows the matches in real reports, so views sent before it take the
+//! version afterwards (`Streamed::late_scanner_version`). `ignoredMatches` before `matches`
+//! is unstreamable.
 
-use super::{add_match, convert, nonempty, Match, Report};
-use crate::ingest::detect::{top_value, TopKeys};
-use crate::ingest::formats::stream::{once, Ctl, FindingSink, StreamError, Streamed};
+use super::{add_match, convert, nonempty, Descriptor, Match, Report, Source};
+use crate::ingest::detect::{top_value_of, TopKeys};
+use crate::ingest::formats::slices::{checker, Json};
+use crate::ingest::formats::stream::{FindingSink, StreamError, Streamed};
 use crate::model::{ComponentKey, DocKind, Document};
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde::de::IgnoredAny;
 use std::collections::HashMap;
-use std::fmt;
 use std::io::Read;
 
 struct St<'s> {
-    ctl: Ctl<'s>,
+    sink: &'s mut dyn FindingSink,
     doc: Document,
     index: HashMap<ComponentKey, usize>,
     version: Option<String>,
     sent_without_version: bool,
     /// An `ignoredMatches` array with elements was already sent.
     ignored_sent: bool,
-    meta: Report,
+    meta: Report<'static>,
     top_keys: TopKeys,
 }
 
 pub(in crate::ingest::formats) fn parse<R: Read>(
     reader: R,
     sink: &mut dyn FindingSink,
+    chunk: usize,
+    max_value: usize,
 ) -> Result<(Streamed, TopKeys), StreamError> {
     let mut st = St {
-        ctl: Ctl::new(sink),
+        sink,
         doc: Document::new(DocKind::Scan),
         index: HashMap::new(),
         version: None,
@@ -38,11 +42,21 @@ pub(in crate::ingest::formats) fn parse<R: Read>(
         meta: Report::default(),
         top_keys: TopKeys::new(),
     };
-    let mut de = serde_json::Deserializer::from_reader(reader);
-    let r = Top { st: &mut st }
-        .deserialize(&mut de)
-        .and_then(|()| de.end());
-    st.ctl.finish(r)?;
+    let mut j = Json::new(reader, chunk, max_value);
+    match j.peek()? {
+        Some(b'{') => top(&mut j, &mut st)?,
+        // serde reads a struct from an array too; too odd to stream, so parse it whole.
+        Some(b'[') => {
+            return Err(StreamError::Unstreamable(
+                "a Grype report written as a JSON array".into(),
+            ))
+        }
+        _ => {
+            let s = j.span()?;
+            j.parse::<Report>(s, checker!(Report))?;
+        }
+    }
+    j.end()?;
     let mut doc = convert(st.meta);
     doc.components = st.doc.components;
     doc.warnings.extend(st.doc.warnings);
@@ -55,115 +69,91 @@ pub(in crate::ingest::formats) fn parse<R: Read>(
     ))
 }
 
-struct Top<'a, 's> {
-    st: &'a mut St<'s>,
-}
-
-impl<'de> DeserializeSeed<'de> for Top<'_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Top<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("struct Report")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let st = self.st;
-        let mut seen = 0u16;
-        while let Some(k) = map.next_key::<String>()? {
-            match k.as_str() {
-                "matches" => {
-                    once(&mut seen, 1, "matches")?;
-                    if st.ignored_sent {
-                        return Err(st
-                            .ctl
-                            .unstreamable("a Grype report lists ignoredMatches before matches"));
-                    }
-                    map.next_value_seed(Matches {
-                        st: &mut *st,
-                        ignored: false,
-                    })?;
-                }
-                "ignoredMatches" => {
-                    once(&mut seen, 2, "ignoredMatches")?;
-                    map.next_value_seed(Matches {
-                        st: &mut *st,
-                        ignored: true,
-                    })?;
-                }
-                "source" => {
-                    once(&mut seen, 4, "source")?;
-                    st.meta.source = map.next_value()?;
-                }
-                "descriptor" => {
-                    once(&mut seen, 8, "descriptor")?;
-                    st.meta.descriptor = map.next_value()?;
-                    st.version = st
-                        .meta
-                        .descriptor
-                        .as_ref()
-                        .and_then(|d| nonempty(d.version.clone()));
-                }
-                _ => {
-                    let v = top_value(&mut map)?;
-                    st.top_keys.insert(k, v);
-                    continue;
-                }
-            }
-            // No registry rule reads the value of a key parsed here, only its presence.
-            st.top_keys.insert(k, None);
+impl St<'_> {
+    fn add(&mut self, m: Match, ignored: bool) -> Result<(), StreamError> {
+        self.ignored_sent |= ignored;
+        add_match(
+            &mut self.doc,
+            &mut self.index,
+            m,
+            self.version.as_deref(),
+            ignored,
+        );
+        for f in self.doc.findings.drain(..) {
+            self.sent_without_version |= self.version.is_none();
+            self.sink.finding(f).map_err(StreamError::Sink)?;
         }
         Ok(())
     }
 }
 
-struct Matches<'a, 's> {
-    st: &'a mut St<'s>,
-    ignored: bool,
-}
-
-impl<'de> DeserializeSeed<'de> for Matches<'_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_option(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Matches<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a sequence")
-    }
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let st = self.st;
-        while let Some(m) = seq.next_element::<Match>()? {
-            st.ignored_sent |= self.ignored;
-            add_match(
-                &mut st.doc,
-                &mut st.index,
-                m,
-                st.version.as_deref(),
-                self.ignored,
-            );
-            if let Some(f) = st.doc.findings.pop() {
-                st.sent_without_version |= st.version.is_none();
-                st.ctl.send(f)?;
+fn top<R: Read>(j: &mut Json<R>, st: &mut St) -> Result<(), StreamError> {
+    j.open();
+    let (mut first, mut seen) = (true, 0u16);
+    while let Some(k) = j.next_key(&mut first)? {
+        let bit = match k.as_str() {
+            "matches" => 1,
+            "ignoredMatches" => 2,
+            "source" => 4,
+            "descriptor" => 8,
+            _ => 0,
+        };
+        if bit != 0 {
+            if seen & bit != 0 {
+                return Err(j.duplicate(&k));
+            }
+            seen |= bit;
+        }
+        if bit == 1 && st.ignored_sent {
+            return Err(StreamError::Unstreamable(
+                "a Grype report lists ignoredMatches before matches".into(),
+            ));
+        }
+        j.colon()?;
+        match bit {
+            1 | 2 => matches(j, st, bit == 2)?,
+            4 => {
+                let s = j.span()?;
+                st.meta.source = j.parse(s, checker!(Option<Source>))?;
+            }
+            8 => {
+                let s = j.span()?;
+                st.meta.descriptor = j.parse(s, checker!(Option<Descriptor>))?;
+                st.version = st
+                    .meta
+                    .descriptor
+                    .as_ref()
+                    .and_then(|d| nonempty(d.version.clone()));
+            }
+            _ => {
+                let s = j.span()?;
+                j.parse::<IgnoredAny>(s, checker!(IgnoredAny))?;
+                st.top_keys.insert(k, top_value_of(j.bytes(s)));
+                continue;
             }
         }
-        Ok(())
+        // No registry rule reads the value of a key parsed here, only its presence.
+        st.top_keys.insert(k, None);
     }
+    Ok(())
+}
+
+fn matches<R: Read>(j: &mut Json<R>, st: &mut St, ignored: bool) -> Result<(), StreamError> {
+    if j.peek()? != Some(b'[') {
+        // `null`, or what serde refuses.
+        let s = j.span()?;
+        let all: Option<Vec<Match>> = j.parse(s, checker!(Option<Vec<Match>>))?;
+        for m in all.unwrap_or_default() {
+            st.add(m, ignored)?;
+        }
+        return Ok(());
+    }
+    j.open();
+    let mut first = true;
+    while j.next_element(&mut first)? {
+        let s = j.span()?;
+        let m: Match = j.parse(s, checker!(Match))?;
+        st.add(m, ignored)?;
+    }
+    Ok(())
 }

@@ -10,6 +10,7 @@ mod cyclonedx_xmltree;
 mod grype;
 mod oci;
 mod refs;
+mod slices;
 mod spdx_json;
 mod spdx_model;
 mod spdx_tagvalue;

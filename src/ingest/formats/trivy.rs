@@ -8,19 +8,20 @@ use crate::model::{
     FindingRecord, ScanInfo, ScannerView, Severity, Subject,
 };
 use serde::Deserialize;
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
-struct Report {
+struct Report<'a> {
     #[serde(default)]
     trivy: Option<TrivyInfo>,
     created_at: Option<String>,
     artifact_name: Option<String>,
     artifact_type: Option<String>,
     metadata: Option<Metadata>,
-    #[serde(default)]
-    results: Option<Vec<TResult>>,
+    #[serde(default, borrow)]
+    results: Option<Vec<TResult<'a>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -68,17 +69,17 @@ struct ImageConfigInner {
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
-struct TResult {
+struct TResult<'a> {
     target: Option<String>,
     class: Option<String>,
     #[serde(rename = "Type")]
     kind: Option<String>,
     #[serde(default)]
     packages: Option<Vec<Package>>,
-    #[serde(default)]
-    vulnerabilities: Option<Vec<Vuln>>,
-    #[serde(default)]
-    experimental_modified_findings: Option<Vec<ModifiedFinding>>,
+    #[serde(default, borrow)]
+    vulnerabilities: Option<Vec<Vuln<'a>>>,
+    #[serde(default, borrow)]
+    experimental_modified_findings: Option<Vec<ModifiedFinding<'a>>>,
     #[serde(default)]
     secrets: Option<Vec<serde::de::IgnoredAny>>,
     #[serde(default)]
@@ -105,64 +106,90 @@ struct Package {
     licenses: Option<Vec<String>>,
 }
 
+/// One vulnerability, its strings borrowed from the input where they hold no escapes
+/// (the whole report's bytes, or one element's slice in the stream).
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
-struct Vuln {
-    #[serde(rename = "VulnerabilityID")]
-    vulnerability_id: Option<String>,
-    #[serde(rename = "VendorIDs", default)]
-    vendor_ids: Option<Vec<String>>,
-    pkg_name: Option<String>,
-    pkg_path: Option<String>,
-    pkg_identifier: Option<Identifier>,
-    installed_version: Option<String>,
-    fixed_version: Option<String>,
-    status: Option<String>,
-    severity_source: Option<String>,
-    #[serde(rename = "PrimaryURL")]
-    primary_url: Option<String>,
-    data_source: Option<DataSource>,
-    title: Option<String>,
-    description: Option<String>,
-    severity: Option<String>,
-    #[serde(default)]
-    vendor_severity: Option<BTreeMap<String, i64>>,
-    #[serde(rename = "CVSS", default)]
-    cvss: Option<BTreeMap<String, CvssEntry>>,
-    #[serde(default)]
-    references: Option<Vec<String>>,
-    published_date: Option<String>,
+struct Vuln<'a> {
+    #[serde(rename = "VulnerabilityID", borrow)]
+    vulnerability_id: Option<Cow<'a, str>>,
+    #[serde(rename = "VendorIDs", default, borrow)]
+    vendor_ids: Option<Vec<Cow<'a, str>>>,
+    #[serde(borrow)]
+    pkg_name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pkg_path: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    pkg_identifier: Option<VIdentifier<'a>>,
+    #[serde(borrow)]
+    installed_version: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    fixed_version: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    status: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    severity_source: Option<Cow<'a, str>>,
+    #[serde(rename = "PrimaryURL", borrow)]
+    primary_url: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    data_source: Option<DataSource<'a>>,
+    #[serde(borrow)]
+    title: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    description: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    severity: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    vendor_severity: Option<BTreeMap<Cow<'a, str>, i64>>,
+    #[serde(rename = "CVSS", default, borrow)]
+    cvss: Option<BTreeMap<Cow<'a, str>, CvssEntry<'a>>>,
+    #[serde(default, borrow)]
+    references: Option<Vec<Cow<'a, str>>>,
+    #[serde(borrow)]
+    published_date: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
-struct DataSource {
-    #[serde(rename = "ID")]
-    id: Option<String>,
-    name: Option<String>,
+struct VIdentifier<'a> {
+    #[serde(rename = "PURL", borrow)]
+    purl: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
-struct CvssEntry {
-    v2_vector: Option<String>,
+struct DataSource<'a> {
+    #[serde(rename = "ID", borrow)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    name: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "PascalCase")]
+struct CvssEntry<'a> {
+    #[serde(borrow)]
+    v2_vector: Option<Cow<'a, str>>,
     v2_score: Option<f64>,
-    v3_vector: Option<String>,
+    #[serde(borrow)]
+    v3_vector: Option<Cow<'a, str>>,
     v3_score: Option<f64>,
-    v40_vector: Option<String>,
+    #[serde(borrow)]
+    v40_vector: Option<Cow<'a, str>>,
     v40_score: Option<f64>,
 }
 
 /// `--show-suppressed` output: a finding hidden by VEX or an ignore rule.
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
-struct ModifiedFinding {
+struct ModifiedFinding<'a> {
     #[serde(rename = "Type")]
     kind: Option<String>,
     status: Option<String>,
     statement: Option<String>,
     source: Option<String>,
-    finding: Option<Vuln>,
+    #[serde(borrow)]
+    finding: Option<Vuln<'a>>,
 }
 
 pub fn parse(bytes: &[u8]) -> Result<Document, FormatError> {
@@ -247,7 +274,33 @@ fn nonempty(s: Option<String>) -> Option<String> {
     s.filter(|x| !x.trim().is_empty())
 }
 
-fn convert(r: Report) -> Document {
+/// `nonempty` for a borrowed wire string: owned only when kept.
+fn text(s: Option<Cow<str>>) -> Option<String> {
+    s.filter(|x| !x.trim().is_empty()).map(Cow::into_owned)
+}
+
+fn convert(mut r: Report) -> Document {
+    let results = r.results.take();
+    let (mut b, version) = header(r);
+    let (mut secrets, mut misconfigs) = (0usize, 0usize);
+    for res in results.unwrap_or_default() {
+        add_result(
+            &mut b,
+            res,
+            version.as_deref(),
+            &mut secrets,
+            &mut misconfigs,
+        );
+    }
+    if secrets + misconfigs > 0 {
+        // Said, not dropped: dossier reads vulnerabilities; these stay in the stored file.
+        b.doc.warnings.push(secrets_warning(secrets, misconfigs));
+    }
+    b.doc
+}
+
+/// Everything but `Results`: the scan, subject and image digests, and the scanner version.
+fn header(r: Report) -> (Builder, Option<String>) {
     let mut b = Builder {
         doc: Document::new(DocKind::Scan),
         index: HashMap::new(),
@@ -315,39 +368,47 @@ fn convert(r: Report) -> Document {
         });
     }
     let _ = r.artifact_type;
+    (b, version)
+}
 
-    let (mut secrets, mut misconfigs) = (0usize, 0usize);
-    for res in r.results.unwrap_or_default() {
-        secrets += res.secrets.as_ref().map_or(0, Vec::len);
-        misconfigs += res.misconfigurations.as_ref().map_or(0, Vec::len);
-        let rtype = res.kind.as_deref();
-        for p in res.packages.unwrap_or_default() {
-            let Some(c) = package_component(&p, rtype) else {
-                continue;
-            };
-            b.component(c);
-        }
-        for v in res.vulnerabilities.unwrap_or_default() {
-            add_vuln(&mut b, v, rtype, version.as_deref(), None);
-        }
-        for m in res.experimental_modified_findings.unwrap_or_default() {
-            if m.kind.as_deref().is_some_and(|k| k != "vulnerability") {
-                continue;
-            }
-            let Some(f) = m.finding else { continue };
-            let why = serde_json::json!({
-                "status": m.status, "statement": m.statement, "source": m.source,
-            })
-            .to_string();
-            add_vuln(&mut b, f, rtype, version.as_deref(), Some(why));
-        }
-        let _ = (res.target, res.class);
+/// One result as the whole parse reads it: its packages, vulnerabilities, then its
+/// suppressed findings.
+fn add_result(
+    b: &mut Builder,
+    res: TResult,
+    version: Option<&str>,
+    secrets: &mut usize,
+    misconfigs: &mut usize,
+) {
+    *secrets += res.secrets.as_ref().map_or(0, Vec::len);
+    *misconfigs += res.misconfigurations.as_ref().map_or(0, Vec::len);
+    let rtype = res.kind.as_deref();
+    for p in res.packages.unwrap_or_default() {
+        let Some(c) = package_component(&p, rtype) else {
+            continue;
+        };
+        b.component(c);
     }
-    if secrets + misconfigs > 0 {
-        // Said, not dropped: dossier reads vulnerabilities; these stay in the stored file.
-        b.doc.warnings.push(secrets_warning(secrets, misconfigs));
+    for v in res.vulnerabilities.unwrap_or_default() {
+        add_vuln(b, v, rtype, version, None);
     }
-    b.doc
+    for m in res.experimental_modified_findings.unwrap_or_default() {
+        add_modified(b, m, rtype, version);
+    }
+    let _ = (res.target, res.class);
+}
+
+/// A finding shown by `--show-suppressed`, tagged with why it was suppressed.
+fn add_modified(b: &mut Builder, m: ModifiedFinding, rtype: Option<&str>, version: Option<&str>) {
+    if m.kind.as_deref().is_some_and(|k| k != "vulnerability") {
+        return;
+    }
+    let Some(f) = m.finding else { return };
+    let why = serde_json::json!({
+        "status": m.status, "statement": m.statement, "source": m.source,
+    })
+    .to_string();
+    add_vuln(b, f, rtype, version, Some(why));
 }
 
 fn secrets_warning(secrets: usize, misconfigs: usize) -> String {
@@ -367,14 +428,15 @@ fn fix_state(status: Option<&str>, has_fix: bool) -> String {
     }
 }
 
-fn cvss_list(map: Option<BTreeMap<String, CvssEntry>>) -> Vec<Cvss> {
+fn cvss_list(map: Option<BTreeMap<Cow<str>, CvssEntry>>) -> Vec<Cvss> {
     let mut out = Vec::new();
     for (source, e) in map.unwrap_or_default() {
+        let source = source.into_owned();
         if e.v2_vector.is_some() || e.v2_score.is_some() {
             out.push(Cvss {
                 source: source.clone(),
                 version: CvssVersion::V2,
-                vector: e.v2_vector,
+                vector: e.v2_vector.map(Cow::into_owned),
                 base_score: e.v2_score,
             });
         }
@@ -388,7 +450,7 @@ fn cvss_list(map: Option<BTreeMap<String, CvssEntry>>) -> Vec<Cvss> {
             out.push(Cvss {
                 source: source.clone(),
                 version,
-                vector: e.v3_vector,
+                vector: e.v3_vector.map(Cow::into_owned),
                 base_score: e.v3_score,
             });
         }
@@ -396,7 +458,7 @@ fn cvss_list(map: Option<BTreeMap<String, CvssEntry>>) -> Vec<Cvss> {
             out.push(Cvss {
                 source,
                 version: CvssVersion::V4,
-                vector: e.v40_vector,
+                vector: e.v40_vector.map(Cow::into_owned),
                 base_score: e.v40_score,
             });
         }
@@ -411,23 +473,20 @@ fn add_vuln(
     version: Option<&str>,
     ignored_by: Option<String>,
 ) {
-    let Some(id) = nonempty(v.vulnerability_id) else {
+    let Some(id) = text(v.vulnerability_id) else {
         b.doc
             .warnings
             .push("a vulnerability without VulnerabilityID was skipped".into());
         return;
     };
-    let purl = v
-        .pkg_identifier
-        .as_ref()
-        .and_then(|i| nonempty(i.purl.clone()));
-    let name = nonempty(v.pkg_name).unwrap_or_else(|| "unknown".into());
+    let purl = v.pkg_identifier.as_ref().and_then(|i| text(i.purl.clone()));
+    let name = text(v.pkg_name).unwrap_or_else(|| "unknown".into());
     let comp = Component {
         kind: kind_of(purl.as_deref(), rtype),
         purl,
         name,
-        version: nonempty(v.installed_version),
-        locations: nonempty(v.pkg_path).into_iter().collect(),
+        version: text(v.installed_version),
+        locations: text(v.pkg_path).into_iter().collect(),
         ..Component::default()
     };
     let ci = b.component(comp);
@@ -460,40 +519,38 @@ fn add_vuln(
         .into_iter()
         .chain(v.references.unwrap_or_default())
     {
-        if !u.is_empty() && !urls.contains(&u) {
-            urls.push(u);
+        if !u.is_empty() && !urls.iter().any(|x| *x == *u) {
+            urls.push(u.into_owned());
         }
     }
     let vendor_ids = v.vendor_ids.unwrap_or_default();
     let details = (!vendor.is_empty() || !vendor_ids.is_empty()).then(|| {
         let sev: BTreeMap<&str, serde_json::Value> = vendor
             .iter()
-            .map(|(k, n)| (k.as_str(), serde_json::json!({"level": n, "severity": Severity::from_trivy_int(*n).as_str()})))
+            .map(|(k, n)| (k.as_ref(), serde_json::json!({"level": n, "severity": Severity::from_trivy_int(*n).as_str()})))
             .collect();
         serde_json::json!({"vendor_severity": sev, "vendor_ids": vendor_ids}).to_string()
     });
-    let status = nonempty(v.status);
+    let status = text(v.status);
     let view = ScannerView {
         scanner: "trivy".into(),
         scanner_version: version.map(str::to_string),
         severity,
-        severity_source: nonempty(v.severity_source),
+        severity_source: text(v.severity_source),
         cvss: cvss_list(v.cvss),
         fix_state: fix_state(status.as_deref(), !fixed_versions.is_empty()),
         fixed_versions,
-        data_source: v
-            .data_source
-            .and_then(|d| nonempty(d.id).or(nonempty(d.name))),
+        data_source: v.data_source.and_then(|d| text(d.id).or(text(d.name))),
         namespace: rtype.map(str::to_string),
-        title: nonempty(v.title),
-        description: nonempty(v.description),
+        title: text(v.title),
+        description: text(v.description),
         urls,
         epss: None,
         kev: None,
         match_details: details,
         ignored_by,
         status,
-        published: nonempty(v.published_date),
+        published: text(v.published_date),
     };
     b.doc.findings.push(FindingRecord {
         vuln_id: id,

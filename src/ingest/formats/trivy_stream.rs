@@ -1,35 +1,38 @@
-//! Trivy JSON as a stream: `Results[].Vulnerabilities[]` is visited one element at a time and
-//! each finding goes to the sink; packages, metadata and warnings come out as `parse` builds
-//! them. A result whose `Type` or `Packages` follow its `Vulnerabilities` is unstreamable.
+//! Trivy JSON as a stream: the report is walked with `slices::Json` down to
+//! `Results[].Vulnerabilities[]`, each element parsed from its own slice into the borrowed
+//! `Vuln` and converted by the whole parse's `add_vuln`, then sent to the sink. A result
+//! whose `Type` or `Packages` follow its `Vulnerabilities` is unstreamable.
 
-use super::{add_vuln, convert, nonempty, package_component, secrets_warning};
-use super::{Builder, ModifiedFinding, Package, Report, Vuln};
-use crate::ingest::detect::{top_value, TopKeys};
-use crate::ingest::formats::stream::{once, Ctl, FindingSink, StreamError, Streamed};
+use super::{add_modified, add_result, add_vuln, header, package_component, secrets_warning};
+use super::{Builder, Metadata, ModifiedFinding, Package, Report, TResult, TrivyInfo, Vuln};
+use crate::ingest::detect::{top_value_of, TopKeys};
+use crate::ingest::formats::slices::{checker, Json};
+use crate::ingest::formats::stream::{FindingSink, StreamError, Streamed};
 use crate::model::{DocKind, Document};
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::de::IgnoredAny;
 use std::collections::HashMap;
-use std::fmt;
 use std::io::Read;
 
 struct St<'s> {
-    ctl: Ctl<'s>,
+    sink: &'s mut dyn FindingSink,
     b: Builder,
     version: Option<String>,
     sent_without_version: bool,
     secrets: usize,
     misconfigs: usize,
     /// Everything but `Results`, converted at the end exactly as the whole parse does.
-    meta: Report,
+    meta: Report<'static>,
     top_keys: TopKeys,
 }
 
 pub(in crate::ingest::formats) fn parse<R: Read>(
     reader: R,
     sink: &mut dyn FindingSink,
+    chunk: usize,
+    max_value: usize,
 ) -> Result<(Streamed, TopKeys), StreamError> {
     let mut st = St {
-        ctl: Ctl::new(sink),
+        sink,
         b: Builder {
             doc: Document::new(DocKind::Scan),
             index: HashMap::new(),
@@ -41,21 +44,36 @@ pub(in crate::ingest::formats) fn parse<R: Read>(
         meta: Report::default(),
         top_keys: TopKeys::new(),
     };
-    let mut de = serde_json::Deserializer::from_reader(reader);
-    let r = Top { st: &mut st }
-        .deserialize(&mut de)
-        .and_then(|()| de.end());
-    st.ctl.finish(r)?;
-    let mut doc = convert(st.meta);
-    doc.components = st.b.doc.components;
-    doc.warnings.extend(st.b.doc.warnings);
+    let mut j = Json::new(reader, chunk, max_value);
+    match j.peek()? {
+        Some(b'{') => top(&mut j, &mut st)?,
+        Some(b'[') => results(&mut j, &mut st)?,
+        // What `trivy::parse` answers when the first byte is neither (past a BOM, which
+        // serde refuses where it stands).
+        Some(0xef | 0xbb | 0xbf) => {
+            let s = j.span()?;
+            j.parse::<IgnoredAny>(s, checker!(IgnoredAny))?;
+        }
+        _ => {
+            return Err(StreamError::Format(super::FormatError::at(
+                "a Trivy report is a JSON object or array",
+                1,
+                Some(1),
+            )))
+        }
+    }
+    j.end()?;
+    let (mut b, _) = header(st.meta);
+    b.doc.components = st.b.doc.components;
+    b.doc.warnings.extend(st.b.doc.warnings);
     if st.secrets + st.misconfigs > 0 {
-        doc.warnings
+        b.doc
+            .warnings
             .push(secrets_warning(st.secrets, st.misconfigs));
     }
     Ok((
         Streamed {
-            doc,
+            doc: b.doc,
             late_scanner_version: st.version.filter(|_| st.sent_without_version),
         },
         st.top_keys,
@@ -63,19 +81,17 @@ pub(in crate::ingest::formats) fn parse<R: Read>(
 }
 
 impl St<'_> {
-    /// Hands over the finding `add_vuln` just built (if it built one).
-    fn emit<E: de::Error>(&mut self) -> Result<(), E> {
-        match self.b.doc.findings.pop() {
-            Some(f) => {
-                self.sent_without_version |= self.version.is_none();
-                self.ctl.send(f)
-            }
-            None => Ok(()),
+    /// Hands over the findings `add_vuln` just built.
+    fn emit(&mut self) -> Result<(), StreamError> {
+        for f in self.b.doc.findings.drain(..) {
+            self.sent_without_version |= self.version.is_none();
+            self.sink.finding(f).map_err(StreamError::Sink)?;
         }
+        Ok(())
     }
 
-    fn packages(&mut self, packages: Option<Vec<Package>>, rtype: Option<&str>) {
-        for p in packages.unwrap_or_default() {
+    fn packages(&mut self, packages: Vec<Package>, rtype: Option<&str>) {
+        for p in packages {
             let Some(c) = package_component(&p, rtype) else {
                 continue;
             };
@@ -84,244 +100,228 @@ impl St<'_> {
     }
 }
 
-struct Top<'a, 's> {
-    st: &'a mut St<'s>,
+/// Marks `bit` for a field of a derived struct; a second time is serde's duplicate error.
+fn once<R: Read>(j: &mut Json<R>, seen: &mut u16, bit: u16, name: &str) -> Result<(), StreamError> {
+    if *seen & bit != 0 {
+        return Err(j.duplicate(name));
+    }
+    *seen |= bit;
+    Ok(())
 }
 
-impl<'de> DeserializeSeed<'de> for Top<'_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Top<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a Trivy report (a JSON object or array)")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let st = self.st;
-        let mut seen = 0u16;
-        while let Some(k) = map.next_key::<String>()? {
-            match k.as_str() {
-                "Trivy" => {
-                    once(&mut seen, 1, "Trivy")?;
-                    st.meta.trivy = map.next_value()?;
-                    st.version = st
-                        .meta
-                        .trivy
-                        .as_ref()
-                        .and_then(|t| nonempty(t.version.clone()));
-                }
-                "CreatedAt" => {
-                    once(&mut seen, 2, "CreatedAt")?;
-                    st.meta.created_at = map.next_value()?;
-                }
-                "ArtifactName" => {
-                    once(&mut seen, 4, "ArtifactName")?;
-                    st.meta.artifact_name = map.next_value()?;
-                }
-                "ArtifactType" => {
-                    once(&mut seen, 8, "ArtifactType")?;
-                    st.meta.artifact_type = map.next_value()?;
-                }
-                "Metadata" => {
-                    once(&mut seen, 16, "Metadata")?;
-                    st.meta.metadata = map.next_value()?;
-                }
-                "Results" => {
-                    once(&mut seen, 32, "Results")?;
-                    map.next_value_seed(Opt(Results { st: &mut *st }))?;
-                }
-                _ => {
-                    let v = top_value(&mut map)?;
-                    st.top_keys.insert(k, v);
-                    continue;
+fn top<R: Read>(j: &mut Json<R>, st: &mut St) -> Result<(), StreamError> {
+    j.open();
+    let (mut first, mut seen) = (true, 0u16);
+    while let Some(k) = j.next_key(&mut first)? {
+        let bit = match k.as_str() {
+            "Trivy" => 1,
+            "CreatedAt" => 2,
+            "ArtifactName" => 4,
+            "ArtifactType" => 8,
+            "Metadata" => 16,
+            "Results" => 32,
+            _ => 0,
+        };
+        if bit != 0 {
+            once(j, &mut seen, bit, &k)?;
+        }
+        j.colon()?;
+        match bit {
+            1 => {
+                let s = j.span()?;
+                st.meta.trivy = j.parse(s, checker!(Option<TrivyInfo>))?;
+                st.version = st
+                    .meta
+                    .trivy
+                    .as_ref()
+                    .and_then(|t| super::nonempty(t.version.clone()));
+            }
+            2 | 4 | 8 => {
+                let s = j.span()?;
+                let v: Option<String> = j.parse(s, checker!(Option<String>))?;
+                match bit {
+                    2 => st.meta.created_at = v,
+                    4 => st.meta.artifact_name = v,
+                    _ => st.meta.artifact_type = v,
                 }
             }
-            // No registry rule reads the value of a key parsed here, only its presence.
-            st.top_keys.insert(k, None);
-        }
-        Ok(())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<(), A::Error> {
-        Results { st: self.st }.visit_seq(seq)
-    }
-}
-
-/// `null` or the inner seed's value (serde's `Option` for a seed).
-struct Opt<S>(S);
-
-impl<'de, S: DeserializeSeed<'de, Value = ()>> DeserializeSeed<'de> for Opt<S> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_option(self)
-    }
-}
-
-impl<'de, S: DeserializeSeed<'de, Value = ()>> Visitor<'de> for Opt<S> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a sequence or null")
-    }
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        self.0.deserialize(d)
-    }
-}
-
-struct Results<'a, 's> {
-    st: &'a mut St<'s>,
-}
-
-impl<'de> DeserializeSeed<'de> for Results<'_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Results<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a sequence")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq
-            .next_element_seed(OneResult { st: &mut *self.st })?
-            .is_some()
-        {}
-        Ok(())
-    }
-}
-
-struct OneResult<'a, 's> {
-    st: &'a mut St<'s>,
-}
-
-impl<'de> DeserializeSeed<'de> for OneResult<'_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_map(self)
-    }
-}
-
-impl<'de> Visitor<'de> for OneResult<'_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("struct TResult")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let st = self.st;
-        let mut seen = 0u16;
-        let mut kind: Option<String> = None;
-        let mut pending: Option<Vec<Package>> = None;
-        let mut modified: Option<Vec<ModifiedFinding>> = None;
-        while let Some(k) = map.next_key::<String>()? {
-            match k.as_str() {
-                "Target" => {
-                    once(&mut seen, 1, "Target")?;
-                    map.next_value::<Option<String>>()?;
-                }
-                "Class" => {
-                    once(&mut seen, 2, "Class")?;
-                    map.next_value::<Option<String>>()?;
-                }
-                "Type" => {
-                    once(&mut seen, 4, "Type")?;
-                    kind = map.next_value()?;
-                }
-                "Packages" => {
-                    once(&mut seen, 8, "Packages")?;
-                    if seen & 16 != 0 {
-                        return Err(st
-                            .ctl
-                            .unstreamable("a Trivy result lists Packages after Vulnerabilities"));
+            16 => {
+                let s = j.span()?;
+                st.meta.metadata = j.parse(s, checker!(Option<Metadata>))?;
+            }
+            32 => {
+                if j.peek()? == Some(b'[') {
+                    results(j, st)?;
+                } else {
+                    // `null`, or what serde refuses.
+                    let s = j.span()?;
+                    let r: Option<Vec<TResult>> = j.parse(s, checker!(Option<Vec<TResult>>))?;
+                    for res in r.unwrap_or_default() {
+                        one_whole(st, res)?;
                     }
-                    pending = map.next_value()?;
-                }
-                "Vulnerabilities" => {
-                    once(&mut seen, 16, "Vulnerabilities")?;
-                    if seen & 4 == 0 {
-                        return Err(st
-                            .ctl
-                            .unstreamable("a Trivy result lists Vulnerabilities before Type"));
-                    }
-                    st.packages(pending.take(), kind.as_deref());
-                    map.next_value_seed(Opt(Vulns {
-                        st: &mut *st,
-                        rtype: kind.as_deref(),
-                    }))?;
-                }
-                "ExperimentalModifiedFindings" => {
-                    once(&mut seen, 32, "ExperimentalModifiedFindings")?;
-                    modified = map.next_value()?;
-                }
-                "Secrets" => {
-                    once(&mut seen, 64, "Secrets")?;
-                    let v: Option<Vec<IgnoredAny>> = map.next_value()?;
-                    st.secrets += v.map_or(0, |v| v.len());
-                }
-                "Misconfigurations" => {
-                    once(&mut seen, 128, "Misconfigurations")?;
-                    let v: Option<Vec<IgnoredAny>> = map.next_value()?;
-                    st.misconfigs += v.map_or(0, |v| v.len());
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
                 }
             }
-        }
-        let rtype = kind.as_deref();
-        st.packages(pending.take(), rtype);
-        for m in modified.unwrap_or_default() {
-            if m.kind.as_deref().is_some_and(|k| k != "vulnerability") {
+            _ => {
+                let s = j.span()?;
+                j.parse::<IgnoredAny>(s, checker!(IgnoredAny))?;
+                st.top_keys.insert(k, top_value_of(j.bytes(s)));
                 continue;
             }
-            let Some(f) = m.finding else { continue };
-            let why = serde_json::json!({
-                "status": m.status, "statement": m.statement, "source": m.source,
-            })
-            .to_string();
-            add_vuln(&mut st.b, f, rtype, st.version.as_deref(), Some(why));
+        }
+        // No registry rule reads the value of a key parsed here, only its presence.
+        st.top_keys.insert(k, None);
+    }
+    Ok(())
+}
+
+/// A result the walker does not enter (not an object), converted as the whole parse does.
+fn one_whole(st: &mut St, res: TResult) -> Result<(), StreamError> {
+    let version = st.version.clone();
+    add_result(
+        &mut st.b,
+        res,
+        version.as_deref(),
+        &mut st.secrets,
+        &mut st.misconfigs,
+    );
+    st.emit()
+}
+
+fn results<R: Read>(j: &mut Json<R>, st: &mut St) -> Result<(), StreamError> {
+    j.open();
+    let mut first = true;
+    while j.next_element(&mut first)? {
+        if j.peek()? == Some(b'{') {
+            result(j, st)?;
+        } else {
+            let s = j.span()?;
+            let res: TResult = j.parse(s, checker!(TResult))?;
+            one_whole(st, res)?;
+        }
+    }
+    Ok(())
+}
+
+/// Counts the elements of `Secrets` / `Misconfigurations` (`Option<Vec<IgnoredAny>>`).
+fn count<R: Read>(j: &mut Json<R>) -> Result<usize, StreamError> {
+    if j.peek()? != Some(b'[') {
+        let s = j.span()?;
+        let v: Option<Vec<IgnoredAny>> = j.parse(s, checker!(Option<Vec<IgnoredAny>>))?;
+        return Ok(v.map_or(0, |v| v.len()));
+    }
+    j.open();
+    let (mut first, mut n) = (true, 0);
+    while j.next_element(&mut first)? {
+        j.skip()?;
+        n += 1;
+    }
+    Ok(n)
+}
+
+fn result<R: Read>(j: &mut Json<R>, st: &mut St) -> Result<(), StreamError> {
+    j.open();
+    let (mut first, mut seen) = (true, 0u16);
+    let mut kind: Option<String> = None;
+    let mut pending: Vec<Package> = Vec::new();
+    // Suppressed findings come after the vulnerabilities in the whole parse: their bytes
+    // wait here (checked now, so errors keep their order) until the result ends.
+    let mut modified: Option<Vec<u8>> = None;
+    while let Some(k) = j.next_key(&mut first)? {
+        let bit = match k.as_str() {
+            "Target" => 1,
+            "Class" => 2,
+            "Type" => 4,
+            "Packages" => 8,
+            "Vulnerabilities" => 16,
+            "ExperimentalModifiedFindings" => 32,
+            "Secrets" => 64,
+            "Misconfigurations" => 128,
+            _ => 0,
+        };
+        if bit != 0 {
+            once(j, &mut seen, bit, &k)?;
+        }
+        match bit {
+            8 if seen & 16 != 0 => {
+                return Err(StreamError::Unstreamable(
+                    "a Trivy result lists Packages after Vulnerabilities".into(),
+                ))
+            }
+            16 if seen & 4 == 0 => {
+                return Err(StreamError::Unstreamable(
+                    "a Trivy result lists Vulnerabilities before Type".into(),
+                ))
+            }
+            _ => {}
+        }
+        j.colon()?;
+        match bit {
+            1 | 2 => {
+                let s = j.span()?;
+                j.parse::<Option<String>>(s, checker!(Option<String>))?;
+            }
+            4 => {
+                let s = j.span()?;
+                kind = j.parse(s, checker!(Option<String>))?;
+            }
+            8 => {
+                if j.peek()? == Some(b'[') {
+                    j.open();
+                    let mut f = true;
+                    while j.next_element(&mut f)? {
+                        let s = j.span()?;
+                        pending.push(j.parse(s, checker!(Package))?);
+                    }
+                } else {
+                    let s = j.span()?;
+                    let v: Option<Vec<Package>> = j.parse(s, checker!(Option<Vec<Package>>))?;
+                    pending.extend(v.unwrap_or_default());
+                }
+            }
+            16 => {
+                st.packages(std::mem::take(&mut pending), kind.as_deref());
+                vulns(j, st, kind.as_deref())?;
+            }
+            32 => {
+                let s = j.span()?;
+                j.parse::<Option<Vec<ModifiedFinding>>>(s, checker!(Option<Vec<ModifiedFinding>>))?;
+                modified = Some(j.bytes(s).to_vec());
+            }
+            64 => st.secrets += count(j)?,
+            128 => st.misconfigs += count(j)?,
+            _ => j.skip()?,
+        }
+    }
+    st.packages(pending, kind.as_deref());
+    if let Some(bytes) = modified {
+        // Parsed above already: it cannot fail now.
+        let all: Option<Vec<ModifiedFinding>> = serde_json::from_slice(&bytes)
+            .map_err(|e| StreamError::Format(super::FormatError::json(&e)))?;
+        let version = st.version.clone();
+        for m in all.unwrap_or_default() {
+            add_modified(&mut st.b, m, kind.as_deref(), version.as_deref());
             st.emit()?;
         }
-        Ok(())
     }
+    Ok(())
 }
 
-struct Vulns<'a, 's, 'k> {
-    st: &'a mut St<'s>,
-    rtype: Option<&'k str>,
-}
-
-impl<'de> DeserializeSeed<'de> for Vulns<'_, '_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Vulns<'_, '_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a sequence")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        let st = self.st;
-        while let Some(v) = seq.next_element::<Vuln>()? {
-            add_vuln(&mut st.b, v, self.rtype, st.version.as_deref(), None);
-            st.emit()?;
+fn vulns<R: Read>(j: &mut Json<R>, st: &mut St, rtype: Option<&str>) -> Result<(), StreamError> {
+    if j.peek()? != Some(b'[') {
+        let s = j.span()?;
+        let v: Option<Vec<Vuln>> = j.parse(s, checker!(Option<Vec<Vuln>>))?;
+        for v in v.unwrap_or_default() {
+            add_vuln(&mut st.b, v, rtype, st.version.as_deref(), None);
         }
-        Ok(())
+        return st.emit();
     }
+    j.open();
+    let mut first = true;
+    while j.next_element(&mut first)? {
+        let s = j.span()?;
+        let v: Vuln = j.parse(s, checker!(Vuln))?;
+        add_vuln(&mut st.b, v, rtype, st.version.as_deref(), None);
+        st.emit()?;
+    }
+    Ok(())
 }
