@@ -102,6 +102,17 @@ fn a_row_written_before_migration_013_still_reads() {
     let s = Store::open(&p).unwrap();
     assert_eq!(encoding_of(&s, &sha(&bytes)).0, "identity");
     assert_eq!(s.blob(&sha(&bytes)).unwrap(), Some(bytes));
+    s.integrity_check().unwrap();
+    // `data` stays the last column: SQLite keeps a zeroblob unexpanded only there.
+    let cols: Vec<String> = s
+        .conn()
+        .prepare("SELECT name FROM pragma_table_info('blob') ORDER BY cid")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(cols, ["sha256", "size", "encoding", "data"]);
 }
 
 /// Overwrites the stored `data` of `sha` and reads it back through `Store::blob`.
