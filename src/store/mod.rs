@@ -5,6 +5,7 @@
 pub mod audit;
 mod blobs;
 pub mod exports;
+mod gate_rows;
 mod imports;
 pub mod judge;
 #[cfg(test)]
@@ -81,6 +82,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/009_import_speed.sql"),
     include_str!("migrations/010_finding_text.sql"),
     include_str!("migrations/011_drop_views_fts.sql"),
+    include_str!("migrations/012_gate_component_id.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
