@@ -456,6 +456,16 @@ fn bench_gate(st: &Store, id: i64, n: usize) {
         let m = v[v.len() / 2];
         format!("{:.2} | {:.2} | {:.2}", m[0], m[1], m[2])
     };
+    // DOSSIER_BENCH_GATE_PARTS=views,read (say) times only those parts, for profiling.
+    let parts = std::env::var("DOSSIER_BENCH_GATE_PARTS").unwrap_or_default();
+    let part = |p: &str| parts.is_empty() || parts.split(',').any(|x| x == p);
+    let med = |v: Vec<[f64; 3]>| {
+        if v.is_empty() {
+            "- | - | -".to_string()
+        } else {
+            med(v)
+        }
+    };
     let mut rows = 0usize;
     let mut read = Vec::new();
     let mut fix = Vec::new();
@@ -466,51 +476,69 @@ fn bench_gate(st: &Store, id: i64, n: usize) {
     let mut seen = 0usize;
     let mut nfix = 0;
     for _ in 0..reps {
-        rows = 0;
-        let (_, t) = timed(|| {
-            st.for_each_gate_row_ref(id, &mut |_| {
-                rows += 1;
-                Ok(())
-            })
-            .expect("rows")
-        });
-        read.push(t);
-        let (n, t) = timed(|| st.fix_disagreements(id).map(|v| v.len()).unwrap_or(0));
-        nfix = n;
-        fix.push(t);
-        let (r, t) = timed(|| judge::evaluate_set(st, id, &policy, as_of));
-        collected.push(t);
-        verdict = r
-            .as_ref()
-            .map(|r| r.verdict.as_str().to_string())
-            .unwrap_or_else(|e| format!("error: {e}"));
-        drop(r);
-        seen = 0;
-        let (_, t) = timed(|| {
-            judge::evaluate_set_streaming(st, id, &policy, as_of, &trusted, &mut |_| seen += 1)
-                .expect("streaming")
-        });
-        streamed.push(t);
-        let (_, t) = timed(|| {
-            judge::evaluate_set_views(st, id, &policy, as_of, &trusted, &mut |_| {}).expect("views")
-        });
-        views.push(t);
+        if part("read") {
+            rows = 0;
+            let (_, t) = timed(|| {
+                st.for_each_gate_row_ref(id, &mut |_| {
+                    rows += 1;
+                    Ok(())
+                })
+                .expect("rows")
+            });
+            read.push(t);
+        }
+        if part("fix") {
+            let (n, t) = timed(|| st.fix_disagreements(id).map(|v| v.len()).unwrap_or(0));
+            nfix = n;
+            fix.push(t);
+        }
+        if part("collected") {
+            let (r, t) = timed(|| judge::evaluate_set(st, id, &policy, as_of));
+            collected.push(t);
+            verdict = r
+                .as_ref()
+                .map(|r| r.verdict.as_str().to_string())
+                .unwrap_or_else(|e| format!("error: {e}"));
+            drop(r);
+        }
+        if part("streamed") {
+            seen = 0;
+            let (_, t) = timed(|| {
+                judge::evaluate_set_streaming(st, id, &policy, as_of, &trusted, &mut |_| seen += 1)
+                    .expect("streaming")
+            });
+            streamed.push(t);
+        }
+        if part("views") {
+            let (r, t) = timed(|| {
+                judge::evaluate_set_views(st, id, &policy, as_of, &trusted, &mut |_| {})
+                    .expect("views")
+            });
+            if verdict.is_empty() {
+                verdict = r.verdict.as_str().to_string();
+            }
+            views.push(t);
+        }
     }
     // The workstation's path: judgements streamed into compact rows, then cached in the store.
-    let mut marks: Vec<JudgementRow> = Vec::with_capacity(n);
-    judge::evaluate_set_views(st, id, &policy, as_of, &trusted, &mut |f| {
-        marks.push(JudgementRow {
-            finding_id: f.finding_id,
-            gate: f.gate.as_str().to_string(),
-            disposition: f.disposition.unwrap_or("undecided").to_string(),
-            reason: f.reason.to_string(),
-            epss: f.epss,
-            kev: f.kev,
+    let mut cache = Vec::new();
+    if part("cache") {
+        let mut marks: Vec<JudgementRow> = Vec::with_capacity(n);
+        judge::evaluate_set_views(st, id, &policy, as_of, &trusted, &mut |f| {
+            marks.push(JudgementRow {
+                finding_id: f.finding_id,
+                gate: f.gate.as_str().to_string(),
+                disposition: f.disposition.unwrap_or("undecided").to_string(),
+                reason: f.reason.to_string(),
+                epss: f.epss,
+                kev: f.kev,
+            })
         })
-    })
-    .expect("views");
-    let mut st2 = Store::open(st.path()).expect("second connection");
-    let (_, cache) = timed(|| st2.replace_judgements(id, marks).expect("cache write"));
+        .expect("views");
+        let mut st2 = Store::open(st.path()).expect("second connection");
+        let (_, t) = timed(|| st2.replace_judgements(id, marks).expect("cache write"));
+        cache.push(t);
+    }
     println!(
         "\n| gate + cross-checks ({n} findings, median of {reps}; load {}) | wall s | CPU s | waiting for a core s |\n|---|---|---|---|",
         load()
@@ -532,12 +560,12 @@ fn bench_gate(st: &Store, id: i64, n: usize) {
         med(read)
     );
     println!(
-        "| part: store.fix_disagreements ({nfix} findings) | {} |",
+        "| part: store.fix_disagreements ({nfix} findings, whole-set SQL; not on the gate's path) | {} |",
         med(fix)
     );
     println!(
         "| TUI: replace_judgements, {n} rows into the finding_judgement cache | {} |",
-        med(vec![cache])
+        med(cache)
     );
 }
 

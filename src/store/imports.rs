@@ -342,8 +342,9 @@ impl Store {
             let mut ins = tx.prepare(
                 "INSERT INTO finding(set_id, vuln_id, aliases, component_key, severity, severity_rank, severity_disagrees,
                     cvss_v2_vector, cvss_v3_vector, cvss_v3_score, cvss_v4_vector, epss, epss_percentile, epss_date, kev,
-                    fixed_versions, fix_state, scanners, fix_disagrees)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+                    fixed_versions, fix_state, scanners, fix_disagrees, component_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
+                    (SELECT id FROM component WHERE set_id = ?1 AND key = ?4))",
             )?;
             // The long text apart from the row the gate scans (migration 010).
             let mut text = tx.prepare(

@@ -2,103 +2,14 @@
 //! hold, a lean read of a set's findings for the gate (narrow rows in rowid order, so a
 //! million rows stay cheap), scanner fix disagreements, and the verdict history.
 
+use super::gate_rows::text;
+#[cfg(test)]
+pub use super::gate_rows::GateRow;
+pub use super::gate_rows::GateRowRef;
 use super::str_array::StrArray;
 use super::{now_utc, Result, Store};
-use crate::model::Severity;
 use rusqlite::{params, OptionalExtension, Transaction};
 use serde::Serialize;
-use std::collections::HashMap;
-
-/// What the gate reads of one finding, owned: the form tests compare (the gate itself
-/// reads `GateRowRef`).
-#[cfg(test)]
-#[derive(Debug, Clone, PartialEq)]
-pub struct GateRow {
-    pub id: i64,
-    pub vuln_id: String,
-    pub aliases: Vec<String>,
-    pub component_key: String,
-    pub purl: Option<String>,
-    pub name: String,
-    pub version: Option<String>,
-    pub severity: Severity,
-    pub severity_disagrees: bool,
-    pub cvss_v2_vector: Option<String>,
-    pub cvss_v3_vector: Option<String>,
-    pub cvss_v4_vector: Option<String>,
-    /// EPSS from the scanner report (Grype), with its date.
-    pub epss: Option<f64>,
-    pub epss_date: Option<String>,
-    /// KEV flag from the scanner report.
-    pub kev: Option<bool>,
-    pub fixed_versions: Vec<String>,
-    pub fix_state: String,
-    pub direct: Option<bool>,
-    pub scanners: Vec<String>,
-    /// From the imported FIRST EPSS data, by vulnerability id.
-    pub threat_epss: Option<f64>,
-    /// `dateAdded` from the imported CISA KEV catalog, by vulnerability id.
-    pub threat_kev_added: Option<String>,
-}
-
-/// One finding as the gate reads it, borrowed from the row being read: nothing is copied
-/// per finding (a million rows), the judge owns only what it keeps.
-#[derive(Debug, Clone, PartialEq)]
-pub struct GateRowRef<'r> {
-    pub id: i64,
-    pub vuln_id: &'r str,
-    pub aliases: StrArray<'r>,
-    pub component_key: &'r str,
-    pub purl: Option<&'r str>,
-    pub name: &'r str,
-    pub version: Option<&'r str>,
-    pub severity: Severity,
-    pub severity_disagrees: bool,
-    pub cvss_v2_vector: Option<&'r str>,
-    pub cvss_v3_vector: Option<&'r str>,
-    pub cvss_v4_vector: Option<&'r str>,
-    pub epss: Option<f64>,
-    pub epss_date: Option<&'r str>,
-    pub kev: Option<bool>,
-    pub fixed_versions: StrArray<'r>,
-    pub fix_state: &'r str,
-    /// The import found scanners naming different fixed versions (`finding.fix_disagrees`).
-    pub fix_disagrees: bool,
-    pub direct: Option<bool>,
-    pub scanners: StrArray<'r>,
-    pub threat_epss: Option<f64>,
-    pub threat_kev_added: Option<&'r str>,
-}
-
-#[cfg(test)]
-impl GateRowRef<'_> {
-    pub fn to_owned_row(&self) -> GateRow {
-        let own = |s: Option<&str>| s.map(str::to_string);
-        GateRow {
-            id: self.id,
-            vuln_id: self.vuln_id.to_string(),
-            aliases: self.aliases.to_vec(),
-            component_key: self.component_key.to_string(),
-            purl: own(self.purl),
-            name: self.name.to_string(),
-            version: own(self.version),
-            severity: self.severity,
-            severity_disagrees: self.severity_disagrees,
-            cvss_v2_vector: own(self.cvss_v2_vector),
-            cvss_v3_vector: own(self.cvss_v3_vector),
-            cvss_v4_vector: own(self.cvss_v4_vector),
-            epss: self.epss,
-            epss_date: own(self.epss_date),
-            kev: self.kev,
-            fixed_versions: self.fixed_versions.to_vec(),
-            fix_state: self.fix_state.to_string(),
-            direct: self.direct,
-            scanners: self.scanners.to_vec(),
-            threat_epss: self.threat_epss,
-            threat_kev_added: own(self.threat_kev_added),
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ThreatSource {
@@ -124,6 +35,18 @@ pub struct VerdictRow {
     pub reasons: serde_json::Value,
 }
 
+/// A set as the judge reads it: `SetRow` without its component and finding counts, which
+/// cost a walk of the set's index entries (~0.1 s at a million findings) and the judge
+/// never shows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GateSet {
+    pub id: i64,
+    pub image: Option<String>,
+    pub repository: Option<String>,
+    pub digest: Option<String>,
+    pub image_user: Option<String>,
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct JudgeComponent {
     pub key: String,
@@ -147,40 +70,6 @@ pub struct KevWrite {
 
 fn json_vec(s: &str) -> Vec<String> {
     StrArray::parse_or_empty(s).to_vec()
-}
-
-/// A text column borrowed from the row (no copy for keys and JSON that are only looked at).
-fn text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<&'r str> {
-    r.get_ref(i)?.as_str().map_err(|e| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-    })
-}
-
-/// A nullable text column borrowed from the row.
-fn opt_text<'r>(r: &'r rusqlite::Row<'_>, i: usize) -> rusqlite::Result<Option<&'r str>> {
-    match r.get_ref(i)? {
-        rusqlite::types::ValueRef::Null => Ok(None),
-        v => v.as_str().map(Some).map_err(|e| {
-            rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, Box::new(e))
-        }),
-    }
-}
-
-/// What the gate needs of a component, keyed by component key.
-struct GateComponent {
-    purl: Option<String>,
-    name: String,
-    version: Option<String>,
-    direct: Option<bool>,
-}
-
-/// `finding.severity_rank` back to the severity (the rank is `Severity as i64`), without
-/// parsing the text column per row.
-fn severity_of_rank(rank: i64) -> Severity {
-    Severity::ALL
-        .into_iter()
-        .find(|s| *s as i64 == rank)
-        .unwrap_or_default()
 }
 
 /// Replaces the EPSS data and records where it came from.
@@ -281,6 +170,26 @@ impl Store {
         Ok(rows)
     }
 
+    /// The set being judged, or `NoSuchSet`.
+    pub fn gate_set(&self, id: i64) -> Result<GateSet> {
+        self.conn()
+            .query_row(
+                "SELECT id, image, repository, digest, image_user FROM evidence_set WHERE id = ?1",
+                [id],
+                |r| {
+                    Ok(GateSet {
+                        id: r.get(0)?,
+                        image: r.get(1)?,
+                        repository: r.get(2)?,
+                        digest: r.get(3)?,
+                        image_user: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?
+            .ok_or_else(|| super::StoreError::NoSuchSet(id.to_string()))
+    }
+
     /// EPSS and KEV (`dateAdded`) for one id, for aliases the main query did not join.
     pub fn threat_for(&self, cve: &str) -> Result<(Option<f64>, Option<String>)> {
         // Cached statements: called once per non-CVE finding with CVE aliases.
@@ -295,112 +204,6 @@ impl Store {
             .query_row([cve], |r| r.get(0))
             .optional()?;
         Ok((e, k))
-    }
-
-    /// Streams the gate's rows of a set in rowid order, each borrowed from the row being
-    /// read, so judging a million findings never holds them all nor copies a string per
-    /// row. Rowid order reads the table's pages sequentially: the severity order walks the
-    /// index and fetches each row at random, measured 7x slower on a 1M-finding store (25 s
-    /// against 3.4 s for the bare scan). Callers that need severity order sort what they
-    /// keep. `visit` may run other queries on this store meanwhile.
-    pub fn for_each_gate_row_ref(
-        &self,
-        set_id: i64,
-        visit: &mut dyn FnMut(&GateRowRef<'_>) -> Result<()>,
-    ) -> Result<()> {
-        let Some((lo, hi)) = self.finding_id_range(set_id)? else {
-            return Ok(());
-        };
-        // The set's components in memory (tens of thousands at most), looked up by the
-        // borrowed key: joining them in SQL probes the component index once per finding.
-        let comps = self.gate_components(set_id)?;
-        // Without threat data (the usual offline case) the two joins are a probe of an
-        // empty index per finding for nothing.
-        let threat: bool = self.conn().query_row(
-            "SELECT EXISTS(SELECT 1 FROM threat_epss) OR EXISTS(SELECT 1 FROM threat_kev)",
-            [],
-            |r| r.get(0),
-        )?;
-        let (cols, joins) = if threat {
-            (
-                "e.epss, k.date_added",
-                "LEFT JOIN threat_epss e ON e.cve = f.vuln_id
-                 LEFT JOIN threat_kev k ON k.cve = f.vuln_id",
-            )
-        } else {
-            ("NULL, NULL", "")
-        };
-        let mut st = self.conn().prepare(&format!(
-            "SELECT f.id, f.vuln_id, f.aliases, f.component_key, f.severity_rank, f.severity_disagrees,
-                    f.cvss_v2_vector, f.cvss_v3_vector, f.cvss_v4_vector, f.epss, f.epss_date, f.kev,
-                    f.fixed_versions, f.fix_state, f.scanners, {cols}, f.fix_disagrees
-             FROM finding f {joins}
-             WHERE f.id BETWEEN ?2 AND ?3 AND +f.set_id = ?1
-             ORDER BY f.id"
-        ))?;
-        let mut rows = st.query(params![set_id, lo, hi])?;
-        while let Some(r) = rows.next()? {
-            let key = text(r, 3)?;
-            let c = comps.get(key);
-            let row = GateRowRef {
-                id: r.get(0)?,
-                vuln_id: text(r, 1)?,
-                aliases: StrArray::parse_or_empty(text(r, 2)?),
-                component_key: key,
-                purl: c.and_then(|c| c.purl.as_deref()),
-                name: c.map_or(key, |c| c.name.as_str()),
-                version: c.and_then(|c| c.version.as_deref()),
-                severity: severity_of_rank(r.get(4)?),
-                severity_disagrees: r.get(5)?,
-                cvss_v2_vector: opt_text(r, 6)?,
-                cvss_v3_vector: opt_text(r, 7)?,
-                cvss_v4_vector: opt_text(r, 8)?,
-                epss: r.get(9)?,
-                epss_date: opt_text(r, 10)?,
-                kev: r.get(11)?,
-                fixed_versions: StrArray::parse_or_empty(text(r, 12)?),
-                fix_state: text(r, 13)?,
-                direct: c.and_then(|c| c.direct),
-                scanners: StrArray::parse_or_empty(text(r, 14)?),
-                threat_epss: r.get(15)?,
-                threat_kev_added: opt_text(r, 16)?,
-                fix_disagrees: r.get::<_, Option<bool>>(17)?.unwrap_or(false),
-            };
-            visit(&row)?;
-        }
-        Ok(())
-    }
-
-    fn gate_components(&self, set_id: i64) -> Result<HashMap<String, GateComponent>> {
-        let mut st = self
-            .conn()
-            .prepare("SELECT key, purl, name, version, direct FROM component WHERE set_id = ?1")?;
-        let mut out = HashMap::new();
-        let mut rows = st.query([set_id])?;
-        while let Some(r) = rows.next()? {
-            out.insert(
-                r.get(0)?,
-                GateComponent {
-                    purl: r.get(1)?,
-                    name: r.get(2)?,
-                    version: r.get(3)?,
-                    direct: r.get(4)?,
-                },
-            );
-        }
-        Ok(out)
-    }
-
-    /// The first and last finding id of a set. A set's findings are written in one
-    /// transaction, so their ids form one range, and a scan of that rowid range reads the
-    /// table's pages in order instead of one page per row through an index.
-    fn finding_id_range(&self, set_id: i64) -> Result<Option<(i64, i64)>> {
-        let (lo, hi): (Option<i64>, Option<i64>) = self.conn().query_row(
-            "SELECT MIN(id), MAX(id) FROM finding WHERE set_id = ?1",
-            [set_id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )?;
-        Ok(lo.zip(hi))
     }
 
     /// The distinct scanners named by a set's findings.
@@ -446,40 +249,37 @@ impl Store {
         Ok(rows)
     }
 
-    /// `fix_disagreements` for the given findings only: the gate's one pass over the rows
-    /// collects the flagged ids, so the finding table is not scanned a second time. Each
-    /// id is one primary-key probe that reads that finding's few scanner views, and only
-    /// their `fixed_versions` member is taken out (serde skips the rest without building
-    /// it). Same rule and text as the SQL: views that are not JSON are left out, a missing
-    /// or null member counts as `[]`, and the finding is reported when more than one
-    /// scanner names more than one distinct value; same order (id, then component).
-    pub fn fix_disagreements_of(&self, ids: &[i64]) -> Result<Vec<(String, String, String)>> {
+    /// `fix_disagreements` for the given findings only, each given as (id, vuln, component)
+    /// as the gate's one pass over the rows read them, so the finding table is not scanned
+    /// nor probed again. Each id is one probe of `finding_source` that reads that
+    /// finding's few scanner views, and only their `fixed_versions` member is taken out
+    /// (serde skips the rest without building it). Same rule and text as the SQL: views
+    /// that are not JSON are left out, a missing or null member counts as `[]`, and the
+    /// finding is reported when more than one scanner names more than one distinct value;
+    /// same order (id, then component).
+    pub fn fix_disagreements_of(
+        &self,
+        flagged: &[(i64, String, String)],
+    ) -> Result<Vec<(String, String, String)>> {
         #[derive(serde::Deserialize)]
         struct Fixed<'a> {
             #[serde(borrow, default)]
             fixed_versions: Option<&'a serde_json::value::RawValue>,
         }
         let mut st = self.conn().prepare(
-            "SELECT f.vuln_id, f.component_key, s.scanner, s.view
-             FROM finding f CROSS JOIN finding_source s ON s.finding_id = f.id
-             WHERE f.id = ?1
-             ORDER BY s.file_id",
+            "SELECT scanner, view FROM finding_source WHERE finding_id = ?1 ORDER BY file_id",
         )?;
         let mut out: Vec<(String, String, String)> = Vec::new();
         let mut views: Vec<(String, String)> = Vec::new();
-        for id in ids {
+        for (id, vuln, comp) in flagged {
             views.clear();
-            let mut head: Option<(String, String)> = None;
             let mut rows = st.query([id])?;
             while let Some(r) = rows.next()? {
-                let Ok(v) = serde_json::from_str::<Fixed<'_>>(text(r, 3)?) else {
+                let Ok(v) = serde_json::from_str::<Fixed<'_>>(text(r, 1)?) else {
                     continue;
                 };
-                if head.is_none() {
-                    head = Some((r.get(0)?, r.get(1)?));
-                }
                 let fixed = v.fixed_versions.map_or("[]", |f| f.get());
-                views.push((r.get(2)?, fixed.to_string()));
+                views.push((r.get(0)?, fixed.to_string()));
             }
             let distinct = |pick: fn(&(String, String)) -> &str| {
                 let mut v: Vec<&str> = views.iter().map(pick).collect();
@@ -487,36 +287,64 @@ impl Store {
                 v.dedup();
                 v.len()
             };
-            if let Some((vuln, comp)) = head {
-                if distinct(|v| v.0.as_str()) > 1 && distinct(|v| v.1.as_str()) > 1 {
-                    let text: Vec<String> = views.iter().map(|(s, f)| format!("{s}={f}")).collect();
-                    out.push((vuln, comp, text.join("; ")));
-                }
+            if !views.is_empty() && distinct(|v| v.0.as_str()) > 1 && distinct(|v| v.1.as_str()) > 1
+            {
+                let text: Vec<String> = views.iter().map(|(s, f)| format!("{s}={f}")).collect();
+                out.push((vuln.clone(), comp.clone(), text.join("; ")));
             }
         }
         out.sort_by(|a, b| (&a.0, &a.1).cmp(&(&b.0, &b.1)));
         Ok(out)
     }
 
-    /// A set's components without per-component finding counts (the listing query counts
-    /// findings per component, which is far too slow for a million findings).
-    pub fn judge_components(&self, set_id: i64) -> Result<Vec<JudgeComponent>> {
-        let mut st = self.conn().prepare(
-            "SELECT key, type, name, version, in_sbom, in_scan FROM component WHERE set_id = ?1 ORDER BY key",
+    /// The component keys the scans name and no SBOM lists, and those an SBOM lists and no
+    /// scan covered, each by key: what the coverage checks need of the components, without
+    /// reading and sorting every component row.
+    pub fn component_gaps(&self, set_id: i64) -> Result<(Vec<String>, Vec<String>)> {
+        let (mut scan_only, mut sbom_only) = (Vec::new(), Vec::new());
+        let (lo, hi): (Option<i64>, Option<i64>) = self.conn().query_row(
+            "SELECT MIN(id), MAX(id) FROM component WHERE set_id = ?1",
+            [set_id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        let rows = st
-            .query_map([set_id], |r| {
-                Ok(JudgeComponent {
-                    key: r.get(0)?,
-                    kind: r.get(1)?,
-                    name: r.get(2)?,
-                    version: r.get(3)?,
-                    in_sbom: r.get(4)?,
-                    in_scan: r.get(5)?,
-                })
-            })?
-            .collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
+        if let (Some(lo), Some(hi)) = (lo, hi) {
+            let mut st = self.conn().prepare(
+                "SELECT key, in_scan FROM component
+                 WHERE id BETWEEN ?2 AND ?3 AND +set_id = ?1 AND (in_sbom <> 0) <> (in_scan <> 0)",
+            )?;
+            let mut rows = st.query(params![set_id, lo, hi])?;
+            while let Some(r) = rows.next()? {
+                if r.get::<_, bool>(1)? {
+                    scan_only.push(r.get(0)?);
+                } else {
+                    sbom_only.push(r.get(0)?);
+                }
+            }
+        }
+        // Byte order, as SQLite's BINARY collation orders keys.
+        scan_only.sort_unstable();
+        sbom_only.sort_unstable();
+        Ok((scan_only, sbom_only))
+    }
+
+    /// A set's components without per-component finding counts (the listing query counts
+    /// findings per component, which is far too slow for a million findings), by key.
+    pub fn judge_components(&self, set_id: i64) -> Result<Vec<JudgeComponent>> {
+        let mut out: Vec<JudgeComponent> = self
+            .set_components(set_id)?
+            .into_iter()
+            .map(|c| JudgeComponent {
+                key: c.key,
+                kind: c.kind,
+                name: c.name,
+                version: c.version,
+                in_sbom: c.in_sbom,
+                in_scan: c.in_scan,
+            })
+            .collect();
+        // Byte order, as SQLite's BINARY collation ordered them.
+        out.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        Ok(out)
     }
 
     pub fn verdicts(&self, set_id: i64) -> Result<Vec<VerdictRow>> {

@@ -11,9 +11,9 @@ use crate::analysis::policy::Policy;
 use crate::analysis::waiver_eval::{Candidate, Standing};
 use crate::model::waiver::DispositionState;
 use crate::model::Severity;
-use crate::store::judge::ThreatSource;
+use crate::store::judge::{GateSet, ThreatSource};
 use crate::store::str_array::StrArray;
-use crate::store::{SetRow, Store};
+use crate::store::Store;
 use chrono::NaiveDate;
 use serde::Serialize;
 use std::collections::{BTreeSet, HashMap};
@@ -135,7 +135,7 @@ impl fmt::Display for VexWhy<'_> {
 
 pub(super) fn judge_findings(
     store: &Store,
-    set: &SetRow,
+    set: &GateSet,
     p: &Policy,
     as_of: NaiveDate,
     g: &Gathered,
@@ -194,7 +194,7 @@ pub(super) fn judge_findings(
     // Gathered in the same pass: the scanners named (a handful), and the findings the import
     // flagged as having scanners that disagree on the fix (their views are read after).
     let mut scanners_seen: Vec<String> = Vec::new();
-    let mut fix_flagged: Vec<i64> = Vec::new();
+    let mut fix_flagged: Vec<(i64, String, String)> = Vec::new();
     let (mut upper, mut hits) = (String::new(), Vec::new());
 
     let mut counts = Counts::default();
@@ -376,7 +376,7 @@ pub(super) fn judge_findings(
             });
         }
         if r.fix_disagrees {
-            fix_flagged.push(r.id);
+            fix_flagged.push((r.id, r.vuln_id.to_string(), r.component_key.to_string()));
         }
         sink(&FindingView {
             finding_id: r.id,

@@ -160,7 +160,7 @@ pub fn evaluate_set_views(
     trusted: &[TrustedKey],
     sink: &mut dyn FnMut(&FindingView<'_>),
 ) -> Result<JudgeReport, JudgeError> {
-    let set = store.set(set_id)?;
+    let set = store.gate_set(set_id)?;
     let files = store.set_files(set_id)?;
     let gathered = inputs::gather(store, set_id, &files, trusted, policy)?;
     let threat = store.threat_sources()?;
@@ -170,7 +170,7 @@ pub fn evaluate_set_views(
     let fj = findings::judge_findings(store, &set, policy, as_of, &gathered, &threat, sink)?;
     diagnostics.extend(fj.diagnostics);
 
-    let comps = store.judge_components(set_id)?;
+    let (scan_not_in_sbom, sbom_not_scanned) = store.component_gaps(set_id)?;
     let facts = SetFacts {
         digest: set.digest.clone(),
         image: set.image.clone(),
@@ -190,16 +190,8 @@ pub fn evaluate_set_views(
             })
             .collect(),
         signatures: inputs::signature_facts(store, set_id)?,
-        scan_not_in_sbom: comps
-            .iter()
-            .filter(|c| c.in_scan && !c.in_sbom)
-            .map(|c| c.key.clone())
-            .collect(),
-        sbom_not_scanned: comps
-            .iter()
-            .filter(|c| c.in_sbom && !c.in_scan)
-            .map(|c| c.key.clone())
-            .collect(),
+        scan_not_in_sbom,
+        sbom_not_scanned,
         stig: gathered.stig.clone(),
     };
     let mut set_diags = checks::run(&facts, policy, as_of);
