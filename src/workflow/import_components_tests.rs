@@ -356,3 +356,58 @@ fn a_streamed_sbom_and_a_report_import_as_one_set() {
     let fs = store.findings(set.id).unwrap();
     assert_eq!(fs[0].component_key, "pkg:npm/b@2");
 }
+
+fn import_with(dir: &std::path::Path, stream_above: u64) -> (crate::store::Store, i64) {
+    let mut store = crate::store::Store::open_in_memory().unwrap();
+    let mut opts = super::super::ImportOptions::default();
+    opts.limits.stream_above_bytes = stream_above;
+    let r = super::super::import_paths(
+        &mut store,
+        &[dir.to_path_buf()],
+        &opts,
+        &super::super::Actor::default(),
+        &mut |_| {},
+    )
+    .unwrap();
+    assert!(!r.any_failed());
+    let id = r.sets[0].id;
+    (store, id)
+}
+
+#[test]
+fn a_generated_set_of_sboms_and_reports_imports_the_same_streamed_and_whole() {
+    use crate::devgen::synthetic::{generate, SynthFormat, SynthOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let opts = SynthOptions {
+        seed: 7,
+        components: 300,
+        findings: 200,
+        formats: SynthFormat::ALL.to_vec(),
+    };
+    generate(&opts, dir.path()).unwrap();
+    let (whole, a) = import_with(dir.path(), u64::MAX);
+    let (streamed, b) = import_with(dir.path(), 1);
+    let strip = |rows: Vec<crate::store::ComponentRow>| {
+        rows.into_iter()
+            .map(|mut r| {
+                r.id = 0;
+                serde_json::to_string(&r).unwrap()
+            })
+            .collect::<Vec<_>>()
+    };
+    let cw = strip(whole.components(a).unwrap());
+    // The generator writes 300 packages into both SBOMs and the reports name a subset.
+    assert_eq!(cw.len(), 300);
+    assert_eq!(cw, strip(streamed.components(b).unwrap()));
+    let dw = whole.dependencies(a).unwrap();
+    assert!(!dw.is_empty());
+    assert_eq!(dw, streamed.dependencies(b).unwrap());
+    let key = |s: &crate::store::Store, id| {
+        s.findings(id)
+            .unwrap()
+            .into_iter()
+            .map(|f| (f.vuln_id, f.component_key))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(key(&whole, a), key(&streamed, b));
+}
