@@ -51,6 +51,10 @@ fn timed_child(args: &[&str], store: &Path) -> (Duration, u64, i32) {
     timed_child_env(args, store, &[])
 }
 
+/// User + system CPU of the last `timed_child_env` child (ms): wall time on a shared
+/// machine is mostly waiting for a core.
+static LAST_CHILD_CPU_MS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
 fn timed_child_env(args: &[&str], store: &Path, envs: &[(&str, &str)]) -> (Duration, u64, i32) {
     let t = Instant::now();
     let out = Command::new("/usr/bin/time")
@@ -66,6 +70,14 @@ fn timed_child_env(args: &[&str], store: &Path, envs: &[(&str, &str)]) -> (Durat
         .expect("run /usr/bin/time");
     let wall = t.elapsed();
     let err = String::from_utf8_lossy(&out.stderr);
+    let secs = |k: &str| -> f64 {
+        err.lines()
+            .find_map(|l| l.trim().strip_prefix(k))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0.0)
+    };
+    let cpu = secs("User time (seconds): ") + secs("System time (seconds): ");
+    LAST_CHILD_CPU_MS.store((cpu * 1000.0) as u64, std::sync::atomic::Ordering::Relaxed);
     let rss = err
         .lines()
         .find_map(|l| {
@@ -90,8 +102,8 @@ fn bench_import(dir: &Path) {
         target / 1_000_000,
         load()
     );
-    println!("| format | file MB | rows | parse-only MB/s | import MB/s | import rows/s | import/parse | peak RSS MiB |");
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("| format | file MB | rows | parse-only MB/s (wall / CPU) | streamed parse-only MB/s (wall / CPU) | import MB/s (wall) | import CPU s (user+sys) | import MB per CPU s | import/streamed parse (CPU) | import/parse (wall) | peak RSS MiB |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
     let nf = findings_for_trivy_bytes(target) * 105 / 100;
     // ~1.1 KB per CycloneDX component, ~1.0 KB per SPDX package with its relationships.
     let nc = (target / 950) as usize;
@@ -112,12 +124,32 @@ fn bench_import(dir: &Path) {
         let (path, size) = generate(&opts, &d).expect("generate").remove(0);
         // Baseline: read + parse only, same bytes, same run.
         let t = Instant::now();
+        let (c0, _) = sched();
         let bytes = std::fs::read(&path).expect("read");
         let doc = dossier::ingest::formats::parse(fmt, &bytes).expect("parse");
         let parse = t.elapsed();
+        let parse_cpu = (sched().0 - c0) as f64 / 1e9;
         let rows = (doc.findings.len() + doc.components.len()) as f64;
         drop(doc);
         drop(bytes);
+        // The import's own parse: the file streamed (`parse_reader`, what a file over
+        // `stream_above_bytes` goes through), findings counted and dropped.
+        struct Count(usize);
+        impl dossier::ingest::formats::stream::FindingSink for Count {
+            fn finding(&mut self, _: dossier::model::FindingRecord) -> Result<(), String> {
+                self.0 += 1;
+                Ok(())
+            }
+        }
+        let t = Instant::now();
+        let (c0, _) = sched();
+        let file =
+            std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(&path).expect("open"));
+        let mut count = Count(0);
+        let s = dossier::ingest::formats::parse_reader(fmt, file, &mut count).expect("stream");
+        let streamed = t.elapsed();
+        let streamed_cpu = (sched().0 - c0) as f64 / 1e9;
+        drop(s);
         // The same import twice: the default (files over 32 MiB streamed: Trivy, Grype,
         // CycloneDX and SPDX JSON) and with streaming off, the whole-document path, as a
         // same-run baseline.
@@ -131,16 +163,25 @@ fn bench_import(dir: &Path) {
             let store = d.join("store.db");
             let (wall, rss, _) =
                 timed_child_env(&["import", path.to_str().unwrap_or("")], &store, envs);
+            let cpu = LAST_CHILD_CPU_MS.load(std::sync::atomic::Ordering::Relaxed) as f64 / 1000.0;
             let pm = mb(size) / parse.as_secs_f64();
+            let sm = mb(size) / streamed.as_secs_f64();
             let im = mb(size) / wall.as_secs_f64();
+            let icpu = mb(size) / cpu.max(1e-9);
+            let scpu = mb(size) / streamed_cpu.max(1e-9);
             println!(
-                "| {}{label} | {:.0} | {} | {:.0} | {:.0} | {:.0} | {:.2} | {:.0} |",
+                "| {}{label} | {:.0} | {} | {:.0} / {:.0} | {:.0} / {:.0} | {:.0} | {:.2} | {:.0} | {:.2} | {:.2} | {:.0} |",
                 fmt.name(),
                 mb(size),
                 rows,
                 pm,
+                mb(size) / parse_cpu.max(1e-9),
+                sm,
+                scpu,
                 im,
-                rows / wall.as_secs_f64(),
+                cpu,
+                icpu,
+                icpu / scpu,
                 im / pm,
                 rss as f64 / 1024.0
             );

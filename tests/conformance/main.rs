@@ -10,6 +10,7 @@ mod review;
 mod sbom;
 mod sbom_stream;
 mod scan;
+mod scan_stream;
 mod verify;
 mod verify_bundle;
 mod verify_policy;
