@@ -141,9 +141,7 @@ struct GateComponents {
 
 impl GateComponents {
     fn get(&self, id: Option<i64>, key: &str) -> Option<&GateComponent> {
-        let Some(first) = self.items.first() else {
-            return None;
-        };
+        let first = self.items.first()?;
         let at = match id {
             Some(id) if self.dense => usize::try_from(id.wrapping_sub(first.id))
                 .ok()
