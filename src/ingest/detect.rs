@@ -857,7 +857,9 @@ pub fn top_value<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<String>, 
 /// `top_value` for a value already cut out of the document (`None` when it is not valid
 /// on its own: the caller has checked it against the whole parse's type first).
 pub fn top_value_of(value: &[u8]) -> Option<String> {
-    serde_json::from_slice::<Scalar>(value).ok().and_then(|s| s.0)
+    serde_json::from_slice::<Scalar>(value)
+        .ok()
+        .and_then(|s| s.0)
 }
 
 fn answer(head: &[u8], s: &Sniff) -> Detection {

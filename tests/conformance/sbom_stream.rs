@@ -187,6 +187,12 @@ fn blobs_alike(a: &Path, b: &Path, file: &Path) {
     let sha = dossier::ingest::discover::sha256_hex(&raw);
     for db in [a, b] {
         let got = Store::open(db).unwrap().blob(&sha).unwrap();
-        assert_eq!(got.as_deref(), Some(&raw[..]), "{}: blob of {}", db.display(), file.display());
+        assert_eq!(
+            got.as_deref(),
+            Some(&raw[..]),
+            "{}: blob of {}",
+            db.display(),
+            file.display()
+        );
     }
 }
