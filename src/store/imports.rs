@@ -359,9 +359,24 @@ impl Store {
                 from_slice: None,
                 cur: None,
             };
+            // The views each finding stores: one per file (the last wins, as INSERT OR
+            // REPLACE keeps it), only for files of this set.
+            let mut kept: Vec<(usize, i64)> = Vec::new();
             while feed.advance()? {
                 let Some(f) = feed.current() else { break };
                 let s = summarize(f);
+                kept.clear();
+                for (i, (idx, _)) in f.views.iter().enumerate() {
+                    let Some(file_id) = w.file_shas.get(*idx).and_then(|sha| file_ids.get(sha))
+                    else {
+                        continue;
+                    };
+                    match kept.iter_mut().find(|(_, id)| id == file_id) {
+                        Some(slot) => slot.0 = i,
+                        None => kept.push((i, *file_id)),
+                    }
+                }
+                let fix_differs = fix_disagrees(f, &kept);
                 ins.execute(params![
                     set_id,
                     f.vuln_id,
@@ -381,7 +396,7 @@ impl Store {
                     json(&s.fixed),
                     s.fix_state,
                     json(&s.scanners),
-                    s.fix_disagrees,
+                    fix_differs,
                 ])?;
                 let fid = tx.last_insert_rowid();
                 if s.title.is_some() || s.description.is_some() {
@@ -440,8 +455,24 @@ struct Summary {
     title: Option<String>,
     description: Option<String>,
     scanners: Vec<String>,
-    /// More than one scanner, and they name different fixed versions.
-    fix_disagrees: bool,
+}
+
+/// `finding.fix_disagrees`: among the views the finding stores (`stored`: view index and
+/// file id), more than one scanner and more than one distinct fixed-version list. The
+/// same rule the gate's fix cross-check applies to the stored views, so the gate can
+/// count the flag and read views only for the findings it lists.
+fn fix_disagrees(f: &SetFinding, stored: &[(usize, i64)]) -> bool {
+    let views: Vec<&crate::model::ScannerView> = stored
+        .iter()
+        .filter_map(|(i, _)| f.views.get(*i).map(|(_, v)| v))
+        .collect();
+    let Some(first) = views.first() else {
+        return false;
+    };
+    views.iter().any(|v| v.scanner != first.scanner)
+        && views
+            .iter()
+            .any(|v| v.fixed_versions != first.fixed_versions)
 }
 
 /// The merged headline of a finding. NVD's vector is preferred when scanners carry several,
@@ -475,11 +506,6 @@ fn summarize(f: &SetFinding) -> Summary {
             scanners.push(v.scanner.clone());
         }
     }
-    // As the fix cross-check compares them: each view's list as given (order counts).
-    let fix_disagrees = scanners.len() > 1
-        && f.views
-            .iter()
-            .any(|(_, v)| v.fixed_versions != f.views[0].1.fixed_versions);
     let fix_state = if !fixed.is_empty() {
         "fixed".to_string()
     } else {
@@ -519,7 +545,6 @@ fn summarize(f: &SetFinding) -> Summary {
         title: longest(|v| v.title.as_ref()),
         description: longest(|v| v.description.as_ref()),
         scanners,
-        fix_disagrees,
     }
 }
 
@@ -550,6 +575,17 @@ impl Store {
         self.write_import(&w, &|_, _| Ok(()))
             .expect("test set written")
             .set_id
+    }
+
+    /// Test fixture: flags every finding of the set as one whose scanners name different
+    /// fixes, as an import before migration 014 could over-flag them.
+    pub(crate) fn flag_every_fix_for_test(&self, set_id: i64) {
+        self.conn()
+            .execute(
+                "UPDATE finding SET fix_disagrees = 1 WHERE set_id = ?1",
+                [set_id],
+            )
+            .expect("flags set");
     }
 
     /// Test fixture: like `write_test_set`, with two scan files ("trivy" and "grype"), so

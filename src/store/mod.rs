@@ -5,6 +5,8 @@
 pub mod audit;
 mod blobs;
 pub mod exports;
+#[cfg(test)]
+mod fix_flag_tests;
 mod gate_rows;
 mod imports;
 pub mod judge;
@@ -87,6 +89,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/011_drop_views_fts.sql"),
     include_str!("migrations/012_gate_component_id.sql"),
     include_str!("migrations/013_blob_encoding.sql"),
+    include_str!("migrations/014_exact_fix_flag.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -5,7 +5,7 @@
 use super::inputs::Gathered;
 use super::view::{FindingView, ReasonView, TopN, WaiverNote};
 use super::{Counts, JudgeError};
-use crate::analysis::checks::Diagnostic;
+use crate::analysis::checks::{Diagnostic, MAX_EVIDENCE};
 use crate::analysis::gate::{self, GateClass, GateFacts};
 use crate::analysis::policy::Policy;
 use crate::analysis::waiver_eval::{Candidate, Standing};
@@ -459,27 +459,35 @@ pub(super) fn judge_findings(
             total,
         ));
     }
-    // Only a set scanned by more than one scanner can disagree on fixes.
-    let fix = if multi_scanner {
-        store.fix_disagreements_of(&fix_flagged)?
-    } else {
-        Vec::new()
-    };
-    if !fix.is_empty() {
-        let ev: Vec<String> = fix
-            .iter()
-            .map(|(v, c, s)| format!("{v} on {c}: {s}"))
-            .collect();
-        d.push(Diagnostic::problem(
-            p,
-            "scanner-disagreement",
-            "scanner-fix-differs",
-            format!(
-                "{} finding(s) where scanners name different fixed versions",
-                ev.len()
-            ),
-            ev,
-        ));
+    // Only a set scanned by more than one scanner can disagree on fixes. The import's flag
+    // follows the cross-check's rule over the stored views (migration 014), so the flagged
+    // rows are counted and only the ones listed have their views read; should a listed one
+    // not disagree after all (a flag the store got some other way), every flagged finding
+    // is checked, as before.
+    if multi_scanner && !fix_flagged.is_empty() {
+        let total = fix_flagged.len();
+        fix_flagged.sort_by(|a, b| (&a.1, &a.2, a.0).cmp(&(&b.1, &b.2, b.0)));
+        let listed = &fix_flagged[..total.min(MAX_EVIDENCE)];
+        let mut fix = store.fix_disagreements_of(listed)?;
+        let mut total_fix = total;
+        if fix.len() < listed.len() {
+            fix = store.fix_disagreements_of(&fix_flagged)?;
+            total_fix = fix.len();
+        }
+        if total_fix > 0 {
+            let ev: Vec<String> = fix
+                .iter()
+                .map(|(v, c, s)| format!("{v} on {c}: {s}"))
+                .collect();
+            d.push(Diagnostic::problem_top(
+                p,
+                "scanner-disagreement",
+                "scanner-fix-differs",
+                format!("{total_fix} finding(s) where scanners name different fixed versions"),
+                ev,
+                total_fix,
+            ));
+        }
     }
     vex_diagnostics(g, &vex_used, p, &mut d);
     waiver_diagnostics(g, &standing, &in_scope, &waiver_used, as_of, p, &mut d);

@@ -373,3 +373,93 @@ fn cross_checks_from_the_one_pass() {
         ]
     );
 }
+
+/// 30 findings on which trivy and grype name different fixes, 5 on which they agree: the
+/// cross-check counts the 30 from the import's flag, lists the first 20 in (id, component)
+/// order as the whole-set query does, and says how many more.
+#[test]
+fn fix_cross_check_counts_the_flags_and_lists_the_first_twenty() {
+    let fixed = |scanner: &str, v: &str| ScannerView {
+        scanner: scanner.into(),
+        severity: Severity::Low,
+        fixed_versions: vec![v.into()],
+        fix_state: "fixed".into(),
+        ..Default::default()
+    };
+    let findings: Vec<SetFinding> = (0..35)
+        .map(|i| SetFinding {
+            vuln_id: format!("CVE-2024-{:04}", 100 - i),
+            aliases: vec![],
+            component_key: ComponentKey(DIRECT.into()),
+            views: vec![
+                (0, fixed("trivy", "1.1")),
+                (1, fixed("grype", if i < 30 { "1.2" } else { "1.1" })),
+            ],
+        })
+        .collect();
+    let comps = vec![SetComponent {
+        key: ComponentKey(DIRECT.into()),
+        kind: "npm".into(),
+        name: "direct".into(),
+        in_sbom: true,
+        in_scan: true,
+        ..Default::default()
+    }];
+    let mut st = Store::open_in_memory().unwrap();
+    let id = st.write_test_set_scanned("sha256:f1", &comps, &findings);
+    let r = evaluate_set_views(
+        &st,
+        id,
+        &Policy::default_policy(),
+        as_of(),
+        &[],
+        &mut |_| {},
+    )
+    .unwrap();
+    let fix = r
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "scanner-fix-differs")
+        .unwrap();
+    assert!(fix.message.starts_with("30 finding(s)"), "{}", fix.message);
+    // The ids count down as the findings go up, so the first listed is the last written
+    // of the 30 that disagree: CVE-2024-0071.
+    let first: Vec<String> = (71..91)
+        .map(|n| format!("CVE-2024-{n:04} on {DIRECT}: trivy=[\"1.1\"]; grype=[\"1.2\"]"))
+        .collect();
+    assert_eq!(fix.evidence[..20], first[..]);
+    assert_eq!(fix.evidence[20], "... and 10 more");
+    assert_eq!(fix.evidence.len(), 21);
+}
+
+/// A store whose flags claim more than its views bear out (every finding flagged): the
+/// cross-check finds a listed one that does not disagree and checks every flagged finding,
+/// giving what the whole-set query gave before the flags were set.
+#[test]
+fn fix_cross_check_reads_every_flagged_view_when_a_flag_is_wrong() {
+    let (st, id) = store_with_every_class();
+    let whole: Vec<String> = st
+        .fix_disagreements(id)
+        .unwrap()
+        .into_iter()
+        .map(|(v, c, s)| format!("{v} on {c}: {s}"))
+        .collect();
+    assert_eq!(whole.len(), 2);
+    st.flag_every_fix_for_test(id);
+    let r = evaluate_set_views(
+        &st,
+        id,
+        &Policy::default_policy(),
+        as_of(),
+        &[],
+        &mut |_| {},
+    )
+    .unwrap();
+    let fix = r
+        .diagnostics
+        .iter()
+        .find(|d| d.code == "scanner-fix-differs")
+        .unwrap();
+    assert!(fix.message.starts_with("2 finding(s)"), "{}", fix.message);
+    assert_eq!(fix.evidence, whole);
+}
