@@ -209,25 +209,9 @@ pub fn pack_file(path: &Path) -> std::io::Result<PackedBlob> {
     })
 }
 
+/// Unlinked at once (`tempfile`): the space comes back when the import ends, however it ends.
 fn scratch_file() -> std::io::Result<std::fs::File> {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.subsec_nanos());
-    let path = std::env::temp_dir().join(format!(
-        "dossier-blob-{}-{nanos}-{}.deflate",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    ));
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create_new(true)
-        .open(&path)?;
-    // Unlinked at once: the space comes back when the import ends, however it ends.
-    std::fs::remove_file(&path)?;
-    Ok(f)
+    tempfile::tempfile()
 }
 
 /// Stores a packed file under `sha256` (the digest the import parsed and recorded) unless

@@ -21,23 +21,8 @@ pub(super) struct Spool {
 
 impl Spool {
     pub(super) fn new() -> std::io::Result<Self> {
-        use std::sync::atomic::{AtomicU64, Ordering};
-        static N: AtomicU64 = AtomicU64::new(0);
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let path = std::env::temp_dir().join(format!(
-            "dossier-import-{}-{nanos}-{}.spool",
-            std::process::id(),
-            N.fetch_add(1, Ordering::Relaxed)
-        ));
-        let f = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create_new(true)
-            .open(&path)?;
         // Unlinked at once: the space comes back when the import ends, however it ends.
-        std::fs::remove_file(&path)?;
+        let f = tempfile::tempfile()?;
         Ok(Self {
             w: BufWriter::with_capacity(1 << 20, f),
             len: 0,

@@ -374,6 +374,16 @@ fn cross_checks_from_the_one_pass() {
     );
 }
 
+/// The gate's `scanner-fix-differs` diagnostic for the set, under the default policy.
+fn fix_diagnostic(st: &Store, id: i64) -> crate::analysis::checks::Diagnostic {
+    let r =
+        evaluate_set_views(st, id, &Policy::default_policy(), as_of(), &[], &mut |_| {}).unwrap();
+    r.diagnostics
+        .into_iter()
+        .find(|d| d.code == "scanner-fix-differs")
+        .unwrap()
+}
+
 /// 30 findings on which trivy and grype name different fixes, 5 on which they agree: the
 /// cross-check counts the 30 from the import's flag, lists the first 20 in (id, component)
 /// order as the whole-set query does, and says how many more.
@@ -407,20 +417,7 @@ fn fix_cross_check_counts_the_flags_and_lists_the_first_twenty() {
     }];
     let mut st = Store::open_in_memory().unwrap();
     let id = st.write_test_set_scanned("sha256:f1", &comps, &findings);
-    let r = evaluate_set_views(
-        &st,
-        id,
-        &Policy::default_policy(),
-        as_of(),
-        &[],
-        &mut |_| {},
-    )
-    .unwrap();
-    let fix = r
-        .diagnostics
-        .iter()
-        .find(|d| d.code == "scanner-fix-differs")
-        .unwrap();
+    let fix = fix_diagnostic(&st, id);
     assert!(fix.message.starts_with("30 finding(s)"), "{}", fix.message);
     // The ids count down as the findings go up, so the first listed is the last written
     // of the 30 that disagree: CVE-2024-0071.
@@ -446,20 +443,7 @@ fn fix_cross_check_reads_every_flagged_view_when_a_flag_is_wrong() {
         .collect();
     assert_eq!(whole.len(), 2);
     st.flag_every_fix_for_test(id);
-    let r = evaluate_set_views(
-        &st,
-        id,
-        &Policy::default_policy(),
-        as_of(),
-        &[],
-        &mut |_| {},
-    )
-    .unwrap();
-    let fix = r
-        .diagnostics
-        .iter()
-        .find(|d| d.code == "scanner-fix-differs")
-        .unwrap();
+    let fix = fix_diagnostic(&st, id);
     assert!(fix.message.starts_with("2 finding(s)"), "{}", fix.message);
     assert_eq!(fix.evidence, whole);
 }
