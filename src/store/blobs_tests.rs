@@ -297,7 +297,7 @@ fn migration_009_keeps_the_sources_of_an_existing_store() {
     // The key still holds: a second row for (finding, file) replaces the first.
     s.conn()
         .execute(
-            "INSERT OR REPLACE INTO finding_source VALUES (1, 1, 'trivy', '{}')",
+            "INSERT OR REPLACE INTO finding_source(finding_id, file_id, scanner, view) VALUES (1, 1, 'trivy', '{}')",
             [],
         )
         .unwrap();

@@ -1,7 +1,7 @@
 //! Writing one import: the set, its new files and blobs, and the merged components,
 //! dependencies and findings, all in one transaction (it lands whole or not at all).
 
-use super::{blobs, now_utc, stored_view, PackedBlob, Result, Store};
+use super::{blobs, now_utc, stored_view, view_chunks, PackedBlob, Result, Store};
 use crate::model::{SetComponent, SetFinding};
 use rusqlite::{params, OptionalExtension};
 use std::collections::{BTreeSet, HashMap};
@@ -243,6 +243,7 @@ impl Store {
                 tx.execute("DELETE FROM component WHERE set_id = ?1", [id])?;
                 tx.execute("DELETE FROM dependency WHERE set_id = ?1", [id])?;
                 tx.execute("DELETE FROM finding WHERE set_id = ?1", [id])?;
+                tx.execute("DELETE FROM view_chunk WHERE set_id = ?1", [id])?;
                 id
             }
             None => {
@@ -351,8 +352,10 @@ impl Store {
                 "INSERT INTO finding_text(finding_id, title, description) VALUES (?1, ?2, ?3)",
             )?;
             let mut src = tx.prepare(
-                "INSERT OR REPLACE INTO finding_source(finding_id, file_id, scanner, view) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT OR REPLACE INTO finding_source(finding_id, file_id, scanner, view, chunk_id, chunk_at, chunk_len)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?;
+            let mut chunks = view_chunks::ChunkWriter::new(&tx, set_id)?;
             let mut feed = Feed {
                 slice: w.findings.iter(),
                 stream,
@@ -402,11 +405,10 @@ impl Store {
                 if s.title.is_some() || s.description.is_some() {
                     text.execute(params![fid, s.title, s.description])?;
                 }
-                for (i, (idx, view)) in f.views.iter().enumerate() {
-                    let Some(fsha) = w.file_shas.get(*idx) else {
-                        continue;
-                    };
-                    let Some(file_id) = file_ids.get(fsha) else {
+                // In view order, as the rows were always written; a view a later one of
+                // the same file replaces is not stored at all.
+                for (i, (_, view)) in f.views.iter().enumerate() {
+                    let Some((_, file_id)) = kept.iter().find(|(k, _)| *k == i) else {
                         continue;
                     };
                     let stored = stored_view::stored(
@@ -415,9 +417,29 @@ impl Store {
                         s.title.as_deref(),
                         s.description.as_deref(),
                     );
-                    src.execute(params![fid, file_id, view.scanner, stored.as_ref()])?;
+                    match chunks.push(&tx, &stored)? {
+                        Some((c, at, len)) => src.execute(params![
+                            fid,
+                            file_id,
+                            view.scanner,
+                            None::<&str>,
+                            c,
+                            at,
+                            len
+                        ])?,
+                        None => src.execute(params![
+                            fid,
+                            file_id,
+                            view.scanner,
+                            stored.as_ref(),
+                            None::<i64>,
+                            None::<i64>,
+                            None::<i64>
+                        ])?,
+                    };
                 }
             }
+            chunks.finish(&tx)?;
         }
         extra(&tx, set_id)?;
         tx.commit()?;

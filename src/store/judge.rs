@@ -224,39 +224,33 @@ impl Store {
 
     /// Findings whose scanners give different fixed versions: (vuln, component, "scanner=[..]; ...").
     /// The import flags them (`fix_disagrees`), so only their scanner views are read: reading
-    /// every view of a million two-scanner findings is gigabytes. CROSS JOIN keeps the
-    /// finding rows as the outer loop (SQLite never reorders it), so the planner cannot
-    /// choose to walk every view instead.
+    /// every view of a million two-scanner findings is gigabytes. The flagged rows come from
+    /// the set's id range in id order, then `fix_disagreements_of` reads their views (views
+    /// in chunks cannot be read by SQL).
     pub fn fix_disagreements(&self, set_id: i64) -> Result<Vec<(String, String, String)>> {
         let Some((lo, hi)) = self.finding_id_range(set_id)? else {
             return Ok(Vec::new());
         };
         let mut st = self.conn().prepare(
-            "SELECT f.vuln_id, f.component_key,
-                    group_concat(s.scanner || '=' || COALESCE(json_extract(s.view, '$.fixed_versions'), '[]'), '; ')
-             FROM finding f CROSS JOIN finding_source s ON s.finding_id = f.id
-             WHERE f.id BETWEEN ?2 AND ?3 AND +f.set_id = ?1 AND f.fix_disagrees AND json_valid(s.view)
-             GROUP BY f.id
-             HAVING COUNT(DISTINCT s.scanner) > 1
-                AND COUNT(DISTINCT COALESCE(json_extract(s.view, '$.fixed_versions'), '[]')) > 1
-             ORDER BY f.vuln_id, f.component_key",
+            "SELECT id, vuln_id, component_key FROM finding
+             WHERE id BETWEEN ?2 AND ?3 AND +set_id = ?1 AND fix_disagrees ORDER BY id",
         )?;
-        let rows = st
+        let flagged: Vec<(i64, String, String)> = st
             .query_map(params![set_id, lo, hi], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?))
             })?
             .collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
+        self.fix_disagreements_of(&flagged)
     }
 
     /// `fix_disagreements` for the given findings only, each given as (id, vuln, component)
     /// as the gate's one pass over the rows read them, so the finding table is not scanned
     /// nor probed again. Each id is one probe of `finding_source` that reads that
-    /// finding's few scanner views, and only their `fixed_versions` member is taken out
-    /// (serde skips the rest without building it). Same rule and text as the SQL: views
-    /// that are not JSON are left out, a missing or null member counts as `[]`, and the
-    /// finding is reported when more than one scanner names more than one distinct value;
-    /// same order (id, then component).
+    /// finding's few scanner views (inline, or from a chunk kept inflated while consecutive
+    /// findings share it), and only their `fixed_versions` member is taken out (serde skips
+    /// the rest without building it). The rule: views that are not JSON are left out, a
+    /// missing or null member counts as `[]`, and the finding is reported when more than
+    /// one scanner names more than one distinct value; ordered by vuln, then component.
     pub fn fix_disagreements_of(
         &self,
         flagged: &[(i64, String, String)],
@@ -266,20 +260,33 @@ impl Store {
             #[serde(borrow, default)]
             fixed_versions: Option<&'a serde_json::value::RawValue>,
         }
+        type Raw = (
+            String,
+            Option<String>,
+            (Option<i64>, Option<i64>, Option<i64>),
+        );
         let mut st = self.conn().prepare(
-            "SELECT scanner, view FROM finding_source WHERE finding_id = ?1 ORDER BY file_id",
+            "SELECT scanner, view, chunk_id, chunk_at, chunk_len FROM finding_source
+             WHERE finding_id = ?1 ORDER BY file_id",
         )?;
+        let mut chunks = super::view_chunks::ChunkReader::default();
         let mut out: Vec<(String, String, String)> = Vec::new();
         let mut views: Vec<(String, String)> = Vec::new();
+        let mut raw: Vec<Raw> = Vec::new();
         for (id, vuln, comp) in flagged {
             views.clear();
+            raw.clear();
             let mut rows = st.query([id])?;
             while let Some(r) = rows.next()? {
-                let Ok(v) = serde_json::from_str::<Fixed<'_>>(text(r, 1)?) else {
+                raw.push((r.get(0)?, r.get(1)?, (r.get(2)?, r.get(3)?, r.get(4)?)));
+            }
+            for (scanner, view, chunk) in raw.drain(..) {
+                let text = chunks.text(self.conn(), view, chunk)?;
+                let Ok(v) = serde_json::from_str::<Fixed<'_>>(&text) else {
                     continue;
                 };
                 let fixed = v.fixed_versions.map_or("[]", |f| f.get());
-                views.push((r.get(0)?, fixed.to_string()));
+                views.push((scanner, fixed.to_string()));
             }
             let distinct = |pick: fn(&(String, String)) -> &str| {
                 let mut v: Vec<&str> = views.iter().map(pick).collect();

@@ -20,6 +20,7 @@ pub mod scratch;
 mod stored_view;
 pub mod str_array;
 pub mod verify;
+mod view_chunks;
 mod view_filter;
 mod views;
 pub use views::{Cursor, ViewFilter, ViewSort};
@@ -90,6 +91,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/012_gate_component_id.sql"),
     include_str!("migrations/013_blob_encoding.sql"),
     include_str!("migrations/014_exact_fix_flag.sql"),
+    include_str!("migrations/015_view_chunks.sql"),
 ];
 
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

@@ -420,26 +420,44 @@ impl Store {
     }
 
     /// The scanner views of a finding, each exactly as imported (the title and description
-    /// a stored view leaves to `finding_text` are put back).
+    /// a stored view leaves to `finding_text` are put back; views in chunks are inflated).
     pub fn finding_sources(&self, finding_id: i64) -> Result<Vec<SourceRow>> {
+        type Raw = (
+            String,
+            String,
+            Option<String>,
+            (Option<i64>, Option<i64>, Option<i64>),
+            Option<String>,
+            Option<String>,
+        );
         let mut st = self.conn().prepare(
-            "SELECT s.scanner, e.path, s.view, t.title, t.description
+            "SELECT s.scanner, e.path, s.view, s.chunk_id, s.chunk_at, s.chunk_len, t.title, t.description
              FROM finding_source s JOIN evidence_file e ON e.id = s.file_id
              LEFT JOIN finding_text t ON t.finding_id = s.finding_id
              WHERE s.finding_id = ?1 ORDER BY s.scanner, e.path",
         )?;
-        let rows = st
+        let raw: Vec<Raw> = st
             .query_map(params![finding_id], |r| {
-                let v: String = r.get(2)?;
-                let title: Option<String> = r.get(3)?;
-                let description: Option<String> = r.get(4)?;
-                Ok(SourceRow {
-                    scanner: r.get(0)?,
-                    file: r.get(1)?,
-                    view: super::stored_view::restore(&v, title.as_deref(), description.as_deref()),
-                })
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    (r.get(3)?, r.get(4)?, r.get(5)?),
+                    r.get(6)?,
+                    r.get(7)?,
+                ))
             })?
             .collect::<rusqlite::Result<_>>()?;
-        Ok(rows)
+        let mut chunks = super::view_chunks::ChunkReader::default();
+        raw.into_iter()
+            .map(|(scanner, file, view, chunk, title, description)| {
+                let v = chunks.text(self.conn(), view, chunk)?;
+                Ok(SourceRow {
+                    scanner,
+                    file,
+                    view: super::stored_view::restore(&v, title.as_deref(), description.as_deref()),
+                })
+            })
+            .collect()
     }
 }
