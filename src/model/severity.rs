@@ -21,13 +21,21 @@ impl Severity {
     /// Parses every spelling the scanners use (Trivy upper case, Grype capitalised,
     /// CycloneDX lower case with `info`/`none`, XCCDF `high/medium/low`).
     pub fn parse(s: &str) -> Self {
-        match s.trim().to_ascii_lowercase().as_str() {
-            "critical" => Self::Critical,
-            "high" | "important" => Self::High,
-            "medium" | "moderate" => Self::Medium,
-            "low" => Self::Low,
-            "negligible" | "info" | "informational" | "none" => Self::Negligible,
-            _ => Self::Unknown,
+        // Compared without lowercasing into a new string: this runs once per finding.
+        let s = s.trim();
+        let is = |w: &str| s.eq_ignore_ascii_case(w);
+        if is("critical") {
+            Self::Critical
+        } else if is("high") || is("important") {
+            Self::High
+        } else if is("medium") || is("moderate") {
+            Self::Medium
+        } else if is("low") {
+            Self::Low
+        } else if is("negligible") || is("info") || is("informational") || is("none") {
+            Self::Negligible
+        } else {
+            Self::Unknown
         }
     }
 

@@ -2,6 +2,7 @@
 //! a single `matchDetails` object) and new (`cvss[]`, `fix`, EPSS, KEV, risk, the three
 //! `descriptor.db` shapes). `ignoredMatches` are findings too, tagged with their rules.
 
+use super::conv::SeenComponents;
 use super::FormatError;
 use crate::model::{
     find_sha256_digest, Component, ComponentKey, Cvss, CvssVersion, DocKind, Document, Epss,
@@ -216,7 +217,7 @@ fn convert(r: Report) -> Document {
     if let Some(src) = r.source {
         read_source(&mut doc, src);
     }
-    let mut index: HashMap<ComponentKey, usize> = HashMap::new();
+    let mut index = Index::default();
     for m in r.matches.unwrap_or_default() {
         add_match(&mut doc, &mut index, m, version.as_deref(), false);
     }
@@ -422,9 +423,41 @@ fn fix_state(state: Option<&str>, has_versions: bool) -> String {
     }
 }
 
+/// A document's components by key, and by the raw artifact fields that made them.
+#[derive(Default)]
+struct Index {
+    by_key: HashMap<ComponentKey, usize>,
+    seen: SeenComponents,
+}
+
+/// The component an artifact already became, when every field `component_of` reads but
+/// the licenses and the id (kept only by a new component) was met before: merging it again
+/// would change nothing. Starts `seen`'s key either way.
+fn seen_artifact(seen: &mut SeenComponents, a: &Artifact) -> Option<usize> {
+    seen.start();
+    for p in [&a.purl, &a.kind, &a.name, &a.version] {
+        seen.part(p.as_deref());
+    }
+    let paths = a.locations.as_deref().unwrap_or_default();
+    seen.count(paths.len());
+    for l in paths {
+        seen.part(l.path.as_deref());
+    }
+    let cpes = a.cpes.as_deref().unwrap_or_default();
+    seen.count(cpes.len());
+    for c in cpes {
+        match c {
+            Value::String(c) => seen.part(Some(c)),
+            // Structured 0.7x CPEs are rare: not worth spelling.
+            _ => seen.unusable(),
+        }
+    }
+    seen.get()
+}
+
 fn add_match(
     doc: &mut Document,
-    index: &mut HashMap<ComponentKey, usize>,
+    index: &mut Index,
     m: Match,
     version: Option<&str>,
     ignored: bool,
@@ -439,9 +472,25 @@ fn add_match(
             .push("a match whose vulnerability has no id was skipped".into());
         return;
     };
-    let comp = component_of(a);
+    let ci = match seen_artifact(&mut index.seen, &a) {
+        Some(i) => i,
+        None => {
+            let i = merge_component(doc, &mut index.by_key, component_of(a));
+            index.seen.remember(i);
+            i
+        }
+    };
+    finish_match(doc, m.related, m.match_details, m.applied_ignore_rules, v, id, ci, version, ignored);
+}
+
+/// Adds `comp` to the document or merges it into the component with its key.
+fn merge_component(
+    doc: &mut Document,
+    index: &mut HashMap<ComponentKey, usize>,
+    comp: Component,
+) -> usize {
     let key = comp.key();
-    let ci = match index.get(&key) {
+    match index.get(&key) {
         Some(&i) => {
             let e = &mut doc.components[i];
             for l in comp.locations {
@@ -461,9 +510,22 @@ fn add_match(
             index.insert(key, doc.components.len() - 1);
             doc.components.len() - 1
         }
-    };
+    }
+}
 
-    let mut related = m.related.unwrap_or_default();
+#[allow(clippy::too_many_arguments)]
+fn finish_match(
+    doc: &mut Document,
+    related: Option<Vec<Vuln>>,
+    match_details: Option<Value>,
+    applied_ignore_rules: Option<Value>,
+    mut v: Vuln,
+    id: String,
+    ci: usize,
+    version: Option<&str>,
+    ignored: bool,
+) {
+    let mut related = related.unwrap_or_default();
     let mut aliases: Vec<String> = Vec::new();
     for r in &related {
         if let Some(rid) = r.id.as_deref().filter(|x| !x.is_empty() && *x != id) {
@@ -549,12 +611,11 @@ fn add_match(
         urls,
         epss,
         kev,
-        match_details: m
-            .match_details
+        match_details: match_details
             .filter(|x| !x.is_null())
             .map(|x| x.to_string()),
         ignored_by: ignored.then(|| {
-            m.applied_ignore_rules
+            applied_ignore_rules
                 .unwrap_or(Value::Array(Vec::new()))
                 .to_string()
         }),

@@ -5,19 +5,18 @@
 //! version afterwards (`Streamed::late_scanner_version`). `ignoredMatches` before `matches`
 //! is unstreamable.
 
-use super::{add_match, convert, nonempty, Descriptor, Match, Report, Source};
+use super::{add_match, convert, nonempty, Descriptor, Index, Match, Report, Source};
 use crate::ingest::detect::{top_value_of, TopKeys};
 use crate::ingest::formats::slices::{checker, Json};
 use crate::ingest::formats::stream::{FindingSink, StreamError, Streamed};
-use crate::model::{ComponentKey, DocKind, Document};
+use crate::model::{DocKind, Document};
 use serde::de::IgnoredAny;
-use std::collections::HashMap;
 use std::io::Read;
 
 struct St<'s> {
     sink: &'s mut dyn FindingSink,
     doc: Document,
-    index: HashMap<ComponentKey, usize>,
+    index: Index,
     version: Option<String>,
     sent_without_version: bool,
     /// An `ignoredMatches` array with elements was already sent.
@@ -35,7 +34,7 @@ pub(in crate::ingest::formats) fn parse<R: Read>(
     let mut st = St {
         sink,
         doc: Document::new(DocKind::Scan),
-        index: HashMap::new(),
+        index: Index::default(),
         version: None,
         sent_without_version: false,
         ignored_sent: false,

@@ -3,6 +3,7 @@
 //! Formats whose meaning is read later (signatures, VEX, waivers, ...) are parsed by their
 //! analysis module; here they yield an `Other` document naming the digests they mention.
 
+mod conv;
 mod cyclonedx_json;
 mod cyclonedx_model;
 mod cyclonedx_xml;

@@ -481,7 +481,13 @@ impl<R: Read> Json<R> {
                 return Err(self.serde_fail(s.start, &e, u64::from(self.depth)));
             }
         }
-        serde_json::from_slice(bytes).map_err(|e| self.serde_fail(s.start, &e, 0))
+        // One UTF-8 check over the value instead of one per borrowed string (serde's
+        // `StrRead` trusts a `&str`); bytes that are not UTF-8 get serde's own error.
+        match std::str::from_utf8(bytes) {
+            Ok(text) => serde_json::from_str(text),
+            Err(_) => serde_json::from_slice(bytes),
+        }
+        .map_err(|e| self.serde_fail(s.start, &e, 0))
     }
 
     /// `span` then `parse`, for a value that is only checked.

@@ -2,6 +2,7 @@
 //! `Packages`, and the pre-0.20 bare array of Results. Typed wire structs read straight
 //! from the byte slice (no whole-document `Value`), so a large report stays cheap.
 
+use super::conv::{json_str, SeenComponents, SortedMap};
 use super::FormatError;
 use crate::model::{
     find_sha256_digest, Component, ComponentKey, Cvss, CvssVersion, DocKind, Document,
@@ -9,7 +10,7 @@ use crate::model::{
 };
 use serde::Deserialize;
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
@@ -140,9 +141,9 @@ struct Vuln<'a> {
     #[serde(borrow)]
     severity: Option<Cow<'a, str>>,
     #[serde(default, borrow)]
-    vendor_severity: Option<BTreeMap<Cow<'a, str>, i64>>,
+    vendor_severity: Option<SortedMap<Cow<'a, str>, i64>>,
     #[serde(rename = "CVSS", default, borrow)]
-    cvss: Option<BTreeMap<Cow<'a, str>, CvssEntry<'a>>>,
+    cvss: Option<SortedMap<Cow<'a, str>, CvssEntry<'a>>>,
     #[serde(default, borrow)]
     references: Option<Vec<Cow<'a, str>>>,
     #[serde(borrow)]
@@ -235,9 +236,19 @@ fn package_version(p: &Package) -> Option<String> {
 struct Builder {
     doc: Document,
     index: HashMap<ComponentKey, usize>,
+    /// Components of earlier findings by their raw fields (see `add_vuln`).
+    seen: SeenComponents,
 }
 
 impl Builder {
+    fn new() -> Self {
+        Self {
+            doc: Document::new(DocKind::Scan),
+            index: HashMap::new(),
+            seen: SeenComponents::default(),
+        }
+    }
+
     fn component(&mut self, c: Component) -> usize {
         let key = c.key();
         if let Some(&i) = self.index.get(&key) {
@@ -279,6 +290,39 @@ fn text(s: Option<Cow<str>>) -> Option<String> {
     s.filter(|x| !x.trim().is_empty()).map(Cow::into_owned)
 }
 
+/// `text` without taking ownership.
+fn kept<'x>(s: &'x Option<Cow<str>>) -> Option<&'x str> {
+    s.as_deref().filter(|x| !x.trim().is_empty())
+}
+
+/// `{"vendor_ids":[..],"vendor_severity":{"<source>":{"level":n,"severity":"S"},..}}` as
+/// `serde_json::json!(..).to_string()` writes it (keys sorted, compact), without the
+/// `Value` tree.
+fn vendor_details(vendor: &[(Cow<str>, i64)], ids: &[Cow<str>]) -> String {
+    let mut s = String::with_capacity(40 + 48 * vendor.len() + 24 * ids.len());
+    s.push_str("{\"vendor_ids\":[");
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        json_str(&mut s, id);
+    }
+    s.push_str("],\"vendor_severity\":{");
+    for (i, (k, n)) in vendor.iter().enumerate() {
+        if i > 0 {
+            s.push(',');
+        }
+        json_str(&mut s, k);
+        s.push_str(":{\"level\":");
+        let _ = std::fmt::Write::write_fmt(&mut s, format_args!("{n}"));
+        s.push_str(",\"severity\":\"");
+        s.push_str(Severity::from_trivy_int(*n).as_str());
+        s.push_str("\"}");
+    }
+    s.push_str("}}");
+    s
+}
+
 fn convert(mut r: Report) -> Document {
     let results = r.results.take();
     let (mut b, version) = header(r);
@@ -301,10 +345,7 @@ fn convert(mut r: Report) -> Document {
 
 /// Everything but `Results`: the scan, subject and image digests, and the scanner version.
 fn header(r: Report) -> (Builder, Option<String>) {
-    let mut b = Builder {
-        doc: Document::new(DocKind::Scan),
-        index: HashMap::new(),
-    };
+    let mut b = Builder::new();
     let version = r.trivy.as_ref().and_then(|t| nonempty(t.version.clone()));
     let db = r
         .trivy
@@ -428,9 +469,9 @@ fn fix_state(status: Option<&str>, has_fix: bool) -> String {
     }
 }
 
-fn cvss_list(map: Option<BTreeMap<Cow<str>, CvssEntry>>) -> Vec<Cvss> {
+fn cvss_list(map: Option<SortedMap<Cow<str>, CvssEntry>>) -> Vec<Cvss> {
     let mut out = Vec::new();
-    for (source, e) in map.unwrap_or_default() {
+    for (source, e) in map.unwrap_or_default().0 {
         let source = source.into_owned();
         if e.v2_vector.is_some() || e.v2_score.is_some() {
             out.push(Cvss {
@@ -479,17 +520,33 @@ fn add_vuln(
             .push("a vulnerability without VulnerabilityID was skipped".into());
         return;
     };
-    let purl = v.pkg_identifier.as_ref().and_then(|i| text(i.purl.clone()));
-    let name = text(v.pkg_name).unwrap_or_else(|| "unknown".into());
-    let comp = Component {
-        kind: kind_of(purl.as_deref(), rtype),
-        purl,
-        name,
-        version: text(v.installed_version),
-        locations: text(v.pkg_path).into_iter().collect(),
-        ..Component::default()
+    let purl = v.pkg_identifier.as_ref().and_then(|i| kept(&i.purl));
+    let (name, installed, path) = (
+        kept(&v.pkg_name),
+        kept(&v.installed_version),
+        kept(&v.pkg_path),
+    );
+    // The component is built from these five fields alone: met before, it changes nothing.
+    b.seen.start();
+    for p in [rtype, purl, name, installed, path] {
+        b.seen.part(p);
+    }
+    let ci = match b.seen.get() {
+        Some(i) => i,
+        None => {
+            let comp = Component {
+                kind: kind_of(purl, rtype),
+                purl: purl.map(str::to_string),
+                name: name.unwrap_or("unknown").to_string(),
+                version: installed.map(str::to_string),
+                locations: path.map(str::to_string).into_iter().collect(),
+                ..Component::default()
+            };
+            let i = b.component(comp);
+            b.seen.remember(i);
+            i
+        }
     };
-    let ci = b.component(comp);
 
     let fixed_versions: Vec<String> = v
         .fixed_version
@@ -509,7 +566,11 @@ fn add_vuln(
     if severity == Severity::Unknown {
         // The string is missing in some old reports; the vendor integer of the named source
         // is the same judgement in another spelling.
-        if let Some(n) = v.severity_source.as_deref().and_then(|s| vendor.get(s)) {
+        if let Some(n) = v
+            .severity_source
+            .as_deref()
+            .and_then(|s| vendor.get::<str>(s))
+        {
             severity = Severity::from_trivy_int(*n);
         }
     }
@@ -524,13 +585,8 @@ fn add_vuln(
         }
     }
     let vendor_ids = v.vendor_ids.unwrap_or_default();
-    let details = (!vendor.is_empty() || !vendor_ids.is_empty()).then(|| {
-        let sev: BTreeMap<&str, serde_json::Value> = vendor
-            .iter()
-            .map(|(k, n)| (k.as_ref(), serde_json::json!({"level": n, "severity": Severity::from_trivy_int(*n).as_str()})))
-            .collect();
-        serde_json::json!({"vendor_severity": sev, "vendor_ids": vendor_ids}).to_string()
-    });
+    let details = (!vendor.0.is_empty() || !vendor_ids.is_empty())
+        .then(|| vendor_details(&vendor.0, &vendor_ids));
     let status = text(v.status);
     let view = ScannerView {
         scanner: "trivy".into(),

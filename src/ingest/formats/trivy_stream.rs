@@ -8,9 +8,7 @@ use super::{Builder, Metadata, ModifiedFinding, Package, Report, TResult, TrivyI
 use crate::ingest::detect::{top_value_of, TopKeys};
 use crate::ingest::formats::slices::{checker, Json};
 use crate::ingest::formats::stream::{FindingSink, StreamError, Streamed};
-use crate::model::{DocKind, Document};
 use serde::de::IgnoredAny;
-use std::collections::HashMap;
 use std::io::Read;
 
 struct St<'s> {
@@ -33,10 +31,7 @@ pub(in crate::ingest::formats) fn parse<R: Read>(
 ) -> Result<(Streamed, TopKeys), StreamError> {
     let mut st = St {
         sink,
-        b: Builder {
-            doc: Document::new(DocKind::Scan),
-            index: HashMap::new(),
-        },
+        b: Builder::new(),
         version: None,
         sent_without_version: false,
         secrets: 0,
