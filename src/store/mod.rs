@@ -16,7 +16,6 @@ mod judge_tests;
 mod migrate_010_tests;
 mod queries;
 pub mod review;
-pub mod scratch;
 mod stored_view;
 pub mod str_array;
 pub mod verify;
