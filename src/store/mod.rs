@@ -9,6 +9,7 @@ pub mod exports;
 mod fix_flag_tests;
 mod gate_rows;
 mod imports;
+mod json_text;
 pub mod judge;
 #[cfg(test)]
 mod judge_tests;

@@ -51,11 +51,12 @@ struct Runs {
     docs: Vec<DocInfo>,
     /// key: (component key, doc); payload: seq (u64 LE) then `components::encode`.
     comps: Sorter,
-    /// key: (doc, local ref); payload: component key. The first per ref is the first
+    /// key: `ref_key` (doc, local ref); payload: component key. The first per ref is the first
     /// component with it (ties keep insertion order, which is document order).
     refs: Sorter,
-    /// key: (doc, from ref); payload: to ref.
+    /// key: `ref_key` (doc, from ref); payload: to ref.
     edges: Sorter,
+    edge_budget: usize,
     kbuf: Vec<u8>,
     pbuf: Vec<u8>,
     resolved: Option<Resolved>,
@@ -72,12 +73,13 @@ struct Resolved {
 }
 
 impl Runs {
-    fn new() -> Self {
+    fn new(comp_budget: usize, edge_budget: usize) -> Self {
         Self {
             docs: Vec::new(),
-            comps: Sorter::new(COMP_BUDGET),
-            refs: Sorter::new(EDGE_BUDGET),
-            edges: Sorter::new(EDGE_BUDGET),
+            comps: Sorter::new(comp_budget),
+            refs: Sorter::new(edge_budget),
+            edges: Sorter::new(edge_budget),
+            edge_budget,
             kbuf: Vec::new(),
             pbuf: Vec::new(),
             resolved: None,
@@ -108,8 +110,7 @@ impl Runs {
         self.comps.push(&self.kbuf, &self.pbuf)?;
         if let Some(r) = c.local_ref.as_deref() {
             self.kbuf.clear();
-            key_u64(&mut self.kbuf, doc as u64);
-            key_str(&mut self.kbuf, r.as_bytes());
+            ref_key(&mut self.kbuf, doc, r.as_bytes());
             self.refs.push(&self.kbuf, key.0.as_bytes())?;
         }
         Ok(key)
@@ -117,8 +118,7 @@ impl Runs {
 
     fn edge(&mut self, doc: usize, from: &str, to: &str) -> std::io::Result<()> {
         self.kbuf.clear();
-        key_u64(&mut self.kbuf, doc as u64);
-        key_str(&mut self.kbuf, from.as_bytes());
+        ref_key(&mut self.kbuf, doc, from.as_bytes());
         self.edges.push(&self.kbuf, to.as_bytes())
     }
 
@@ -175,6 +175,7 @@ impl Runs {
                 }
             }
             let (doc, rest) = read_key_u64(ek).ok_or_else(|| bad("edge"))?;
+            let (_, rest) = read_key_u64(rest).ok_or_else(|| bad("edge"))?;
             let Some(d) = usize::try_from(doc).ok().and_then(|i| docs.get(i)) else {
                 continue;
             };
@@ -203,18 +204,17 @@ impl Runs {
         self.refs.finish();
         self.edges.finish();
         // (doc, from, to) -> (doc, to, from key)
-        let mut by_to = Sorter::new(EDGE_BUDGET);
+        let mut by_to = Sorter::new(self.edge_budget);
         let mut k = Vec::new();
         Self::join(&self.docs, &self.refs, &self.edges, &mut |doc, to, fk| {
             k.clear();
-            key_u64(&mut k, doc as u64);
-            key_str(&mut k, to);
+            ref_key(&mut k, doc, to);
             by_to.push(&k, fk).map_err(io)
         })?;
         self.edges = Sorter::new(1);
         by_to.finish();
         // -> (from key, to key)
-        let mut deps = Sorter::new(EDGE_BUDGET);
+        let mut deps = Sorter::new(self.edge_budget);
         Self::join(&self.docs, &self.refs, &by_to, &mut |_, fk, tk| {
             if fk == tk || tk == SUBJECT.as_bytes() {
                 return Ok(());
@@ -227,7 +227,7 @@ impl Runs {
         drop(by_to);
         self.refs = Sorter::new(1);
         deps.finish();
-        let mut graph = Sorter::new(EDGE_BUDGET);
+        let mut graph = Sorter::new(self.edge_budget);
         let mut has_subject_edges = false;
         let subject = subject_key();
         {
@@ -304,6 +304,19 @@ impl Runs {
     }
 }
 
+/// The sort key of a document's local ref: (doc, a hash of the ref, the ref). The joins only
+/// need refs grouped, not in text order; the hash ends most comparisons in the sorter's
+/// 16-byte prefix.
+fn ref_key(out: &mut Vec<u8>, doc: usize, r: &[u8]) {
+    key_u64(out, doc as u64);
+    // FNV-1a: fixed, so runs sort alike.
+    let h = r.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    key_u64(out, h);
+    key_str(out, r);
+}
+
 /// `SUBJECT` as it starts an encoded (from, to) key.
 fn subject_key() -> Vec<u8> {
     let mut k = Vec::new();
@@ -318,6 +331,8 @@ pub(super) struct Components {
     runs: Option<Runs>,
     /// sha256 of a streamed file whose parse was kept -> its document.
     docs: HashMap<String, usize>,
+    /// (component, edge) memory budgets when not the defaults (tests spill with tiny ones).
+    budgets: Option<(usize, usize)>,
 }
 
 /// The sink of one large file: findings to the import's spool, components and edges to the
@@ -337,8 +352,17 @@ impl Components {
         }
     }
 
+    #[cfg(test)]
+    pub(super) fn with_budgets(component: usize, edge: usize) -> Self {
+        Self {
+            budgets: Some((component, edge)),
+            ..Self::default()
+        }
+    }
+
     fn runs(&mut self) -> &mut Runs {
-        self.runs.get_or_insert_with(Runs::new)
+        let (c, e) = self.budgets.unwrap_or((COMP_BUDGET, EDGE_BUDGET));
+        self.runs.get_or_insert_with(|| Runs::new(c, e))
     }
 
     /// True once any component went to the runs: the set's components are then written

@@ -17,8 +17,9 @@ pub struct Sorter {
     budget: usize,
     /// Records: header, sort key, payload.
     buf: Vec<u8>,
-    /// Offset of each record in `buf`, sorted by key once `finish` ran.
-    idx: Vec<usize>,
+    /// (first 16 bytes of the key, big-endian; offset) of each record in `buf`, sorted by
+    /// key once `finish` ran. Most comparisons end at the prefix, without touching `buf`.
+    idx: Vec<(u128, usize)>,
     file: Option<File>,
     /// (offset, length) of each spilled run in `file`, in spill order.
     runs: Vec<(u64, u64)>,
@@ -36,6 +37,16 @@ fn record(b: &[u8], at: usize) -> (&[u8], &[u8]) {
     let p = u32_at(b, at + 4);
     let ks = at + HEAD;
     (&b[ks..ks + k], &b[ks + k..ks + k + p])
+}
+
+/// The key's first 16 bytes as a number (zero-padded): comparing two prefixes orders the
+/// keys unless they are equal, as a shorter key that is a prefix of a longer one pads
+/// with zeros and `key_str` ends every string with 0x00 0x00.
+fn prefix(key: &[u8]) -> u128 {
+    let mut b = [0u8; 16];
+    let n = key.len().min(16);
+    b[..n].copy_from_slice(&key[..n]);
+    u128::from_be_bytes(b)
 }
 
 fn len32(n: usize) -> std::io::Result<[u8; 4]> {
@@ -64,7 +75,7 @@ impl Sorter {
             self.spill()?;
         }
         self.sorted = false;
-        self.idx.push(self.buf.len());
+        self.idx.push((prefix(key), self.buf.len()));
         self.buf.extend_from_slice(&len32(key.len())?);
         self.buf.extend_from_slice(&len32(payload.len())?);
         self.buf.extend_from_slice(key);
@@ -73,7 +84,7 @@ impl Sorter {
     }
 
     fn used(&self) -> usize {
-        self.buf.len() + self.idx.len() * std::mem::size_of::<usize>()
+        self.buf.len() + self.idx.len() * std::mem::size_of::<(u128, usize)>()
     }
 
     /// Number of runs on disk (tests).
@@ -86,8 +97,10 @@ impl Sorter {
         if !self.sorted {
             let b = &self.buf;
             // Stable: equal keys keep the order they were pushed in.
-            self.idx
-                .sort_by(|x, y| record(b, *x).0.cmp(record(b, *y).0));
+            self.idx.sort_by(|x, y| {
+                x.0.cmp(&y.0)
+                    .then_with(|| record(b, x.1).0.cmp(record(b, y.1).0))
+            });
             self.sorted = true;
         }
     }
@@ -103,7 +116,7 @@ impl Sorter {
         let start = self.file_len;
         let mut w = BufWriter::with_capacity(READ, &mut *file);
         let mut n = 0u64;
-        for at in &self.idx {
+        for (_, at) in &self.idx {
             let (k, p) = record(&self.buf, *at);
             let len = HEAD + k.len() + p.len();
             w.write_all(&self.buf[*at..*at + len])?;
@@ -227,7 +240,7 @@ enum Source<'a> {
     Run(Run<'a>),
     Mem {
         buf: &'a [u8],
-        idx: &'a [usize],
+        idx: &'a [(u128, usize)],
         i: usize,
     },
 }
@@ -236,7 +249,7 @@ impl Source<'_> {
     fn current(&self) -> (&[u8], &[u8]) {
         match self {
             Source::Run(r) => r.current(),
-            Source::Mem { buf, idx, i } => record(buf, idx[*i]),
+            Source::Mem { buf, idx, i } => record(buf, idx[*i].1),
         }
     }
 
