@@ -164,10 +164,7 @@ impl Sorter {
                 i: 0,
             });
         }
-        Ok(Iter {
-            sources,
-            last: None,
-        })
+        Ok(Iter::new(sources))
     }
 }
 
@@ -195,7 +192,7 @@ impl Run<'_> {
                     self.buf.copy_within(self.pos..self.end, 0);
                     self.end = have;
                     self.pos = 0;
-                    self.buf.resize(need.max(READ), 0);
+                    self.buf.resize(need.max(self.want()), 0);
                 }
             }
             if self.left == 0 {
@@ -209,8 +206,8 @@ impl Run<'_> {
                 self.end = have;
                 self.pos = 0;
             }
-            if self.buf.len() < READ {
-                self.buf.resize(READ, 0);
+            if self.buf.len() < self.want() {
+                self.buf.resize(self.want(), 0);
             }
             let room = (self.buf.len() - self.end).min(usize::try_from(self.left).unwrap_or(READ));
             let k = self
@@ -223,6 +220,13 @@ impl Run<'_> {
             self.next += k as u64;
             self.left -= k as u64;
         }
+    }
+
+    /// The buffer a run reads into: `READ`, or less for a short run (many tiny runs must
+    /// not each take `READ`).
+    fn want(&self) -> usize {
+        let left = usize::try_from(self.left).unwrap_or(READ);
+        READ.min(left + (self.end - self.pos))
     }
 
     fn current(&self) -> (&[u8], &[u8]) {
@@ -270,31 +274,48 @@ pub struct Iter<'a> {
     /// Runs in spill order, then the buffer: on equal keys the first source wins, which is
     /// insertion order.
     sources: Vec<Source<'a>>,
-    last: Option<usize>,
+    /// The sources not yet spent, by (current key, source number): the next record is
+    /// the first one's. Kept sorted by binary insertion, so k runs cost log k compares.
+    order: Vec<usize>,
+    started: bool,
 }
 
-impl Iter<'_> {
+impl<'a> Iter<'a> {
+    fn new(sources: Vec<Source<'a>>) -> Self {
+        let mut order: Vec<usize> = (0..sources.len()).collect();
+        order.sort_by(|x, y| Self::cmp(&sources, *x, *y));
+        Self {
+            sources,
+            order,
+            started: false,
+        }
+    }
+
+    fn cmp(sources: &[Source<'_>], x: usize, y: usize) -> Ordering {
+        sources[x]
+            .current()
+            .0
+            .cmp(sources[y].current().0)
+            .then(x.cmp(&y))
+    }
+
     #[allow(clippy::should_implement_trait)]
     pub fn next(&mut self) -> std::io::Result<Option<(&[u8], &[u8])>> {
-        if let Some(i) = self.last.take() {
-            if !self.sources[i].advance()? {
-                self.sources.remove(i);
+        if self.started {
+            let Some(&i) = self.order.first() else {
+                return Ok(None);
+            };
+            self.order.remove(0);
+            if self.sources[i].advance()? {
+                let sources = &self.sources;
+                let at = self
+                    .order
+                    .partition_point(|o| Self::cmp(sources, *o, i) == Ordering::Less);
+                self.order.insert(at, i);
             }
         }
-        let mut best: Option<usize> = None;
-        for i in 0..self.sources.len() {
-            best = match best {
-                Some(b)
-                    if self.sources[i].current().0.cmp(self.sources[b].current().0)
-                        != Ordering::Less =>
-                {
-                    Some(b)
-                }
-                _ => Some(i),
-            };
-        }
-        self.last = best;
-        Ok(best.map(|b| self.sources[b].current()))
+        self.started = true;
+        Ok(self.order.first().map(|b| self.sources[*b].current()))
     }
 }
 
