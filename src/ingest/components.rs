@@ -121,6 +121,50 @@ impl Rd<'_> {
     }
 }
 
+impl<'a> Rd<'a> {
+    fn skip_str(&mut self) -> Result<(), String> {
+        let n = self.u32()?;
+        self.bytes(n).map(drop)
+    }
+    fn skip_opt(&mut self) -> Result<(), String> {
+        if self.flag()? {
+            self.skip_str()?;
+        }
+        Ok(())
+    }
+    fn skip_vec(&mut self) -> Result<(), String> {
+        for _ in 0..self.u32()? {
+            self.skip_str()?;
+        }
+        Ok(())
+    }
+    fn borrowed_opt(&mut self) -> Result<Option<&'a [u8]>, String> {
+        if !self.flag()? {
+            return Ok(None);
+        }
+        let n = self.u32()?;
+        if self.0.len() < n {
+            return Err("component spool record is truncated".into());
+        }
+        let (a, b) = self.0.split_at(n);
+        self.0 = b;
+        Ok(Some(a))
+    }
+}
+
+/// The local ref of a record `encode` wrote, read without decoding the rest.
+pub fn local_ref_of(rec: &[u8]) -> Result<Option<&[u8]>, String> {
+    let mut r = Rd(rec);
+    r.skip_opt()?;
+    r.skip_str()?;
+    r.skip_str()?;
+    r.skip_opt()?;
+    r.skip_vec()?;
+    r.skip_vec()?;
+    r.skip_vec()?;
+    r.borrowed_opt()
+}
+
 /// Reads a record `encode` wrote.
 pub fn decode(rec: &[u8]) -> Result<(Component, Option<RootView>), String> {
     let mut r = Rd(rec);
@@ -173,6 +217,7 @@ mod tests {
             let mut buf = Vec::new();
             encode(&c, root, &mut buf);
             assert_eq!(decode(&buf).unwrap(), (c.clone(), root.cloned()));
+            assert_eq!(local_ref_of(&buf).unwrap(), Some(&b"ref-1"[..]));
             assert!(decode(&buf[..buf.len() - 1]).is_err());
         }
     }

@@ -172,6 +172,21 @@ fn one_pass(
 /// Hashes the file, detects it from a pass over its top-level keys, then parses it: the
 /// path for every file `one_pass` does not take.
 fn checked(lf: &LargeFile, sink: &mut dyn FindingSink) -> Result<LargeOutcome, LargeError> {
+    // A JSON SBOM names itself in its first keys, and no later key can change the answer
+    // (CycloneDX is the registry's first rule; the SPDX stream refuses CycloneDX's keys):
+    // hash and parse it in one read.
+    if let Ok(f) = File::open(&lf.fs_path) {
+        let mut head = Vec::with_capacity(HEAD);
+        if f.take(HEAD as u64).read_to_end(&mut head).is_ok() {
+            if let Detection::Supported {
+                format: format @ (Format::CycloneDxJson | Format::SpdxJson),
+                spec_version,
+            } = detect::detect(&head)
+            {
+                return sbom(lf, format, spec_version, sink);
+            }
+        }
+    }
     let (sha256, size) = match sha256_file(&lf.fs_path) {
         Ok(x) => x,
         Err(e) => return Ok(LargeOutcome::Whole(failed(lf, e.to_string()))),
@@ -272,6 +287,82 @@ fn checked(lf: &LargeFile, sink: &mut dyn FindingSink) -> Result<LargeOutcome, L
                 late_scanner_version: None,
             })
         }
+    }
+}
+
+/// A JSON SBOM in one read: parsed from a reader that hashes what it passes on; what the
+/// parse leaves unread (it stopped at an error) is hashed after it, so the file's row always
+/// carries the digest of its bytes.
+fn sbom(
+    lf: &LargeFile,
+    format: Format,
+    spec_version: Option<String>,
+    sink: &mut dyn FindingSink,
+) -> Result<LargeOutcome, LargeError> {
+    let file = match File::open(&lf.fs_path) {
+        Ok(f) => f,
+        Err(e) => return Ok(LargeOutcome::Whole(failed(lf, e.to_string()))),
+    };
+    let mut h = Sha256::new();
+    let mut n = 0u64;
+    let mut reader = BufReader::with_capacity(
+        BUF,
+        Hashing {
+            inner: file,
+            h: &mut h,
+            n: &mut n,
+        },
+    );
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        parse_reader(format, &mut reader, sink)
+    }));
+    let rest = std::io::copy(&mut reader, &mut std::io::sink());
+    drop(reader);
+    if let Err(e) = rest {
+        return Ok(LargeOutcome::Whole(failed(lf, e.to_string())));
+    }
+    let mut pf = ParsedFile {
+        path: lf.path.clone(),
+        sha256: hex::encode(h.finalize()),
+        size: n,
+        bytes: None,
+        format: Some(format),
+        spec_version,
+        status: FileStatus::Failed,
+        message: None,
+        doc: None,
+    };
+    let failed_with = |mut pf: ParsedFile, message: String| {
+        pf.message = Some(message);
+        Ok(LargeOutcome::Streamed {
+            file: pf,
+            late_scanner_version: None,
+        })
+    };
+    match result {
+        Ok(Ok(s)) => {
+            pf.status = FileStatus::Parsed;
+            if !s.doc.warnings.is_empty() {
+                pf.message = Some(s.doc.warnings.join("; "));
+            }
+            pf.doc = Some(s.doc);
+            Ok(LargeOutcome::Streamed {
+                file: pf,
+                late_scanner_version: s.late_scanner_version,
+            })
+        }
+        Ok(Err(StreamError::Format(e))) => failed_with(pf, e.to_string()),
+        Ok(Err(StreamError::Unstreamable(_))) => Ok(whole(lf)),
+        Ok(Err(StreamError::Sink(message))) => Err(LargeError {
+            path: lf.path.clone(),
+            message,
+        }),
+        Err(_) => failed_with(
+            pf,
+            format!(
+                "internal error while parsing {format} (a bug: please report it with this file)"
+            ),
+        ),
     }
 }
 

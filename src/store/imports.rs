@@ -301,7 +301,12 @@ impl Store {
                 "INSERT INTO component(set_id, key, purl, type, name, version, licenses, cpes, locations, direct, in_sbom, in_scan)
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
             )?;
+            // The array columns written into reused buffers, without serde (`json_text`).
+            let (mut lic, mut cpes, mut locs) = (String::new(), String::new(), String::new());
             let mut put = |c: &SetComponent| -> Result<()> {
+                super::json_text::strings(&mut lic, &c.licenses);
+                super::json_text::strings(&mut cpes, &c.cpes);
+                super::json_text::locations(&mut locs, &c.locations);
                 ins.execute(params![
                     set_id,
                     c.key.0,
@@ -309,9 +314,9 @@ impl Store {
                     c.kind,
                     c.name,
                     c.version,
-                    json(&c.licenses),
-                    json(&c.cpes),
-                    json(&c.locations),
+                    lic,
+                    cpes,
+                    locs,
                     c.direct,
                     c.in_sbom,
                     c.in_scan,

@@ -9,6 +9,7 @@ pub mod exports;
 mod fix_flag_tests;
 mod gate_rows;
 mod imports;
+mod json_text;
 pub mod judge;
 #[cfg(test)]
 mod judge_tests;
@@ -16,7 +17,6 @@ mod judge_tests;
 mod migrate_010_tests;
 mod queries;
 pub mod review;
-pub mod scratch;
 mod stored_view;
 pub mod str_array;
 pub mod verify;

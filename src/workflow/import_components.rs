@@ -1,38 +1,346 @@
 //! The components of a streamed import: every component and dependency edge of every
-//! document goes to a scratch file (`store::scratch::Scratch`) as it is parsed, and the merge
-//! by key, the ref -> key resolution and `direct` run as sorted reads of it while the rows are
-//! written, so no map of every component is held. Same rows, same order as `ingest::merge`.
+//! document goes to sorted runs (`runs::Sorter`: a fixed memory budget, spilled to an
+//! unlinked temp file beyond it) as it is parsed; the ref -> key resolution is two
+//! sort-merge joins and the merge by key one k-way read, so no map of every component is
+//! held. Same rows, same order as `ingest::merge`.
 
 use super::import_stream::SpoolSink;
+use super::runs::{key_str, key_str_len, key_u64, read_key_str, read_key_u64, Sorter};
 use crate::ingest::components::{self, ComponentSink, RootView, Spooled};
 use crate::ingest::formats::stream::FindingSink;
-use crate::ingest::merge;
+use crate::ingest::merge::{self, SUBJECT};
 use crate::model::{Component, ComponentKey, DocKind, Document, FindingRecord, SetComponent};
-use crate::store::scratch::Scratch;
 use crate::store::{self, ComponentFeed, StoreError};
 use std::collections::{HashMap, HashSet};
 
-/// The scratch file of one import (made at the first component) and which scratch document
-/// holds each streamed file's components.
-#[derive(Default)]
-pub(super) struct Components {
-    scratch: Option<Scratch>,
-    /// sha256 of a streamed file whose parse was kept -> its scratch document.
-    docs: HashMap<String, i64>,
+/// Memory the component records may take before a run is spilled.
+const COMP_BUDGET: usize = 48 << 20;
+/// The same for local refs and for each stage of the edges.
+const EDGE_BUDGET: usize = 12 << 20;
+
+fn io(e: std::io::Error) -> StoreError {
+    StoreError::Invalid(format!("component sort file: {e}"))
 }
 
-struct Doc {
-    id: i64,
-    seq: i64,
+fn bad(what: &str) -> StoreError {
+    StoreError::Invalid(format!("component sort file: a damaged {what} record"))
+}
+
+fn text(b: &[u8]) -> store::Result<&str> {
+    std::str::from_utf8(b).map_err(|_| bad("text"))
+}
+
+/// One document of the import, as the runs know it.
+#[derive(Default)]
+struct DocInfo {
+    /// Place in the merge; `None` until `place` (a discarded parse never gets one).
+    rank: Option<usize>,
+    path: String,
+    is_sbom: bool,
+    is_scan: bool,
+    /// Refs that denote the subject (edges from them start at the image).
+    subject: HashSet<Vec<u8>>,
+    /// Refs whose components are not components (the SPDX described roots).
+    excluded: HashSet<Vec<u8>>,
+    /// Components so far (the next one's number).
+    count: u64,
+}
+
+/// The runs of one import.
+struct Runs {
+    docs: Vec<DocInfo>,
+    /// key: (component key, doc); payload: seq (u64 LE) then `components::encode`.
+    comps: Sorter,
+    /// key: `ref_key` (doc, local ref); payload: component key. The first per ref is the first
+    /// component with it (ties keep insertion order, which is document order).
+    refs: Sorter,
+    /// key: `ref_key` (doc, from ref); payload: to ref.
+    edges: Sorter,
+    edge_budget: usize,
+    kbuf: Vec<u8>,
+    pbuf: Vec<u8>,
+    resolved: Option<Resolved>,
+}
+
+/// After `resolve`: the distinct edges by key and, per key, whether it is in the graph and
+/// whether the subject points at it.
+struct Resolved {
+    /// key: (from key, to key), may repeat.
+    deps: Sorter,
+    /// key: (component key); payload: 1 when the edge came from the subject.
+    graph: Sorter,
+    has_subject_edges: bool,
+}
+
+impl Runs {
+    fn new(comp_budget: usize, edge_budget: usize) -> Self {
+        Self {
+            docs: Vec::new(),
+            comps: Sorter::new(comp_budget),
+            refs: Sorter::new(edge_budget),
+            edges: Sorter::new(edge_budget),
+            edge_budget,
+            kbuf: Vec::new(),
+            pbuf: Vec::new(),
+            resolved: None,
+        }
+    }
+
+    fn new_doc(&mut self) -> usize {
+        self.docs.push(DocInfo::default());
+        self.docs.len() - 1
+    }
+
+    fn component(
+        &mut self,
+        doc: usize,
+        c: &Component,
+        root: Option<&RootView>,
+    ) -> std::io::Result<ComponentKey> {
+        let d = &mut self.docs[doc];
+        let seq = d.count;
+        d.count += 1;
+        let key = c.key();
+        self.kbuf.clear();
+        key_str(&mut self.kbuf, key.0.as_bytes());
+        key_u64(&mut self.kbuf, doc as u64);
+        self.pbuf.clear();
+        self.pbuf.extend_from_slice(&seq.to_le_bytes());
+        components::encode(c, root, &mut self.pbuf);
+        self.comps.push(&self.kbuf, &self.pbuf)?;
+        if let Some(r) = c.local_ref.as_deref() {
+            self.kbuf.clear();
+            ref_key(&mut self.kbuf, doc, r.as_bytes());
+            self.refs.push(&self.kbuf, key.0.as_bytes())?;
+        }
+        Ok(key)
+    }
+
+    fn edge(&mut self, doc: usize, from: &str, to: &str) -> std::io::Result<()> {
+        self.kbuf.clear();
+        ref_key(&mut self.kbuf, doc, from.as_bytes());
+        self.edges.push(&self.kbuf, to.as_bytes())
+    }
+
+    /// Every component record of `doc` that `pick` accepts (given its local ref), as
+    /// (seq, record), in no particular order.
+    fn scan(
+        &mut self,
+        doc: usize,
+        pick: &mut dyn FnMut(Option<&[u8]>) -> bool,
+        f: &mut dyn FnMut(u64, &[u8], &[u8]) -> store::Result<()>,
+    ) -> store::Result<()> {
+        self.comps.finish();
+        let mut it = self.comps.iter().map_err(io)?;
+        while let Some((k, p)) = it.next().map_err(io)? {
+            let n = key_str_len(k).ok_or_else(|| bad("component"))?;
+            let (d, _) = read_key_u64(&k[n..]).ok_or_else(|| bad("component"))?;
+            if d != doc as u64 || p.len() < 8 {
+                continue;
+            }
+            let rec = &p[8..];
+            let r = components::local_ref_of(rec).map_err(|e| bad(&e))?;
+            if pick(r) {
+                let seq = u64::from_le_bytes(p[..8].try_into().map_err(|_| bad("component"))?);
+                f(seq, &k[..n], rec)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Joins `edges` (key: doc, ref; payload: other end) with the refs: each edge whose ref
+    /// names the subject or a component goes to `out` with what it resolved to.
+    fn join(
+        docs: &[DocInfo],
+        refs: &Sorter,
+        edges: &Sorter,
+        out: &mut dyn FnMut(usize, &[u8], &[u8]) -> store::Result<()>,
+    ) -> store::Result<()> {
+        let mut ri = refs.iter().map_err(io)?;
+        let (mut rkey, mut rval, mut have) = (Vec::new(), Vec::new(), false);
+        if let Some((k, v)) = ri.next().map_err(io)? {
+            (rkey, rval, have) = (k.to_vec(), v.to_vec(), true);
+        }
+        let mut ei = edges.iter().map_err(io)?;
+        while let Some((ek, other)) = ei.next().map_err(io)? {
+            while have && rkey.as_slice() < ek {
+                match ri.next().map_err(io)? {
+                    Some((k, v)) => {
+                        rkey.clear();
+                        rkey.extend_from_slice(k);
+                        rval.clear();
+                        rval.extend_from_slice(v);
+                    }
+                    None => have = false,
+                }
+            }
+            let (doc, rest) = read_key_u64(ek).ok_or_else(|| bad("edge"))?;
+            let (_, rest) = read_key_u64(rest).ok_or_else(|| bad("edge"))?;
+            let Some(d) = usize::try_from(doc).ok().and_then(|i| docs.get(i)) else {
+                continue;
+            };
+            if d.rank.is_none() {
+                continue;
+            }
+            let (r, _) = read_key_str(rest).ok_or_else(|| bad("edge"))?;
+            let resolved: &[u8] = if d.subject.contains(r.as_ref()) {
+                SUBJECT.as_bytes()
+            } else if have && rkey.as_slice() == ek {
+                &rval
+            } else {
+                continue;
+            };
+            out(doc as usize, other, resolved)?;
+        }
+        Ok(())
+    }
+
+    /// Resolves the edges of the placed documents to keys (the subject's refs first, then
+    /// the first component with the ref), as `ingest::merge` does.
+    fn resolve(&mut self) -> store::Result<()> {
+        if self.resolved.is_some() {
+            return Ok(());
+        }
+        self.refs.finish();
+        self.edges.finish();
+        // (doc, from, to) -> (doc, to, from key)
+        let mut by_to = Sorter::new(self.edge_budget);
+        let mut k = Vec::new();
+        Self::join(&self.docs, &self.refs, &self.edges, &mut |doc, to, fk| {
+            k.clear();
+            ref_key(&mut k, doc, to);
+            by_to.push(&k, fk).map_err(io)
+        })?;
+        self.edges = Sorter::new(1);
+        by_to.finish();
+        // -> (from key, to key)
+        let mut deps = Sorter::new(self.edge_budget);
+        Self::join(&self.docs, &self.refs, &by_to, &mut |_, fk, tk| {
+            if fk == tk || tk == SUBJECT.as_bytes() {
+                return Ok(());
+            }
+            k.clear();
+            key_str(&mut k, fk);
+            key_str(&mut k, tk);
+            deps.push(&k, &[]).map_err(io)
+        })?;
+        drop(by_to);
+        self.refs = Sorter::new(1);
+        deps.finish();
+        let mut graph = Sorter::new(self.edge_budget);
+        let mut has_subject_edges = false;
+        let subject = subject_key();
+        {
+            let mut last: Option<Vec<u8>> = None;
+            let mut it = deps.iter().map_err(io)?;
+            while let Some((dk, _)) = it.next().map_err(io)? {
+                if last.as_deref() == Some(dk) {
+                    continue;
+                }
+                last = Some(dk.to_vec());
+                let n = key_str_len(dk).ok_or_else(|| bad("edge"))?;
+                let (f, t) = dk.split_at(n);
+                let from_subject = f == subject.as_slice();
+                has_subject_edges |= from_subject;
+                if !from_subject {
+                    graph.push(f, &[0]).map_err(io)?;
+                }
+                graph.push(t, &[u8::from(from_subject)]).map_err(io)?;
+            }
+        }
+        graph.finish();
+        self.resolved = Some(Resolved {
+            deps,
+            graph,
+            has_subject_edges,
+        });
+        Ok(())
+    }
+
+    /// Number of distinct keys among the components of the placed documents.
+    fn count(&mut self) -> store::Result<usize> {
+        self.comps.finish();
+        let mut it = self.comps.iter().map_err(io)?;
+        let mut n = 0usize;
+        let mut last: Vec<u8> = Vec::new();
+        let mut counted = false;
+        while let Some((k, p)) = it.next().map_err(io)? {
+            let kl = key_str_len(k).ok_or_else(|| bad("component"))?;
+            if last.as_slice() != &k[..kl] {
+                last.clear();
+                last.extend_from_slice(&k[..kl]);
+                counted = false;
+            }
+            if !counted && self.row_counts(&k[kl..], p)? {
+                counted = true;
+                n += 1;
+            }
+        }
+        Ok(n)
+    }
+
+    /// The document of a component row, when it is placed and the row is not excluded.
+    fn row_counts(&self, doc_part: &[u8], payload: &[u8]) -> store::Result<bool> {
+        Ok(self.row_doc(doc_part, payload)?.is_some())
+    }
+
+    fn row_doc(&self, doc_part: &[u8], payload: &[u8]) -> store::Result<Option<&DocInfo>> {
+        let (doc, _) = read_key_u64(doc_part).ok_or_else(|| bad("component"))?;
+        let Some(d) = usize::try_from(doc).ok().and_then(|i| self.docs.get(i)) else {
+            return Ok(None);
+        };
+        if d.rank.is_none() {
+            return Ok(None);
+        }
+        if !d.excluded.is_empty() {
+            let rec = payload.get(8..).ok_or_else(|| bad("component"))?;
+            if let Some(r) = components::local_ref_of(rec).map_err(|e| bad(&e))? {
+                if d.excluded.contains(r) {
+                    return Ok(None);
+                }
+            }
+        }
+        Ok(Some(d))
+    }
+}
+
+/// The sort key of a document's local ref: (doc, a hash of the ref, the ref). The joins only
+/// need refs grouped, not in text order; the hash ends most comparisons in the sorter's
+/// 16-byte prefix.
+fn ref_key(out: &mut Vec<u8>, doc: usize, r: &[u8]) {
+    key_u64(out, doc as u64);
+    // FNV-1a: fixed, so runs sort alike.
+    let h = r.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    key_u64(out, h);
+    key_str(out, r);
+}
+
+/// `SUBJECT` as it starts an encoded (from, to) key.
+fn subject_key() -> Vec<u8> {
+    let mut k = Vec::new();
+    key_str(&mut k, SUBJECT.as_bytes());
+    k
+}
+
+/// The sort runs of one import (made at the first component) and which document holds
+/// each streamed file's components.
+#[derive(Default)]
+pub(super) struct Components {
+    runs: Option<Runs>,
+    /// sha256 of a streamed file whose parse was kept -> its document.
+    docs: HashMap<String, usize>,
+    /// (component, edge) memory budgets when not the defaults (tests spill with tiny ones).
+    budgets: Option<(usize, usize)>,
 }
 
 /// The sink of one large file: findings to the import's spool, components and edges to the
-/// scratch file (under a scratch document made at the first one).
+/// runs (under a document made at the first one).
 pub(super) struct Sinks<'a> {
     findings: SpoolSink<'a>,
     comps: &'a mut Components,
-    doc: Option<Doc>,
-    buf: Vec<u8>,
+    doc: Option<usize>,
 }
 
 impl Components {
@@ -41,26 +349,29 @@ impl Components {
             findings,
             comps: self,
             doc: None,
-            buf: Vec::new(),
         }
     }
 
-    fn scratch(&mut self) -> store::Result<&mut Scratch> {
-        if self.scratch.is_none() {
-            self.scratch = Some(Scratch::new()?);
+    #[cfg(test)]
+    pub(super) fn with_budgets(component: usize, edge: usize) -> Self {
+        Self {
+            budgets: Some((component, edge)),
+            ..Self::default()
         }
-        self.scratch
-            .as_mut()
-            .ok_or_else(|| StoreError::Invalid("component scratch file".into()))
     }
 
-    /// True once any component went to the scratch file: the set's components are then
-    /// written from it (`merged`).
+    fn runs(&mut self) -> &mut Runs {
+        let (c, e) = self.budgets.unwrap_or((COMP_BUDGET, EDGE_BUDGET));
+        self.runs.get_or_insert_with(|| Runs::new(c, e))
+    }
+
+    /// True once any component went to the runs: the set's components are then written
+    /// from them (`merged`).
     pub(super) fn active(&self) -> bool {
-        self.scratch.is_some()
+        self.runs.is_some()
     }
 
-    /// Moves `doc`'s components, edges and subject refs into the scratch file (after those it
+    /// Moves `doc`'s components, edges and subject refs into the runs (after those it
     /// streamed there, if it is the streamed file `sha256`) and places it in the merge at
     /// `rank`. Returns the key of each of its components when `has_findings` (findings
     /// index them), else nothing.
@@ -76,86 +387,74 @@ impl Components {
         let is_scan =
             matches!(doc.kind, DocKind::Scan | DocKind::SbomWithScan) || !doc.findings.is_empty();
         let streamed = self.docs.get(sha256).copied();
-        let scratch = self.scratch()?;
+        let runs = self.runs();
         let id = match streamed {
             Some(id) => id,
-            None => scratch.new_doc()?,
+            None => runs.new_doc(),
         };
-        let first = scratch.count(id)?;
-        let mut keys: Vec<ComponentKey> = if has_findings && first > 0 {
-            scratch
-                .keys(id)?
-                .into_iter()
-                .map(|k| ComponentKey(k.unwrap_or_default()))
-                .collect()
+        let mut keys: Vec<ComponentKey> = if has_findings && runs.docs[id].count > 0 {
+            let n = usize::try_from(runs.docs[id].count).unwrap_or(0);
+            let mut ks: Vec<ComponentKey> = vec![ComponentKey(String::new()); n];
+            runs.scan(id, &mut |_| true, &mut |seq, k, _| {
+                let (s, _) = read_key_str(k).ok_or_else(|| bad("component"))?;
+                if let Some(slot) = usize::try_from(seq).ok().and_then(|i| ks.get_mut(i)) {
+                    *slot = ComponentKey(text(&s)?.to_string());
+                }
+                Ok(())
+            })?;
+            ks
         } else {
             Vec::new()
         };
-        let mut buf = Vec::new();
-        for (seq, c) in (first..).zip(std::mem::take(&mut doc.components)) {
-            let key = c.key();
-            buf.clear();
-            components::encode(&c, None, &mut buf);
-            scratch.component(id, seq, &key.0, c.local_ref.as_deref(), &buf)?;
+        for c in std::mem::take(&mut doc.components) {
+            let key = runs.component(id, &c, None).map_err(io)?;
             if has_findings {
                 keys.push(key);
             }
         }
         for (f, t) in std::mem::take(&mut doc.dependencies) {
-            scratch.edge(id, &f, &t)?;
+            runs.edge(id, &f, &t).map_err(io)?;
         }
+        let d = &mut runs.docs[id];
         for r in doc.subject.iter().flat_map(|s| s.refs.iter()) {
-            scratch.subject_ref(id, r)?;
+            d.subject.insert(r.as_bytes().to_vec());
         }
-        scratch.place(
-            id,
-            i64::try_from(rank).unwrap_or(i64::MAX),
-            path,
-            is_sbom,
-            is_scan,
-        )?;
+        d.rank = Some(rank);
+        d.path = path.to_string();
+        d.is_sbom = is_sbom;
+        d.is_scan = is_scan;
         Ok(keys)
     }
 
     /// The merged components and edges of every staged document, for the store write, and
     /// how many distinct components there are. `None` when nothing was staged.
     pub(super) fn merged(&mut self) -> store::Result<Option<(Merged<'_>, usize)>> {
-        let Some(scratch) = self.scratch.as_mut() else {
+        let Some(runs) = self.runs.as_mut() else {
             return Ok(None);
         };
-        let n = scratch.resolve()?;
-        Ok(Some((Merged { scratch }, usize::try_from(n).unwrap_or(0))))
+        runs.resolve()?;
+        let n = runs.count()?;
+        Ok(Some((Merged { runs }, n)))
+    }
+
+    /// Keeps the components the file `sha256` streamed into document `doc`.
+    pub(super) fn keep(&mut self, sha256: &str, doc: Option<usize>) {
+        if let Some(d) = doc {
+            self.docs.insert(sha256.to_string(), d);
+        }
     }
 }
 
 impl Sinks<'_> {
-    /// The scratch document of this file's components, if any went there.
-    pub(super) fn finish(self) -> Option<i64> {
-        self.doc.map(|d| d.id)
+    /// The document of this file's components, if any went to the runs.
+    pub(super) fn finish(self) -> Option<usize> {
+        self.doc
     }
 
-    /// Marks `sha256` as the streamed file whose components are in `doc`.
-    fn open(&mut self) -> Result<(&mut Scratch, &mut Doc), String> {
-        let scratch = self.comps.scratch().map_err(|e| e.to_string())?;
-        if self.doc.is_none() {
-            self.doc = Some(Doc {
-                id: scratch.new_doc().map_err(|e| e.to_string())?,
-                seq: 0,
-            });
-        }
-        match self.doc.as_mut() {
-            Some(d) => Ok((scratch, d)),
-            None => Err("component scratch file".into()),
-        }
-    }
-}
-
-impl Components {
-    /// Keeps the components the file `sha256` streamed into scratch document `doc`.
-    pub(super) fn keep(&mut self, sha256: &str, doc: Option<i64>) {
-        if let Some(d) = doc {
-            self.docs.insert(sha256.to_string(), d);
-        }
+    fn open(&mut self) -> (&mut Runs, usize) {
+        let runs = self.comps.runs();
+        let id = *self.doc.get_or_insert_with(|| runs.new_doc());
+        (runs, id)
     }
 }
 
@@ -166,7 +465,7 @@ impl FindingSink for Sinks<'_> {
 
     fn discard(&mut self) {
         self.findings.discard();
-        // Rows already written stay behind under a document nothing places in the merge.
+        // Records already written stay behind under a document nothing places in the merge.
         self.doc = None;
     }
 
@@ -177,63 +476,85 @@ impl FindingSink for Sinks<'_> {
 
 impl ComponentSink for Sinks<'_> {
     fn component(&mut self, c: &Component, root: Option<&RootView>) -> Result<(), String> {
-        let mut buf = std::mem::take(&mut self.buf);
-        buf.clear();
-        components::encode(c, root, &mut buf);
-        let key = c.key();
-        let (scratch, d) = self.open()?;
-        let r = scratch
-            .component(d.id, d.seq, &key.0, c.local_ref.as_deref(), &buf)
-            .map_err(|e| e.to_string());
-        d.seq += 1;
-        self.buf = buf;
-        r
+        let (runs, id) = self.open();
+        runs.component(id, c, root)
+            .map(drop)
+            .map_err(|e| io(e).to_string())
     }
 
     fn edge(&mut self, from: &str, to: &str) -> Result<(), String> {
-        let (scratch, d) = self.open()?;
-        scratch.edge(d.id, from, to).map_err(|e| e.to_string())
+        let (runs, id) = self.open();
+        runs.edge(id, from, to).map_err(|e| io(e).to_string())
     }
 
     fn exclude(&mut self, refs: &[String]) -> Result<(), String> {
-        let (scratch, d) = self.open()?;
-        for r in refs {
-            scratch.exclude(d.id, r).map_err(|e| e.to_string())?;
-        }
+        let (runs, id) = self.open();
+        let d = &mut runs.docs[id];
+        d.excluded
+            .extend(refs.iter().map(|r| r.as_bytes().to_vec()));
         Ok(())
     }
 
     fn find(&mut self, refs: &HashSet<String>) -> Result<Vec<Spooled>, String> {
-        let Some(id) = self.doc.as_ref().map(|d| d.id) else {
+        let Some(id) = self.doc else {
             return Ok(Vec::new());
         };
-        let (scratch, _) = self.open()?;
+        let (runs, _) = self.open();
         let mut out = Vec::new();
-        let mut bad = None;
-        scratch
-            .find(
-                id,
-                &|r| refs.contains(r),
-                &mut |seq, rec| match components::decode(rec) {
-                    Ok((component, root)) => out.push(Spooled {
-                        index: usize::try_from(seq).unwrap_or(usize::MAX),
-                        component,
-                        root,
-                    }),
-                    Err(e) => bad = Some(e),
-                },
-            )
-            .map_err(|e| e.to_string())?;
-        match bad {
-            Some(e) => Err(e),
-            None => Ok(out),
-        }
+        runs.scan(
+            id,
+            &mut |r| r.is_some_and(|r| std::str::from_utf8(r).is_ok_and(|r| refs.contains(r))),
+            &mut |seq, _, rec| {
+                let (component, root) = components::decode(rec).map_err(|e| bad(&e))?;
+                out.push(Spooled {
+                    index: usize::try_from(seq).unwrap_or(usize::MAX),
+                    component,
+                    root,
+                });
+                Ok(())
+            },
+        )
+        .map_err(|e| e.to_string())?;
+        out.sort_by_key(|s| s.index);
+        Ok(out)
     }
 }
 
-/// The merged components of the scratch file, written by the store as they are merged.
+/// The merged components of the runs, written by the store as they are merged.
 pub(super) struct Merged<'a> {
-    scratch: &'a mut Scratch,
+    runs: &'a mut Runs,
+}
+
+/// The views one document has of the key being merged, folded in document order.
+struct Part {
+    rank: usize,
+    doc: u64,
+    c: SetComponent,
+}
+
+/// Adds a later document's folded view (`merge::absorb` of each of its components, in
+/// order, gives the same: first purl, first-met order of licenses, CPEs and locations).
+fn combine(e: &mut SetComponent, p: SetComponent) {
+    if e.purl.is_none() {
+        e.purl = p.purl;
+    }
+    for l in p.licenses {
+        if !e.licenses.contains(&l) {
+            e.licenses.push(l);
+        }
+    }
+    for c in p.cpes {
+        if !e.cpes.contains(&c) {
+            e.cpes.push(c);
+        }
+    }
+    for l in p.locations {
+        if !e.locations.contains(&l) {
+            e.locations.push(l);
+        }
+    }
+    e.in_sbom |= p.in_sbom;
+    e.in_scan |= p.in_scan;
 }
 
 impl ComponentFeed for Merged<'_> {
@@ -241,42 +562,110 @@ impl ComponentFeed for Merged<'_> {
         &mut self,
         write: &mut dyn FnMut(&SetComponent) -> store::Result<()>,
     ) -> store::Result<()> {
-        let has_subject_edges = self.scratch.has_subject_edges()?;
-        let mut cur: Option<(SetComponent, bool, bool)> = None;
-        let mut flush = |cur: Option<(SetComponent, bool, bool)>| -> store::Result<()> {
-            if let Some((mut c, direct, in_graph)) = cur {
-                merge::finish_component(&mut c, direct, has_subject_edges, in_graph);
-                write(&c)?;
-            }
-            Ok(())
+        let runs = &*self.runs;
+        let Some(res) = runs.resolved.as_ref() else {
+            return Err(StoreError::Invalid(
+                "component runs read before resolve".into(),
+            ));
         };
-        self.scratch.merged_components(&mut |row| {
-            let (c, _) = components::decode(row.rec)
-                .map_err(|e| StoreError::Invalid(format!("component scratch file: {e}")))?;
-            match cur.as_mut() {
-                Some((e, _, _)) if e.key.0 == row.key => {
-                    merge::absorb(e, c, row.path, row.is_sbom, row.is_scan);
+        let mut gi = res.graph.iter().map_err(io)?;
+        let mut gcur: Option<(Vec<u8>, bool)> =
+            gi.next().map_err(io)?.map(|(k, p)| (k.to_vec(), p == [1]));
+        let mut flush = |key: &[u8], parts: &mut Vec<Part>| -> store::Result<()> {
+            if parts.is_empty() {
+                return Ok(());
+            }
+            parts.sort_by_key(|p| p.rank);
+            let mut it = parts.drain(..);
+            let Some(mut c) = it.next().map(|p| p.c) else {
+                return Ok(());
+            };
+            for p in it {
+                combine(&mut c, p.c);
+            }
+            let (mut in_graph, mut direct) = (false, false);
+            while let Some((gk, d)) = gcur.as_mut() {
+                match gk.as_slice().cmp(key) {
+                    std::cmp::Ordering::Less => {}
+                    std::cmp::Ordering::Equal => {
+                        in_graph = true;
+                        direct |= *d;
+                    }
+                    std::cmp::Ordering::Greater => break,
                 }
-                _ => {
-                    flush(cur.take())?;
-                    let key = ComponentKey(row.key.to_string());
-                    cur = Some((
-                        merge::first_view(key, c, row.path, row.is_sbom, row.is_scan),
-                        row.direct,
-                        row.in_graph,
-                    ));
+                match gi.next().map_err(io)? {
+                    Some((k, p)) => {
+                        gk.clear();
+                        gk.extend_from_slice(k);
+                        *d = p == [1];
+                    }
+                    None => gcur = None,
                 }
             }
-            Ok(())
-        })?;
-        flush(cur)
+            merge::finish_component(&mut c, direct, res.has_subject_edges, in_graph);
+            write(&c)
+        };
+        let mut it = runs.comps.iter().map_err(io)?;
+        let mut group: Vec<u8> = Vec::new();
+        let mut key = String::new();
+        let mut parts: Vec<Part> = Vec::new();
+        while let Some((k, p)) = it.next().map_err(io)? {
+            let kl = key_str_len(k).ok_or_else(|| bad("component"))?;
+            if group.as_slice() != &k[..kl] {
+                flush(&group, &mut parts)?;
+                group.clear();
+                group.extend_from_slice(&k[..kl]);
+                let (s, _) = read_key_str(&k[..kl]).ok_or_else(|| bad("component"))?;
+                key = text(&s)?.to_string();
+            }
+            let Some(d) = runs.row_doc(&k[kl..], p)? else {
+                continue;
+            };
+            let (doc, _) = read_key_u64(&k[kl..]).ok_or_else(|| bad("component"))?;
+            let rank = d.rank.unwrap_or(usize::MAX);
+            let (c, _) = components::decode(&p[8..]).map_err(|e| bad(&e))?;
+            match parts.last_mut() {
+                Some(last) if last.doc == doc => {
+                    merge::absorb(&mut last.c, c, &d.path, d.is_sbom, d.is_scan);
+                }
+                _ => parts.push(Part {
+                    rank,
+                    doc,
+                    c: merge::first_view(
+                        ComponentKey(key.clone()),
+                        c,
+                        &d.path,
+                        d.is_sbom,
+                        d.is_scan,
+                    ),
+                }),
+            }
+        }
+        flush(&group, &mut parts)
     }
 
     fn dependencies(
         &mut self,
         write: &mut dyn FnMut(&str, &str) -> store::Result<()>,
     ) -> store::Result<()> {
-        self.scratch.dependencies(write)
+        let Some(res) = self.runs.resolved.as_ref() else {
+            return Err(StoreError::Invalid(
+                "component runs read before resolve".into(),
+            ));
+        };
+        let mut last: Vec<u8> = Vec::new();
+        let mut it = res.deps.iter().map_err(io)?;
+        while let Some((k, _)) = it.next().map_err(io)? {
+            if !last.is_empty() && last.as_slice() == k {
+                continue;
+            }
+            last.clear();
+            last.extend_from_slice(k);
+            let (f, rest) = read_key_str(k).ok_or_else(|| bad("edge"))?;
+            let (t, _) = read_key_str(rest).ok_or_else(|| bad("edge"))?;
+            write(text(&f)?, text(&t)?)?;
+        }
+        Ok(())
     }
 }
 

@@ -42,17 +42,23 @@ fn drain(comps: &mut Components) -> Out {
     (cs, ds, n)
 }
 
-/// Every document staged whole (as the import stages documents parsed in memory).
+/// Every document staged whole (as the import stages documents parsed in memory), with the
+/// default budgets (one run in memory) and with budgets so small every record is a run of
+/// its own on disk: both give the same.
 fn via_scratch(docs: &[(usize, &str, Document)]) -> Out {
-    let mut comps = Components::default();
-    for (i, p, d) in docs {
-        let mut d = d.clone();
-        comps
-            .stage(*i, p, &format!("sha-{i}"), &mut d, false)
-            .unwrap();
-        assert!(d.components.is_empty() && d.dependencies.is_empty());
-    }
-    drain(&mut comps)
+    let runs = |mut comps: Components| {
+        for (i, p, d) in docs {
+            let mut d = d.clone();
+            comps
+                .stage(*i, p, &format!("sha-{i}"), &mut d, false)
+                .unwrap();
+            assert!(d.components.is_empty() && d.dependencies.is_empty());
+        }
+        drain(&mut comps)
+    };
+    let got = runs(Components::default());
+    assert_eq!(runs(Components::with_budgets(1, 1)), got);
+    got
 }
 
 fn reference(docs: &[(usize, &str, Document)]) -> Out {
@@ -160,7 +166,18 @@ fn a_document_with_no_components_merges_to_nothing() {
 /// Parses `json` as a stream with the import's sinks, stages it with a whole-parsed report,
 /// and returns the scratch merge next to the in-memory merge of the whole parses.
 fn streamed_and_whole(format: Format, json: &str, report: Document) -> (Out, Out) {
-    let mut comps = Components::default();
+    let (got, want) = streamed_and_whole_with(Components::default(), format, json, report.clone());
+    let (tiny, _) = streamed_and_whole_with(Components::with_budgets(1, 1), format, json, report);
+    assert_eq!(tiny, got);
+    (got, want)
+}
+
+fn streamed_and_whole_with(
+    mut comps: Components,
+    format: Format,
+    json: &str,
+    report: Document,
+) -> (Out, Out) {
     let mut spool = Spool::new().unwrap();
     let mut keys = Vec::new();
     let mut sinks = comps.sinks(SpoolSink {
@@ -410,4 +427,41 @@ fn a_generated_set_of_sboms_and_reports_imports_the_same_streamed_and_whole() {
             .collect::<Vec<_>>()
     };
     assert_eq!(key(&whole, a), key(&streamed, b));
+}
+
+#[test]
+fn documents_staged_out_of_rank_order_merge_in_rank_order() {
+    // The same key in three documents; staged 2, 0, 1 (a streamed file is placed before
+    // the files read whole, whatever its rank), merged as ranks 0, 1, 2.
+    let doc = |name: &str, purl: Option<&str>, lic: &str| {
+        let mut d = Document::new(DocKind::Sbom);
+        d.components.push(comp(purl, name, Some("r"), &[lic]));
+        d.components
+            .push(comp(purl, name, Some("r2"), &["Zlib", lic]));
+        d
+    };
+    let docs = vec![
+        (0, "zero.json", doc("first", None, "MIT")),
+        (1, "one.json", doc("second", Some("pkg:npm/x@1"), "BSD")),
+        (2, "two.json", doc("third", Some("pkg:npm/x@1?q=2"), "GPL")),
+    ];
+    let want = reference(&docs);
+    for budgets in [(COMP_BUDGET, EDGE_BUDGET), (1, 1)] {
+        let mut comps = Components::with_budgets(budgets.0, budgets.1);
+        for k in [2, 0, 1] {
+            let (i, p, d) = &docs[k];
+            let mut d = d.clone();
+            comps
+                .stage(*i, p, &format!("sha-{i}"), &mut d, false)
+                .unwrap();
+        }
+        assert_eq!(drain(&mut comps), want);
+    }
+    // Worked out by hand: the nameless-purl document keys by name, so "first" stays apart;
+    // the two purls normalise to one key, named by rank 1, licenses in rank order.
+    let (cs, _, n) = want;
+    assert_eq!(n, 2);
+    let x = cs.iter().find(|c| c.name == "second").unwrap();
+    assert_eq!(x.licenses, ["BSD", "Zlib", "GPL"]);
+    assert_eq!(x.locations.len(), 2);
 }

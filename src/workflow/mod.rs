@@ -12,6 +12,7 @@ mod import_stream;
 pub mod judge;
 pub mod keys;
 pub mod review;
+mod runs;
 pub mod verify;
 pub mod waivers;
 

@@ -1,74 +1,14 @@
-//! CycloneDX JSON as a stream: `components[]`, `dependencies[]` and `vulnerabilities[]` are
-//! read one element at a time and each is mapped at once by the whole parser's `list_comp` /
-//! `dep` / `vuln`, so neither the file's bytes nor its wire structs are ever held whole.
+//! CycloneDX JSON as a stream: the document is walked with `slices::Json`, and each element
+//! of `components[]`, `dependencies[]` and `vulnerabilities[]` is parsed from its own slice
+//! and mapped at once by the whole parser's `list_comp` / `dep` / `vuln`, so neither the
+//! file's bytes nor its wire structs are ever held whole.
 
-use super::{dep, finish, list_comp, vuln, FinishError, WComp, WDep, WMeta, WVuln};
+use super::{dep, finish, list_comp, vuln, FinishError, List, WComp, WDep, WMeta, WVuln};
 use crate::ingest::components::ComponentSink;
 use crate::ingest::formats::cyclonedx_model as m;
-use crate::ingest::formats::stream::{once, Ctl, FindingSink, StreamError, Streamed};
-use serde::de::{self, DeserializeSeed, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::Deserialize;
-use std::fmt;
+use crate::ingest::formats::slices::{checker, Check, Json, CHUNK, MAX_VALUE};
+use crate::ingest::formats::stream::{FindingSink, StreamError, Streamed};
 use std::io::Read;
-use std::marker::PhantomData;
-
-/// A lenient list (`cyclonedx_json::List`) whose elements go to `f` as they are read: a
-/// list that is `null` or not a list reads as empty, exactly as `List` does.
-pub(in crate::ingest::formats) struct Each<T, F> {
-    f: F,
-    t: PhantomData<fn() -> T>,
-}
-
-impl<T, F> Each<T, F> {
-    pub(in crate::ingest::formats) fn new(f: F) -> Self {
-        Self { f, t: PhantomData }
-    }
-}
-
-impl<'de, T: Deserialize<'de>, F: FnMut(T)> DeserializeSeed<'de> for Each<T, F> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de, T: Deserialize<'de>, F: FnMut(T)> Visitor<'de> for Each<T, F> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a list")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(mut self, mut a: A) -> Result<(), A::Error> {
-        while let Some(x) = a.next_element::<T>()? {
-            (self.f)(x);
-        }
-        Ok(())
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<(), A::Error> {
-        while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
-        Ok(())
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_none<E: de::Error>(self) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_str<E: de::Error>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-}
 
 struct Parts<'s> {
     metadata: Option<WMeta>,
@@ -82,8 +22,6 @@ struct Parts<'s> {
     /// decides which components are kept, is not known yet).
     spooled: Option<m::SpooledBom<'s>>,
     decided: bool,
-    /// The first error of the sink (spool I/O); the parse stops at the next element.
-    sink_error: Option<String>,
 }
 
 impl<'s> Parts<'s> {
@@ -102,19 +40,20 @@ impl<'s> Parts<'s> {
     }
 }
 
-/// The stream's stand-in for the caller's sink while it reads: CycloneDX findings need
-/// every component, so they are sent to the real sink only at the end.
-struct NoFindings;
-
-impl FindingSink for NoFindings {
-    fn finding(&mut self, _: crate::model::FindingRecord) -> Result<(), String> {
-        Ok(())
-    }
-}
-
 pub(in crate::ingest::formats) fn parse<R: Read>(
     reader: R,
     sink: &mut dyn FindingSink,
+) -> Result<Streamed, StreamError> {
+    parse_chunked(reader, sink, CHUNK, MAX_VALUE)
+}
+
+/// `parse` reading `chunk` bytes at a time and holding at most `max_value` bytes of one
+/// value (tests use tiny ones to cut elements across reads).
+pub(in crate::ingest::formats) fn parse_chunked<R: Read>(
+    reader: R,
+    sink: &mut dyn FindingSink,
+    chunk: usize,
+    max_value: usize,
 ) -> Result<Streamed, StreamError> {
     let mut parts = Parts {
         metadata: None,
@@ -124,22 +63,18 @@ pub(in crate::ingest::formats) fn parse<R: Read>(
         sink: sink.components(),
         spooled: None,
         decided: false,
-        sink_error: None,
     };
-    let mut none = NoFindings;
-    let mut ctl = Ctl::new(&mut none);
-    let mut de = serde_json::Deserializer::from_reader(reader);
-    let r = Top {
-        parts: &mut parts,
-        ctl: &mut ctl,
+    let mut j = Json::new(reader, chunk, max_value);
+    if j.peek()? != Some(b'{') {
+        // An array (serde reads a struct from one too) or what serde refuses: the whole
+        // parse gives its answer.
+        return Err(StreamError::Unstreamable(
+            "a CycloneDX document that is not a JSON object".into(),
+        ));
     }
-    .deserialize(&mut de)
-    .and_then(|()| de.end());
-    if let Some(e) = parts.sink_error.take() {
-        return Err(StreamError::Sink(e));
-    }
-    ctl.finish(r)?;
-    drop(de);
+    top(&mut j, &mut parts)?;
+    j.end()?;
+    drop(j);
     let mut doc = finish(
         parts.metadata,
         parts.components,
@@ -162,92 +97,117 @@ pub(in crate::ingest::formats) fn parse<R: Read>(
     })
 }
 
-struct Top<'a, 'c, 's, 'k> {
-    parts: &'a mut Parts<'k>,
-    ctl: &'c mut Ctl<'s>,
+/// Marks `bit` for a field of a derived struct; a second time is serde's duplicate error.
+pub(in crate::ingest::formats) fn once<R: Read>(
+    j: &mut Json<R>,
+    seen: &mut u16,
+    bit: u16,
+    name: &str,
+) -> Result<(), StreamError> {
+    if *seen & bit != 0 {
+        return Err(j.duplicate(name));
+    }
+    *seen |= bit;
+    Ok(())
 }
 
-/// The field names of the whole parser's `WBom`, so serde's messages read the same.
-const FIELDS: &[&str] = &["metadata", "components", "dependencies", "vulnerabilities"];
-
-impl<'de> DeserializeSeed<'de> for Top<'_, '_, '_, '_> {
-    type Value = ();
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_struct("WBom", FIELDS, self)
+/// A lenient list (`List<T>`) whose elements are parsed one slice at a time and handed to
+/// `f`; a value that is not a list is parsed whole as `List<T>` (empty, or serde's error).
+/// `f` returning an error (the sink's) stops the walk.
+pub(in crate::ingest::formats) fn each<R: Read, T>(
+    j: &mut Json<R>,
+    elem: Check<'_>,
+    list: Check<'_>,
+    mut f: impl FnMut(T) -> Result<(), String>,
+) -> Result<(), StreamError>
+where
+    T: for<'de> serde::Deserialize<'de>,
+{
+    if j.peek()? != Some(b'[') {
+        let s = j.span()?;
+        let l: List<T> = j.parse(s, list)?;
+        for x in l.0 {
+            f(x).map_err(StreamError::Sink)?;
+        }
+        return Ok(());
     }
+    j.open();
+    let mut first = true;
+    while j.next_element(&mut first)? {
+        let s = j.span()?;
+        let x: T = j.parse(s, elem)?;
+        f(x).map_err(StreamError::Sink)?;
+    }
+    Ok(())
 }
 
-impl<'de> Visitor<'de> for Top<'_, '_, '_, '_> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("struct WBom")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let p = self.parts;
-        let mut seen = 0u16;
-        while let Some(k) = map.next_key::<String>()? {
-            match k.as_str() {
-                "metadata" => {
-                    once(&mut seen, 1, "metadata")?;
-                    p.metadata = map.next_value()?;
-                }
-                "components" => {
-                    once(&mut seen, 2, "components")?;
-                    p.decide();
-                    match p.spooled.as_mut() {
-                        Some(sp) => {
-                            let err = &mut p.sink_error;
-                            map.next_value_seed(Each::new(|w: WComp| {
-                                if err.is_none() {
-                                    *err = sp.component(list_comp(w)).err();
-                                }
-                            }))?;
-                        }
-                        None => {
-                            let out = &mut p.components;
-                            map.next_value_seed(Each::new(|w: WComp| out.push(list_comp(w))))?;
-                        }
+fn top<R: Read>(j: &mut Json<R>, p: &mut Parts) -> Result<(), StreamError> {
+    j.open();
+    let (mut first, mut seen) = (true, 0u16);
+    while let Some(k) = j.next_key(&mut first)? {
+        let bit = match k.as_str() {
+            "metadata" => 1,
+            "components" => 2,
+            "dependencies" => 4,
+            "vulnerabilities" => 8,
+            _ => 0,
+        };
+        if bit != 0 {
+            once(j, &mut seen, bit, &k)?;
+        }
+        j.colon()?;
+        match bit {
+            1 => {
+                let s = j.span()?;
+                p.metadata = j.parse(s, checker!(Option<WMeta>))?;
+            }
+            2 => {
+                p.decide();
+                match p.spooled.as_mut() {
+                    Some(sp) => each(j, checker!(WComp), checker!(List<WComp>), |w: WComp| {
+                        sp.component(list_comp(w))
+                    })?,
+                    None => {
+                        let out = &mut p.components;
+                        each(j, checker!(WComp), checker!(List<WComp>), |w: WComp| {
+                            out.push(list_comp(w));
+                            Ok(())
+                        })?
                     }
-                }
-                "dependencies" => {
-                    once(&mut seen, 4, "dependencies")?;
-                    p.decide();
-                    match p.spooled.as_mut() {
-                        Some(sp) => {
-                            let err = &mut p.sink_error;
-                            map.next_value_seed(Each::new(|w: WDep| {
-                                let Some((from, tos)) = dep(w) else { return };
-                                for to in tos {
-                                    if err.is_none() && !from.is_empty() && !to.is_empty() {
-                                        *err = sp.sink.edge(&from, &to).err();
-                                    }
-                                }
-                            }))?;
-                        }
-                        None => {
-                            let out = &mut p.dependencies;
-                            map.next_value_seed(Each::new(|w: WDep| out.extend(dep(w))))?;
-                        }
-                    }
-                }
-                "vulnerabilities" => {
-                    once(&mut seen, 8, "vulnerabilities")?;
-                    let out = &mut p.vulnerabilities;
-                    map.next_value_seed(Each::new(|w: WVuln| out.push(vuln(w))))?;
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
                 }
             }
+            4 => {
+                p.decide();
+                match p.spooled.as_mut() {
+                    Some(sp) => each(j, checker!(WDep), checker!(List<WDep>), |w: WDep| {
+                        let Some((from, tos)) = dep(w) else {
+                            return Ok(());
+                        };
+                        for to in tos {
+                            if !from.is_empty() && !to.is_empty() {
+                                sp.sink.edge(&from, &to)?;
+                            }
+                        }
+                        Ok(())
+                    })?,
+                    None => {
+                        let out = &mut p.dependencies;
+                        each(j, checker!(WDep), checker!(List<WDep>), |w: WDep| {
+                            out.extend(dep(w));
+                            Ok(())
+                        })?
+                    }
+                }
+            }
+            8 => {
+                let out = &mut p.vulnerabilities;
+                each(j, checker!(WVuln), checker!(List<WVuln>), |w: WVuln| {
+                    out.push(vuln(w));
+                    Ok(())
+                })?
+            }
+            _ => j.skip()?,
         }
-        Ok(())
     }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<(), A::Error> {
-        // serde reads a struct from an array too; too odd to stream, so parse it whole.
-        Err(self
-            .ctl
-            .unstreamable("a CycloneDX document written as a JSON array"))
-    }
+    Ok(())
 }

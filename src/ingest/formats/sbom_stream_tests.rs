@@ -302,3 +302,124 @@ fn a_failing_sink_stops_the_parse_with_its_own_message() {
         other => panic!("{other:?}"),
     }
 }
+
+/// The stream read `chunk` bytes at a time (elements and strings cut across reads).
+fn chunked(format: Format, bytes: &[u8], chunk: usize) -> Result<Document, StreamError> {
+    let mut sink = Collect::default();
+    let s = match format {
+        Format::CycloneDxJson => {
+            super::cyclonedx_json::stream::parse_chunked(bytes, &mut sink, chunk, 1 << 20)
+        }
+        _ => super::spdx_json::stream::parse_chunked(bytes, &mut sink, chunk, 1 << 20),
+    }?;
+    let mut doc = s.doc;
+    doc.findings = sink.0;
+    Ok(doc)
+}
+
+/// Escapes (in keys, values and refs), keys in an unusual order, nulls and odd types.
+fn hostile_cdx() -> String {
+    r#"{"components":[{"bom-ref":"a\"1","type":"library","name":"a\u0000b\\c","version":null,
+      "purl":"pkg:npm/a%22@1","licenses":[{"license":{"name":"Custom \u00e9"}},{},{"expression":null}],
+      "properties":[{"value":"/x","name":"syft:location:0:path"},{"name":null},{"name":"syft:cpe23","value":7}]},
+     {"name":"\ud83d\ude00","type":null,"bom-ref":"b","components":null},
+     {"bom-ref":"c","name":"c","version":1.5e3,"purl":"pkg:pypi/c@1500","unknown":{"deep":[[[]]]}}],
+  "dependencies":[{"dependsOn":["b","c"],"ref":"a\"1"},{"ref":"b","dependsOn":null},{}],
+  "bomFormat":"CycloneDX","metadata":{"component":{"name":"img","type":"container","bom-ref":"root"}},
+  "vulnerabilities":[{"id":"CVE-1","affects":[{"ref":"a\"1"},{"ref":"nope"}],"ratings":[{"severity":"high","method":"CVSSv31","score":"7.5"}]}]}"#
+        .into()
+}
+
+fn hostile_spdx() -> String {
+    r#"{"packages":[{"SPDXID":"SPDXRef-r","name":"img","primaryPackagePurpose":"CONTAINER","versionInfo":"1"},
+     {"name":"q\"uote","SPDXID":"SPDXRef-\u0041","licenseDeclared":null,"externalRefs":[{"referenceLocator":"pkg:deb/x@1","referenceType":"purl"},{}],"checksums":null},
+     {"name":"nameless-id"}],
+  "spdxVersion":"SPDX-2.3","SPDXID":"SPDXRef-DOCUMENT","documentDescribes":["SPDXRef-r",null,3],
+  "relationships":[{"relatedSpdxElement":"SPDXRef-A","relationshipType":"contains","spdxElementId":"SPDXRef-r"},
+    {"spdxElementId":"SPDXRef-A","relationshipType":"OTHER","relatedSpdxElement":"SPDXRef-r"}],"files":[{"x":[1,2,{"y":null}]}]}"#
+        .into()
+}
+
+#[test]
+fn every_chunk_size_gives_the_whole_parse_document() {
+    let cases = [
+        (Format::CycloneDxJson, cdx_doc()),
+        (Format::SpdxJson, spdx_doc()),
+        (Format::CycloneDxJson, hostile_cdx()),
+        (Format::SpdxJson, hostile_spdx()),
+    ];
+    for (format, text) in cases {
+        let whole = parse(format, text.as_bytes()).unwrap_or_else(|e| panic!("{e}"));
+        for chunk in [1, 2, 7, 64, 1 << 16] {
+            assert_eq!(
+                chunked(format, text.as_bytes(), chunk).unwrap(),
+                whole,
+                "{chunk}"
+            );
+        }
+    }
+    // What the hostile documents hold, worked out from their text.
+    let d = parse(Format::CycloneDxJson, hostile_cdx().as_bytes()).unwrap();
+    let names: Vec<&str> = d.components.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["a\u{0}b\\c", "\u{1F600}", "c"]);
+    assert_eq!(d.components[0].local_ref.as_deref(), Some("a\"1"));
+    assert_eq!(d.components[0].licenses, ["Custom é"]);
+    assert_eq!(d.components[0].cpes, ["7"]);
+    assert_eq!(d.components[2].version.as_deref(), Some("1500"));
+    assert_eq!(d.findings.len(), 1);
+    assert_eq!(
+        d.dependencies,
+        [
+            ("a\"1".to_string(), "b".to_string()),
+            ("a\"1".into(), "c".into())
+        ]
+    );
+    let s = parse(Format::SpdxJson, hostile_spdx().as_bytes()).unwrap();
+    let names: Vec<&str> = s.components.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["q\"uote", "nameless-id"]);
+    assert_eq!(s.components[0].local_ref.as_deref(), Some("SPDXRef-A"));
+    // A number in `documentDescribes` reads as text, as every lenient scalar does.
+    assert_eq!(s.subject.unwrap().refs, ["SPDXRef-r", "3"]);
+}
+
+#[test]
+fn broken_sboms_fail_at_the_same_position_for_every_chunk_size() {
+    let cases: Vec<(Format, String)> = vec![
+        (
+            Format::CycloneDxJson,
+            hostile_cdx().replace("\"c\",\"name\"", "\"c\" \"name\""),
+        ),
+        (
+            Format::CycloneDxJson,
+            hostile_cdx().replace("\"name\":\"c\"", "\"name\":\"c\",\"name\":\"d\""),
+        ),
+        (Format::CycloneDxJson, hostile_cdx()[..300].to_string()),
+        (
+            Format::CycloneDxJson,
+            hostile_cdx().replace("1.5e3", "1.5e"),
+        ),
+        (
+            Format::SpdxJson,
+            hostile_spdx().replace("\"versionInfo\":\"1\"", "\"versionInfo\":tru"),
+        ),
+        (
+            Format::SpdxJson,
+            hostile_spdx().replace("\"files\":", "\"SPDXID\":1,\"files\":"),
+        ),
+        (Format::SpdxJson, format!("{}\n,", hostile_spdx())),
+    ];
+    for (format, text) in cases {
+        let whole = parse(format, text.as_bytes()).unwrap_err();
+        for chunk in [1, 5, 1 << 16] {
+            let err = match chunked(format, text.as_bytes(), chunk) {
+                Err(StreamError::Format(e)) => e,
+                other => panic!("{text}: {other:?}"),
+            };
+            assert_eq!(
+                (&err.message, err.line, err.column),
+                (&whole.message, whole.line, whole.column),
+                "{text}"
+            );
+        }
+    }
+}
