@@ -265,7 +265,8 @@ fn vendor_details_are_written_as_serde_json_writes_them() {
         serde_json::json!({"vendor_severity": sev, "vendor_ids": ids}).to_string()
     };
     let c = |s: &'static str| Str(std::borrow::Cow::Borrowed(s));
-    let cases: Vec<(Vec<(Str, i64)>, Vec<Str>)> = vec![
+    type Case = (Vec<(Str<'static>, i64)>, Vec<Str<'static>>);
+    let cases: Vec<Case> = vec![
         (vec![], vec![]),
         (vec![(c("nvd"), 3), (c("redhat"), 2)], vec![]),
         (vec![], vec![c("DSA-1"), c("quote \" back \\ nl \n")]),
