@@ -49,7 +49,10 @@ pub struct ImportWrite {
 }
 
 /// Findings handed to the write one at a time, in the order they are to be inserted (a
-/// streamed import reads each merged finding's views back from its spool).
+/// streamed import reads each merged finding's views back from its spool). A stream's
+/// views need carry only what the write summarises (scanner and its version, severity,
+/// CVSS, fixed versions, fix state, title, description, EPSS, KEV) when `view_json`
+/// gives each view's full text: that text is what is stored.
 pub trait FindingStream {
     fn next_finding(&mut self) -> Result<Option<SetFinding>>;
 
@@ -212,6 +215,7 @@ impl Store {
         extra: &dyn Fn(&rusqlite::Transaction<'_>, i64) -> Result<()>,
     ) -> Result<ImportWrite> {
         let now = now_utc();
+        let mut timing = Timings::start();
         let tx = self
             .conn_mut()
             .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
@@ -289,6 +293,7 @@ impl Store {
                 ])?;
             }
         }
+        timing.mark("files and blobs");
         let file_ids: HashMap<String, i64> = {
             let mut s = tx.prepare("SELECT sha256, id FROM evidence_file WHERE set_id = ?1")?;
             let rows = s.query_map([set_id], |r| {
@@ -344,6 +349,7 @@ impl Store {
                 f.dependencies(&mut put_dep)?;
             }
         }
+        timing.mark("components and dependencies");
         {
             let mut ins = tx.prepare(
                 "INSERT INTO finding(set_id, vuln_id, aliases, component_key, severity, severity_rank, severity_disagrees,
@@ -444,11 +450,66 @@ impl Store {
                     };
                 }
             }
+            timing.mark("findings");
             chunks.finish(&tx)?;
+            timing.mark("last view chunks");
         }
         extra(&tx, set_id)?;
         tx.commit()?;
+        timing.mark("commit");
+        timing.total();
         Ok(ImportWrite { set_id })
+    }
+}
+
+/// `DOSSIER_TIMINGS=1`: each phase of the store write on stderr, in seconds, for measuring.
+struct Timings {
+    on: bool,
+    start: std::time::Instant,
+    last: std::time::Instant,
+    last_cpu: f64,
+}
+
+/// CPU time of the calling thread, from Linux's schedstat (0 where there is none).
+fn thread_cpu_s() -> f64 {
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or(0.0, |ns| ns / 1e9)
+}
+
+impl Timings {
+    fn start() -> Self {
+        let now = std::time::Instant::now();
+        Self {
+            on: std::env::var_os("DOSSIER_TIMINGS").is_some(),
+            start: now,
+            last: now,
+            last_cpu: thread_cpu_s(),
+        }
+    }
+
+    fn mark(&mut self, phase: &str) {
+        if self.on {
+            let now = std::time::Instant::now();
+            let cpu = thread_cpu_s();
+            eprintln!(
+                "import write: {phase}: {:.3} s wall, {:.3} s CPU on this thread",
+                (now - self.last).as_secs_f64(),
+                cpu - self.last_cpu
+            );
+            self.last = now;
+            self.last_cpu = cpu;
+        }
+    }
+
+    fn total(&self) {
+        if self.on {
+            eprintln!(
+                "import write: total: {:.3} s",
+                self.start.elapsed().as_secs_f64()
+            );
+        }
     }
 }
 

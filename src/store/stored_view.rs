@@ -26,7 +26,7 @@ pub(super) fn stored<'a>(
     }
     match splice(&full, view, strip_title, strip_desc) {
         Some(s) => Cow::Owned(s),
-        None => Cow::Owned(rebuilt(view, strip_title, strip_desc)),
+        None => Cow::Owned(rebuilt(&full, view, strip_title, strip_desc)),
     }
 }
 
@@ -57,9 +57,14 @@ fn splice(full: &str, view: &ScannerView, strip_title: bool, strip_desc: bool) -
     Some(out)
 }
 
-/// The slow way, for a text not shaped as `splice` expects.
-fn rebuilt(view: &ScannerView, strip_title: bool, strip_desc: bool) -> String {
-    let Ok(serde_json::Value::Object(mut m)) = serde_json::to_value(view) else {
+/// The slow way, for a text not shaped as `splice` expects: from the text itself (a
+/// streamed import's views carry only the fields the write summarises), else the view.
+fn rebuilt(full: &str, view: &ScannerView, strip_title: bool, strip_desc: bool) -> String {
+    let value = match serde_json::from_str::<serde_json::Value>(full) {
+        Ok(v @ serde_json::Value::Object(_)) => Ok(v),
+        _ => serde_json::to_value(view),
+    };
+    let Ok(serde_json::Value::Object(mut m)) = value else {
         return "null".into();
     };
     if strip_title {

@@ -254,7 +254,11 @@ fn import_one(
     actor: &Actor,
     progress: &mut dyn FnMut(ImportProgress),
 ) -> Result<SetReport, ImportError> {
+    let started = std::time::Instant::now();
     let (parsed, streamed) = prepare(path, &opts.limits, progress)?;
+    if std::env::var_os("DOSSIER_TIMINGS").is_some() {
+        eprintln!("import: parse: {:.3} s", started.elapsed().as_secs_f64());
+    }
     import_parsed(store, path, parsed, streamed, opts, actor)
 }
 
@@ -330,7 +334,7 @@ fn import_parsed(
     actor: &Actor,
 ) -> Result<SetReport, ImportError> {
     let source = path.display().to_string();
-
+    let started = std::time::Instant::now();
     let ident = ingest::identify(&parsed);
     let existing = match &ident.digest {
         Some(d) => store.find_set_by_digest(d)?,
@@ -502,6 +506,9 @@ fn import_parsed(
     let target = digest.clone().unwrap_or_else(|| source.clone());
     // The audit entry is written inside the import's transaction (the closure's argument
     // type stays inferred: the workflow never names the SQL layer's types).
+    if std::env::var_os("DOSSIER_TIMINGS").is_some() {
+        eprintln!("import: merge: {:.3} s", started.elapsed().as_secs_f64());
+    }
     let written = match key_merge {
         Some(mut k) => store.write_import_streamed(
             &w,

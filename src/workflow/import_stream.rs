@@ -3,6 +3,7 @@
 //! runs over the keys with `ingest::merge`'s rules, and the store write reads each merged
 //! finding's views back from the spool, in the order the in-memory merge would give.
 
+use super::import_spool;
 use crate::ingest::formats::stream::FindingSink;
 use crate::ingest::merge::preferred;
 use crate::model::{ComponentKey, Document, FindingRecord, ScannerView, SetFinding};
@@ -30,16 +31,18 @@ impl Spool {
         })
     }
 
+    /// Writes `view` as its JSON text followed by the compact summary the store write
+    /// reads instead of parsing the text (`import_spool`).
     fn put(&mut self, view: &ScannerView) -> std::io::Result<(u64, u32)> {
         self.buf.clear();
-        serde_json::to_writer(&mut self.buf, view)?;
+        import_spool::encode(view, &mut self.buf)?;
         self.w.write_all(&self.buf)?;
         let at = self.len;
         self.len += self.buf.len() as u64;
         Ok((at, u32::try_from(self.buf.len()).unwrap_or(u32::MAX)))
     }
 
-    /// The JSON text `put` wrote, into `out`.
+    /// The record `put` wrote, into `out`.
     fn read(&mut self, at: u64, len: u32, out: &mut Vec<u8>) -> std::io::Result<()> {
         self.w.flush()?;
         out.clear();
@@ -147,6 +150,8 @@ pub(super) struct KeyMerge {
     /// The JSON text of each view of the finding returned last (buffers reused).
     raw: Vec<Vec<u8>>,
     nraw: usize,
+    /// The spool record read last.
+    rec: Vec<u8>,
     pub count: usize,
 }
 
@@ -304,6 +309,7 @@ pub(super) fn merge_keys(docs: Vec<(usize, Vec<ComponentKey>, Staged)>, spool: S
         spool,
         raw: Vec::new(),
         nraw: 0,
+        rec: Vec::new(),
         count,
     }
 }
@@ -324,11 +330,13 @@ impl FindingStream for KeyMerge {
             if self.raw.len() <= views.len() {
                 self.raw.push(Vec::new());
             }
-            let buf = &mut self.raw[views.len()];
             self.spool
-                .read(it.at, it.len, buf)
+                .read(it.at, it.len, &mut self.rec)
                 .map_err(|e| spool_err(&e))?;
-            let mut v: ScannerView = serde_json::from_slice(buf).map_err(|e| spool_err(&e))?;
+            let (json, mut v) = import_spool::decode(&self.rec).map_err(|e| spool_err(&e))?;
+            let buf = &mut self.raw[views.len()];
+            buf.clear();
+            buf.extend_from_slice(json);
             if v.scanner_version.is_none() {
                 if let Some(late) = &self.lates[it.late as usize] {
                     v.scanner_version = Some(late.clone());

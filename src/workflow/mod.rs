@@ -8,6 +8,7 @@ pub mod export;
 pub mod finding_index;
 pub mod import;
 mod import_components;
+mod import_spool;
 mod import_stream;
 pub mod judge;
 pub mod keys;

@@ -2,7 +2,7 @@
 //! a single `matchDetails` object) and new (`cvss[]`, `fix`, EPSS, KEV, risk, the three
 //! `descriptor.db` shapes). `ignoredMatches` are findings too, tagged with their rules.
 
-use super::conv::SeenComponents;
+use super::conv::{cpe_string, license_string, Node, SeenComponents, Str};
 use super::FormatError;
 use crate::model::{
     find_sha256_digest, Component, ComponentKey, Cvss, CvssVersion, DocKind, Document, Epss,
@@ -11,7 +11,6 @@ use crate::model::{
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::Value;
-use std::borrow::Cow;
 use std::collections::HashMap;
 
 #[derive(Deserialize, Default)]
@@ -47,15 +46,15 @@ struct Match<'a> {
     vulnerability: Option<Vuln<'a>>,
     #[serde(default, rename = "relatedVulnerabilities", borrow)]
     related: Option<Vec<Vuln<'a>>>,
-    #[serde(default, rename = "matchDetails")]
-    match_details: Option<Value>,
+    #[serde(default, rename = "matchDetails", borrow)]
+    match_details: Option<Node<'a>>,
     #[serde(borrow)]
     artifact: Option<Artifact<'a>>,
     #[serde(default, rename = "appliedIgnoreRules")]
     applied_ignore_rules: Option<Value>,
 }
 
-type Text<'a> = Option<Cow<'a, str>>;
+type Text<'a> = Option<Str<'a>>;
 
 #[derive(Deserialize, Default)]
 struct Vuln<'a> {
@@ -68,10 +67,10 @@ struct Vuln<'a> {
     #[serde(borrow)]
     severity: Text<'a>,
     #[serde(default, borrow)]
-    urls: Option<Vec<Cow<'a, str>>>,
+    urls: Option<Vec<Str<'a>>>,
     /// Grype 0.7x spelling of `urls`.
     #[serde(default, borrow)]
-    links: Option<Vec<Cow<'a, str>>>,
+    links: Option<Vec<Str<'a>>>,
     #[serde(borrow)]
     description: Text<'a>,
     #[serde(default, borrow)]
@@ -118,7 +117,7 @@ struct OldCvss<'a> {
 #[derive(Deserialize, Default)]
 struct Fix<'a> {
     #[serde(default, borrow)]
-    versions: Option<Vec<Cow<'a, str>>>,
+    versions: Option<Vec<Str<'a>>>,
     #[serde(borrow)]
     state: Text<'a>,
 }
@@ -151,11 +150,11 @@ struct Artifact<'a> {
     kind: Text<'a>,
     #[serde(default, borrow)]
     locations: Option<Vec<ArtifactLocation<'a>>>,
-    #[serde(default)]
-    licenses: Option<Vec<Value>>,
+    #[serde(default, borrow)]
+    licenses: Option<Vec<Node<'a>>>,
     /// Strings in current Grype, structured objects in 0.7x.
-    #[serde(default)]
-    cpes: Option<Vec<Value>>,
+    #[serde(default, borrow)]
+    cpes: Option<Vec<Node<'a>>>,
     #[serde(borrow)]
     purl: Text<'a>,
 }
@@ -177,7 +176,7 @@ fn nonempty(s: Option<String>) -> Option<String> {
 
 /// `nonempty` for a borrowed wire string: owned only when kept.
 fn text(s: Text) -> Option<String> {
-    s.filter(|x| !x.trim().is_empty()).map(Cow::into_owned)
+    s.filter(|x| !x.trim().is_empty()).map(Str::into_owned)
 }
 
 fn str_at(v: &Value, path: &str) -> Option<String> {
@@ -288,48 +287,6 @@ fn read_source(doc: &mut Document, src: Source) {
     }
 }
 
-/// A 0.7x structured CPE object written out in the 2.3 formatted-string form.
-fn cpe_string(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Object(o) => {
-            let f = |k: &str| {
-                o.get(k)
-                    .and_then(Value::as_str)
-                    .filter(|s| !s.is_empty())
-                    .unwrap_or("*")
-                    .to_string()
-            };
-            let parts = [
-                "Part",
-                "Vendor",
-                "Product",
-                "Version",
-                "Update",
-                "Edition",
-                "Language",
-                "SWEdition",
-                "TargetSW",
-                "TargetHW",
-                "Other",
-            ];
-            Some(format!("cpe:2.3:{}", parts.map(f).join(":")))
-        }
-        _ => None,
-    }
-}
-
-fn license_string(v: &Value) -> Option<String> {
-    match v {
-        Value::String(s) if !s.is_empty() => Some(s.clone()),
-        Value::Object(o) => ["spdxExpression", "value", "name"]
-            .iter()
-            .find_map(|k| o.get(*k).and_then(Value::as_str).filter(|s| !s.is_empty()))
-            .map(str::to_string),
-        _ => None,
-    }
-}
-
 fn component_of(a: Artifact) -> Component {
     let purl = text(a.purl);
     let kind = purl
@@ -383,7 +340,7 @@ fn push_cvss(out: &mut Vec<Cvss>, v: &mut Vuln) {
             continue;
         };
         let e = Cvss {
-            source: c.source.map(Cow::into_owned).unwrap_or_default(),
+            source: c.source.map(Str::into_owned).unwrap_or_default(),
             version,
             vector: text(c.vector),
             base_score: c.metrics.and_then(|m| m.base_score),
@@ -447,7 +404,7 @@ fn seen_artifact(seen: &mut SeenComponents, a: &Artifact) -> Option<usize> {
     seen.count(cpes.len());
     for c in cpes {
         match c {
-            Value::String(c) => seen.part(Some(c)),
+            Node::Str(c) => seen.part(Some(c)),
             // Structured 0.7x CPEs are rare: not worth spelling.
             _ => seen.unusable(),
         }
@@ -480,7 +437,17 @@ fn add_match(
             i
         }
     };
-    finish_match(doc, m.related, m.match_details, m.applied_ignore_rules, v, id, ci, version, ignored);
+    finish_match(
+        doc,
+        m.related,
+        m.match_details,
+        m.applied_ignore_rules,
+        v,
+        id,
+        ci,
+        version,
+        ignored,
+    );
 }
 
 /// Adds `comp` to the document or merges it into the component with its key.
@@ -517,7 +484,7 @@ fn merge_component(
 fn finish_match(
     doc: &mut Document,
     related: Option<Vec<Vuln>>,
-    match_details: Option<Value>,
+    match_details: Option<Node>,
     applied_ignore_rules: Option<Value>,
     mut v: Vuln,
     id: String,
@@ -611,9 +578,7 @@ fn finish_match(
         urls,
         epss,
         kev,
-        match_details: match_details
-            .filter(|x| !x.is_null())
-            .map(|x| x.to_string()),
+        match_details: match_details.filter(|x| !x.is_null()).map(|x| x.to_json()),
         ignored_by: ignored.then(|| {
             applied_ignore_rules
                 .unwrap_or(Value::Array(Vec::new()))

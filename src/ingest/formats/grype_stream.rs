@@ -7,7 +7,7 @@
 
 use super::{add_match, convert, nonempty, Descriptor, Index, Match, Report, Source};
 use crate::ingest::detect::{top_value_of, TopKeys};
-use crate::ingest::formats::slices::{checker, Json};
+use crate::ingest::formats::slices::{checker, one, Json};
 use crate::ingest::formats::stream::{FindingSink, StreamError, Streamed};
 use crate::model::{DocKind, Document};
 use serde::de::IgnoredAny;
@@ -150,6 +150,16 @@ fn matches<R: Read>(j: &mut Json<R>, st: &mut St, ignored: bool) -> Result<(), S
     j.open();
     let mut first = true;
     while j.next_element(&mut first)? {
+        let stopped = j.elements(|text, depth| {
+            let Some((m, n)) = one::<Match>(text, depth) else {
+                return Ok(None);
+            };
+            st.add(m, ignored)?;
+            Ok(Some(n))
+        })?;
+        if !stopped {
+            continue;
+        }
         let s = j.span()?;
         let m: Match = j.parse(s, checker!(Match))?;
         st.add(m, ignored)?;

@@ -541,3 +541,7 @@ impl<'de, T: Deserialize<'de>> Visitor<'de> for Nest<T> {
         Ok(())
     }
 }
+
+#[path = "slices_fast.rs"]
+mod fast;
+pub(super) use fast::one;

@@ -2,14 +2,13 @@
 //! `Packages`, and the pre-0.20 bare array of Results. Typed wire structs read straight
 //! from the byte slice (no whole-document `Value`), so a large report stays cheap.
 
-use super::conv::{json_str, SeenComponents, SortedMap};
+use super::conv::{vendor_details, SeenComponents, SortedMap, Str};
 use super::FormatError;
 use crate::model::{
     find_sha256_digest, Component, ComponentKey, Cvss, CvssVersion, DocKind, Document,
     FindingRecord, ScanInfo, ScannerView, Severity, Subject,
 };
 use serde::Deserialize;
-use std::borrow::Cow;
 use std::collections::HashMap;
 
 #[derive(Deserialize, Default)]
@@ -113,70 +112,70 @@ struct Package {
 #[serde(rename_all = "PascalCase")]
 struct Vuln<'a> {
     #[serde(rename = "VulnerabilityID", borrow)]
-    vulnerability_id: Option<Cow<'a, str>>,
+    vulnerability_id: Option<Str<'a>>,
     #[serde(rename = "VendorIDs", default, borrow)]
-    vendor_ids: Option<Vec<Cow<'a, str>>>,
+    vendor_ids: Option<Vec<Str<'a>>>,
     #[serde(borrow)]
-    pkg_name: Option<Cow<'a, str>>,
+    pkg_name: Option<Str<'a>>,
     #[serde(borrow)]
-    pkg_path: Option<Cow<'a, str>>,
+    pkg_path: Option<Str<'a>>,
     #[serde(borrow)]
     pkg_identifier: Option<VIdentifier<'a>>,
     #[serde(borrow)]
-    installed_version: Option<Cow<'a, str>>,
+    installed_version: Option<Str<'a>>,
     #[serde(borrow)]
-    fixed_version: Option<Cow<'a, str>>,
+    fixed_version: Option<Str<'a>>,
     #[serde(borrow)]
-    status: Option<Cow<'a, str>>,
+    status: Option<Str<'a>>,
     #[serde(borrow)]
-    severity_source: Option<Cow<'a, str>>,
+    severity_source: Option<Str<'a>>,
     #[serde(rename = "PrimaryURL", borrow)]
-    primary_url: Option<Cow<'a, str>>,
+    primary_url: Option<Str<'a>>,
     #[serde(borrow)]
     data_source: Option<DataSource<'a>>,
     #[serde(borrow)]
-    title: Option<Cow<'a, str>>,
+    title: Option<Str<'a>>,
     #[serde(borrow)]
-    description: Option<Cow<'a, str>>,
+    description: Option<Str<'a>>,
     #[serde(borrow)]
-    severity: Option<Cow<'a, str>>,
+    severity: Option<Str<'a>>,
     #[serde(default, borrow)]
-    vendor_severity: Option<SortedMap<Cow<'a, str>, i64>>,
+    vendor_severity: Option<SortedMap<Str<'a>, i64>>,
     #[serde(rename = "CVSS", default, borrow)]
-    cvss: Option<SortedMap<Cow<'a, str>, CvssEntry<'a>>>,
+    cvss: Option<SortedMap<Str<'a>, CvssEntry<'a>>>,
     #[serde(default, borrow)]
-    references: Option<Vec<Cow<'a, str>>>,
+    references: Option<Vec<Str<'a>>>,
     #[serde(borrow)]
-    published_date: Option<Cow<'a, str>>,
+    published_date: Option<Str<'a>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
 struct VIdentifier<'a> {
     #[serde(rename = "PURL", borrow)]
-    purl: Option<Cow<'a, str>>,
+    purl: Option<Str<'a>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
 struct DataSource<'a> {
     #[serde(rename = "ID", borrow)]
-    id: Option<Cow<'a, str>>,
+    id: Option<Str<'a>>,
     #[serde(borrow)]
-    name: Option<Cow<'a, str>>,
+    name: Option<Str<'a>>,
 }
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "PascalCase")]
 struct CvssEntry<'a> {
     #[serde(borrow)]
-    v2_vector: Option<Cow<'a, str>>,
+    v2_vector: Option<Str<'a>>,
     v2_score: Option<f64>,
     #[serde(borrow)]
-    v3_vector: Option<Cow<'a, str>>,
+    v3_vector: Option<Str<'a>>,
     v3_score: Option<f64>,
     #[serde(borrow)]
-    v40_vector: Option<Cow<'a, str>>,
+    v40_vector: Option<Str<'a>>,
     v40_score: Option<f64>,
 }
 
@@ -286,41 +285,13 @@ fn nonempty(s: Option<String>) -> Option<String> {
 }
 
 /// `nonempty` for a borrowed wire string: owned only when kept.
-fn text(s: Option<Cow<str>>) -> Option<String> {
-    s.filter(|x| !x.trim().is_empty()).map(Cow::into_owned)
+fn text(s: Option<Str>) -> Option<String> {
+    s.filter(|x| !x.trim().is_empty()).map(Str::into_owned)
 }
 
 /// `text` without taking ownership.
-fn kept<'x>(s: &'x Option<Cow<str>>) -> Option<&'x str> {
+fn kept<'x>(s: &'x Option<Str>) -> Option<&'x str> {
     s.as_deref().filter(|x| !x.trim().is_empty())
-}
-
-/// `{"vendor_ids":[..],"vendor_severity":{"<source>":{"level":n,"severity":"S"},..}}` as
-/// `serde_json::json!(..).to_string()` writes it (keys sorted, compact), without the
-/// `Value` tree.
-fn vendor_details(vendor: &[(Cow<str>, i64)], ids: &[Cow<str>]) -> String {
-    let mut s = String::with_capacity(40 + 48 * vendor.len() + 24 * ids.len());
-    s.push_str("{\"vendor_ids\":[");
-    for (i, id) in ids.iter().enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        json_str(&mut s, id);
-    }
-    s.push_str("],\"vendor_severity\":{");
-    for (i, (k, n)) in vendor.iter().enumerate() {
-        if i > 0 {
-            s.push(',');
-        }
-        json_str(&mut s, k);
-        s.push_str(":{\"level\":");
-        let _ = std::fmt::Write::write_fmt(&mut s, format_args!("{n}"));
-        s.push_str(",\"severity\":\"");
-        s.push_str(Severity::from_trivy_int(*n).as_str());
-        s.push_str("\"}");
-    }
-    s.push_str("}}");
-    s
 }
 
 fn convert(mut r: Report) -> Document {
@@ -469,7 +440,7 @@ fn fix_state(status: Option<&str>, has_fix: bool) -> String {
     }
 }
 
-fn cvss_list(map: Option<SortedMap<Cow<str>, CvssEntry>>) -> Vec<Cvss> {
+fn cvss_list(map: Option<SortedMap<Str, CvssEntry>>) -> Vec<Cvss> {
     let mut out = Vec::new();
     for (source, e) in map.unwrap_or_default().0 {
         let source = source.into_owned();
@@ -477,7 +448,7 @@ fn cvss_list(map: Option<SortedMap<Cow<str>, CvssEntry>>) -> Vec<Cvss> {
             out.push(Cvss {
                 source: source.clone(),
                 version: CvssVersion::V2,
-                vector: e.v2_vector.map(Cow::into_owned),
+                vector: e.v2_vector.map(Str::into_owned),
                 base_score: e.v2_score,
             });
         }
@@ -491,7 +462,7 @@ fn cvss_list(map: Option<SortedMap<Cow<str>, CvssEntry>>) -> Vec<Cvss> {
             out.push(Cvss {
                 source: source.clone(),
                 version,
-                vector: e.v3_vector.map(Cow::into_owned),
+                vector: e.v3_vector.map(Str::into_owned),
                 base_score: e.v3_score,
             });
         }
@@ -499,7 +470,7 @@ fn cvss_list(map: Option<SortedMap<Cow<str>, CvssEntry>>) -> Vec<Cvss> {
             out.push(Cvss {
                 source,
                 version: CvssVersion::V4,
-                vector: e.v40_vector.map(Cow::into_owned),
+                vector: e.v40_vector.map(Str::into_owned),
                 base_score: e.v40_score,
             });
         }

@@ -6,7 +6,7 @@
 use super::{add_modified, add_result, add_vuln, header, package_component, secrets_warning};
 use super::{Builder, Metadata, ModifiedFinding, Package, Report, TResult, TrivyInfo, Vuln};
 use crate::ingest::detect::{top_value_of, TopKeys};
-use crate::ingest::formats::slices::{checker, Json};
+use crate::ingest::formats::slices::{checker, one, Json};
 use crate::ingest::formats::stream::{FindingSink, StreamError, Streamed};
 use serde::de::IgnoredAny;
 use std::io::Read;
@@ -313,6 +313,17 @@ fn vulns<R: Read>(j: &mut Json<R>, st: &mut St, rtype: Option<&str>) -> Result<(
     j.open();
     let mut first = true;
     while j.next_element(&mut first)? {
+        let stopped = j.elements(|text, depth| {
+            let Some((v, n)) = one::<Vuln>(text, depth) else {
+                return Ok(None);
+            };
+            add_vuln(&mut st.b, v, rtype, st.version.as_deref(), None);
+            st.emit()?;
+            Ok(Some(n))
+        })?;
+        if !stopped {
+            continue;
+        }
         let s = j.span()?;
         let v: Vuln = j.parse(s, checker!(Vuln))?;
         add_vuln(&mut st.b, v, rtype, st.version.as_deref(), None);

@@ -247,3 +247,42 @@ fn secrets_and_misconfigurations_are_reported_not_silently_dropped() {
         d.warnings
     );
 }
+
+/// The hand-written `match_details` of a Trivy finding is the text the `json!` tree gave.
+#[test]
+fn vendor_details_are_written_as_serde_json_writes_them() {
+    let reference = |vendor: &[(Str, i64)], ids: &[Str]| {
+        let sev: std::collections::BTreeMap<&str, serde_json::Value> = vendor
+            .iter()
+            .map(|(k, n)| {
+                (
+                    &**k,
+                    serde_json::json!({"level": n, "severity": Severity::from_trivy_int(*n).as_str()}),
+                )
+            })
+            .collect();
+        let ids: Vec<&str> = ids.iter().map(|s| &**s).collect();
+        serde_json::json!({"vendor_severity": sev, "vendor_ids": ids}).to_string()
+    };
+    let c = |s: &'static str| Str(std::borrow::Cow::Borrowed(s));
+    type Case = (Vec<(Str<'static>, i64)>, Vec<Str<'static>>);
+    let cases: Vec<Case> = vec![
+        (vec![], vec![]),
+        (vec![(c("nvd"), 3), (c("redhat"), 2)], vec![]),
+        (vec![], vec![c("DSA-1"), c("quote \" back \\ nl \n")]),
+        (
+            vec![
+                (c(""), 0),
+                (c("\u{1}ctl"), -1),
+                (c("ghsa"), 5),
+                (c("max"), i64::MAX),
+                (c("min"), i64::MIN),
+                (c("ünï"), 4),
+            ],
+            vec![c("\u{202e}x"), c("")],
+        ),
+    ];
+    for (vendor, ids) in cases {
+        assert_eq!(vendor_details(&vendor, &ids), reference(&vendor, &ids));
+    }
+}
