@@ -260,11 +260,7 @@ impl Store {
             #[serde(borrow, default)]
             fixed_versions: Option<&'a serde_json::value::RawValue>,
         }
-        type Raw = (
-            String,
-            Option<String>,
-            (Option<i64>, Option<i64>, Option<i64>),
-        );
+        type Raw = (String, Option<String>, super::view_chunks::ChunkCols);
         let mut st = self.conn().prepare(
             "SELECT scanner, view, chunk_id, chunk_at, chunk_len FROM finding_source
              WHERE finding_id = ?1 ORDER BY file_id",

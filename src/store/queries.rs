@@ -426,7 +426,7 @@ impl Store {
             String,
             String,
             Option<String>,
-            (Option<i64>, Option<i64>, Option<i64>),
+            super::view_chunks::ChunkCols,
             Option<String>,
             Option<String>,
         );

@@ -18,6 +18,8 @@ pub(super) const MAX_CHUNK_RAW: u64 = (CHUNK_TARGET + MAX_VIEW_IN_CHUNK) as u64;
 
 /// Where `ChunkWriter::push` put a view's text: (chunk id, byte offset, byte length).
 pub(super) type Place = (i64, i64, i64);
+/// A `finding_source` row's `chunk_id`, `chunk_at`, `chunk_len` (all NULL for inline views).
+pub(super) type ChunkCols = (Option<i64>, Option<i64>, Option<i64>);
 
 struct Packed {
     id: i64,
@@ -180,7 +182,7 @@ impl ChunkReader {
         &mut self,
         conn: &rusqlite::Connection,
         view: Option<String>,
-        chunk: (Option<i64>, Option<i64>, Option<i64>),
+        chunk: ChunkCols,
     ) -> Result<String> {
         if let Some(v) = view {
             return Ok(v);
@@ -254,7 +256,7 @@ pub(super) fn load(conn: &rusqlite::Connection, id: i64) -> Result<Vec<u8>> {
 /// migration 015 holds them (for tests of older migrations' SQL over `view`).
 #[cfg(test)]
 pub(crate) fn inline_all_for_test(conn: &rusqlite::Connection) {
-    let rows: Vec<(i64, Option<String>, (Option<i64>, Option<i64>, Option<i64>))> = conn
+    let rows: Vec<(i64, Option<String>, ChunkCols)> = conn
         .prepare("SELECT rowid, view, chunk_id, chunk_at, chunk_len FROM finding_source")
         .and_then(|mut st| {
             st.query_map([], |r| {
