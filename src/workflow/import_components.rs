@@ -41,6 +41,9 @@ fn text(b: &[u8]) -> store::Result<&str> {
     std::str::from_utf8(b).map_err(|_| bad("text"))
 }
 
+/// A callback over (number, key or ref, record or resolved key).
+type RowFn<'a, N> = dyn FnMut(N, &[u8], &[u8]) -> store::Result<()> + 'a;
+
 /// One document of the import, as the runs know it.
 #[derive(Default)]
 struct DocInfo {
@@ -139,7 +142,7 @@ impl Runs {
         &mut self,
         doc: usize,
         pick: &mut dyn FnMut(Option<&[u8]>) -> bool,
-        f: &mut dyn FnMut(u64, &[u8], &[u8]) -> store::Result<()>,
+        f: &mut RowFn<'_, u64>,
     ) -> store::Result<()> {
         self.comps.finish();
         let mut it = self.comps.iter().map_err(io)?;
@@ -165,7 +168,7 @@ impl Runs {
         docs: &[DocInfo],
         refs: &Sorter,
         edges: &Sorter,
-        out: &mut dyn FnMut(usize, &[u8], &[u8]) -> store::Result<()>,
+        out: &mut RowFn<'_, usize>,
     ) -> store::Result<()> {
         let mut ri = refs.iter().map_err(io)?;
         let (mut rkey, mut rval, mut have) = (Vec::new(), Vec::new(), false);
