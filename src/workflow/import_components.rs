@@ -8,9 +8,9 @@ use super::import_stream::SpoolSink;
 use super::runs::{key_str, key_str_len, key_u64, read_key_str, read_key_u64, Sorter};
 use crate::ingest::components::{self, ComponentSink, RootView, Spooled};
 use crate::ingest::formats::stream::FindingSink;
-use crate::ingest::merge::{self, SUBJECT};
-use crate::model::{Component, ComponentKey, DocKind, Document, FindingRecord, SetComponent};
-use crate::store::{self, ComponentFeed, StoreError};
+use crate::ingest::merge::SUBJECT;
+use crate::model::{Component, ComponentKey, DocKind, Document, FindingRecord};
+use crate::store::{self, StoreError};
 use std::collections::{HashMap, HashSet};
 
 /// Memory the component records may take before a run is spilled (~60,000 Syft components;
@@ -40,6 +40,9 @@ fn bad(what: &str) -> StoreError {
 fn text(b: &[u8]) -> store::Result<&str> {
     std::str::from_utf8(b).map_err(|_| bad("text"))
 }
+
+/// A callback over (number, key or ref, record or resolved key).
+type RowFn<'a, N> = dyn FnMut(N, &[u8], &[u8]) -> store::Result<()> + 'a;
 
 /// One document of the import, as the runs know it.
 #[derive(Default)]
@@ -139,7 +142,7 @@ impl Runs {
         &mut self,
         doc: usize,
         pick: &mut dyn FnMut(Option<&[u8]>) -> bool,
-        f: &mut dyn FnMut(u64, &[u8], &[u8]) -> store::Result<()>,
+        f: &mut RowFn<'_, u64>,
     ) -> store::Result<()> {
         self.comps.finish();
         let mut it = self.comps.iter().map_err(io)?;
@@ -165,7 +168,7 @@ impl Runs {
         docs: &[DocInfo],
         refs: &Sorter,
         edges: &Sorter,
-        out: &mut dyn FnMut(usize, &[u8], &[u8]) -> store::Result<()>,
+        out: &mut RowFn<'_, usize>,
     ) -> store::Result<()> {
         let mut ri = refs.iter().map_err(io)?;
         let (mut rkey, mut rval, mut have) = (Vec::new(), Vec::new(), false);
@@ -531,154 +534,9 @@ impl ComponentSink for Sinks<'_> {
     }
 }
 
-/// The merged components of the runs, written by the store as they are merged.
-pub(super) struct Merged<'a> {
-    runs: &'a mut Runs,
-}
-
-/// The views one document has of the key being merged, folded in document order.
-struct Part {
-    rank: usize,
-    doc: u64,
-    c: SetComponent,
-}
-
-/// Adds a later document's folded view (`merge::absorb` of each of its components, in
-/// order, gives the same: first purl, first-met order of licenses, CPEs and locations).
-fn combine(e: &mut SetComponent, p: SetComponent) {
-    if e.purl.is_none() {
-        e.purl = p.purl;
-    }
-    for l in p.licenses {
-        if !e.licenses.contains(&l) {
-            e.licenses.push(l);
-        }
-    }
-    for c in p.cpes {
-        if !e.cpes.contains(&c) {
-            e.cpes.push(c);
-        }
-    }
-    for l in p.locations {
-        if !e.locations.contains(&l) {
-            e.locations.push(l);
-        }
-    }
-    e.in_sbom |= p.in_sbom;
-    e.in_scan |= p.in_scan;
-}
-
-impl ComponentFeed for Merged<'_> {
-    fn components(
-        &mut self,
-        write: &mut dyn FnMut(&SetComponent) -> store::Result<()>,
-    ) -> store::Result<()> {
-        let runs = &*self.runs;
-        let Some(res) = runs.resolved.as_ref() else {
-            return Err(StoreError::Invalid(
-                "component runs read before resolve".into(),
-            ));
-        };
-        let mut gi = res.graph.iter().map_err(io)?;
-        let mut gcur: Option<(Vec<u8>, bool)> =
-            gi.next().map_err(io)?.map(|(k, p)| (k.to_vec(), p == [1]));
-        let mut flush = |key: &[u8], parts: &mut Vec<Part>| -> store::Result<()> {
-            if parts.is_empty() {
-                return Ok(());
-            }
-            parts.sort_by_key(|p| p.rank);
-            let mut it = parts.drain(..);
-            let Some(mut c) = it.next().map(|p| p.c) else {
-                return Ok(());
-            };
-            for p in it {
-                combine(&mut c, p.c);
-            }
-            let (mut in_graph, mut direct) = (false, false);
-            while let Some((gk, d)) = gcur.as_mut() {
-                match gk.as_slice().cmp(key) {
-                    std::cmp::Ordering::Less => {}
-                    std::cmp::Ordering::Equal => {
-                        in_graph = true;
-                        direct |= *d;
-                    }
-                    std::cmp::Ordering::Greater => break,
-                }
-                match gi.next().map_err(io)? {
-                    Some((k, p)) => {
-                        gk.clear();
-                        gk.extend_from_slice(k);
-                        *d = p == [1];
-                    }
-                    None => gcur = None,
-                }
-            }
-            merge::finish_component(&mut c, direct, res.has_subject_edges, in_graph);
-            write(&c)
-        };
-        let mut it = runs.comps.iter().map_err(io)?;
-        let mut group: Vec<u8> = Vec::new();
-        let mut key = String::new();
-        let mut parts: Vec<Part> = Vec::new();
-        while let Some((k, p)) = it.next().map_err(io)? {
-            let kl = key_str_len(k).ok_or_else(|| bad("component"))?;
-            if group.as_slice() != &k[..kl] {
-                flush(&group, &mut parts)?;
-                group.clear();
-                group.extend_from_slice(&k[..kl]);
-                let (s, _) = read_key_str(&k[..kl]).ok_or_else(|| bad("component"))?;
-                key = text(&s)?.to_string();
-            }
-            let Some(d) = runs.row_doc(&k[kl..], p)? else {
-                continue;
-            };
-            let (doc, _) = read_key_u64(&k[kl..]).ok_or_else(|| bad("component"))?;
-            let rank = d.rank.unwrap_or(usize::MAX);
-            let (c, _) = components::decode(&p[8..]).map_err(|e| bad(&e))?;
-            match parts.last_mut() {
-                Some(last) if last.doc == doc => {
-                    merge::absorb(&mut last.c, c, &d.path, d.is_sbom, d.is_scan);
-                }
-                _ => parts.push(Part {
-                    rank,
-                    doc,
-                    c: merge::first_view(
-                        ComponentKey(key.clone()),
-                        c,
-                        &d.path,
-                        d.is_sbom,
-                        d.is_scan,
-                    ),
-                }),
-            }
-        }
-        flush(&group, &mut parts)
-    }
-
-    fn dependencies(
-        &mut self,
-        write: &mut dyn FnMut(&str, &str) -> store::Result<()>,
-    ) -> store::Result<()> {
-        let Some(res) = self.runs.resolved.as_ref() else {
-            return Err(StoreError::Invalid(
-                "component runs read before resolve".into(),
-            ));
-        };
-        let mut last: Vec<u8> = Vec::new();
-        let mut it = res.deps.iter().map_err(io)?;
-        while let Some((k, _)) = it.next().map_err(io)? {
-            if !last.is_empty() && last.as_slice() == k {
-                continue;
-            }
-            last.clear();
-            last.extend_from_slice(k);
-            let (f, rest) = read_key_str(k).ok_or_else(|| bad("edge"))?;
-            let (t, _) = read_key_str(rest).ok_or_else(|| bad("edge"))?;
-            write(text(&f)?, text(&t)?)?;
-        }
-        Ok(())
-    }
-}
+#[path = "import_components_merge.rs"]
+mod merged;
+pub(super) use merged::Merged;
 
 #[cfg(test)]
 #[path = "import_components_tests.rs"]

@@ -5,7 +5,8 @@ use super::*;
 use crate::ingest::detect::Format;
 use crate::ingest::formats::parse_reader;
 use crate::ingest::merge::{merge, SUBJECT};
-use crate::model::Subject;
+use crate::model::{SetComponent, Subject};
+use crate::store::ComponentFeed;
 use crate::workflow::import_stream::Spool;
 
 fn comp(purl: Option<&str>, name: &str, r: Option<&str>, licenses: &[&str]) -> Component {
