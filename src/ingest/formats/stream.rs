@@ -9,21 +9,6 @@ use crate::ingest::detect::{Format, TopKeys};
 use crate::model::{Document, FindingRecord};
 use std::io::Read;
 
-/// Marks `bit` in `seen` for a top-level key; a key seen twice is refused as serde refuses a
-/// duplicate field, so the streamed parse rejects what the whole-document parse rejects.
-#[allow(dead_code)] // no stream parses through a visitor any more (the SBOMs walk slices)
-pub(crate) fn once<E: serde::de::Error>(
-    seen: &mut u16,
-    bit: u16,
-    name: &'static str,
-) -> Result<(), E> {
-    if *seen & bit != 0 {
-        return Err(E::duplicate_field(name));
-    }
-    *seen |= bit;
-    Ok(())
-}
-
 /// Receives each finding of a streamed report, in document order.
 pub trait FindingSink {
     /// An `Err` stops the parse; the message is returned as `StreamError::Sink`.
@@ -109,47 +94,6 @@ pub(crate) fn parse_chunked<R: Read>(
         }
     };
     Ok((s, Some(k)))
-}
-
-/// The sink plus why a parse stopped early. Serde can only carry a message through its
-/// error type, so the real cause waits here and the caller prefers it to serde's error.
-// Trivy and Grype no longer parse through a visitor; the SBOM streams keep this API.
-#[allow(dead_code)]
-pub(super) struct Ctl<'s> {
-    sink: &'s mut dyn FindingSink,
-    stop: Option<StreamError>,
-}
-
-#[allow(dead_code)]
-impl<'s> Ctl<'s> {
-    pub(super) fn new(sink: &'s mut dyn FindingSink) -> Self {
-        Self { sink, stop: None }
-    }
-
-    #[allow(dead_code)]
-    pub(super) fn send<E: serde::de::Error>(&mut self, f: FindingRecord) -> Result<(), E> {
-        match self.sink.finding(f) {
-            Ok(()) => Ok(()),
-            Err(m) => {
-                self.stop = Some(StreamError::Sink(m));
-                Err(E::custom("stopped: the finding sink failed"))
-            }
-        }
-    }
-
-    pub(super) fn unstreamable<E: serde::de::Error>(&mut self, why: &str) -> E {
-        self.stop = Some(StreamError::Unstreamable(why.to_string()));
-        E::custom(format!("stopped: {why}"))
-    }
-
-    /// The parse's result, preferring the cause kept here to serde's message.
-    pub(super) fn finish<T>(&mut self, r: serde_json::Result<T>) -> Result<T, StreamError> {
-        match (r, self.stop.take()) {
-            (_, Some(stop)) => Err(stop),
-            (Ok(v), None) => Ok(v),
-            (Err(e), None) => Err(StreamError::Format(FormatError::json(&e))),
-        }
-    }
 }
 
 #[cfg(test)]
