@@ -313,18 +313,8 @@ impl Store {
                 super::json_text::strings(&mut cpes, &c.cpes);
                 super::json_text::locations(&mut locs, &c.locations);
                 ins.execute(params![
-                    set_id,
-                    c.key.0,
-                    c.purl,
-                    c.kind,
-                    c.name,
-                    c.version,
-                    lic,
-                    cpes,
-                    locs,
-                    c.direct,
-                    c.in_sbom,
-                    c.in_scan,
+                    set_id, c.key.0, c.purl, c.kind, c.name, c.version, lic, cpes, locs, c.direct,
+                    c.in_sbom, c.in_scan,
                 ])?;
                 Ok(())
             };
