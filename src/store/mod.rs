@@ -5,6 +5,7 @@
 pub mod audit;
 mod blobs;
 pub mod exports;
+mod finding_summary;
 #[cfg(test)]
 mod fix_flag_tests;
 mod gate_rows;
