@@ -65,8 +65,8 @@ pub trait FindingStream {
 }
 
 /// Components and dependency edges handed to the write in their final order, after
-/// `SetWrite::components` / `dependencies` (a streamed import merges them from its scratch
-/// file as they are written).
+/// `SetWrite::components` / `dependencies` (a streamed import merges them from its sorted
+/// runs as they are written).
 pub trait ComponentFeed {
     /// Calls `write` with each merged component, in key order.
     fn components(&mut self, write: &mut dyn FnMut(&SetComponent) -> Result<()>) -> Result<()>;
