@@ -5,7 +5,7 @@
 
 use super::detect::{self, Detection, Format};
 use super::discover::{sha256_hex, DiscoveredFile, LargeFile};
-use super::formats::stream::{self, FindingSink, StreamError};
+use super::formats::stream::{self, FindingSink, StreamError, Streamed};
 use super::formats::{parse_reader, streamable};
 use super::{layout_blob_name, parse_file, FileStatus, ParsedFile};
 use sha2::{Digest, Sha256};
@@ -228,66 +228,24 @@ fn checked(lf: &LargeFile, sink: &mut dyn FindingSink) -> Result<LargeOutcome, L
         message: None,
         doc: None,
     };
-    let file = match File::open(&lf.fs_path) {
-        Ok(f) => f,
+    let (mut h, mut n) = (Sha256::new(), 0u64);
+    let reader = match hashing(lf, &mut h, &mut n) {
+        Ok(r) => r,
         Err(e) => return Ok(LargeOutcome::Whole(failed(lf, e.to_string()))),
     };
-    let mut h = Sha256::new();
-    let mut n = 0u64;
-    let reader = BufReader::with_capacity(
-        BUF,
-        Hashing {
-            inner: file,
-            h: &mut h,
-            n: &mut n,
-        },
-    );
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         parse_reader(format, reader, sink)
     }));
-    match result {
-        Ok(Ok(s)) => {
-            if n != size || hex::encode(h.finalize()) != sha256 {
-                pf.message = Some(format!(
-                    "the file changed while it was read (it no longer has sha256 {sha256})"
-                ));
-                return Ok(LargeOutcome::Streamed {
-                    file: pf,
-                    late_scanner_version: None,
-                });
-            }
-            pf.status = FileStatus::Parsed;
-            if !s.doc.warnings.is_empty() {
-                pf.message = Some(s.doc.warnings.join("; "));
-            }
-            pf.doc = Some(s.doc);
-            Ok(LargeOutcome::Streamed {
-                file: pf,
-                late_scanner_version: s.late_scanner_version,
-            })
-        }
-        Ok(Err(StreamError::Format(e))) => {
-            pf.message = Some(e.to_string());
-            Ok(LargeOutcome::Streamed {
-                file: pf,
-                late_scanner_version: None,
-            })
-        }
-        Ok(Err(StreamError::Unstreamable(_))) => Ok(whole(lf)),
-        Ok(Err(StreamError::Sink(message))) => Err(LargeError {
-            path: lf.path.clone(),
-            message,
-        }),
-        Err(_) => {
-            pf.message = Some(format!(
-                "internal error while parsing {format} (a bug: please report it with this file)"
-            ));
-            Ok(LargeOutcome::Streamed {
-                file: pf,
-                late_scanner_version: None,
-            })
-        }
+    if matches!(result, Ok(Ok(_))) && (n != size || hex::encode(h.finalize()) != sha256) {
+        pf.message = Some(format!(
+            "the file changed while it was read (it no longer has sha256 {sha256})"
+        ));
+        return Ok(LargeOutcome::Streamed {
+            file: pf,
+            late_scanner_version: None,
+        });
     }
+    outcome(lf, format, pf, result)
 }
 
 /// A JSON SBOM in one read: parsed from a reader that hashes what it passes on; what the
@@ -299,20 +257,11 @@ fn sbom(
     spec_version: Option<String>,
     sink: &mut dyn FindingSink,
 ) -> Result<LargeOutcome, LargeError> {
-    let file = match File::open(&lf.fs_path) {
-        Ok(f) => f,
+    let (mut h, mut n) = (Sha256::new(), 0u64);
+    let mut reader = match hashing(lf, &mut h, &mut n) {
+        Ok(r) => r,
         Err(e) => return Ok(LargeOutcome::Whole(failed(lf, e.to_string()))),
     };
-    let mut h = Sha256::new();
-    let mut n = 0u64;
-    let mut reader = BufReader::with_capacity(
-        BUF,
-        Hashing {
-            inner: file,
-            h: &mut h,
-            n: &mut n,
-        },
-    );
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         parse_reader(format, &mut reader, sink)
     }));
@@ -321,7 +270,7 @@ fn sbom(
     if let Err(e) = rest {
         return Ok(LargeOutcome::Whole(failed(lf, e.to_string())));
     }
-    let mut pf = ParsedFile {
+    let pf = ParsedFile {
         path: lf.path.clone(),
         sha256: hex::encode(h.finalize()),
         size: n,
@@ -332,6 +281,17 @@ fn sbom(
         message: None,
         doc: None,
     };
+    outcome(lf, format, pf, result)
+}
+
+/// What a streamed parse's result makes of the file: parsed, failed with the parser's message,
+/// parsed whole after all, or the import stopped (the sink failed).
+fn outcome(
+    lf: &LargeFile,
+    format: Format,
+    mut pf: ParsedFile,
+    result: std::thread::Result<Result<Streamed, StreamError>>,
+) -> Result<LargeOutcome, LargeError> {
     let failed_with = |mut pf: ParsedFile, message: String| {
         pf.message = Some(message);
         Ok(LargeOutcome::Streamed {
@@ -364,6 +324,16 @@ fn sbom(
             ),
         ),
     }
+}
+
+/// `lf` opened for reading through `Hashing`, so the parse's own reads hash the file.
+fn hashing<'a>(
+    lf: &LargeFile,
+    h: &'a mut Sha256,
+    n: &'a mut u64,
+) -> std::io::Result<BufReader<Hashing<'a, File>>> {
+    let inner = File::open(&lf.fs_path)?;
+    Ok(BufReader::with_capacity(BUF, Hashing { inner, h, n }))
 }
 
 /// Hashes what passes through, under the `BufReader` so it sees large reads.

@@ -142,16 +142,8 @@ pub fn absorb(e: &mut SetComponent, c: Component, path: &str, is_sbom: bool, is_
     if e.purl.is_none() {
         e.purl = c.purl;
     }
-    for l in c.licenses {
-        if !e.licenses.contains(&l) {
-            e.licenses.push(l);
-        }
-    }
-    for cpe in c.cpes {
-        if !e.cpes.contains(&cpe) {
-            e.cpes.push(cpe);
-        }
-    }
+    push_missing(&mut e.licenses, c.licenses);
+    push_missing(&mut e.cpes, c.cpes);
     let locs: Vec<Location> = if c.locations.is_empty() {
         vec![Location {
             file: path.to_string(),
@@ -166,13 +158,19 @@ pub fn absorb(e: &mut SetComponent, c: Component, path: &str, is_sbom: bool, is_
             })
             .collect()
     };
-    for l in locs {
-        if !e.locations.contains(&l) {
-            e.locations.push(l);
-        }
-    }
+    push_missing(&mut e.locations, locs);
     e.in_sbom |= is_sbom;
     e.in_scan |= is_scan;
+}
+
+/// Appends the items `into` does not hold yet, in the order met (lists of a few entries:
+/// a linear `contains` beats hashing).
+pub fn push_missing<T: PartialEq>(into: &mut Vec<T>, items: impl IntoIterator<Item = T>) {
+    for x in items {
+        if !into.contains(&x) {
+            into.push(x);
+        }
+    }
 }
 
 /// Once every document is in: `direct` from the resolved graph (an edge from the subject:

@@ -26,21 +26,9 @@ fn combine(e: &mut SetComponent, p: SetComponent) {
     if e.purl.is_none() {
         e.purl = p.purl;
     }
-    for l in p.licenses {
-        if !e.licenses.contains(&l) {
-            e.licenses.push(l);
-        }
-    }
-    for c in p.cpes {
-        if !e.cpes.contains(&c) {
-            e.cpes.push(c);
-        }
-    }
-    for l in p.locations {
-        if !e.locations.contains(&l) {
-            e.locations.push(l);
-        }
-    }
+    merge::push_missing(&mut e.licenses, p.licenses);
+    merge::push_missing(&mut e.cpes, p.cpes);
+    merge::push_missing(&mut e.locations, p.locations);
     e.in_sbom |= p.in_sbom;
     e.in_scan |= p.in_scan;
 }

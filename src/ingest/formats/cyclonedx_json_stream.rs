@@ -97,20 +97,6 @@ pub(in crate::ingest::formats) fn parse_chunked<R: Read>(
     })
 }
 
-/// Marks `bit` for a field of a derived struct; a second time is serde's duplicate error.
-pub(in crate::ingest::formats) fn once<R: Read>(
-    j: &mut Json<R>,
-    seen: &mut u16,
-    bit: u16,
-    name: &str,
-) -> Result<(), StreamError> {
-    if *seen & bit != 0 {
-        return Err(j.duplicate(name));
-    }
-    *seen |= bit;
-    Ok(())
-}
-
 /// A lenient list (`List<T>`) whose elements are parsed one slice at a time and handed to
 /// `f`; a value that is not a list is parsed whole as `List<T>` (empty, or serde's error).
 /// `f` returning an error (the sink's) stops the walk.
@@ -153,7 +139,7 @@ fn top<R: Read>(j: &mut Json<R>, p: &mut Parts) -> Result<(), StreamError> {
             _ => 0,
         };
         if bit != 0 {
-            once(j, &mut seen, bit, &k)?;
+            j.once(&mut seen, bit, &k)?;
         }
         j.colon()?;
         match bit {

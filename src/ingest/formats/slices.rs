@@ -181,6 +181,16 @@ impl<R: Read> Json<R> {
         self.fail_at(self.pos, format!("duplicate field `{name}`"))
     }
 
+    /// Marks `bit` in `seen` for a field of a derived struct; a second time is serde's
+    /// duplicate error, so a streamed parse refuses what the whole parse refuses.
+    pub(super) fn once(&mut self, seen: &mut u16, bit: u16, name: &str) -> Result<(), StreamError> {
+        if *seen & bit != 0 {
+            return Err(self.duplicate(name));
+        }
+        *seen |= bit;
+        Ok(())
+    }
+
     /// Skips whitespace; the next byte, `None` at the end of the file.
     pub(super) fn peek(&mut self) -> Result<Option<u8>, StreamError> {
         loop {

@@ -5,7 +5,7 @@
 
 use super::{package, relationship, WPackage, WRelationship};
 use crate::ingest::components::ComponentSink;
-use crate::ingest::formats::cyclonedx_json::stream::{each, once};
+use crate::ingest::formats::cyclonedx_json::stream::each;
 use crate::ingest::formats::cyclonedx_json::{List, L};
 use crate::ingest::formats::slices::{checker, Json, CHUNK, MAX_VALUE};
 use crate::ingest::formats::spdx_model::{self as m, SpdxDoc};
@@ -87,7 +87,7 @@ fn top<R: Read>(
             _ => 0,
         };
         if bit != 0 {
-            once(j, &mut seen, bit, &k)?;
+            j.once(&mut seen, bit, &k)?;
         }
         j.colon()?;
         match bit {

@@ -95,15 +95,6 @@ impl St<'_> {
     }
 }
 
-/// Marks `bit` for a field of a derived struct; a second time is serde's duplicate error.
-fn once<R: Read>(j: &mut Json<R>, seen: &mut u16, bit: u16, name: &str) -> Result<(), StreamError> {
-    if *seen & bit != 0 {
-        return Err(j.duplicate(name));
-    }
-    *seen |= bit;
-    Ok(())
-}
-
 fn top<R: Read>(j: &mut Json<R>, st: &mut St) -> Result<(), StreamError> {
     j.open();
     let (mut first, mut seen) = (true, 0u16);
@@ -118,7 +109,7 @@ fn top<R: Read>(j: &mut Json<R>, st: &mut St) -> Result<(), StreamError> {
             _ => 0,
         };
         if bit != 0 {
-            once(j, &mut seen, bit, &k)?;
+            j.once(&mut seen, bit, &k)?;
         }
         j.colon()?;
         match bit {
@@ -234,7 +225,7 @@ fn result<R: Read>(j: &mut Json<R>, st: &mut St) -> Result<(), StreamError> {
             _ => 0,
         };
         if bit != 0 {
-            once(j, &mut seen, bit, &k)?;
+            j.once(&mut seen, bit, &k)?;
         }
         match bit {
             8 if seen & 16 != 0 => {
