@@ -28,10 +28,7 @@ fn main() {
             }) {
                 std::process::exit(141);
             }
-            eprintln!(
-                "dossier: {}",
-                dossier::sanitize::clean(&format!("{e:#}"), true)
-            );
+            eprintln!("dossier: {}", dossier::cli::output::error_text(&e));
             std::process::exit(2);
         }
     }

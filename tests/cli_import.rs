@@ -306,6 +306,9 @@ fn exit_code_2_for_a_missing_path() {
     let (code, _, err) = env.run(&["import", missing.to_str().unwrap()]);
     assert_eq!(code, 2);
     assert!(err.contains("does-not-exist"), "{err}");
+    // The OS's reason once: the path's error and its cause say the same thing.
+    let os = std::fs::metadata(&missing).unwrap_err().to_string();
+    assert_eq!(err.matches(&os).count(), 1, "{err}");
 }
 
 #[test]

@@ -62,3 +62,58 @@ pub fn tri(b: Option<bool>) -> &'static str {
         None => "unknown",
     }
 }
+
+/// The error as one line, its causes joined with ": ". A cause is left out when the text
+/// already ends with it: errors that name their file as `"{path}: {source}"` also hand
+/// that source on as their cause, and the reader should not see it twice.
+pub fn error_text(e: &anyhow::Error) -> String {
+    let mut text = String::new();
+    for cause in e.chain() {
+        let part = cause.to_string();
+        if text.is_empty() {
+            text = part;
+        } else if !text.ends_with(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+    }
+    sanitize::clean(&text, true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::error_text;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("{path}: {source}")]
+    struct Named {
+        path: String,
+        source: std::io::Error,
+    }
+
+    #[test]
+    fn a_cause_already_in_the_message_is_not_repeated() {
+        let io = std::io::Error::new(std::io::ErrorKind::NotFound, "no such file");
+        let e = anyhow::Error::new(Named {
+            path: "/x/trivy.json".into(),
+            source: io,
+        });
+        assert_eq!(error_text(&e), "/x/trivy.json: no such file");
+    }
+
+    #[test]
+    fn context_and_distinct_causes_are_all_kept() {
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "denied");
+        let e = anyhow::Error::new(io)
+            .context("opening the store")
+            .context("import");
+        assert_eq!(error_text(&e), "import: opening the store: denied");
+    }
+
+    #[test]
+    fn escape_sequences_in_a_cause_are_stripped() {
+        let e = anyhow::anyhow!("bad \u{1b}[31mred\u{1b}[0m file");
+        assert!(!error_text(&e).contains('\u{1b}'));
+        assert!(error_text(&e).contains("red"));
+    }
+}
