@@ -333,3 +333,7 @@ impl Producer<'_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+#[path = "import_findings_tests.rs"]
+mod tests;
