@@ -1,8 +1,7 @@
 //! Writing one import: the set, its new files and blobs, and the merged components,
 //! dependencies and findings, all in one transaction (it lands whole or not at all).
 
-use super::finding_summary::{fix_disagrees, json, summarize};
-use super::{blobs, now_utc, stored_view, view_chunks, PackedBlob, Result, Store};
+use super::{blobs, import_findings, now_utc, view_chunks, PackedBlob, Result, Store};
 use crate::model::{SetComponent, SetFinding};
 use rusqlite::{params, OptionalExtension};
 use std::collections::{BTreeSet, HashMap};
@@ -54,7 +53,7 @@ pub struct ImportWrite {
 /// views need carry only what the write summarises (scanner and its version, severity,
 /// CVSS, fixed versions, fix state, title, description, EPSS, KEV) when `view_json`
 /// gives each view's full text: that text is what is stored.
-pub trait FindingStream {
+pub trait FindingStream: Send {
     fn next_finding(&mut self) -> Result<Option<SetFinding>>;
 
     /// The JSON text of view `i` of the finding returned last, when the stream still has
@@ -72,41 +71,6 @@ pub trait ComponentFeed {
     fn components(&mut self, write: &mut dyn FnMut(&SetComponent) -> Result<()>) -> Result<()>;
     /// Calls `write` with each (from key, to key), in order, each pair once.
     fn dependencies(&mut self, write: &mut dyn FnMut(&str, &str) -> Result<()>) -> Result<()>;
-}
-
-/// `SetWrite::findings` first, then whatever the stream yields.
-struct Feed<'a, 's> {
-    slice: std::slice::Iter<'a, SetFinding>,
-    stream: Option<&'s mut dyn FindingStream>,
-    from_slice: Option<&'a SetFinding>,
-    cur: Option<SetFinding>,
-}
-
-impl Feed<'_, '_> {
-    /// Moves to the next finding; false at the end.
-    fn advance(&mut self) -> Result<bool> {
-        self.from_slice = self.slice.next();
-        if self.from_slice.is_some() {
-            return Ok(true);
-        }
-        self.cur = match self.stream.as_mut() {
-            Some(s) => s.next_finding()?,
-            None => None,
-        };
-        Ok(self.cur.is_some())
-    }
-
-    fn current(&self) -> Option<&SetFinding> {
-        self.from_slice.or(self.cur.as_ref())
-    }
-
-    /// The stored text of view `i` of the current finding.
-    fn view_json(&self, i: usize) -> Option<&str> {
-        match (self.from_slice, &self.stream) {
-            (None, Some(s)) => s.view_json(i),
-            _ => None,
-        }
-    }
 }
 
 impl Store {
@@ -341,110 +305,23 @@ impl Store {
             }
         }
         timing.mark("components and dependencies");
-        {
-            let mut ins = tx.prepare(
-                "INSERT INTO finding(set_id, vuln_id, aliases, component_key, severity, severity_rank, severity_disagrees,
-                    cvss_v2_vector, cvss_v3_vector, cvss_v3_score, cvss_v4_vector, epss, epss_percentile, epss_date, kev,
-                    fixed_versions, fix_state, scanners, fix_disagrees, component_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
-                    (SELECT id FROM component WHERE set_id = ?1 AND key = ?4))",
-            )?;
-            // The long text apart from the row the gate scans (migration 010).
-            let mut text = tx.prepare(
-                "INSERT INTO finding_text(finding_id, title, description) VALUES (?1, ?2, ?3)",
-            )?;
-            let mut src = tx.prepare(
-                "INSERT OR REPLACE INTO finding_source(finding_id, file_id, scanner, view, chunk_id, chunk_at, chunk_len)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-            )?;
-            let mut chunks = view_chunks::ChunkWriter::new(&tx, set_id)?;
-            let mut feed = Feed {
-                slice: w.findings.iter(),
-                stream,
-                from_slice: None,
-                cur: None,
-            };
-            // The views each finding stores: one per file (the last wins, as INSERT OR
-            // REPLACE keeps it), only for files of this set.
-            let mut kept: Vec<(usize, i64)> = Vec::new();
-            while feed.advance()? {
-                let Some(f) = feed.current() else { break };
-                let s = summarize(f);
-                kept.clear();
-                for (i, (idx, _)) in f.views.iter().enumerate() {
-                    let Some(file_id) = w.file_shas.get(*idx).and_then(|sha| file_ids.get(sha))
-                    else {
-                        continue;
-                    };
-                    match kept.iter_mut().find(|(_, id)| id == file_id) {
-                        Some(slot) => slot.0 = i,
-                        None => kept.push((i, *file_id)),
-                    }
-                }
-                let fix_differs = fix_disagrees(f, &kept);
-                ins.execute(params![
-                    set_id,
-                    f.vuln_id,
-                    json(&f.aliases),
-                    f.component_key.0,
-                    f.severity().as_str(),
-                    f.severity() as i64,
-                    f.severity_disagrees(),
-                    s.v2,
-                    s.v3,
-                    s.v3_score,
-                    s.v4,
-                    s.epss.as_ref().map(|e| e.score),
-                    s.epss.as_ref().and_then(|e| e.percentile),
-                    s.epss.as_ref().and_then(|e| e.date.clone()),
-                    s.kev,
-                    json(&s.fixed),
-                    s.fix_state,
-                    json(&s.scanners),
-                    fix_differs,
-                ])?;
-                let fid = tx.last_insert_rowid();
-                if s.title.is_some() || s.description.is_some() {
-                    text.execute(params![fid, s.title, s.description])?;
-                }
-                // In view order, as the rows were always written; a view a later one of
-                // the same file replaces is not stored at all.
-                for (i, (_, view)) in f.views.iter().enumerate() {
-                    let Some((_, file_id)) = kept.iter().find(|(k, _)| *k == i) else {
-                        continue;
-                    };
-                    let stored = stored_view::stored(
-                        view,
-                        feed.view_json(i),
-                        s.title.as_deref(),
-                        s.description.as_deref(),
-                    );
-                    match chunks.push(&tx, &stored)? {
-                        Some((c, at, len)) => src.execute(params![
-                            fid,
-                            file_id,
-                            view.scanner,
-                            None::<&str>,
-                            c,
-                            at,
-                            len
-                        ])?,
-                        None => src.execute(params![
-                            fid,
-                            file_id,
-                            view.scanner,
-                            stored.as_ref(),
-                            None::<i64>,
-                            None::<i64>,
-                            None::<i64>
-                        ])?,
-                    };
-                }
-            }
-            timing.mark("findings");
-            chunks.finish(&tx)?;
-            timing.mark("last view chunks");
-        }
+        // Component ids from memory rather than a lookup per finding row.
+        let component_ids: HashMap<String, i64> = {
+            let mut s = tx.prepare("SELECT key, id FROM component WHERE set_id = ?1")?;
+            let rows = s.query_map([set_id], |r| {
+                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+            })?;
+            rows.collect::<rusqlite::Result<_>>()?
+        };
+        let ctx = import_findings::Ctx {
+            set_id,
+            file_shas: w.file_shas,
+            file_ids: &file_ids,
+            component_ids: &component_ids,
+            first_chunk: view_chunks::first_chunk_id(&tx)?,
+        };
+        import_findings::write(&tx, &ctx, w.findings, stream)?;
+        timing.mark("findings");
         extra(&tx, set_id)?;
         tx.commit()?;
         timing.mark("commit");
@@ -462,7 +339,7 @@ struct Timings {
 }
 
 /// CPU time of the calling thread, from Linux's schedstat (0 where there is none).
-fn thread_cpu_s() -> f64 {
+pub(super) fn thread_cpu_s() -> f64 {
     std::fs::read_to_string("/proc/thread-self/schedstat")
         .ok()
         .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())

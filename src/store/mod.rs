@@ -9,6 +9,7 @@ mod finding_summary;
 #[cfg(test)]
 mod fix_flag_tests;
 mod gate_rows;
+mod import_findings;
 mod imports;
 mod json_text;
 pub mod judge;

@@ -21,7 +21,7 @@ pub(super) type Place = (i64, i64, i64);
 /// A `finding_source` row's `chunk_id`, `chunk_at`, `chunk_len` (all NULL for inline views).
 pub(super) type ChunkCols = (Option<i64>, Option<i64>, Option<i64>);
 
-struct Packed {
+pub(super) struct Packed {
     id: i64,
     raw_len: usize,
     sha256: [u8; 32],
@@ -50,38 +50,42 @@ struct Helper {
     handle: std::thread::JoinHandle<()>,
 }
 
-/// Appends view texts to chunks of one set's import and inserts each chunk once deflated.
-/// Chunk ids are taken in order from the largest in the store, inside the import's
-/// IMMEDIATE transaction, so the `finding_source` rows can name a chunk before it exists.
-pub(super) struct ChunkWriter {
-    set_id: i64,
+/// A deflated chunk ready to insert (`insert_packed`).
+pub(super) type PackedChunk = std::io::Result<Packed>;
+
+/// The chunks of one import without the database: appends view texts, numbers the chunks
+/// from `next_id` on and deflates them on a helper thread. Whoever holds the transaction
+/// inserts what `ready` and `finish` give back, in any order, before the commit.
+pub(super) struct ChunkPacker {
     next_id: i64,
     buf: Vec<u8>,
     helper: Option<Helper>,
     in_flight: usize,
 }
 
-impl ChunkWriter {
-    pub(super) fn new(tx: &rusqlite::Transaction<'_>, set_id: i64) -> Result<Self> {
-        let max: i64 = tx.query_row("SELECT COALESCE(MAX(id), 0) FROM view_chunk", [], |r| {
-            r.get(0)
-        })?;
-        Ok(Self {
-            set_id,
-            next_id: max + 1,
+/// The id the import's first chunk takes: after the largest in the store, read inside the
+/// import's IMMEDIATE transaction, so the `finding_source` rows can name a chunk before
+/// it exists.
+pub(super) fn first_chunk_id(tx: &rusqlite::Transaction<'_>) -> Result<i64> {
+    let max: i64 = tx.query_row("SELECT COALESCE(MAX(id), 0) FROM view_chunk", [], |r| {
+        r.get(0)
+    })?;
+    Ok(max + 1)
+}
+
+impl ChunkPacker {
+    pub(super) fn new(next_id: i64) -> Self {
+        Self {
+            next_id,
             buf: Vec::with_capacity(CHUNK_TARGET + (16 << 10)),
             helper: None,
             in_flight: 0,
-        })
+        }
     }
 
     /// Adds `text` to the current chunk and says where it is; `None` for a text too long for
     /// a chunk, which the caller stores inline.
-    pub(super) fn push(
-        &mut self,
-        tx: &rusqlite::Transaction<'_>,
-        text: &str,
-    ) -> Result<Option<Place>> {
+    pub(super) fn push(&mut self, text: &str) -> Result<Option<Place>> {
         if text.len() > MAX_VIEW_IN_CHUNK {
             return Ok(None);
         }
@@ -89,14 +93,13 @@ impl ChunkWriter {
         self.buf.extend_from_slice(text.as_bytes());
         let place = (self.next_id, at as i64, text.len() as i64);
         if self.buf.len() >= CHUNK_TARGET {
-            self.seal(tx)?;
+            self.seal()?;
         }
         Ok(Some(place))
     }
 
-    /// Hands the current chunk to the helper (started now if need be) and inserts the
-    /// chunks it has finished.
-    fn seal(&mut self, tx: &rusqlite::Transaction<'_>) -> Result<()> {
+    /// Hands the current chunk to the helper (started now if need be).
+    fn seal(&mut self) -> Result<()> {
         let raw = std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK_TARGET + (16 << 10)));
         let id = self.next_id;
         self.next_id += 1;
@@ -109,26 +112,73 @@ impl ChunkWriter {
             return Err(helper_gone());
         }
         self.in_flight += 1;
-        while let Ok(p) = helper.from.try_recv() {
-            self.in_flight -= 1;
-            insert(tx, self.set_id, p)?;
-        }
         Ok(())
     }
 
-    /// Inserts every chunk still pending, the last (partial) one deflated here.
-    pub(super) fn finish(mut self, tx: &rusqlite::Transaction<'_>) -> Result<()> {
+    /// The chunks the helper has finished so far, into `out`.
+    pub(super) fn ready(&mut self, out: &mut Vec<PackedChunk>) {
+        if let Some(h) = &self.helper {
+            while let Ok(p) = h.from.try_recv() {
+                self.in_flight -= 1;
+                out.push(p);
+            }
+        }
+    }
+
+    /// Every chunk still pending, into `out`: the last (partial) one deflated here.
+    pub(super) fn finish(mut self, out: &mut Vec<PackedChunk>) -> Result<()> {
         if !self.buf.is_empty() {
-            let p = pack(self.next_id, &self.buf);
-            insert(tx, self.set_id, p)?;
+            out.push(pack(self.next_id, &self.buf));
         }
         if let Some(h) = self.helper.take() {
             drop(h.to);
             for _ in 0..self.in_flight {
-                let p = h.from.recv().map_err(|_| helper_gone())?;
-                insert(tx, self.set_id, p)?;
+                out.push(h.from.recv().map_err(|_| helper_gone())?);
             }
             h.handle.join().map_err(|_| helper_gone())?;
+        }
+        Ok(())
+    }
+}
+
+/// `ChunkPacker` inserting as it goes, for a writer that holds the transaction itself (the
+/// tests; the import packs on its producer thread, `import_findings`).
+#[cfg(test)]
+pub(super) struct ChunkWriter {
+    set_id: i64,
+    packer: ChunkPacker,
+    done: Vec<PackedChunk>,
+}
+
+#[cfg(test)]
+impl ChunkWriter {
+    pub(super) fn new(tx: &rusqlite::Transaction<'_>, set_id: i64) -> Result<Self> {
+        Ok(Self {
+            set_id,
+            packer: ChunkPacker::new(first_chunk_id(tx)?),
+            done: Vec::new(),
+        })
+    }
+
+    /// `ChunkPacker::push`, inserting the chunks the helper has finished.
+    pub(super) fn push(
+        &mut self,
+        tx: &rusqlite::Transaction<'_>,
+        text: &str,
+    ) -> Result<Option<Place>> {
+        let place = self.packer.push(text)?;
+        self.packer.ready(&mut self.done);
+        for p in self.done.drain(..) {
+            insert_packed(tx, self.set_id, p)?;
+        }
+        Ok(place)
+    }
+
+    /// Inserts every chunk still pending.
+    pub(super) fn finish(mut self, tx: &rusqlite::Transaction<'_>) -> Result<()> {
+        self.packer.finish(&mut self.done)?;
+        for p in self.done.drain(..) {
+            insert_packed(tx, self.set_id, p)?;
         }
         Ok(())
     }
@@ -155,7 +205,11 @@ fn helper_gone() -> StoreError {
     StoreError::Invalid("view chunk thread stopped unexpectedly".into())
 }
 
-fn insert(tx: &rusqlite::Transaction<'_>, set_id: i64, p: std::io::Result<Packed>) -> Result<()> {
+pub(super) fn insert_packed(
+    tx: &rusqlite::Transaction<'_>,
+    set_id: i64,
+    p: PackedChunk,
+) -> Result<()> {
     let p = p.map_err(|e| StoreError::Invalid(format!("deflating a view chunk: {e}")))?;
     tx.prepare_cached(
         "INSERT INTO view_chunk(id, set_id, raw_len, sha256, data) VALUES (?1, ?2, ?3, ?4, ?5)",

@@ -1,0 +1,339 @@
+//! The findings of one import written on two threads: a producer reads the merged findings
+//! (the spool reads of a streamed import), summarises them, builds every column and packs
+//! the stored views into chunks; the thread holding the transaction only binds and steps.
+
+use super::finding_summary::{fix_disagrees, json, summarize};
+use super::view_chunks::{self, ChunkPacker, PackedChunk, Place};
+use super::{stored_view, FindingStream, Result, StoreError};
+use crate::model::SetFinding;
+use rusqlite::params;
+use std::collections::HashMap;
+use std::sync::mpsc;
+
+/// Findings per message: large enough that the channel costs nothing per row, small enough
+/// that a few batches in flight stay a few MB.
+const BATCH: usize = 256;
+/// Batches queued at most: the producer never runs far ahead of SQLite (memory stays flat).
+const QUEUED: usize = 4;
+
+/// What the write needs besides the findings themselves.
+pub(super) struct Ctx<'a> {
+    pub set_id: i64,
+    /// sha256 of every file the merge indexes (`SetFinding::views` file indices point here).
+    pub file_shas: &'a [String],
+    /// evidence_file id by sha256, for this set's files.
+    pub file_ids: &'a HashMap<String, i64>,
+    /// component id by key, for this set's components (written just before).
+    pub component_ids: &'a HashMap<String, i64>,
+    /// The id the first view chunk takes.
+    pub first_chunk: i64,
+}
+
+/// One `finding_source` row but its finding id.
+struct SourceRow {
+    file_id: i64,
+    scanner: String,
+    /// The view's text when it is too long for a chunk.
+    inline: Option<String>,
+    chunk: Option<Place>,
+}
+
+/// One `finding` row with its text and its sources, every value ready to bind.
+struct Row {
+    vuln_id: String,
+    aliases: String,
+    component_key: String,
+    severity: &'static str,
+    severity_rank: i64,
+    severity_disagrees: bool,
+    v2: Option<String>,
+    v3: Option<String>,
+    v3_score: Option<f64>,
+    v4: Option<String>,
+    epss: Option<f64>,
+    epss_percentile: Option<f64>,
+    epss_date: Option<String>,
+    kev: Option<bool>,
+    fixed: String,
+    fix_state: String,
+    scanners: String,
+    fix_disagrees: bool,
+    component_id: Option<i64>,
+    title: Option<String>,
+    description: Option<String>,
+    sources: Vec<SourceRow>,
+}
+
+#[derive(Default)]
+struct Batch {
+    rows: Vec<Row>,
+    chunks: Vec<PackedChunk>,
+    /// The producer's last batch.
+    done: bool,
+}
+
+/// Writes `slice`, then whatever `stream` yields, as finding, finding_text and
+/// finding_source rows (and their view chunks) inside `tx`. The stream moves to a
+/// producer thread; an error on either side ends both and is returned.
+pub(super) fn write(
+    tx: &rusqlite::Transaction<'_>,
+    ctx: &Ctx<'_>,
+    slice: &[SetFinding],
+    stream: Option<&mut dyn FindingStream>,
+) -> Result<()> {
+    let (to, from) = mpsc::sync_channel::<Result<Batch>>(QUEUED);
+    std::thread::scope(|scope| {
+        let producer = std::thread::Builder::new()
+            .name("import-findings".into())
+            .spawn_scoped(scope, move || produce(ctx, slice, stream, to))
+            .map_err(|e| StoreError::Invalid(format!("import findings thread: {e}")))?;
+        let written = consume(tx, ctx.set_id, &from);
+        // The producer's next send fails once the receiver is gone, so it stops however
+        // the write ended; only then is it joined.
+        drop(from);
+        let produced = producer.join();
+        written?;
+        match produced {
+            Ok(()) => Ok(()),
+            Err(_) => Err(StoreError::Invalid(
+                "import findings thread stopped unexpectedly".into(),
+            )),
+        }
+    })
+}
+
+/// The SQLite side: binds and steps each row of each batch, until the producer's last.
+fn consume(
+    tx: &rusqlite::Transaction<'_>,
+    set_id: i64,
+    from: &mpsc::Receiver<Result<Batch>>,
+) -> Result<()> {
+    let mut ins = tx.prepare(
+        "INSERT INTO finding(set_id, vuln_id, aliases, component_key, severity, severity_rank, severity_disagrees,
+            cvss_v2_vector, cvss_v3_vector, cvss_v3_score, cvss_v4_vector, epss, epss_percentile, epss_date, kev,
+            fixed_versions, fix_state, scanners, fix_disagrees, component_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+    )?;
+    // The long text apart from the row the gate scans (migration 010).
+    let mut text =
+        tx.prepare("INSERT INTO finding_text(finding_id, title, description) VALUES (?1, ?2, ?3)")?;
+    let mut src = tx.prepare(
+        "INSERT OR REPLACE INTO finding_source(finding_id, file_id, scanner, view, chunk_id, chunk_at, chunk_len)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+    )?;
+    // A producer that stops without sending its last batch has failed: `recv` then errs.
+    loop {
+        let batch = from.recv().map_err(|_| {
+            StoreError::Invalid("import findings thread stopped unexpectedly".into())
+        })??;
+        let last = batch.done;
+        for r in batch.rows {
+            ins.execute(params![
+                set_id,
+                r.vuln_id,
+                r.aliases,
+                r.component_key,
+                r.severity,
+                r.severity_rank,
+                r.severity_disagrees,
+                r.v2,
+                r.v3,
+                r.v3_score,
+                r.v4,
+                r.epss,
+                r.epss_percentile,
+                r.epss_date,
+                r.kev,
+                r.fixed,
+                r.fix_state,
+                r.scanners,
+                r.fix_disagrees,
+                r.component_id,
+            ])?;
+            let fid = tx.last_insert_rowid();
+            if r.title.is_some() || r.description.is_some() {
+                text.execute(params![fid, r.title, r.description])?;
+            }
+            for s in r.sources {
+                let (c, at, len) = match s.chunk {
+                    Some((c, at, len)) => (Some(c), Some(at), Some(len)),
+                    None => (None, None, None),
+                };
+                src.execute(params![fid, s.file_id, s.scanner, s.inline, c, at, len])?;
+            }
+        }
+        for p in batch.chunks {
+            view_chunks::insert_packed(tx, set_id, p)?;
+        }
+        if last {
+            return Ok(());
+        }
+    }
+}
+
+/// The producer's state: the batch being filled and the chunk being packed.
+struct Producer<'c> {
+    ctx: &'c Ctx<'c>,
+    packer: ChunkPacker,
+    batch: Batch,
+    /// The views each finding stores: (view index, file id).
+    kept: Vec<(usize, i64)>,
+}
+
+/// The producer: every finding into rows, sent in batches, the last one marked `done`; or
+/// the first error. Stops quietly when the receiver is gone (the write failed).
+fn produce(
+    ctx: &Ctx<'_>,
+    slice: &[SetFinding],
+    stream: Option<&mut dyn FindingStream>,
+    to: mpsc::SyncSender<Result<Batch>>,
+) {
+    let mut p = Producer {
+        ctx,
+        packer: ChunkPacker::new(ctx.first_chunk),
+        batch: Batch::default(),
+        kept: Vec::new(),
+    };
+    let timing = std::env::var_os("DOSSIER_TIMINGS").is_some();
+    let cpu = super::imports::thread_cpu_s();
+    match p.run(slice, stream, &to) {
+        Ok(true) => {}
+        Ok(false) => return,
+        Err(e) => {
+            let _ = to.send(Err(e));
+            return;
+        }
+    }
+    let Producer {
+        packer, mut batch, ..
+    } = p;
+    if let Err(e) = packer.finish(&mut batch.chunks) {
+        let _ = to.send(Err(e));
+        return;
+    }
+    batch.done = true;
+    if timing {
+        eprintln!(
+            "import write: findings producer: {:.3} s CPU on its thread",
+            super::imports::thread_cpu_s() - cpu
+        );
+    }
+    let _ = to.send(Ok(batch));
+}
+
+impl Producer<'_> {
+    /// False when the receiver is gone.
+    fn run(
+        &mut self,
+        slice: &[SetFinding],
+        stream: Option<&mut dyn FindingStream>,
+        to: &mpsc::SyncSender<Result<Batch>>,
+    ) -> Result<bool> {
+        for f in slice {
+            self.add(f, |_| None)?;
+            if !self.flush_if_full(to) {
+                return Ok(false);
+            }
+        }
+        if let Some(s) = stream {
+            while let Some(f) = s.next_finding()? {
+                self.add(&f, |i| s.view_json(i))?;
+                if !self.flush_if_full(to) {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
+    }
+
+    fn flush_if_full(&mut self, to: &mpsc::SyncSender<Result<Batch>>) -> bool {
+        if self.batch.rows.len() < BATCH {
+            return true;
+        }
+        self.packer.ready(&mut self.batch.chunks);
+        to.send(Ok(std::mem::take(&mut self.batch))).is_ok()
+    }
+
+    /// One finding's row; its stored views go into the chunk being packed.
+    fn add<'j>(
+        &mut self,
+        f: &SetFinding,
+        view_json: impl Fn(usize) -> Option<&'j str>,
+    ) -> Result<()> {
+        let ctx = self.ctx;
+        let s = summarize(f);
+        // One view per file (the last wins, as INSERT OR REPLACE keeps it), only for
+        // files of this set.
+        let kept = &mut self.kept;
+        kept.clear();
+        for (i, (idx, _)) in f.views.iter().enumerate() {
+            let Some(file_id) = ctx
+                .file_shas
+                .get(*idx)
+                .and_then(|sha| ctx.file_ids.get(sha))
+            else {
+                continue;
+            };
+            match kept.iter_mut().find(|(_, id)| id == file_id) {
+                Some(slot) => slot.0 = i,
+                None => kept.push((i, *file_id)),
+            }
+        }
+        let fix_differs = fix_disagrees(f, kept);
+        let mut sources = Vec::with_capacity(kept.len());
+        // In view order, as the rows were always written; a view a later one of the same
+        // file replaces is not stored at all.
+        for (i, (_, view)) in f.views.iter().enumerate() {
+            let Some((_, file_id)) = kept.iter().find(|(k, _)| *k == i) else {
+                continue;
+            };
+            let stored = stored_view::stored(
+                view,
+                view_json(i),
+                s.title.as_deref(),
+                s.description.as_deref(),
+            );
+            let chunk = self.packer.push(&stored)?;
+            sources.push(SourceRow {
+                file_id: *file_id,
+                scanner: view.scanner.clone(),
+                inline: chunk.is_none().then(|| stored.into_owned()),
+                chunk,
+            });
+        }
+        let severity = f.severity();
+        let (epss, epss_percentile, epss_date) = match s.epss {
+            Some(e) => (Some(e.score), e.percentile, e.date),
+            None => (None, None, None),
+        };
+        self.batch.rows.push(Row {
+            vuln_id: f.vuln_id.clone(),
+            aliases: json(&f.aliases),
+            component_key: f.component_key.0.clone(),
+            severity: severity.as_str(),
+            severity_rank: severity as i64,
+            severity_disagrees: f.severity_disagrees(),
+            v2: s.v2,
+            v3: s.v3,
+            v3_score: s.v3_score,
+            v4: s.v4,
+            epss,
+            epss_percentile,
+            epss_date,
+            kev: s.kev,
+            fixed: json(&s.fixed),
+            fix_state: s.fix_state,
+            scanners: json(&s.scanners),
+            fix_disagrees: fix_differs,
+            component_id: ctx.component_ids.get(&f.component_key.0).copied(),
+            title: s.title,
+            description: s.description,
+            sources,
+        });
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[path = "import_findings_tests.rs"]
+mod tests;
