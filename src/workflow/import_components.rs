@@ -472,6 +472,7 @@ impl Components {
             return Ok(None);
         };
         runs.resolve()?;
+        runs.comps.finish();
         Ok(Some(Merged {
             runs,
             written: Some(written),
