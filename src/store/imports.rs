@@ -65,7 +65,8 @@ pub trait FindingStream: Send {
 
 /// Components and dependency edges handed to the write in their final order, after
 /// `SetWrite::components` / `dependencies` (a streamed import merges them from its sorted
-/// runs as they are written).
+/// runs as they are written, on a producer thread beside the SQLite one:
+/// `component_write`).
 pub trait ComponentFeed {
     /// Calls `write` with each merged component, in key order.
     fn components(&mut self, write: &mut dyn FnMut(&SetComponent) -> Result<()>) -> Result<()>;
@@ -140,7 +141,7 @@ impl Store {
         w: &SetWrite<'_>,
         blob_files: &[(String, PackedBlob)],
         findings: &mut dyn FindingStream,
-        components: Option<&mut dyn ComponentFeed>,
+        components: Option<&mut (dyn ComponentFeed + Send)>,
         extra: &dyn Fn(&rusqlite::Transaction<'_>, i64) -> Result<()>,
     ) -> Result<ImportWrite> {
         self.write_import_inner(w, blob_files, Some(findings), components, extra)
@@ -155,7 +156,7 @@ impl Store {
         w: &SetWrite<'_>,
         blob_files: &[(String, PackedBlob)],
         stream: Option<&mut dyn FindingStream>,
-        components: Option<&mut dyn ComponentFeed>,
+        components: Option<&mut (dyn ComponentFeed + Send)>,
         extra: &dyn Fn(&rusqlite::Transaction<'_>, i64) -> Result<()>,
     ) -> Result<ImportWrite> {
         let before: i64 = self
@@ -176,7 +177,7 @@ impl Store {
         w: &SetWrite<'_>,
         blob_files: &[(String, PackedBlob)],
         stream: Option<&mut dyn FindingStream>,
-        components: Option<&mut dyn ComponentFeed>,
+        components: Option<&mut (dyn ComponentFeed + Send)>,
         extra: &dyn Fn(&rusqlite::Transaction<'_>, i64) -> Result<()>,
     ) -> Result<ImportWrite> {
         let now = now_utc();
@@ -266,44 +267,7 @@ impl Store {
             })?;
             rows.collect::<rusqlite::Result<_>>()?
         };
-        {
-            let mut ins = tx.prepare(
-                "INSERT INTO component(set_id, key, purl, type, name, version, licenses, cpes, locations, direct, in_sbom, in_scan)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
-            )?;
-            // The array columns written into reused buffers, without serde (`json_text`).
-            let (mut lic, mut cpes, mut locs) = (String::new(), String::new(), String::new());
-            let mut put = |c: &SetComponent| -> Result<()> {
-                super::json_text::strings(&mut lic, &c.licenses);
-                super::json_text::strings(&mut cpes, &c.cpes);
-                super::json_text::locations(&mut locs, &c.locations);
-                ins.execute(params![
-                    set_id, c.key.0, c.purl, c.kind, c.name, c.version, lic, cpes, locs, c.direct,
-                    c.in_sbom, c.in_scan,
-                ])?;
-                Ok(())
-            };
-            for c in w.components {
-                put(c)?;
-            }
-            let mut feed = components;
-            if let Some(f) = feed.as_mut() {
-                f.components(&mut put)?;
-            }
-            let mut dep = tx.prepare(
-                "INSERT OR IGNORE INTO dependency(set_id, from_key, to_key) VALUES (?1, ?2, ?3)",
-            )?;
-            let mut put_dep = |f: &str, t: &str| -> Result<()> {
-                dep.execute(params![set_id, f, t])?;
-                Ok(())
-            };
-            for (f, t) in w.dependencies {
-                put_dep(f, t)?;
-            }
-            if let Some(f) = feed.as_mut() {
-                f.dependencies(&mut put_dep)?;
-            }
-        }
+        super::component_write::write(&tx, set_id, w.components, w.dependencies, components)?;
         timing.mark("components and dependencies");
         // Component ids from memory rather than a lookup per finding row.
         let component_ids: HashMap<String, i64> = {

@@ -4,6 +4,7 @@
 
 pub mod audit;
 mod blobs;
+mod component_write;
 pub mod exports;
 mod finding_summary;
 #[cfg(test)]

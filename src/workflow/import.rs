@@ -479,7 +479,9 @@ fn import_parsed(
             .map(|((i, d), p)| (i, p.as_str(), d))
             .collect(),
     );
-    let mut comp_feed = comps.merged()?;
+    // The streamed components are counted as the write merges them (no pass of their own).
+    let comp_count = std::sync::atomic::AtomicUsize::new(0);
+    let mut comp_feed = comps.merged_counting(&comp_count)?;
     let repository = ident.image.as_deref().map(ingest::repository_of);
     let w = SetWrite {
         existing,
@@ -495,13 +497,17 @@ fn import_parsed(
         dependencies: &merged.dependencies,
         findings: &merged.findings,
     };
-    let details = serde_json::json!({
-        "source": source,
-        "digest": digest,
-        "new_files": rows.iter().map(|r| serde_json::json!({"path": r.path, "sha256": r.sha256, "status": r.status})).collect::<Vec<_>>(),
-        "components": merged.components.len() + comp_feed.as_ref().map_or(0, |c| c.1),
-        "findings": merged.findings.len() + key_merge.as_ref().map_or(0, |k| k.count),
-    });
+    let finding_count = merged.findings.len() + key_merge.as_ref().map_or(0, |k| k.count);
+    // Built when the audit entry is written, after the components (`comp_count`).
+    let details = || {
+        serde_json::json!({
+            "source": source,
+            "digest": digest,
+            "new_files": rows.iter().map(|r| serde_json::json!({"path": r.path, "sha256": r.sha256, "status": r.status})).collect::<Vec<_>>(),
+            "components": merged.components.len() + comp_count.load(std::sync::atomic::Ordering::Relaxed),
+            "findings": finding_count,
+        })
+    };
     let label = actor.label();
     let target = digest.clone().unwrap_or_else(|| source.clone());
     // The audit entry is written inside the import's transaction (the closure's argument
@@ -516,11 +522,11 @@ fn import_parsed(
             &mut k,
             comp_feed
                 .as_mut()
-                .map(|c| &mut c.0 as &mut dyn store::ComponentFeed),
-            &|tx, _set| store::audit::append(tx, &label, "import", &target, &details).map(|_| ()),
+                .map(|c| c as &mut (dyn store::ComponentFeed + Send)),
+            &|tx, _set| store::audit::append(tx, &label, "import", &target, &details()).map(|_| ()),
         )?,
         None => store.write_import(&w, &|tx, _set| {
-            store::audit::append(tx, &label, "import", &target, &details).map(|_| ())
+            store::audit::append(tx, &label, "import", &target, &details()).map(|_| ())
         })?,
     };
     match &opts.policy {

@@ -7,10 +7,13 @@ use crate::ingest::{components, merge};
 use crate::model::{ComponentKey, SetComponent};
 use crate::store::{self, ComponentFeed, StoreError};
 use crate::workflow::runs::{key_str_len, read_key_str, read_key_u64};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The merged components of the runs, written by the store as they are merged.
 pub(in crate::workflow) struct Merged<'a> {
     pub(super) runs: &'a mut Runs,
+    /// Where the number of components written goes, when the caller counts that way.
+    pub(super) written: Option<&'a AtomicUsize>,
 }
 
 /// The views one document has of the key being merged, folded in document order.
@@ -44,6 +47,7 @@ impl ComponentFeed for Merged<'_> {
                 "component runs read before resolve".into(),
             ));
         };
+        let mut n = 0usize;
         let mut gi = res.graph.iter().map_err(io)?;
         let mut gcur: Option<(Vec<u8>, bool)> =
             gi.next().map_err(io)?.map(|(k, p)| (k.to_vec(), p == [1]));
@@ -79,6 +83,7 @@ impl ComponentFeed for Merged<'_> {
                 }
             }
             merge::finish_component(&mut c, direct, res.has_subject_edges, in_graph);
+            n += 1;
             write(&c)
         };
         let mut it = runs.comps.iter().map_err(io)?;
@@ -117,7 +122,11 @@ impl ComponentFeed for Merged<'_> {
                 }),
             }
         }
-        flush(&group, &mut parts)
+        flush(&group, &mut parts)?;
+        if let Some(w) = self.written {
+            w.store(n, Ordering::Relaxed);
+        }
+        Ok(())
     }
 
     fn dependencies(
