@@ -269,19 +269,10 @@ impl Store {
         };
         super::component_write::write(&tx, set_id, w.components, w.dependencies, components)?;
         timing.mark("components and dependencies");
-        // Component ids from memory rather than a lookup per finding row.
-        let component_ids: HashMap<String, i64> = {
-            let mut s = tx.prepare("SELECT key, id FROM component WHERE set_id = ?1")?;
-            let rows = s.query_map([set_id], |r| {
-                Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
-            })?;
-            rows.collect::<rusqlite::Result<_>>()?
-        };
         let ctx = import_findings::Ctx {
             set_id,
             file_shas: w.file_shas,
             file_ids: &file_ids,
-            component_ids: &component_ids,
             first_chunk: view_chunks::first_chunk_id(&tx)?,
         };
         import_findings::write(&tx, &ctx, w.findings, stream)?;
