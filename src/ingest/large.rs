@@ -119,14 +119,11 @@ fn one_pass(
     let Some(guess) = detect::guess_streamable(&head) else {
         return Ok(None);
     };
-    // The hash runs on its own thread (a copy of each piece read), off the parse's core.
-    let Ok(mut h) = HashThread::spawn() else {
-        return Ok(None);
-    };
+    let mut h = Sha256::new();
     h.update(&head);
     let mut n = head.len() as u64;
     // No `BufReader`: the stream reads in large chunks of its own.
-    let reader = std::io::Cursor::new(&head[..]).chain(OffThread {
+    let reader = std::io::Cursor::new(&head[..]).chain(Hashing {
         inner: file,
         h: &mut h,
         n: &mut n,
@@ -153,10 +150,7 @@ fn one_pass(
     };
     let mut pf = ParsedFile {
         path: lf.path.clone(),
-        sha256: match h.finalize() {
-            Some(d) => d,
-            None => return Ok(None),
-        },
+        sha256: hex::encode(h.finalize()),
         size: n,
         bytes: None,
         format: Some(guess),
@@ -353,75 +347,6 @@ impl<R: Read> Read for Hashing<'_, R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let k = self.inner.read(buf)?;
         self.h.update(&buf[..k]);
-        *self.n += k as u64;
-        Ok(k)
-    }
-}
-
-/// sha256 on a helper thread: each piece is copied to it (memcpy is ~20x faster than the
-/// hash), at most `QUEUED` pieces in flight.
-struct HashThread {
-    to: Option<std::sync::mpsc::SyncSender<Vec<u8>>>,
-    handle: Option<std::thread::JoinHandle<Sha256>>,
-}
-
-impl HashThread {
-    fn spawn() -> std::io::Result<Self> {
-        const QUEUED: usize = 4;
-        let (to, rx) = std::sync::mpsc::sync_channel::<Vec<u8>>(QUEUED);
-        let handle = std::thread::Builder::new()
-            .name("import-sha256".into())
-            .spawn(move || {
-                let mut h = Sha256::new();
-                for piece in rx {
-                    h.update(&piece);
-                }
-                h
-            })?;
-        Ok(Self {
-            to: Some(to),
-            handle: Some(handle),
-        })
-    }
-
-    /// False when the thread is gone (only if it panicked): `finalize` then says `None`.
-    fn update(&mut self, piece: &[u8]) -> bool {
-        match &self.to {
-            Some(to) => to.send(piece.to_vec()).is_ok(),
-            None => false,
-        }
-    }
-
-    /// The hex digest of every piece, or `None` if the thread failed.
-    fn finalize(mut self) -> Option<String> {
-        drop(self.to.take());
-        let h = self.handle.take()?.join().ok()?;
-        Some(hex::encode(h.finalize()))
-    }
-}
-
-impl Drop for HashThread {
-    fn drop(&mut self) {
-        drop(self.to.take());
-        if let Some(h) = self.handle.take() {
-            let _ = h.join();
-        }
-    }
-}
-
-/// `Hashing` with the hash on a `HashThread`.
-struct OffThread<'a, R> {
-    inner: R,
-    h: &'a mut HashThread,
-    n: &'a mut u64,
-}
-
-impl<R: Read> Read for OffThread<'_, R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let k = self.inner.read(buf)?;
-        if k > 0 && !self.h.update(&buf[..k]) {
-            return Err(std::io::Error::other("the sha256 thread stopped"));
-        }
         *self.n += k as u64;
         Ok(k)
     }
