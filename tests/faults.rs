@@ -143,12 +143,18 @@ fn sigkill_at_random_points_of_import_review_and_export_50_times() {
     let store = tmp.path().join("store.db");
     // Reference: what each whole import holds, from an uninterrupted run on its own store.
     let mut expect = std::collections::HashMap::new();
+    // How long an uninterrupted import, review and export take here: each kill comes at a
+    // random point within that (a fixed window let a machine twice as fast finish most
+    // commands before the kill).
+    let mut took = [Duration::ZERO; 3];
     let evs: Vec<PathBuf> = (0..4)
         .map(|i| {
             let d = tmp.path().join(format!("ev{i}"));
             gen(&d, 100 + i);
             let rs = tmp.path().join(format!("ref{i}.db"));
+            let t = Instant::now();
             assert!(run(&rs, &["import", d.to_str().unwrap()]).0 == 0);
+            took[0] = took[0].max(t.elapsed());
             let s = sets(&rs);
             expect.insert(s[0].0.clone(), (s[0].1, s[0].2, s[0].3));
             d
@@ -170,6 +176,38 @@ fn sigkill_at_random_points_of_import_review_and_export_50_times() {
             )
         })
         .collect();
+    let (id0, comp0) = &findings[0];
+    let t = Instant::now();
+    let review = [
+        "review",
+        "1",
+        id0,
+        "--component",
+        comp0,
+        "--state",
+        "open",
+        "--note",
+        "t",
+    ];
+    assert_eq!(run(&store, &review).0, 0);
+    took[1] = t.elapsed();
+    let t = Instant::now();
+    let out_ref = tmp.path().join("out-ref");
+    let export = [
+        "export",
+        "--set",
+        "1",
+        "--format",
+        "json,pdf",
+        "--as-of",
+        "2026-11-27",
+        "--out",
+    ];
+    let mut export = export.to_vec();
+    export.push(out_ref.to_str().unwrap());
+    assert_eq!(run(&store, &export).0, 0);
+    took[2] = t.elapsed();
+    eprintln!("uninterrupted import, review, export: {took:?}");
     let seed = 0x5EED_F00D_u64;
     eprintln!("kill schedule seed {seed:#x}");
     let mut rng = Lcg(seed);
@@ -219,7 +257,8 @@ fn sigkill_at_random_points_of_import_review_and_export_50_times() {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        std::thread::sleep(Duration::from_millis(rng.next() % 600));
+        let window = took[i % 3].as_millis() as u64 * 5 / 4 + 1;
+        std::thread::sleep(Duration::from_millis(rng.next() % window));
         match child.try_wait().unwrap() {
             Some(_) => finished += 1,
             None => {
