@@ -60,22 +60,9 @@ fn file_shas() -> Vec<String> {
 }
 
 fn files() -> Vec<crate::store::FileRow> {
-    vec![crate::store::FileRow {
-        path: "trivy.json".into(),
-        sha256: "aa".into(),
-        size: 1,
-        bytes: None,
-        format: None,
-        spec_version: None,
-        status: "parsed".into(),
-        message: None,
-        named_digests: vec![],
-        doc_kind: Some("scan".into()),
-        scanner: Some("trivy".into()),
-        scanner_version: None,
-        db_built: None,
-        scanned_at: None,
-    }]
+    vec![crate::store::imports::test_support::scan_file_row(
+        "aa", "trivy",
+    )]
 }
 
 fn write(

@@ -352,4 +352,4 @@ fn import_cache_kib() -> i64 {
 
 #[cfg(test)]
 #[path = "imports_test_support.rs"]
-mod test_support;
+pub(crate) mod test_support;

@@ -2,6 +2,26 @@
 
 use super::*;
 
+/// Test fixture: a parsed scan file `{scanner}.json` with this digest and nothing else known.
+pub(crate) fn scan_file_row(sha: &str, scanner: &str) -> FileRow {
+    FileRow {
+        path: format!("{scanner}.json"),
+        sha256: sha.into(),
+        size: 1,
+        bytes: None,
+        format: None,
+        spec_version: None,
+        status: "parsed".into(),
+        message: None,
+        named_digests: vec![],
+        doc_kind: Some("scan".into()),
+        scanner: Some(scanner.into()),
+        scanner_version: None,
+        db_built: None,
+        scanned_at: None,
+    }
+}
+
 impl Store {
     /// Test fixture: a new set holding these components and findings, with no files.
     pub(crate) fn write_test_set(
@@ -49,23 +69,7 @@ impl Store {
         components: &[SetComponent],
         findings: &[SetFinding],
     ) -> i64 {
-        let file = |sha: &str, scanner: &str| FileRow {
-            path: format!("{scanner}.json"),
-            sha256: sha.into(),
-            size: 1,
-            bytes: None,
-            format: None,
-            spec_version: None,
-            status: "parsed".into(),
-            message: None,
-            named_digests: vec![],
-            doc_kind: Some("scan".into()),
-            scanner: Some(scanner.into()),
-            scanner_version: None,
-            db_built: None,
-            scanned_at: None,
-        };
-        let files = [file("aa", "trivy"), file("bb", "grype")];
+        let files = [scan_file_row("aa", "trivy"), scan_file_row("bb", "grype")];
         let shas = ["aa".to_string(), "bb".to_string()];
         let deps = BTreeSet::new();
         let w = SetWrite {

@@ -13,6 +13,7 @@ mod diff;
 pub mod draw;
 mod findings;
 mod help;
+mod hint;
 mod import;
 mod index_views;
 pub mod jobs;

@@ -10,12 +10,13 @@ mod layout;
 mod sections;
 mod subset;
 mod tables;
+mod template;
 
 use layout::{push_rect, push_text, rgb, Face, FontFace, Fonts, MARGIN_X, PAGE_H, PAGE_W};
 use printpdf::{Mm, PdfDocument, PdfPage, PdfSaveOptions};
 use serde::Deserialize;
 
-pub use sections::Template;
+pub use template::Template;
 
 pub const TEMPLATE: &str = include_str!("../../../templates/report/sections.toml");
 

@@ -3,60 +3,10 @@
 use super::charts::{bar_chart, severity_color};
 use super::layout::{black, grey, rgb, Doc, Face, CONTENT_W, MARGIN_X};
 use super::tables::{col, table};
-use super::{CoverText, PdfOptions, Progress};
+use super::template::Template;
+use super::{PdfOptions, Progress};
 use crate::export::model::{Package, SetExport, NOT_EVALUATED};
-use serde::Deserialize;
 use std::collections::BTreeMap;
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct Section {
-    pub heading: String,
-    pub intro: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct SectionNone {
-    pub heading: String,
-    pub intro: String,
-    pub none: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct FindingsText {
-    pub heading: String,
-    pub intro: String,
-    pub all_intro: String,
-    pub unclassified_intro: String,
-    pub info_counts: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct WaiversText {
-    pub heading: String,
-    pub intro: String,
-    pub none: String,
-    pub unavailable: String,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct Signoff {
-    pub heading: String,
-    pub text: String,
-    pub roles: Vec<String>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct Template {
-    pub cover: CoverText,
-    pub summary: Section,
-    pub evidence: Section,
-    pub signatures: SectionNone,
-    pub checks: SectionNone,
-    pub findings: FindingsText,
-    pub waivers: WaiversText,
-    pub stig: SectionNone,
-    pub signoff: Signoff,
-}
 
 /// `#1 app`: short enough for a table column, unique by the set id.
 fn set_label(s: &SetExport) -> String {

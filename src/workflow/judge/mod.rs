@@ -5,6 +5,7 @@
 pub mod diff;
 mod findings;
 pub mod inputs;
+mod statements;
 pub mod threat;
 mod view;
 
