@@ -234,3 +234,46 @@ fn findings_name_their_components_ids_also_when_a_set_is_written_again() {
         assert_eq!(id, expected, "{v} on {k}");
     }
 }
+
+#[test]
+fn every_row_of_many_batches_is_written_once_with_its_own_values() {
+    // 3,000 findings are ~12 batches: the producer refills batches the SQLite thread has
+    // handed back, so a row left over from a reused batch would show as a duplicate or a
+    // wrong title here.
+    let mut st = Store::open_in_memory().unwrap();
+    let n = 3000;
+    let set = write(
+        &mut st,
+        None,
+        &[comp("pkg:a")],
+        &[],
+        &mut Stream {
+            ok: n,
+            fail: false,
+            pulled: 0,
+        },
+    )
+    .unwrap();
+    let mut q = st
+        .conn()
+        .prepare(
+            "SELECT f.vuln_id, t.title, s.scanner FROM finding f
+             JOIN finding_text t ON t.finding_id = f.id
+             JOIN finding_source s ON s.finding_id = f.id
+             WHERE f.set_id = ?1 ORDER BY f.id",
+        )
+        .unwrap();
+    let rows: Vec<(String, String, String)> = q
+        .query_map([set], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .unwrap()
+        .collect::<rusqlite::Result<_>>()
+        .unwrap();
+    assert_eq!(rows.len(), n);
+    for (i, (vuln, title, scanner)) in rows.iter().enumerate() {
+        let want = format!("CVE-2024-{:05}", i + 1);
+        assert_eq!(vuln, &want);
+        assert_eq!(title, &format!("{want} in pkg:a"));
+        assert_eq!(scanner, "trivy");
+    }
+    assert_eq!(count(&st, "finding_source"), n as i64);
+}
