@@ -25,8 +25,28 @@ fn records(n: u32) -> Vec<(Vec<u8>, Vec<u8>)> {
         .collect()
 }
 
+/// Purl-like keys sharing their first 15 to 40 bytes, of different lengths, many equal:
+/// orders decided past the 32-byte prefix, by the key read from the buffer.
+fn long_records(n: u32) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut x: u32 = 777;
+    (0..n)
+        .map(|i| {
+            x = x.wrapping_mul(1_103_515_245).wrapping_add(12345);
+            let name = ["a", "async-1", "async-1001", "async-10019"][(x >> 20) as usize % 4];
+            let tail = "x".repeat((x >> 12) as usize % 30);
+            let s = format!("pkg:deb/debian/{name}@{}{tail}", (x >> 16) % 7);
+            let mut k = Vec::new();
+            key_str(&mut k, s.as_bytes());
+            (k, i.to_le_bytes().to_vec())
+        })
+        .collect()
+}
+
 fn check(budget: usize, n: u32) -> usize {
-    let recs = records(n);
+    check_records(budget, records(n))
+}
+
+fn check_records(budget: usize, recs: Vec<(Vec<u8>, Vec<u8>)>) -> usize {
     let mut s = Sorter::new(budget);
     for (k, p) in &recs {
         s.push(k, p).unwrap();
@@ -38,6 +58,12 @@ fn check(budget: usize, n: u32) -> usize {
     // A second pass reads the same.
     assert_eq!(collect(&s), want);
     s.spilled()
+}
+
+#[test]
+fn keys_that_tie_on_their_prefix_order_by_the_whole_key_and_stay_stable() {
+    assert_eq!(check_records(1 << 20, long_records(3000)), 0);
+    assert!(check_records(2000, long_records(3000)) > 10);
 }
 
 #[test]
