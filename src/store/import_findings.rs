@@ -128,10 +128,9 @@ fn consume(
     )?;
     // A producer that stops without sending its last batch has failed: `recv` then errs.
     loop {
-        let batch = from.recv().map_err(|_| {
+        let mut batch = from.recv().map_err(|_| {
             StoreError::Invalid("import findings thread stopped unexpectedly".into())
         })??;
-        let mut batch = batch;
         let last = batch.done;
         for r in &batch.rows {
             ins.execute(params![
