@@ -137,6 +137,18 @@ fn exports_whole(dir: &Path) {
     }
 }
 
+/// The export every kill test runs, but its output directory.
+const EXPORT: [&str; 8] = [
+    "export",
+    "--set",
+    "1",
+    "--format",
+    "json,pdf",
+    "--as-of",
+    "2026-11-27",
+    "--out",
+];
+
 #[test]
 fn sigkill_at_random_points_of_import_review_and_export_50_times() {
     let tmp = tempfile::tempdir().unwrap();
@@ -193,17 +205,7 @@ fn sigkill_at_random_points_of_import_review_and_export_50_times() {
     took[1] = t.elapsed();
     let t = Instant::now();
     let out_ref = tmp.path().join("out-ref");
-    let export = [
-        "export",
-        "--set",
-        "1",
-        "--format",
-        "json,pdf",
-        "--as-of",
-        "2026-11-27",
-        "--out",
-    ];
-    let mut export = export.to_vec();
+    let mut export = EXPORT.to_vec();
     export.push(out_ref.to_str().unwrap());
     assert_eq!(run(&store, &export).0, 0);
     took[2] = t.elapsed();
@@ -239,17 +241,7 @@ fn sigkill_at_random_points_of_import_review_and_export_50_times() {
                 }
             }
             _ => {
-                c.args([
-                    "export",
-                    "--set",
-                    "1",
-                    "--format",
-                    "json,pdf",
-                    "--as-of",
-                    "2026-11-27",
-                    "--out",
-                    out_dir.to_str().unwrap(),
-                ]);
+                c.args(EXPORT).arg(&out_dir);
             }
         }
         let mut child = c
