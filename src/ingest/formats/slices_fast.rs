@@ -70,7 +70,10 @@ impl<R: Read> Json<R> {
             };
             self.pos = start + at;
             let window_cut = limited || text.len() < raw.len();
-            if took && window_cut && (at_element || at == text.len()) {
+            // Only an element's first byte may start the next window: a window that ended
+            // between elements (after a `}` and its whitespace) leaves the separator to
+            // `next_element`, as the general walk would.
+            if took && window_cut && at_element {
                 continue;
             }
             return Ok(at_element);

@@ -282,3 +282,33 @@ fn deep_elements_are_left_to_the_general_walk() {
         assert_eq!(taken, expected, "{k}");
     }
 }
+
+/// The fast walk checks UTF-8 in 256 KiB windows. When a window ended exactly after an
+/// element's `}`, it went on in the next window as if that began with an element, found
+/// the `,` there, and the general walk then refused the `,` ("expected value"): a valid
+/// report failed to import, depending only on where the reads had cut it. The elements here
+/// are sized so the first window ends after the fourth: (4 + 1) x (52,428 + 1) = 256 KiB + 1.
+#[test]
+fn a_window_that_ends_right_after_an_element_goes_on_at_the_separator() {
+    const WINDOW: usize = 256 << 10;
+    const ELEMENT: usize = 52_428;
+    assert_eq!(5 * (ELEMENT + 1), WINDOW + 1);
+    let elements: Vec<String> = (0..10)
+        .map(|i| {
+            let head = format!(
+                r#"{{"VulnerabilityID":"CVE-2020-{i:04}","PkgName":"p","InstalledVersion":"1","Description":""#
+            );
+            let pad = ELEMENT - head.len() - 2;
+            format!("{head}{}\"}}", "d".repeat(pad))
+        })
+        .collect();
+    assert!(elements.iter().all(|e| e.len() == ELEMENT));
+    let refs: Vec<&str> = elements.iter().map(String::as_str).collect();
+    // No whitespace between elements, so the window's end falls between `}` and `,`.
+    let report = trivy(&refs).replace(",\n  ", ",");
+    let (fast, taken) = streamed(Format::TrivyJson, report.as_bytes(), false);
+    let fast = fast.unwrap_or_else(|e| panic!("a valid report refused: {e}"));
+    assert_eq!(fast, whole(Format::TrivyJson, report.as_bytes()).unwrap());
+    assert_eq!(fast.findings.len(), 10);
+    assert!(taken >= 4, "the fast walk took {taken} elements");
+}

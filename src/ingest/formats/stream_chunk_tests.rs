@@ -241,3 +241,58 @@ fn an_element_larger_than_the_limit_is_refused_at_its_start() {
     assert_eq!(d, whole(Format::GrypeJson, g).unwrap());
     assert_eq!(d.findings.len(), 2);
 }
+
+/// Gives at most `cap` bytes per read, as a pipe, a decompressor or another thread's
+/// pieces do; a file in the page cache fills whatever it is asked for.
+struct Short<'a> {
+    b: &'a [u8],
+    cap: usize,
+}
+
+impl std::io::Read for Short<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = buf.len().min(self.cap).min(self.b.len());
+        buf[..n].copy_from_slice(&self.b[..n]);
+        self.b = &self.b[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn short_reads_give_the_whole_document() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = SynthOptions {
+        seed: 11,
+        components: 200,
+        findings: 3000,
+        formats: vec![SynthFormat::Trivy, SynthFormat::Grype],
+    };
+    for (path, _) in generate(&opts, dir.path()).unwrap() {
+        let bytes = std::fs::read(&path).unwrap();
+        let format = if String::from_utf8_lossy(&bytes).contains("\"matches\"") {
+            Format::GrypeJson
+        } else {
+            Format::TrivyJson
+        };
+        let w = whole(format, &bytes).unwrap();
+        for (chunk, cap) in [
+            (1 << 20, 1 << 16),
+            (1 << 20, 100_003),
+            (4096, 1000),
+            (1 << 16, 7),
+        ] {
+            let mut sink = Collect::default();
+            let r = Short { b: &bytes, cap };
+            let (s, _) = parse_chunked(format, r, &mut sink, chunk, MAX_VALUE)
+                .unwrap_or_else(|e| panic!("{format} chunk {chunk} cap {cap}: {e}"));
+            let mut doc = s.doc;
+            doc.findings = sink.0;
+            for f in &mut doc.findings {
+                if f.view.scanner_version.is_none() {
+                    f.view.scanner_version.clone_from(&s.late_scanner_version);
+                }
+            }
+            assert_eq!(doc, w, "{format} chunk {chunk} cap {cap}");
+        }
+    }
+}
