@@ -5,6 +5,7 @@
 
 use super::detect::{self, Detection, Format};
 use super::discover::{sha256_hex, DiscoveredFile, LargeFile};
+use super::feed::Feed;
 use super::formats::stream::{self, FindingSink, StreamError, Streamed};
 use super::formats::{parse_reader, streamable};
 use super::{layout_blob_name, parse_file, FileStatus, ParsedFile};
@@ -84,12 +85,18 @@ fn whole(lf: &LargeFile) -> LargeOutcome {
 
 /// Hashes, detects and parses one large file. Findings reach `sink` only from a streamed
 /// parse; the caller keeps them only for a `Streamed` outcome whose status is `Parsed`.
-pub fn parse_large(lf: &LargeFile, sink: &mut dyn FindingSink) -> Result<LargeOutcome, LargeError> {
+/// With a `feed`, the common case reads the file's bytes from it (the blob packer's one
+/// read and hash) instead of the file; any other path reads the file itself.
+pub fn parse_large(
+    lf: &LargeFile,
+    feed: Option<Feed>,
+    sink: &mut dyn FindingSink,
+) -> Result<LargeOutcome, LargeError> {
     if layout_blob_name(&lf.path).is_some() {
         // Content-addressed layout blobs get the name check of `parse_file`.
         return Ok(whole(lf));
     }
-    if let Some(done) = one_pass(lf, sink)? {
+    if let Some(done) = one_pass(lf, feed, sink)? {
         return Ok(done);
     }
     sink.discard();
@@ -99,37 +106,35 @@ pub fn parse_large(lf: &LargeFile, sink: &mut dyn FindingSink) -> Result<LargeOu
 /// The common case in one read of the file: the format guessed from the first 64 KiB,
 /// the stream parsed and hashed together, and the guess confirmed afterwards from every
 /// top-level key the parser saw (`detect::detect_with_keys`, the answer `detect_reader`
-/// gives). `None` when the guess was wrong, the file is broken or cannot be streamed:
-/// `checked` then reads it the careful way, so errors and answers are exactly as before.
+/// gives); a JSON SBOM, which names itself in its first keys, parsed in the same read.
+/// `None` when the guess was wrong, the file is broken, cannot be streamed or could not
+/// be read: `checked` then reads it the careful way, so errors and answers are exactly as
+/// before.
 fn one_pass(
     lf: &LargeFile,
+    feed: Option<Feed>,
     sink: &mut dyn FindingSink,
 ) -> Result<Option<LargeOutcome>, LargeError> {
-    let Ok(mut file) = File::open(&lf.fs_path) else {
+    let Ok(mut src) = Source::open(lf, feed) else {
         return Ok(None);
     };
     let mut head = Vec::with_capacity(HEAD);
-    if (&mut file)
-        .take(HEAD as u64)
-        .read_to_end(&mut head)
-        .is_err()
-    {
+    if (&mut src).take(HEAD as u64).read_to_end(&mut head).is_err() {
         return Ok(None);
     }
     let Some(guess) = detect::guess_streamable(&head) else {
-        return Ok(None);
+        return match detect::detect(&head) {
+            Detection::Supported {
+                format: format @ (Format::CycloneDxJson | Format::SpdxJson),
+                spec_version,
+            } => sbom(lf, format, spec_version, head, src, sink),
+            _ => Ok(None),
+        };
     };
-    let mut h = Sha256::new();
-    h.update(&head);
-    let mut n = head.len() as u64;
     // No `BufReader`: the stream reads in large chunks of its own.
-    let reader = std::io::Cursor::new(&head[..]).chain(Hashing {
-        inner: file,
-        h: &mut h,
-        n: &mut n,
-    });
+    let mut reader = std::io::Cursor::new(head).chain(src);
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-        stream::parse_stream_with_keys(guess, reader, sink)
+        stream::parse_stream_with_keys(guess, &mut reader, sink)
     }));
     let (s, keys) = match result {
         Ok(Ok((s, Some(keys)))) => (s, keys),
@@ -141,17 +146,21 @@ fn one_pass(
         }
         _ => return Ok(None),
     };
-    let spec_version = match detect::detect_with_keys(&head, keys) {
+    let (head, src) = reader.into_inner();
+    let spec_version = match detect::detect_with_keys(head.get_ref(), keys) {
         Detection::Supported {
             format,
             spec_version,
         } if format == guess => spec_version,
         _ => return Ok(None),
     };
+    let Ok((sha256, size)) = src.finish() else {
+        return Ok(None);
+    };
     let mut pf = ParsedFile {
         path: lf.path.clone(),
-        sha256: hex::encode(h.finalize()),
-        size: n,
+        sha256,
+        size,
         bytes: None,
         format: Some(guess),
         spec_version,
@@ -169,21 +178,74 @@ fn one_pass(
     }))
 }
 
+/// Where a streamed parse reads a large file from: the file itself, hashed here, or the
+/// pieces the blob packer read and hashed (`Feed`).
+enum Source {
+    File { f: File, h: Sha256, n: u64 },
+    Feed(Feed),
+}
+
+impl Source {
+    fn open(lf: &LargeFile, feed: Option<Feed>) -> std::io::Result<Self> {
+        Ok(match feed {
+            Some(feed) => Self::Feed(feed),
+            None => Self::File {
+                f: File::open(&lf.fs_path)?,
+                h: Sha256::new(),
+                n: 0,
+            },
+        })
+    }
+
+    /// sha256 (hex) and length of the whole file: what the parse read, then the rest, so
+    /// the file's row always carries the digest of all its bytes.
+    fn finish(self) -> std::io::Result<(String, u64)> {
+        match self {
+            Self::File { f, mut h, mut n } => {
+                let mut rest = Hashing {
+                    inner: f,
+                    h: &mut h,
+                    n: &mut n,
+                };
+                std::io::copy(&mut rest, &mut std::io::sink())?;
+                Ok((hex::encode(h.finalize()), n))
+            }
+            Self::Feed(feed) => feed.finish(),
+        }
+    }
+}
+
+impl Read for Source {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self {
+            Self::File { f, h, n } => {
+                let k = f.read(buf)?;
+                h.update(&buf[..k]);
+                *n += k as u64;
+                Ok(k)
+            }
+            Self::Feed(feed) => feed.read(buf),
+        }
+    }
+}
+
 /// Hashes the file, detects it from a pass over its top-level keys, then parses it: the
 /// path for every file `one_pass` does not take.
 fn checked(lf: &LargeFile, sink: &mut dyn FindingSink) -> Result<LargeOutcome, LargeError> {
     // A JSON SBOM names itself in its first keys, and no later key can change the answer
     // (CycloneDX is the registry's first rule; the SPDX stream refuses CycloneDX's keys):
     // hash and parse it in one read.
-    if let Ok(f) = File::open(&lf.fs_path) {
+    if let Ok(mut src) = Source::open(lf, None) {
         let mut head = Vec::with_capacity(HEAD);
-        if f.take(HEAD as u64).read_to_end(&mut head).is_ok() {
+        if (&mut src).take(HEAD as u64).read_to_end(&mut head).is_ok() {
             if let Detection::Supported {
                 format: format @ (Format::CycloneDxJson | Format::SpdxJson),
                 spec_version,
             } = detect::detect(&head)
             {
-                return sbom(lf, format, spec_version, sink);
+                if let Some(done) = sbom(lf, format, spec_version, head, src, sink)? {
+                    return Ok(done);
+                }
             }
         }
     }
@@ -248,32 +310,34 @@ fn checked(lf: &LargeFile, sink: &mut dyn FindingSink) -> Result<LargeOutcome, L
     outcome(lf, format, pf, result)
 }
 
-/// A JSON SBOM in one read: parsed from a reader that hashes what it passes on; what the
-/// parse leaves unread (it stopped at an error) is hashed after it, so the file's row always
-/// carries the digest of its bytes.
+/// A JSON SBOM in one read, `head` its first bytes and `src` the rest: parsed from a
+/// reader that hashes what it passes on; what the parse leaves unread (it stopped at an
+/// error) is hashed after it, so the file's row always carries the digest of its bytes.
+/// `None` when the packer's feed failed (the caller reads the file itself instead).
 fn sbom(
     lf: &LargeFile,
     format: Format,
     spec_version: Option<String>,
+    head: Vec<u8>,
+    src: Source,
     sink: &mut dyn FindingSink,
-) -> Result<LargeOutcome, LargeError> {
-    let (mut h, mut n) = (Sha256::new(), 0u64);
-    let mut reader = match hashing(lf, &mut h, &mut n) {
-        Ok(r) => r,
-        Err(e) => return Ok(LargeOutcome::Whole(failed(lf, e.to_string()))),
-    };
+) -> Result<Option<LargeOutcome>, LargeError> {
+    let fed = matches!(src, Source::Feed(_));
+    let mut reader = BufReader::with_capacity(BUF, std::io::Cursor::new(head).chain(src));
     let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         parse_reader(format, &mut reader, sink)
     }));
-    let rest = std::io::copy(&mut reader, &mut std::io::sink());
-    drop(reader);
-    if let Err(e) = rest {
-        return Ok(LargeOutcome::Whole(failed(lf, e.to_string())));
-    }
+    // What the `BufReader` holds beyond the parse was read (and hashed) already.
+    let (_, src) = reader.into_inner().into_inner();
+    let (sha256, size) = match src.finish() {
+        Ok(x) => x,
+        Err(_) if fed => return Ok(None),
+        Err(e) => return Ok(Some(LargeOutcome::Whole(failed(lf, e.to_string())))),
+    };
     let pf = ParsedFile {
         path: lf.path.clone(),
-        sha256: hex::encode(h.finalize()),
-        size: n,
+        sha256,
+        size,
         bytes: None,
         format: Some(format),
         spec_version,
@@ -281,7 +345,7 @@ fn sbom(
         message: None,
         doc: None,
     };
-    outcome(lf, format, pf, result)
+    outcome(lf, format, pf, result).map(Some)
 }
 
 /// What a streamed parse's result makes of the file: parsed, failed with the parser's message,

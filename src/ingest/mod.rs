@@ -5,6 +5,7 @@
 pub mod components;
 pub mod detect;
 pub mod discover;
+pub mod feed;
 pub mod formats;
 pub mod large;
 pub mod layout;

@@ -171,9 +171,28 @@ pub struct PackedBlob {
     len: u64,
 }
 
+/// Sees every piece `pack_file_tapped` reads, in order, then the digest of them all: how the
+/// import's parse reads the same bytes without reading or hashing the file again.
+pub trait ReadTap {
+    fn piece(&mut self, bytes: &[u8]);
+    fn end(&mut self, sha256: String, size: u64);
+}
+
+impl ReadTap for () {
+    fn piece(&mut self, _: &[u8]) {}
+    fn end(&mut self, _: String, _: u64) {}
+}
+
 /// Reads `path` once, hashing and deflating it into an unlinked scratch file in the temp
 /// directory (in 1 MiB pieces: memory stays flat whatever the size). Errors name the path.
 pub fn pack_file(path: &Path) -> std::io::Result<PackedBlob> {
+    pack_file_tapped(path, &mut ())
+}
+
+/// `pack_file`, handing each piece to `tap` once it is hashed (before it is deflated, so
+/// the tap is not held up by the compression), and the digest as soon as the last piece is
+/// read. A read error ends the tap without a digest.
+pub fn pack_file_tapped(path: &Path, tap: &mut dyn ReadTap) -> std::io::Result<PackedBlob> {
     let named =
         |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()));
     let mut src = std::fs::File::open(path).map_err(named)?;
@@ -196,13 +215,16 @@ pub fn pack_file(path: &Path) -> std::io::Result<PackedBlob> {
             Err(e) => return Err(named(e)),
         };
         h.update(&buf[..n]);
+        tap.piece(&buf[..n]);
         enc.write_all(&buf[..n])?;
         size += n as u64;
     }
+    let sha256 = hex::encode(h.finalize());
+    tap.end(sha256.clone(), size);
     let file = enc.finish()?.into_inner().map_err(|e| e.into_error())?;
     let len = file.metadata()?.len();
     Ok(PackedBlob {
-        sha256: hex::encode(h.finalize()),
+        sha256,
         size,
         file,
         len,

@@ -117,11 +117,16 @@ impl Streaming {
             spool,
             keys: &mut keys,
         });
-        // The file is read a second time (from the page cache) by the helper, which hashes
-        // and deflates it; the write later checks its digest against the parse's.
+        // The file is read once, by the helper, which hashes and deflates it and hands each
+        // piece to the parse as well: the parse and the stored blob see the same bytes, and
+        // this thread neither reads nor hashes them. (A parse that falls back to reading the
+        // file itself is checked at the write: the blob's digest must be the parse's.)
         let path = lf.fs_path.clone();
-        let mut packing = Some(std::thread::spawn(move || store::pack_file(&path)));
-        let outcome = ingest::large::parse_large(&lf, &mut sink);
+        let (mut tap, feed) = ingest::feed::channel();
+        let mut packing = Some(std::thread::spawn(move || {
+            store::pack_file_tapped(&path, &mut tap)
+        }));
+        let outcome = ingest::large::parse_large(&lf, Some(feed), &mut sink);
         if !matches!(outcome, Ok(ingest::large::LargeOutcome::Streamed { .. })) {
             // Held in memory after all (or failed): its bytes go the in-memory way.
             if let Some(h) = packing.take() {
@@ -178,6 +183,15 @@ impl Streaming {
             out.push((r.sha256.clone(), packed));
         }
         Ok(out)
+    }
+}
+
+impl store::ReadTap for ingest::feed::Tap {
+    fn piece(&mut self, bytes: &[u8]) {
+        ingest::feed::Tap::piece(self, bytes);
+    }
+    fn end(&mut self, sha256: String, size: u64) {
+        ingest::feed::Tap::end(self, sha256, size);
     }
 }
 
