@@ -308,3 +308,40 @@ fn migration_009_keeps_the_sources_of_an_existing_store() {
     assert_eq!(n, 2);
     s.integrity_check().unwrap();
 }
+
+#[derive(Default)]
+struct Recorded {
+    bytes: Vec<u8>,
+    pieces: usize,
+    ends: Vec<(String, u64)>,
+}
+
+impl ReadTap for Recorded {
+    fn piece(&mut self, bytes: &[u8]) {
+        assert!(self.ends.is_empty(), "a piece after the end");
+        self.bytes.extend_from_slice(bytes);
+        self.pieces += 1;
+    }
+    fn end(&mut self, sha256: String, size: u64) {
+        self.ends.push((sha256, size));
+    }
+}
+
+#[test]
+fn the_tap_sees_every_byte_packed_in_order_then_their_digest_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = dir.path().join("f.json");
+    let mut bytes = report(CHUNK * 2 + 5);
+    bytes.extend(noise(CHUNK));
+    std::fs::write(&p, &bytes).unwrap();
+    let mut tap = Recorded::default();
+    let packed = pack_file_tapped(&p, &mut tap).unwrap();
+    assert_eq!(tap.bytes, bytes);
+    assert!(tap.pieces >= 4, "{} pieces", tap.pieces);
+    assert_eq!(tap.ends, vec![(sha(&bytes), bytes.len() as u64)]);
+    assert_eq!((packed.sha256, packed.size), tap.ends[0].clone());
+    // A file that cannot be read ends the tap without a digest.
+    let mut gone = Recorded::default();
+    assert!(pack_file_tapped(&dir.path().join("gone.json"), &mut gone).is_err());
+    assert!(gone.ends.is_empty() && gone.pieces == 0);
+}
