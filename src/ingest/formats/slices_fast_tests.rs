@@ -287,28 +287,40 @@ fn deep_elements_are_left_to_the_general_walk() {
 /// element's `}`, it went on in the next window as if that began with an element, found
 /// the `,` there, and the general walk then refused the `,` ("expected value"): a valid
 /// report failed to import, depending only on where the reads had cut it. The elements here
-/// are sized so the first window ends after the fourth: (4 + 1) x (52,428 + 1) = 256 KiB + 1.
+/// are sized so the first window ends after the fourth: (4 + 1) x (52,428 + 1) = 256 KiB + 1;
+/// the first element is then shortened a byte at a time, so the window's end also falls on
+/// every byte around the separator, with and without whitespace there.
 #[test]
-fn a_window_that_ends_right_after_an_element_goes_on_at_the_separator() {
+fn a_window_that_ends_at_any_byte_around_a_separator_goes_on_as_the_general_walk() {
     const WINDOW: usize = 256 << 10;
     const ELEMENT: usize = 52_428;
     assert_eq!(5 * (ELEMENT + 1), WINDOW + 1);
-    let elements: Vec<String> = (0..10)
-        .map(|i| {
-            let head = format!(
-                r#"{{"VulnerabilityID":"CVE-2020-{i:04}","PkgName":"p","InstalledVersion":"1","Description":""#
+    let element = |i: usize, len: usize| {
+        let head = format!(
+            r#"{{"VulnerabilityID":"CVE-2020-{i:04}","PkgName":"p","InstalledVersion":"1","Description":""#
+        );
+        let pad = len - head.len() - 2;
+        let e = format!("{head}{}\"}}", "d".repeat(pad));
+        assert_eq!(e.len(), len);
+        e
+    };
+    for sep in [",", " ,", ", ", "\n ,\n "] {
+        for shorter in 0..6 {
+            let elements: Vec<String> = (0..10)
+                .map(|i| element(i, if i == 0 { ELEMENT - shorter } else { ELEMENT }))
+                .collect();
+            let refs: Vec<&str> = elements.iter().map(String::as_str).collect();
+            let report = trivy(&refs).replace(",\n  ", sep);
+            let at = format!("separator {sep:?}, first element {shorter} bytes shorter");
+            let (fast, taken) = streamed(Format::TrivyJson, report.as_bytes(), false);
+            let fast = fast.unwrap_or_else(|e| panic!("{at}: a valid report refused: {e}"));
+            assert_eq!(
+                fast,
+                whole(Format::TrivyJson, report.as_bytes()).unwrap(),
+                "{at}"
             );
-            let pad = ELEMENT - head.len() - 2;
-            format!("{head}{}\"}}", "d".repeat(pad))
-        })
-        .collect();
-    assert!(elements.iter().all(|e| e.len() == ELEMENT));
-    let refs: Vec<&str> = elements.iter().map(String::as_str).collect();
-    // No whitespace between elements, so the window's end falls between `}` and `,`.
-    let report = trivy(&refs).replace(",\n  ", ",");
-    let (fast, taken) = streamed(Format::TrivyJson, report.as_bytes(), false);
-    let fast = fast.unwrap_or_else(|e| panic!("a valid report refused: {e}"));
-    assert_eq!(fast, whole(Format::TrivyJson, report.as_bytes()).unwrap());
-    assert_eq!(fast.findings.len(), 10);
-    assert!(taken >= 4, "the fast walk took {taken} elements");
+            assert_eq!(fast.findings.len(), 10, "{at}");
+            assert!(taken >= 4, "{at}: the fast walk took {taken} elements");
+        }
+    }
 }
