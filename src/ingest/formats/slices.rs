@@ -395,6 +395,22 @@ impl<R: Read> Json<R> {
         Ok(s)
     }
 
+    /// The first byte from `pos` on that `skip` does not pass over, reading on as needed
+    /// (`None` at the end of the file); nothing is consumed.
+    pub(super) fn first_past(
+        &mut self,
+        skip: impl Fn(u8) -> bool,
+    ) -> Result<Option<u8>, StreamError> {
+        let mut k = 0;
+        while let Some(b) = self.byte_at(k)? {
+            if !skip(b) {
+                return Ok(Some(b));
+            }
+            k += 1;
+        }
+        Ok(None)
+    }
+
     /// The byte at `pos + k`, reading on as needed (`None` at the end of the file).
     fn byte_at(&mut self, k: usize) -> Result<Option<u8>, StreamError> {
         while self.pos + k >= self.end {
@@ -488,7 +504,12 @@ impl<R: Read> Json<R> {
         let bytes = &self.buf[s.start..s.end];
         if self.depth + s.inner >= SERDE_DEPTH {
             if let Err(e) = check(bytes, self.depth) {
-                return Err(self.serde_fail(s.start, &e, u64::from(self.depth)));
+                // Past the value's last byte, serde met the `]` that `wrap` appended, not
+                // the file: the whole parse meets the file's end there, and so does the plain
+                // parse below.
+                if !past_end(bytes, self.depth, &e) {
+                    return Err(self.serde_fail(s.start, &e, u64::from(self.depth)));
+                }
             }
         }
         // One UTF-8 check over the value instead of one per borrowed string (serde's
@@ -517,6 +538,19 @@ pub(super) fn wrap(b: &[u8], depth: u32) -> Vec<u8> {
     wrapped.extend_from_slice(b);
     wrapped.resize(b.len() + 2 * n, b']');
     wrapped
+}
+
+/// Whether serde's error over `wrap(b, depth)` lies beyond `b`'s last byte (in the `]`
+/// appended after it). serde places an error at the column of the last byte it read, 1-based
+/// (0 just after a newline); `wrap`'s `[` count on the first line only.
+fn past_end(b: &[u8], depth: u32, e: &serde_json::Error) -> bool {
+    let end_line = 1 + memchr::memchr_iter(b'\n', b).count() as u64;
+    let end_col = match memchr::memrchr(b'\n', b) {
+        Some(k) => (b.len() - k - 1) as u64,
+        None => u64::from(depth) + b.len() as u64,
+    };
+    let (l, c) = (e.line() as u64, e.column() as u64);
+    l > end_line || (l == end_line && c > end_col)
 }
 
 /// Parses what `wrap` made as `T` inside its `depth` arrays.

@@ -173,6 +173,49 @@ fn nesting_is_limited_where_the_whole_parse_limits_it() {
     assert!(same(Format::TrivyJson, t.as_bytes(), 13));
 }
 
+/// A value nested past serde's limit under a field the parse skips, cut short by the end of
+/// the file (what the fuzzer's repeated splices made): the depth check parses it inside
+/// `wrap`'s brackets, and the `]` appended after the value are not the file; the error is the
+/// whole parse's, at the file's end. Every cut of the last 40 bytes, and every chunk size.
+#[test]
+fn a_deep_value_cut_short_fails_where_the_whole_parse_does() {
+    let deep = format!(
+        "{{\"SchemaVersion\": 2,\n \"Trivy\": {}\"Version\": \"0.69.0\",\n  \"Updated\": [1, {{\"a\": \"b\"}}]",
+        "{\"Ve\": ".repeat(180)
+    );
+    let bytes = deep.as_bytes();
+    for cut in bytes.len() - 40..=bytes.len() {
+        let b = &bytes[..cut];
+        assert!(whole(Format::TrivyJson, b).is_err());
+        for chunk in [7, 1 << 20] {
+            assert!(same(Format::TrivyJson, b, chunk), "cut {cut}");
+        }
+    }
+}
+
+/// `trivy::parse` decides on the first byte that is neither whitespace nor a BOM byte: a
+/// stray BOM byte before something that is not a report is "not a report", before an object
+/// serde's own error at the BOM (inputs the fuzzer found answered differently).
+#[test]
+fn bom_bytes_before_the_first_byte_get_the_whole_parses_answer() {
+    let report = r#"{"SchemaVersion":2,"Results":[]}"#;
+    let inputs: Vec<Vec<u8>> = vec![
+        b"\xbbE\x02!\x8e".to_vec(),
+        b"\xef".to_vec(),
+        b"\xefgnore:\n  - vuln".to_vec(),
+        b"\xef\xbb\xbf  \n".to_vec(),
+        [&b"\xef\xbb\xbf"[..], report.as_bytes()].concat(),
+        [&b"\xbf \n"[..], report.as_bytes()].concat(),
+        [&b"\xef\xbb\xbf["[..], b"]"].concat(),
+    ];
+    for b in &inputs {
+        assert!(whole(Format::TrivyJson, b).is_err(), "{b:?}");
+        for chunk in [1, 1 << 20] {
+            assert!(same(Format::TrivyJson, b, chunk), "{b:?}");
+        }
+    }
+}
+
 #[test]
 fn every_cut_of_a_report_fails_as_the_whole_parse_fails() {
     for (format, name) in [

@@ -43,9 +43,15 @@ pub(in crate::ingest::formats) fn parse<R: Read>(
     match j.peek()? {
         Some(b'{') => top(&mut j, &mut st)?,
         Some(b'[') => results(&mut j, &mut st)?,
-        // What `trivy::parse` answers when the first byte is neither (past a BOM, which
-        // serde refuses where it stands).
-        Some(0xef | 0xbb | 0xbf) => {
+        // `trivy::parse` looks past whitespace and BOM bytes for the first byte: an object
+        // or array there is refused by serde at the BOM, where it stands; anything else is
+        // not a report.
+        Some(0xef | 0xbb | 0xbf)
+            if matches!(
+                j.first_past(|b| b.is_ascii_whitespace() || matches!(b, 0xef | 0xbb | 0xbf))?,
+                Some(b'{' | b'[')
+            ) =>
+        {
             let s = j.span()?;
             j.parse::<IgnoredAny>(s, checker!(IgnoredAny))?;
         }
