@@ -187,8 +187,18 @@ mod tests {
         let data = bytes(20 * 1024 * 1024);
         let (feed, h) = reader(data, 1 << 20, true);
         drop(feed);
-        // More pieces than the channel holds: a reader that blocked would never be joined.
-        h.join().unwrap();
+        // More pieces than the channel holds: a reader that blocked on them would never end,
+        // so wait for it with a deadline (a hang is a failure, not a stuck test).
+        let (done, ended) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = done.send(h.join().is_ok());
+        });
+        let ok = ended.recv_timeout(std::time::Duration::from_secs(30));
+        assert_eq!(
+            ok,
+            Ok(true),
+            "the reader blocked or failed once the parse was gone"
+        );
     }
 
     #[test]

@@ -115,21 +115,11 @@ fn one_pass(
     feed: Option<Feed>,
     sink: &mut dyn FindingSink,
 ) -> Result<Option<LargeOutcome>, LargeError> {
-    let Ok(mut src) = Source::open(lf, feed) else {
+    let Some((head, src)) = Source::open_head(lf, feed) else {
         return Ok(None);
     };
-    let mut head = Vec::with_capacity(HEAD);
-    if (&mut src).take(HEAD as u64).read_to_end(&mut head).is_err() {
-        return Ok(None);
-    }
     let Some(guess) = detect::guess_streamable(&head) else {
-        return match detect::detect(&head) {
-            Detection::Supported {
-                format: format @ (Format::CycloneDxJson | Format::SpdxJson),
-                spec_version,
-            } => sbom(lf, format, spec_version, head, src, sink),
-            _ => Ok(None),
-        };
+        return named_sbom(lf, head, src, sink);
     };
     // No `BufReader`: the stream reads in large chunks of its own.
     let mut reader = std::io::Cursor::new(head).chain(src);
@@ -197,6 +187,15 @@ impl Source {
         })
     }
 
+    /// The source and its first `HEAD` bytes (what detection sniffs); `None` when the file
+    /// cannot be opened or read.
+    fn open_head(lf: &LargeFile, feed: Option<Feed>) -> Option<(Vec<u8>, Self)> {
+        let mut src = Self::open(lf, feed).ok()?;
+        let mut head = Vec::with_capacity(HEAD);
+        (&mut src).take(HEAD as u64).read_to_end(&mut head).ok()?;
+        Some((head, src))
+    }
+
     /// sha256 (hex) and length of the whole file: what the parse read, then the rest, so
     /// the file's row always carries the digest of all its bytes.
     fn finish(self) -> std::io::Result<(String, u64)> {
@@ -235,18 +234,9 @@ fn checked(lf: &LargeFile, sink: &mut dyn FindingSink) -> Result<LargeOutcome, L
     // A JSON SBOM names itself in its first keys, and no later key can change the answer
     // (CycloneDX is the registry's first rule; the SPDX stream refuses CycloneDX's keys):
     // hash and parse it in one read.
-    if let Ok(mut src) = Source::open(lf, None) {
-        let mut head = Vec::with_capacity(HEAD);
-        if (&mut src).take(HEAD as u64).read_to_end(&mut head).is_ok() {
-            if let Detection::Supported {
-                format: format @ (Format::CycloneDxJson | Format::SpdxJson),
-                spec_version,
-            } = detect::detect(&head)
-            {
-                if let Some(done) = sbom(lf, format, spec_version, head, src, sink)? {
-                    return Ok(done);
-                }
-            }
+    if let Some((head, src)) = Source::open_head(lf, None) {
+        if let Some(done) = named_sbom(lf, head, src, sink)? {
+            return Ok(done);
         }
     }
     let (sha256, size) = match sha256_file(&lf.fs_path) {
@@ -308,6 +298,22 @@ fn checked(lf: &LargeFile, sink: &mut dyn FindingSink) -> Result<LargeOutcome, L
         });
     }
     outcome(lf, format, pf, result)
+}
+
+/// `sbom` for a file whose first bytes name a JSON SBOM; `None` for any other file.
+fn named_sbom(
+    lf: &LargeFile,
+    head: Vec<u8>,
+    src: Source,
+    sink: &mut dyn FindingSink,
+) -> Result<Option<LargeOutcome>, LargeError> {
+    match detect::detect(&head) {
+        Detection::Supported {
+            format: format @ (Format::CycloneDxJson | Format::SpdxJson),
+            spec_version,
+        } => sbom(lf, format, spec_version, head, src, sink),
+        _ => Ok(None),
+    }
 }
 
 /// A JSON SBOM in one read, `head` its first bytes and `src` the rest: parsed from a

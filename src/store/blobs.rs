@@ -171,7 +171,7 @@ pub struct PackedBlob {
     len: u64,
 }
 
-/// Sees every piece `pack_file_tapped` reads, in order, then the digest of them all: how the
+/// Sees every piece `pack_file` reads, in order, then the digest of them all: how the
 /// import's parse reads the same bytes without reading or hashing the file again.
 pub trait ReadTap {
     fn piece(&mut self, bytes: &[u8]);
@@ -185,14 +185,10 @@ impl ReadTap for () {
 
 /// Reads `path` once, hashing and deflating it into an unlinked scratch file in the temp
 /// directory (in 1 MiB pieces: memory stays flat whatever the size). Errors name the path.
-pub fn pack_file(path: &Path) -> std::io::Result<PackedBlob> {
-    pack_file_tapped(path, &mut ())
-}
-
-/// `pack_file`, handing each piece to `tap` once it is hashed (before it is deflated, so
-/// the tap is not held up by the compression), and the digest as soon as the last piece is
-/// read. A read error ends the tap without a digest.
-pub fn pack_file_tapped(path: &Path, tap: &mut dyn ReadTap) -> std::io::Result<PackedBlob> {
+/// Each piece goes to `tap` once it is hashed (before it is deflated, so the tap is not held
+/// up by the compression), and the digest as soon as the last piece is read; a read error
+/// ends the tap without a digest. `&mut ()` for no tap.
+pub fn pack_file(path: &Path, tap: &mut dyn ReadTap) -> std::io::Result<PackedBlob> {
     let named =
         |e: std::io::Error| std::io::Error::new(e.kind(), format!("{}: {e}", path.display()));
     let mut src = std::fs::File::open(path).map_err(named)?;

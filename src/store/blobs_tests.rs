@@ -208,7 +208,7 @@ fn a_packed_file_is_stored_deflated_and_reads_back_and_a_changed_file_fails() {
     let mut bytes = report(CHUNK * 3 + 17);
     bytes.extend(noise(CHUNK * 2));
     std::fs::write(&p, &bytes).unwrap();
-    let packed = pack_file(&p).unwrap();
+    let packed = pack_file(&p, &mut ()).unwrap();
     assert_eq!(packed.sha256, sha(&bytes));
     assert_eq!(packed.size, bytes.len() as u64);
     assert!(packed.len > CHUNK as u64 && packed.len < bytes.len() as u64);
@@ -228,13 +228,13 @@ fn a_packed_file_is_stored_deflated_and_reads_back_and_a_changed_file_fails() {
     assert_eq!(encoding_of(&s, &sha(&bytes)).0, "deflate");
     // An empty file packs to a (tiny) stream and reads back as no bytes.
     std::fs::write(&p, b"").unwrap();
-    let empty = pack_file(&p).unwrap();
+    let empty = pack_file(&p, &mut ()).unwrap();
     let tx = s.conn_mut().transaction().unwrap();
     put_packed(&tx, &sha(b""), "e.json", &empty).unwrap();
     tx.commit().unwrap();
     assert_eq!(s.blob(&sha(b"")).unwrap(), Some(Vec::new()));
     // A missing file names its path.
-    let e = pack_file(&dir.path().join("gone.json")).unwrap_err();
+    let e = pack_file(&dir.path().join("gone.json"), &mut ()).unwrap_err();
     assert!(e.to_string().contains("gone.json"), "{e}");
     assert_eq!(
         last_first((CHUNK * 2 + 1) as u64).collect::<Vec<_>>(),
@@ -335,13 +335,13 @@ fn the_tap_sees_every_byte_packed_in_order_then_their_digest_once() {
     bytes.extend(noise(CHUNK));
     std::fs::write(&p, &bytes).unwrap();
     let mut tap = Recorded::default();
-    let packed = pack_file_tapped(&p, &mut tap).unwrap();
+    let packed = pack_file(&p, &mut tap).unwrap();
     assert_eq!(tap.bytes, bytes);
     assert!(tap.pieces >= 4, "{} pieces", tap.pieces);
     assert_eq!(tap.ends, vec![(sha(&bytes), bytes.len() as u64)]);
     assert_eq!((packed.sha256, packed.size), tap.ends[0].clone());
     // A file that cannot be read ends the tap without a digest.
     let mut gone = Recorded::default();
-    assert!(pack_file_tapped(&dir.path().join("gone.json"), &mut gone).is_err());
+    assert!(pack_file(&dir.path().join("gone.json"), &mut gone).is_err());
     assert!(gone.ends.is_empty() && gone.pieces == 0);
 }

@@ -28,7 +28,7 @@ mod view_filter;
 mod views;
 pub use views::{Cursor, ViewFilter, ViewSort};
 
-pub use blobs::{pack_file, pack_file_tapped, PackedBlob, ReadTap};
+pub use blobs::{pack_file, PackedBlob, ReadTap};
 pub use imports::{ComponentFeed, FileRow, FindingStream, ImportWrite, SetWrite};
 pub use queries::{
     ComponentRow, EvidenceFileRow, FindingQuery, FindingRow, FindingSort, SetRow, SourceRow,

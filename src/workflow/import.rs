@@ -124,7 +124,7 @@ impl Streaming {
         let path = lf.fs_path.clone();
         let (mut tap, feed) = ingest::feed::channel();
         let mut packing = Some(std::thread::spawn(move || {
-            store::pack_file_tapped(&path, &mut tap)
+            store::pack_file(&path, &mut tap)
         }));
         let outcome = ingest::large::parse_large(&lf, Some(feed), &mut sink);
         if !matches!(outcome, Ok(ingest::large::LargeOutcome::Streamed { .. })) {
