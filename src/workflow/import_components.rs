@@ -1,8 +1,9 @@
 //! The components of a streamed import: every component and dependency edge of every
 //! document goes to sorted runs (`runs::Sorter`: a fixed memory budget, spilled to an
-//! unlinked temp file beyond it) as it is parsed; the ref -> key resolution is two
-//! sort-merge joins and the merge by key one k-way read, so no map of every component is
-//! held. Same rows, same order as `ingest::merge`.
+//! unlinked temp file beyond it) as it is parsed; the ref -> key resolution is one lookup
+//! per edge end in a table of the refs while they fit the component budget, two sort-merge
+//! joins beyond it, and the merge by key one k-way read, so memory stays flat at any size.
+//! Same rows, same order as `ingest::merge`.
 
 use super::import_stream::SpoolSink;
 use super::runs::{key_str, key_str_len, key_u64, read_key_str, read_key_u64, Sorter};
@@ -45,6 +46,9 @@ fn text(b: &[u8]) -> store::Result<&str> {
 /// A callback over (number, key or ref, record or resolved key).
 type RowFn<'a, N> = dyn FnMut(N, &[u8], &[u8]) -> store::Result<()> + 'a;
 
+/// A callback over (from key, to key) of a resolved edge.
+type PairFn<'a> = dyn FnMut(&[u8], &[u8]) -> store::Result<()> + 'a;
+
 /// One document of the import, as the runs know it.
 #[derive(Default)]
 struct DocInfo {
@@ -85,6 +89,9 @@ struct Resolved {
     /// key: (component key); payload: 1 when the edge came from the subject.
     graph: Sorter,
     has_subject_edges: bool,
+    /// The edges were resolved through a `RefTable`, not the joins (tests check both run).
+    #[cfg_attr(not(test), allow(dead_code))]
+    by_table: bool,
 }
 
 impl Runs {
@@ -99,6 +106,14 @@ impl Runs {
             pbuf: Vec::new(),
             resolved: None,
         }
+    }
+
+    /// Refs (as the sorter counts their bytes) up to which `resolve` looks each edge's ends
+    /// up in a table in memory instead of two sort-merge joins: the component budget, so
+    /// the table stays within what the component runs may hold (~25 MiB at 110,000 Syft
+    /// components); beyond it, and in the tests' tiny budgets, the joins keep memory flat.
+    fn table_budget(&self) -> u64 {
+        (self.edge_budget as u64).saturating_mul(4)
     }
 
     fn new_doc(&mut self) -> usize {
@@ -218,19 +233,10 @@ impl Runs {
         }
         self.refs.finish();
         self.edges.finish();
-        // (doc, from, to) -> (doc, to, from key)
-        let mut by_to = Sorter::new(self.edge_budget);
-        let mut k = Vec::new();
-        Self::join(&self.docs, &self.refs, &self.edges, &mut |doc, to, fk| {
-            k.clear();
-            ref_key(&mut k, doc, to);
-            by_to.push(&k, fk).map_err(io)
-        })?;
-        self.edges = Sorter::new(1);
-        by_to.finish();
         // -> (from key, to key)
         let mut deps = Sorter::new(self.edge_budget);
-        Self::join(&self.docs, &self.refs, &by_to, &mut |_, fk, tk| {
+        let mut k = Vec::new();
+        let mut dep = |fk: &[u8], tk: &[u8]| {
             if fk == tk || tk == SUBJECT.as_bytes() {
                 return Ok(());
             }
@@ -238,8 +244,25 @@ impl Runs {
             key_str(&mut k, fk);
             key_str(&mut k, tk);
             deps.push(&k, &[]).map_err(io)
-        })?;
-        drop(by_to);
+        };
+        let by_table = self.refs.pushed() <= self.table_budget();
+        if by_table {
+            let table = RefTable::new(&self.refs)?;
+            table.edges(&self.docs, &self.edges, &mut dep)?;
+        } else {
+            // (doc, from, to) -> (doc, to, from key) -> (from key, to key)
+            let mut by_to = Sorter::new(self.edge_budget);
+            let mut bk = Vec::new();
+            Self::join(&self.docs, &self.refs, &self.edges, &mut |doc, to, fk| {
+                bk.clear();
+                ref_key(&mut bk, doc, to);
+                by_to.push(&bk, fk).map_err(io)
+            })?;
+            self.edges = Sorter::new(1);
+            by_to.finish();
+            Self::join(&self.docs, &self.refs, &by_to, &mut |_, fk, tk| dep(fk, tk))?;
+        }
+        self.edges = Sorter::new(1);
         self.refs = Sorter::new(1);
         deps.finish();
         let mut graph = Sorter::new(self.edge_budget);
@@ -252,7 +275,9 @@ impl Runs {
                 if last.as_deref() == Some(dk) {
                     continue;
                 }
-                last = Some(dk.to_vec());
+                let l = last.get_or_insert_with(Vec::new);
+                l.clear();
+                l.extend_from_slice(dk);
                 let n = key_str_len(dk).ok_or_else(|| bad("edge"))?;
                 let (f, t) = dk.split_at(n);
                 let from_subject = f == subject.as_slice();
@@ -268,6 +293,7 @@ impl Runs {
             deps,
             graph,
             has_subject_edges,
+            by_table,
         });
         Ok(())
     }
@@ -333,6 +359,76 @@ fn ref_key(out: &mut Vec<u8>, doc: usize, r: &[u8]) {
     });
     key_u64(out, h);
     key_str(out, r);
+}
+
+/// The first component key of each (doc, local ref), as `join` finds it, copied out of the
+/// refs' runs into one buffer: (ref key, component key) records, each ref key once.
+struct RefTable {
+    bytes: Vec<u8>,
+    /// (start, ref key length, component key length) of each record in `bytes`.
+    spans: Vec<(usize, usize, usize)>,
+}
+
+impl RefTable {
+    fn new(refs: &Sorter) -> store::Result<Self> {
+        let mut t = RefTable {
+            bytes: Vec::with_capacity(usize::try_from(refs.pushed()).unwrap_or(0)),
+            spans: Vec::new(),
+        };
+        let mut it = refs.iter().map_err(io)?;
+        while let Some((k, v)) = it.next().map_err(io)? {
+            // Equal ref keys come in insertion order: the first is the one `join` takes.
+            if t.spans
+                .last()
+                .is_some_and(|&(at, kl, _)| &t.bytes[at..at + kl] == k)
+            {
+                continue;
+            }
+            t.spans.push((t.bytes.len(), k.len(), v.len()));
+            t.bytes.extend_from_slice(k);
+            t.bytes.extend_from_slice(v);
+        }
+        Ok(t)
+    }
+
+    /// Resolves each edge of `edges` (key: doc, from ref; payload: to ref) as the two joins
+    /// of `Runs::resolve` do, one lookup per end, and hands (from key, to key) to `out`.
+    fn edges(&self, docs: &[DocInfo], edges: &Sorter, out: &mut PairFn<'_>) -> store::Result<()> {
+        let map: HashMap<&[u8], &[u8]> = self
+            .spans
+            .iter()
+            .map(|&(at, kl, vl)| (&self.bytes[at..at + kl], &self.bytes[at + kl..at + kl + vl]))
+            .collect();
+        let mut to_key = Vec::new();
+        let mut it = edges.iter().map_err(io)?;
+        while let Some((ek, to)) = it.next().map_err(io)? {
+            let (doc, rest) = read_key_u64(ek).ok_or_else(|| bad("edge"))?;
+            let (_, rest) = read_key_u64(rest).ok_or_else(|| bad("edge"))?;
+            let Some(d) = usize::try_from(doc).ok().and_then(|i| docs.get(i)) else {
+                continue;
+            };
+            if d.rank.is_none() {
+                continue;
+            }
+            let (from, _) = read_key_str(rest).ok_or_else(|| bad("edge"))?;
+            let resolve = |r: &[u8], k: &[u8]| -> Option<&[u8]> {
+                if d.subject.contains(r) {
+                    Some(SUBJECT.as_bytes())
+                } else {
+                    map.get(k).copied()
+                }
+            };
+            let Some(fk) = resolve(from.as_ref(), ek) else {
+                continue;
+            };
+            to_key.clear();
+            ref_key(&mut to_key, doc as usize, to);
+            if let Some(tk) = resolve(to, &to_key) {
+                out(fk, tk)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// `SUBJECT` as it starts an encoded (from, to) key.
@@ -460,6 +556,12 @@ impl Components {
             },
             n,
         )))
+    }
+
+    /// Whether the last `resolve` looked the edges up in a `RefTable` (tests).
+    #[cfg(test)]
+    pub(super) fn resolved_by_table(&self) -> Option<bool> {
+        self.runs.as_ref()?.resolved.as_ref().map(|r| r.by_table)
     }
 
     /// `merged` without the counting pass: the number of components is stored in

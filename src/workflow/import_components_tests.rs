@@ -44,10 +44,11 @@ fn drain(comps: &mut Components) -> Out {
 }
 
 /// Every document staged whole (as the import stages documents parsed in memory), with the
-/// default budgets (one run in memory) and with budgets so small every record is a run of
-/// its own on disk: both give the same.
+/// default budgets (one run in memory, edges resolved through the ref table), with budgets
+/// so small every record is a run of its own on disk, and with the components in memory
+/// but the refs over the table's budget (both by the two joins): all give the same.
 fn via_scratch(docs: &[(usize, &str, Document)]) -> Out {
-    let runs = |mut comps: Components| {
+    let runs = |mut comps: Components, by_table: bool| {
         for (i, p, d) in docs {
             let mut d = d.clone();
             comps
@@ -55,10 +56,19 @@ fn via_scratch(docs: &[(usize, &str, Document)]) -> Out {
                 .unwrap();
             assert!(d.components.is_empty() && d.dependencies.is_empty());
         }
-        drain(&mut comps)
+        let out = drain(&mut comps);
+        if comps.active() {
+            assert_eq!(comps.resolved_by_table(), Some(by_table));
+        }
+        out
     };
-    let got = runs(Components::default());
-    assert_eq!(runs(Components::with_budgets(1, 1)), got);
+    // Without a single ref the table is empty, within any budget.
+    let refs = docs
+        .iter()
+        .any(|(_, _, d)| d.components.iter().any(|c| c.local_ref.is_some()));
+    let got = runs(Components::default(), true);
+    assert_eq!(runs(Components::with_budgets(1, 1), !refs), got);
+    assert_eq!(runs(Components::with_budgets(1 << 20, 1), !refs), got);
     got
 }
 

@@ -24,6 +24,8 @@ pub struct Sorter {
     /// (offset, length) of each spilled run in `file`, in spill order.
     runs: Vec<(u64, u64)>,
     file_len: u64,
+    /// Bytes of every record pushed, spilled or not.
+    pushed: u64,
     sorted: bool,
 }
 
@@ -75,6 +77,7 @@ impl Sorter {
             file: None,
             runs: Vec::new(),
             file_len: 0,
+            pushed: 0,
             sorted: false,
         }
     }
@@ -86,12 +89,18 @@ impl Sorter {
             self.spill()?;
         }
         self.sorted = false;
+        self.pushed += n as u64;
         self.idx.push((prefix(key), self.buf.len()));
         self.buf.extend_from_slice(&len32(key.len())?);
         self.buf.extend_from_slice(&len32(payload.len())?);
         self.buf.extend_from_slice(key);
         self.buf.extend_from_slice(payload);
         Ok(())
+    }
+
+    /// Bytes of every record pushed so far (header, key, payload), spilled or not.
+    pub fn pushed(&self) -> u64 {
+        self.pushed
     }
 
     fn used(&self) -> usize {
