@@ -270,6 +270,7 @@ impl Runs {
         let subject = subject_key();
         {
             let mut last: Option<Vec<u8>> = None;
+            let mut last_from: Vec<u8> = Vec::new();
             let mut it = deps.iter().map_err(io)?;
             while let Some((dk, _)) = it.next().map_err(io)? {
                 if last.as_deref() == Some(dk) {
@@ -282,8 +283,12 @@ impl Runs {
                 let (f, t) = dk.split_at(n);
                 let from_subject = f == subject.as_slice();
                 has_subject_edges |= from_subject;
-                if !from_subject {
+                // The edges come sorted by their from key: one graph record per from key is
+                // enough (the merge ORs a key's records), and ~a third fewer to sort.
+                if !from_subject && last_from.as_slice() != f {
                     graph.push(f, &[0]).map_err(io)?;
+                    last_from.clear();
+                    last_from.extend_from_slice(f);
                 }
                 graph.push(t, &[u8::from(from_subject)]).map_err(io)?;
             }
