@@ -204,15 +204,9 @@ impl Runs {
                     None => have = false,
                 }
             }
-            let (doc, rest) = read_key_u64(ek).ok_or_else(|| bad("edge"))?;
-            let (_, rest) = read_key_u64(rest).ok_or_else(|| bad("edge"))?;
-            let Some(d) = usize::try_from(doc).ok().and_then(|i| docs.get(i)) else {
+            let Some((doc, d, r)) = edge_ref(docs, ek)? else {
                 continue;
             };
-            if d.rank.is_none() {
-                continue;
-            }
-            let (r, _) = read_key_str(rest).ok_or_else(|| bad("edge"))?;
             let resolved: &[u8] = if d.subject.contains(r.as_ref()) {
                 SUBJECT.as_bytes()
             } else if have && rkey.as_slice() == ek {
@@ -220,7 +214,7 @@ impl Runs {
             } else {
                 continue;
             };
-            out(doc as usize, other, resolved)?;
+            out(doc, other, resolved)?;
         }
         Ok(())
     }
@@ -407,15 +401,9 @@ impl RefTable {
         let mut to_key = Vec::new();
         let mut it = edges.iter().map_err(io)?;
         while let Some((ek, to)) = it.next().map_err(io)? {
-            let (doc, rest) = read_key_u64(ek).ok_or_else(|| bad("edge"))?;
-            let (_, rest) = read_key_u64(rest).ok_or_else(|| bad("edge"))?;
-            let Some(d) = usize::try_from(doc).ok().and_then(|i| docs.get(i)) else {
+            let Some((doc, d, from)) = edge_ref(docs, ek)? else {
                 continue;
             };
-            if d.rank.is_none() {
-                continue;
-            }
-            let (from, _) = read_key_str(rest).ok_or_else(|| bad("edge"))?;
             let resolve = |r: &[u8], k: &[u8]| -> Option<&[u8]> {
                 if d.subject.contains(r) {
                     Some(SUBJECT.as_bytes())
@@ -427,13 +415,34 @@ impl RefTable {
                 continue;
             };
             to_key.clear();
-            ref_key(&mut to_key, doc as usize, to);
+            ref_key(&mut to_key, doc, to);
             if let Some(tk) = resolve(to, &to_key) {
                 out(fk, tk)?;
             }
         }
         Ok(())
     }
+}
+
+/// (document number, document, ref) of an edge.
+type EdgeRef<'d, 'k> = (usize, &'d DocInfo, std::borrow::Cow<'k, [u8]>);
+
+/// The document and the ref of an edge's sort key (`ref_key`), when the document is placed
+/// in the merge (edges of a discarded parse are skipped).
+fn edge_ref<'d, 'k>(docs: &'d [DocInfo], ek: &'k [u8]) -> store::Result<Option<EdgeRef<'d, 'k>>> {
+    let (doc, rest) = read_key_u64(ek).ok_or_else(|| bad("edge"))?;
+    let (_, rest) = read_key_u64(rest).ok_or_else(|| bad("edge"))?;
+    let Some((i, d)) = usize::try_from(doc)
+        .ok()
+        .and_then(|i| docs.get(i).map(|d| (i, d)))
+    else {
+        return Ok(None);
+    };
+    if d.rank.is_none() {
+        return Ok(None);
+    }
+    let (r, _) = read_key_str(rest).ok_or_else(|| bad("edge"))?;
+    Ok(Some((i, d, r)))
 }
 
 /// `SUBJECT` as it starts an encoded (from, to) key.
