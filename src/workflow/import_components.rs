@@ -108,12 +108,24 @@ impl Runs {
         }
     }
 
-    /// Refs (as the sorter counts their bytes) up to which `resolve` looks each edge's ends
-    /// up in a table in memory instead of two sort-merge joins: the component budget, so
-    /// the table stays within what the component runs may hold (~25 MiB at 110,000 Syft
-    /// components); beyond it, and in the tests' tiny budgets, the joins keep memory flat.
+    /// The memory up to which `resolve` looks each edge's ends up in a table of the refs
+    /// instead of two sort-merge joins: the component budget, so the table stays within
+    /// what the component runs may hold (~27 MiB at 110,000 Syft components); beyond it,
+    /// and in the tests' tiny budgets, the joins keep memory flat.
     fn table_budget(&self) -> u64 {
         (self.edge_budget as u64).saturating_mul(4)
+    }
+
+    /// What a `RefTable` of the refs would take: their bytes, plus per ref its span (24
+    /// bytes) and its hash-table slot (two slices, 33 bytes, at up to twice that after the
+    /// table's power-of-two rounding and load factor). Counted per ref, not only in bytes,
+    /// so that a document of a million tiny refs cannot make the table several times its
+    /// budget.
+    fn table_bytes(&self) -> u64 {
+        const PER_REF: u64 = 24 + 2 * 33;
+        self.refs
+            .pushed()
+            .saturating_add(self.refs.records().saturating_mul(PER_REF))
     }
 
     fn new_doc(&mut self) -> usize {
@@ -239,7 +251,7 @@ impl Runs {
             key_str(&mut k, tk);
             deps.push(&k, &[]).map_err(io)
         };
-        let by_table = self.refs.pushed() <= self.table_budget();
+        let by_table = self.table_bytes() <= self.table_budget();
         if by_table {
             let table = RefTable::new(&self.refs)?;
             table.edges(&self.docs, &self.edges, &mut dep)?;

@@ -476,3 +476,36 @@ fn documents_staged_out_of_rank_order_merge_in_rank_order() {
     assert_eq!(x.licenses, ["BSD", "Zlib", "GPL"]);
     assert_eq!(x.locations.len(), 2);
 }
+
+#[test]
+fn many_small_refs_count_against_the_table_budget_per_ref_not_only_in_bytes() {
+    // 100 refs of ~43 bytes each as the sorter counts them (~4.3 kB), ~13 kB once each
+    // ref's span and hash-table slot are counted.
+    let mut d = Document::new(DocKind::Sbom);
+    d.subject = Some(Subject {
+        refs: vec!["root".into()],
+        ..Default::default()
+    });
+    for i in 0..100 {
+        let r = format!("r{i}");
+        d.components
+            .push(comp(Some(&format!("pkg:npm/c{i}@1")), "c", Some(&r), &[]));
+        d.dependencies.push(("root".into(), r.clone()));
+        if i > 0 {
+            d.dependencies.push((format!("r{}", i - 1), r));
+        }
+    }
+    let docs = vec![(0, "d.json", d)];
+    let want = reference(&docs);
+    let run = |edge_budget: usize| {
+        let mut comps = Components::with_budgets(1 << 20, edge_budget);
+        let mut d = docs[0].2.clone();
+        comps.stage(0, "d.json", "sha-0", &mut d, false).unwrap();
+        let out = drain(&mut comps);
+        (out, comps.resolved_by_table())
+    };
+    // The bytes alone (~4.3 kB) fit a 6 kB table budget; with the per-ref cost they do not.
+    assert_eq!(run(1500), (want.clone(), Some(false)));
+    assert_eq!(run(10_000), (want.clone(), Some(true)));
+    assert_eq!(want.1.len(), 199);
+}

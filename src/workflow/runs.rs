@@ -26,6 +26,8 @@ pub struct Sorter {
     file_len: u64,
     /// Bytes of every record pushed, spilled or not.
     pushed: u64,
+    /// Records pushed, spilled or not.
+    records: u64,
     sorted: bool,
 }
 
@@ -78,6 +80,7 @@ impl Sorter {
             runs: Vec::new(),
             file_len: 0,
             pushed: 0,
+            records: 0,
             sorted: false,
         }
     }
@@ -90,6 +93,7 @@ impl Sorter {
         }
         self.sorted = false;
         self.pushed += n as u64;
+        self.records += 1;
         self.idx.push((prefix(key), self.buf.len()));
         self.buf.extend_from_slice(&len32(key.len())?);
         self.buf.extend_from_slice(&len32(payload.len())?);
@@ -101,6 +105,11 @@ impl Sorter {
     /// Bytes of every record pushed so far (header, key, payload), spilled or not.
     pub fn pushed(&self) -> u64 {
         self.pushed
+    }
+
+    /// Records pushed so far, spilled or not.
+    pub fn records(&self) -> u64 {
+        self.records
     }
 
     fn used(&self) -> usize {
