@@ -10,6 +10,10 @@ fn location_properties_are_recognised_by_shape() {
     assert!(is_location_property("aquasecurity:trivy:FilePath"));
     assert!(!is_location_property("syft:location:0:layerID"));
     assert!(!is_location_property("syft:location:x:path"));
+    assert!(!is_location_property("syft:location:0:filepath"));
+    assert!(!is_location_property("path"));
+    assert!(!is_location_property("location:0:path"));
+    assert!(!is_location_property("syft:package:foundBy"));
 }
 
 #[test]
