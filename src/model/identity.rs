@@ -17,6 +17,20 @@ impl std::fmt::Display for ComponentKey {
 /// `pkg:TYPE/ns/name@version` with qualifiers (`?..`) and subpath (`#..`) removed and the
 /// type lowercased. Returns `None` for strings that are not purls.
 pub fn normalize_purl(purl: &str) -> Option<String> {
+    let (ty, path) = purl_parts(purl)?;
+    // Built by hand rather than with `format!`: this runs for every component of every SBOM,
+    // several times (key, type), on the parse thread.
+    let mut s = String::with_capacity(5 + ty.len() + path.len());
+    s.push_str("pkg:");
+    s.push_str(ty);
+    s[4..].make_ascii_lowercase();
+    s.push('/');
+    s.push_str(path);
+    Some(s)
+}
+
+/// (type as written, namespace/name@version) of a purl, without qualifiers or subpath.
+fn purl_parts(purl: &str) -> Option<(&str, &str)> {
     let p = purl.trim();
     let rest = p.strip_prefix("pkg:").or_else(|| p.strip_prefix("PKG:"))?;
     let rest = rest.trim_start_matches('/');
@@ -26,16 +40,12 @@ pub fn normalize_purl(purl: &str) -> Option<String> {
     if ty.is_empty() || path.is_empty() {
         return None;
     }
-    Some(format!("pkg:{}/{}", ty.to_ascii_lowercase(), path))
+    Some((ty, path))
 }
 
 /// The purl type, lowercased (`deb`, `npm`, ...).
 pub fn purl_type(purl: &str) -> Option<String> {
-    normalize_purl(purl).and_then(|p| {
-        p.strip_prefix("pkg:")
-            .and_then(|r| r.split('/').next())
-            .map(str::to_string)
-    })
+    purl_parts(purl).map(|(ty, _)| ty.to_ascii_lowercase())
 }
 
 pub fn component_key(
@@ -68,6 +78,28 @@ mod tests {
         );
         assert_eq!(normalize_purl("not-a-purl"), None);
         assert_eq!(normalize_purl("pkg:npm"), None);
+        assert_eq!(normalize_purl("pkg:npm/"), None);
+        assert_eq!(
+            normalize_purl("pkg:/npm/x@1").as_deref(),
+            Some("pkg:npm/x@1")
+        );
+        // Only the type is lowercased; the name keeps its case, non-ASCII included.
+        assert_eq!(
+            normalize_purl(" PKG:PyPI/Django@5?x=1 ").as_deref(),
+            Some("pkg:pypi/Django@5")
+        );
+        assert_eq!(normalize_purl("pkg:Ä/x").as_deref(), Some("pkg:Ä/x"));
+    }
+
+    #[test]
+    fn purl_type_is_the_lowercased_type_of_a_valid_purl_only() {
+        assert_eq!(
+            purl_type("pkg:DEB/debian/busybox@1?arch=amd64").as_deref(),
+            Some("deb")
+        );
+        assert_eq!(purl_type("pkg:npm"), None);
+        assert_eq!(purl_type("pkg:npm/"), None);
+        assert_eq!(purl_type("not-a-purl"), None);
     }
 
     #[test]
