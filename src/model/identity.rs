@@ -34,7 +34,7 @@ fn purl_parts(purl: &str) -> Option<(&str, &str)> {
     let p = purl.trim();
     let rest = p.strip_prefix("pkg:").or_else(|| p.strip_prefix("PKG:"))?;
     let rest = rest.trim_start_matches('/');
-    let end = rest.find(['?', '#']).unwrap_or(rest.len());
+    let end = memchr::memchr2(b'?', b'#', rest.as_bytes()).unwrap_or(rest.len());
     let rest = &rest[..end];
     let (ty, path) = rest.split_once('/')?;
     if ty.is_empty() || path.is_empty() {
