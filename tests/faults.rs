@@ -43,6 +43,10 @@ fn run(store: &Path, args: &[&str]) -> (i32, String, String) {
 }
 
 fn gen(out: &Path, seed: u64) {
+    gen_sized(out, seed, COMPONENTS, FINDINGS);
+}
+
+fn gen_sized(out: &Path, seed: u64, components: &str, findings: &str) {
     let s = seed.to_string();
     let args = [
         "dev",
@@ -50,9 +54,9 @@ fn gen(out: &Path, seed: u64) {
         "--seed",
         &s,
         "--components",
-        COMPONENTS,
+        components,
         "--findings",
-        FINDINGS,
+        findings,
         "--out",
         out.to_str().unwrap(),
     ];
@@ -341,13 +345,13 @@ fn two_processes_on_one_store_both_succeed_or_report_busy() {
     assert_eq!(sets(&store).len(), 2);
 }
 
-/// Mounts a 1 MiB tmpfs, or returns None (printed) where mounting is not permitted.
+/// Mounts a 4 MiB tmpfs (a new store of 32 KiB pages is ~1.6 MB, its WAL as much again), or returns None (printed) where mounting is not permitted.
 struct Tiny(PathBuf);
 impl Tiny {
     fn mount(at: &Path) -> Option<Tiny> {
         std::fs::create_dir_all(at).ok()?;
         let ok = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", "size=1m", "tmpfs"])
+            .args(["-t", "tmpfs", "-o", "size=4m", "tmpfs"])
             .arg(at)
             .stderr(Stdio::null())
             .status()
@@ -377,7 +381,7 @@ fn disk_full_fails_clearly_and_leaves_the_store_intact() {
     assert_eq!(run(&store, &["import", small.to_str().unwrap()]).0, 0);
     let before = sets(&store);
     let big = tmp.path().join("big");
-    gen(&big, 9);
+    gen_sized(&big, 9, "400", "4000");
     let (code, out, err) = run(&store, &["import", big.to_str().unwrap()]);
     assert_ne!(code, 0, "an import that cannot fit must fail: {out}");
     let all = format!("{out}{err}").to_lowercase();

@@ -122,8 +122,11 @@ fn consume(
     // The long text apart from the row the gate scans (migration 010).
     let mut text =
         tx.prepare("INSERT INTO finding_text(finding_id, title, description) VALUES (?1, ?2, ?3)")?;
+    // A plain INSERT: `add` keeps one view per file, so (finding, file) is unique. OR
+    // REPLACE made SQLite open a statement journal for every row (a copy of each page the
+    // row touched; ~10 % of this thread).
     let mut src = tx.prepare(
-        "INSERT OR REPLACE INTO finding_source(finding_id, file_id, scanner, view, chunk_id, chunk_at, chunk_len)
+        "INSERT INTO finding_source(finding_id, file_id, scanner, view, chunk_id, chunk_at, chunk_len)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?;
     // A producer that stops without sending its last batch has failed: `recv` then errs.
@@ -279,8 +282,8 @@ impl Producer<'_> {
     ) -> Result<()> {
         let ctx = self.ctx;
         let s = summarize(f);
-        // One view per file (the last wins, as INSERT OR REPLACE keeps it), only for
-        // files of this set.
+        // One view per file (the last wins), only for files of this set: `consume`'s plain
+        // INSERT relies on it.
         let kept = &mut self.kept;
         kept.clear();
         for (i, (idx, _)) in f.views.iter().enumerate() {

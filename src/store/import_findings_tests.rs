@@ -277,3 +277,38 @@ fn every_row_of_many_batches_is_written_once_with_its_own_values() {
     }
     assert_eq!(count(&st, "finding_source"), n as i64);
 }
+
+#[test]
+fn two_views_of_one_finding_from_one_file_store_one_source_row_the_last_one() {
+    // The same CVE on the same package in two targets of one report: one finding, two
+    // views from file 0. The source rows are plain INSERTs, so a second row for the file
+    // would fail on the (finding, file) key; the last view is the one kept.
+    let mut st = Store::open_in_memory().unwrap();
+    let mut f = finding("CVE-2024-00001", "pkg:a");
+    let mut second = f.views[0].1.clone();
+    second.severity = Severity::Critical;
+    second.status = Some("second target's status".into());
+    f.views.push((0, second));
+    let set = write(
+        &mut st,
+        None,
+        &[comp("pkg:a")],
+        &[f],
+        &mut Stream {
+            ok: 0,
+            fail: false,
+            pulled: 0,
+        },
+    )
+    .unwrap();
+    assert_eq!(count(&st, "finding"), 1);
+    assert_eq!(count(&st, "finding_source"), 1);
+    let found = st.findings(set).unwrap();
+    let views = st.finding_sources(found[0].id).unwrap();
+    assert_eq!(views.len(), 1);
+    assert_eq!(
+        views[0].view.status.as_deref(),
+        Some("second target's status")
+    );
+    assert_eq!(views[0].view.severity, Severity::Critical);
+}

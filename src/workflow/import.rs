@@ -107,7 +107,7 @@ impl Streaming {
         parsed: &mut Vec<ParsedFile>,
     ) -> Result<(), ImportError> {
         if self.spool.is_none() {
-            self.spool = Some(Spool::new().map_err(ImportError::Spool)?);
+            self.spool = Some(Spool::new());
         }
         let Some(spool) = self.spool.as_mut() else {
             return Ok(());

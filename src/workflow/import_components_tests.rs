@@ -189,7 +189,7 @@ fn streamed_and_whole_with(
     json: &str,
     report: Document,
 ) -> (Out, Out) {
-    let mut spool = Spool::new().unwrap();
+    let mut spool = Spool::new();
     let mut keys = Vec::new();
     let mut sinks = comps.sinks(SpoolSink {
         spool: &mut spool,
@@ -298,7 +298,7 @@ fn keys_of_a_streamed_document_with_findings_follow_its_component_numbers() {
                     {"bom-ref":"r-b","name":"b","version":"2","purl":"pkg:npm/b@2"}],
       "vulnerabilities":[{"id":"CVE-1","affects":[{"ref":"r-b"}]}]}"#;
     let mut comps = Components::default();
-    let mut spool = Spool::new().unwrap();
+    let mut spool = Spool::new();
     let mut keys = Vec::new();
     let mut sinks = comps.sinks(SpoolSink {
         spool: &mut spool,

@@ -49,7 +49,7 @@ fn record(id: &str, component: usize, v: ScannerView) -> FindingRecord {
 /// Spools `records` as one file's findings (with `late` as its late scanner version) and
 /// returns every merged finding with the stored text of each of its views.
 fn round_trip(records: Vec<FindingRecord>, late: Option<&str>) -> Vec<(SetFinding, Vec<String>)> {
-    let mut spool = Spool::new().unwrap();
+    let mut spool = Spool::new();
     let mut keys = Vec::new();
     let mut sink = SpoolSink {
         spool: &mut spool,
@@ -143,4 +143,37 @@ fn text_that_is_not_as_serde_writes_it_is_serialised_again() {
     let mut json = serde_json::to_vec(&view("trivy", None)).unwrap();
     patch_version(&mut json, &v).unwrap();
     assert_eq!(json, serde_json::to_vec(&v).unwrap());
+}
+
+#[test]
+fn every_record_reads_back_whether_in_memory_across_blocks_or_in_the_file() {
+    // ~2,500 records of ~1 KB: with a 1.5 MiB budget the first ones cross the 1 MiB block
+    // boundary in memory and the rest go to the file; 0 puts all in the file, 1 GiB none.
+    let views: Vec<ScannerView> = (0..2500)
+        .map(|i| {
+            let mut v = view("trivy", Some("1"));
+            v.description = Some(format!("{i} {}", "x".repeat(i % 700)));
+            v
+        })
+        .collect();
+    for budget in [0, 3 << 19, 1 << 30] {
+        let mut spool = Spool::with_memory(budget);
+        let placed: Vec<(u64, u32)> = views.iter().map(|v| spool.put(v).unwrap()).collect();
+        let in_memory = placed.iter().filter(|(at, _)| *at < spool.mem_len).count();
+        match budget {
+            0 => assert_eq!(in_memory, 0),
+            b if b > 1 << 29 => assert_eq!(in_memory, views.len()),
+            _ => assert!(in_memory > 1000 && in_memory < views.len(), "{in_memory}"),
+        }
+        // Read back out of order, each against its own encoding.
+        let mut out = Vec::new();
+        for i in (0..views.len()).rev().step_by(3).chain(0..views.len()) {
+            let mut want = Vec::new();
+            crate::workflow::import_spool::encode(&views[i], &mut want).unwrap();
+            spool.read(placed[i].0, placed[i].1, &mut out).unwrap();
+            assert_eq!(out, want, "record {i} with a budget of {budget}");
+        }
+        // A record the spool never wrote is an error, not a panic.
+        assert!(spool.read(spool.len, 10, &mut out).is_err());
+    }
 }
