@@ -278,7 +278,7 @@ impl Producer<'_> {
     fn add<'j>(
         &mut self,
         f: &SetFinding,
-        view_json: impl Fn(usize) -> Option<&'j str>,
+        view_json: impl Fn(usize) -> Option<stored_view::ViewText<'j>>,
     ) -> Result<()> {
         let ctx = self.ctx;
         let s = summarize(f);

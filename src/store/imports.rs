@@ -1,6 +1,7 @@
 //! Writing one import: the set, its new files and blobs, and the merged components,
 //! dependencies and findings, all in one transaction (it lands whole or not at all).
 
+use super::stored_view::ViewText;
 use super::{blobs, import_findings, now_utc, view_chunks, PackedBlob, Result, Store};
 use crate::model::{SetComponent, SetFinding};
 use rusqlite::{params, OptionalExtension};
@@ -52,13 +53,14 @@ pub struct ImportWrite {
 /// streamed import reads each merged finding's views back from its spool). A stream's
 /// views need carry only what the write summarises (scanner and its version, severity,
 /// CVSS, fixed versions, fix state, title, description, EPSS, KEV) when `view_json`
-/// gives each view's full text: that text is what is stored.
+/// gives each view's text: that text is what is stored.
 pub trait FindingStream: Send {
     fn next_finding(&mut self) -> Result<Option<SetFinding>>;
 
     /// The JSON text of view `i` of the finding returned last, when the stream still has
-    /// it exactly as serialising that view gives it: stored as is, not serialised again.
-    fn view_json(&self, _i: usize) -> Option<&str> {
+    /// it exactly as serialising that view gives it (or with its title and description
+    /// `None`: `ViewText::Blanked`): stored from it, never serialised again.
+    fn view_json(&self, _i: usize) -> Option<ViewText<'_>> {
         None
     }
 }

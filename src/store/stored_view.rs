@@ -7,18 +7,34 @@ use crate::model::ScannerView;
 use serde::Deserialize;
 use std::borrow::Cow;
 
-/// The JSON to store for `view`. `full` is `view` serialised (the spooled text of a
-/// streamed import), when the caller has it; `title`/`description` are the finding's.
+/// The text a view is given in by whoever holds it.
+#[derive(Clone, Copy)]
+pub enum ViewText<'a> {
+    /// `view` serialised.
+    Full(&'a str),
+    /// `view` serialised with its title and description `None` (a streamed import's spool:
+    /// the two long strings travel beside it, not escaped into it).
+    Blanked(&'a str),
+}
+
+/// The two members as a blanked text has them: serde writes `title` and `description` one
+/// after the other, and outside a JSON string a `"` is never preceded by a backslash, so
+/// the first match is those members.
+const BLANK_PAIR: &str = ",\"title\":null,\"description\":null";
+
+/// The JSON to store for `view`, from its `text` when the caller has one (else serialised
+/// here); `title`/`description` are the finding's.
 pub(super) fn stored<'a>(
     view: &ScannerView,
-    full: Option<&'a str>,
+    text: Option<ViewText<'a>>,
     title: Option<&str>,
     description: Option<&str>,
 ) -> Cow<'a, str> {
     let strip_title = view.title.is_some() && view.title.as_deref() == title;
     let strip_desc = view.description.is_some() && view.description.as_deref() == description;
-    let full: Cow<'a, str> = match full {
-        Some(t) => Cow::Borrowed(t),
+    let full: Cow<'a, str> = match text {
+        Some(ViewText::Blanked(t)) => return filled(t, view, strip_title, strip_desc),
+        Some(ViewText::Full(t)) => Cow::Borrowed(t),
         None => Cow::Owned(serde_json::to_string(view).unwrap_or_else(|_| "null".into())),
     };
     if !strip_title && !strip_desc {
@@ -28,6 +44,29 @@ pub(super) fn stored<'a>(
         Some(s) => Cow::Owned(s),
         None => Cow::Owned(rebuilt(&full, view, strip_title, strip_desc)),
     }
+}
+
+/// A blanked text with the members the stored view keeps written in, as serde writes them
+/// (a `None` kept is `null`), and the ones it leaves to `finding_text` left out.
+fn filled<'a>(text: &str, view: &ScannerView, strip_title: bool, strip_desc: bool) -> Cow<'a, str> {
+    let Some(at) = memchr::memmem::find(text.as_bytes(), BLANK_PAIR.as_bytes()) else {
+        return Cow::Owned(rebuilt(text, view, strip_title, strip_desc));
+    };
+    let mut out = String::with_capacity(text.len() + 64);
+    out.push_str(&text[..at]);
+    let mut member = |key: &str, value: &Option<String>| {
+        out.push_str(key);
+        // A string or null always serialises.
+        out.push_str(&serde_json::to_string(value).unwrap_or_else(|_| "null".into()));
+    };
+    if !strip_title {
+        member(",\"title\":", &view.title);
+    }
+    if !strip_desc {
+        member(",\"description\":", &view.description);
+    }
+    out.push_str(&text[at + BLANK_PAIR.len()..]);
+    Cow::Owned(out)
 }
 
 /// serde writes the fields in declaration order, `…,"title":T,"description":D,"urls":…`,
@@ -57,21 +96,31 @@ fn splice(full: &str, view: &ScannerView, strip_title: bool, strip_desc: bool) -
     Some(out)
 }
 
-/// The slow way, for a text not shaped as `splice` expects: from the text itself (a
-/// streamed import's views carry only the fields the write summarises), else the view.
-fn rebuilt(full: &str, view: &ScannerView, strip_title: bool, strip_desc: bool) -> String {
-    let value = match serde_json::from_str::<serde_json::Value>(full) {
+/// The slow way, for a text not shaped as `splice` or `filled` expects: from the text
+/// itself (a streamed import's views carry only the fields the write summarises), else the
+/// view; the members kept take the view's values.
+fn rebuilt(text: &str, view: &ScannerView, strip_title: bool, strip_desc: bool) -> String {
+    let value = match serde_json::from_str::<serde_json::Value>(text) {
         Ok(v @ serde_json::Value::Object(_)) => Ok(v),
         _ => serde_json::to_value(view),
     };
     let Ok(serde_json::Value::Object(mut m)) = value else {
         return "null".into();
     };
-    if strip_title {
-        m.remove("title");
-    }
-    if strip_desc {
-        m.remove("description");
+    for (key, strip, value) in [
+        ("title", strip_title, &view.title),
+        ("description", strip_desc, &view.description),
+    ] {
+        if strip {
+            m.remove(key);
+        } else {
+            m.insert(
+                key.into(),
+                value
+                    .as_deref()
+                    .map_or(serde_json::Value::Null, serde_json::Value::from),
+            );
+        }
     }
     serde_json::Value::Object(m).to_string()
 }
@@ -139,9 +188,18 @@ mod tests {
                     for fd in dchoices {
                         let v = view(vt, vd);
                         let full = serde_json::to_string(&v).unwrap();
-                        let a = stored(&v, Some(&full), ft, fd);
+                        let a = stored(&v, Some(ViewText::Full(&full)), ft, fd);
                         let b = stored(&v, None, ft, fd);
-                        assert_eq!(a, b, "spooled and serialised views store the same text");
+                        assert_eq!(a, b, "given and serialised views store the same text");
+                        // A spooled view: serialised without its two long strings.
+                        let blank = serde_json::to_string(&ScannerView {
+                            title: None,
+                            description: None,
+                            ..v.clone()
+                        })
+                        .unwrap();
+                        let c = stored(&v, Some(ViewText::Blanked(&blank)), ft, fd);
+                        assert_eq!(c, b, "blanked and serialised views store the same text");
                         assert_eq!(restore(&a, ft, fd), v, "{vt:?} {vd:?} / {ft:?} {fd:?}: {a}");
                         let raw: serde_json::Value = serde_json::from_str(&a).unwrap();
                         let equal_t = vt.is_some() && vt == ft;
@@ -163,7 +221,12 @@ mod tests {
     fn the_stripped_view_is_shorter_by_the_text_and_an_unexpected_shape_still_strips() {
         let v = view(Some("t1"), Some("the description"));
         let full = serde_json::to_string(&v).unwrap();
-        let s = stored(&v, Some(&full), Some("t1"), Some("the description"));
+        let s = stored(
+            &v,
+            Some(ViewText::Full(&full)),
+            Some("t1"),
+            Some("the description"),
+        );
         assert_eq!(
             full.len() - s.len(),
             r#","title":"t1","description":"the description""#.len()
@@ -171,12 +234,36 @@ mod tests {
         // Spooled text in another member order (not what serde writes): rebuilt instead.
         let odd = r#"{"title":"t1","description":"the description","scanner":"trivy","scanner_version":"0.58.1","severity":"HIGH","severity_source":null,"cvss":[],"fixed_versions":["1.2"],"fix_state":"fixed","data_source":null,"namespace":"debian \"bookworm\", title","urls":["https://example.test/a"],"epss":null,"kev":null,"match_details":null,"ignored_by":null,"status":null,"published":null}"#;
         assert_eq!(serde_json::from_str::<ScannerView>(odd).unwrap(), v);
-        let s = stored(&v, Some(odd), Some("t1"), Some("the description"));
+        let s = stored(
+            &v,
+            Some(ViewText::Full(odd)),
+            Some("t1"),
+            Some("the description"),
+        );
         assert!(
             !s.contains("\"title\"") && !s.contains("the description"),
             "{s}"
         );
         assert_eq!(restore(&s, Some("t1"), Some("the description")), v);
+        // A blanked text in another order: rebuilt, with a kept member written in.
+        let odd_blank = odd
+            .replace(r#""title":"t1","description":"the description","#, "")
+            .replace(
+                r#""scanner":"trivy""#,
+                r#""description":null,"scanner":"trivy""#,
+            )
+            .replace(r#""published":null"#, r#""published":null,"title":null"#);
+        let s = stored(
+            &v,
+            Some(ViewText::Blanked(&odd_blank)),
+            Some("other"),
+            Some("the description"),
+        );
+        assert!(
+            s.contains(r#""title":"t1""#) && !s.contains("the description"),
+            "{s}"
+        );
+        assert_eq!(restore(&s, Some("other"), Some("the description")), v);
     }
 
     #[test]

@@ -5,15 +5,31 @@
 use crate::model::{Cvss, CvssVersion, Epss, ScannerView, Severity};
 
 /// Appends one spool record to `out`: `u32` length of the view's JSON text, the text as
-/// serde writes it (what `finding_source` stores), then `put_summary`'s bytes.
-pub(super) fn encode(view: &ScannerView, out: &mut Vec<u8>) -> serde_json::Result<()> {
+/// serde writes it with the title and description `None` (`store::ViewText::Blanked`: the
+/// two long strings are in the summary, not escaped into the text as well), then
+/// `put_summary`'s bytes. `view` is as it came in when this returns.
+pub(super) fn encode(view: &mut ScannerView, out: &mut Vec<u8>) -> serde_json::Result<()> {
     let start = out.len();
     out.extend_from_slice(&[0; 4]);
-    serde_json::to_writer(&mut *out, view)?;
+    let title = view.title.take();
+    let description = view.description.take();
+    let written = serde_json::to_writer(&mut *out, &*view);
+    view.title = title;
+    view.description = description;
+    written?;
     let n = u32::try_from(out.len() - start - 4).unwrap_or(u32::MAX);
     out[start..start + 4].copy_from_slice(&n.to_le_bytes());
     put_summary(view, out);
     Ok(())
+}
+
+/// `view` serialised as `encode` writes it into a record.
+#[cfg(test)]
+pub(super) fn blanked_text(view: &ScannerView) -> String {
+    let mut v = view.clone();
+    v.title = None;
+    v.description = None;
+    serde_json::to_string(&v).unwrap()
 }
 
 /// Splits a record into its JSON text and the view's summary fields.
@@ -311,10 +327,16 @@ mod tests {
         no_epss.title = None;
         for v in [full(), empty, no_epss] {
             let mut rec = b"earlier record".to_vec();
-            encode(&v, &mut rec).unwrap();
+            let mut given = v.clone();
+            encode(&mut given, &mut rec).unwrap();
+            assert_eq!(given, v, "the view is handed back whole");
             let (json, s) = decode(&rec[14..]).unwrap();
-            assert_eq!(json, serde_json::to_vec(&v).unwrap());
-            assert_eq!(serde_json::from_slice::<ScannerView>(json).unwrap(), v);
+            // The text is the view with its two long strings left to the summary.
+            let mut blank = v.clone();
+            blank.title = None;
+            blank.description = None;
+            assert_eq!(json, serde_json::to_vec(&blank).unwrap());
+            assert_eq!(serde_json::from_slice::<ScannerView>(json).unwrap(), blank);
             // Field by field, independently of `summary_of`.
             assert_eq!(s.scanner, v.scanner);
             assert_eq!(s.scanner_version, v.scanner_version);
@@ -332,7 +354,7 @@ mod tests {
     #[test]
     fn a_cut_or_damaged_record_is_an_error() {
         let mut rec = Vec::new();
-        encode(&full(), &mut rec).unwrap();
+        encode(&mut full(), &mut rec).unwrap();
         for n in 0..rec.len() {
             assert!(decode(&rec[..n]).is_err(), "cut at {n}");
         }

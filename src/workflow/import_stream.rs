@@ -7,7 +7,7 @@ use super::import_spool;
 use crate::ingest::formats::stream::FindingSink;
 use crate::ingest::merge::preferred;
 use crate::model::{ComponentKey, Document, FindingRecord, ScannerView, SetFinding};
-use crate::store::{self, FindingStream};
+use crate::store::{self, FindingStream, ViewText};
 use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -57,7 +57,7 @@ impl Spool {
 
     /// Writes `view` as its JSON text followed by the compact summary the store write
     /// reads instead of parsing the text (`import_spool`).
-    fn put(&mut self, view: &ScannerView) -> std::io::Result<(u64, u32)> {
+    fn put(&mut self, view: &mut ScannerView) -> std::io::Result<(u64, u32)> {
         self.buf.clear();
         import_spool::encode(view, &mut self.buf)?;
         let n = self.buf.len() as u64;
@@ -126,10 +126,11 @@ impl Spool {
     }
 }
 
-/// `json` is `view` serialised, except `scanner_version`, which `view` has since gained:
-/// rewrites `json` to what serialising `view` gives. The version is the struct's second
-/// field, so this is a splice of the first bytes, checked against what serde writes there;
-/// anything unexpected is serialised again in full.
+/// `json` is `view` serialised as the spool holds it (title and description `None`), except
+/// `scanner_version`, which `view` has since gained: rewrites `json` to what serialising
+/// `view` that way gives. The version is the struct's second field, so this is a splice of
+/// the first bytes, checked against what serde writes there; anything unexpected is
+/// serialised again.
 fn patch_version(json: &mut Vec<u8>, view: &ScannerView) -> serde_json::Result<()> {
     let mut head = b"{\"scanner\":".to_vec();
     serde_json::to_writer(&mut head, &view.scanner)?;
@@ -141,7 +142,12 @@ fn patch_version(json: &mut Vec<u8>, view: &ScannerView) -> serde_json::Result<(
         return Ok(());
     }
     json.clear();
-    serde_json::to_writer(json, view)
+    let blank = ScannerView {
+        title: None,
+        description: None,
+        ..view.clone()
+    };
+    serde_json::to_writer(json, &blank)
 }
 
 /// One spooled finding: what the merge needs, ~80 bytes.
@@ -172,10 +178,10 @@ impl FindingSink for SpoolSink<'_> {
         self.keys.clear();
     }
 
-    fn finding(&mut self, f: FindingRecord) -> Result<(), String> {
+    fn finding(&mut self, mut f: FindingRecord) -> Result<(), String> {
         let (at, len) = self
             .spool
-            .put(&f.view)
+            .put(&mut f.view)
             .map_err(|e| format!("import spool: {e}"))?;
         self.keys.push(StagedKey {
             vuln_id: f.vuln_id.into_boxed_str(),
@@ -430,9 +436,9 @@ impl FindingStream for KeyMerge {
         }))
     }
 
-    fn view_json(&self, i: usize) -> Option<&str> {
+    fn view_json(&self, i: usize) -> Option<ViewText<'_>> {
         let raw = self.raw.get(i).filter(|_| i < self.nraw)?;
-        std::str::from_utf8(raw).ok()
+        std::str::from_utf8(raw).ok().map(ViewText::Blanked)
     }
 }
 
