@@ -283,10 +283,13 @@ impl Ids {
 
 /// `docs`: (file index, the document's component keys, its staged findings), in merge order.
 pub(super) fn merge_keys(docs: Vec<(usize, Vec<ComponentKey>, Staged)>, spool: Spool) -> KeyMerge {
+    // Sized for one id per finding up front: growing the map rehashed every id several
+    // times (SipHash, kept against crafted ids), ~1/3 of this merge on a Grype report.
+    let n_keys: usize = docs.iter().map(|(_, _, st)| st.keys.len()).sum();
     let mut ids = Ids {
-        index: HashMap::new(),
-        names: Vec::new(),
-        parent: Vec::new(),
+        index: HashMap::with_capacity(n_keys),
+        names: Vec::with_capacity(n_keys),
+        parent: Vec::with_capacity(n_keys),
     };
     for (_, _, st) in &docs {
         for k in &st.keys {
