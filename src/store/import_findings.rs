@@ -278,7 +278,7 @@ impl Producer<'_> {
     fn add<'j>(
         &mut self,
         f: &SetFinding,
-        view_json: impl Fn(usize) -> Option<stored_view::ViewText<'j>>,
+        view_json: impl Fn(usize) -> Option<&'j str>,
     ) -> Result<()> {
         let ctx = self.ctx;
         let s = summarize(f);
@@ -317,7 +317,7 @@ impl Producer<'_> {
             sources.push(SourceRow {
                 file_id: *file_id,
                 scanner: view.scanner.clone(),
-                inline: chunk.is_none().then(|| stored.into_owned()),
+                inline: chunk.is_none().then_some(stored),
                 chunk,
             });
         }

@@ -1,7 +1,6 @@
 //! Writing one import: the set, its new files and blobs, and the merged components,
 //! dependencies and findings, all in one transaction (it lands whole or not at all).
 
-use super::stored_view::ViewText;
 use super::{blobs, import_findings, now_utc, view_chunks, PackedBlob, Result, Store};
 use crate::model::{SetComponent, SetFinding};
 use rusqlite::{params, OptionalExtension};
@@ -58,9 +57,9 @@ pub trait FindingStream: Send {
     fn next_finding(&mut self) -> Result<Option<SetFinding>>;
 
     /// The JSON text of view `i` of the finding returned last, when the stream still has
-    /// it exactly as serialising that view gives it (or with its title and description
-    /// `None`: `ViewText::Blanked`): stored from it, never serialised again.
-    fn view_json(&self, _i: usize) -> Option<ViewText<'_>> {
+    /// it exactly as serialising that view with its title and description `None` gives it
+    /// (the view carries those two): stored from it, never serialised again.
+    fn view_json(&self, _i: usize) -> Option<&str> {
         None
     }
 }

@@ -33,7 +33,6 @@ pub use imports::{ComponentFeed, FileRow, FindingStream, ImportWrite, SetWrite};
 pub use queries::{
     ComponentRow, EvidenceFileRow, FindingQuery, FindingRow, FindingSort, SetRow, SourceRow,
 };
-pub use stored_view::ViewText;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -5,52 +5,40 @@
 
 use crate::model::ScannerView;
 use serde::Deserialize;
-use std::borrow::Cow;
-
-/// The text a view is given in by whoever holds it.
-#[derive(Clone, Copy)]
-pub enum ViewText<'a> {
-    /// `view` serialised.
-    Full(&'a str),
-    /// `view` serialised with its title and description `None` (a streamed import's spool:
-    /// the two long strings travel beside it, not escaped into it).
-    Blanked(&'a str),
-}
 
 /// The two members as a blanked text has them: serde writes `title` and `description` one
 /// after the other, and outside a JSON string a `"` is never preceded by a backslash, so
 /// the first match is those members.
 const BLANK_PAIR: &str = ",\"title\":null,\"description\":null";
 
-/// The JSON to store for `view`, from its `text` when the caller has one (else serialised
-/// here); `title`/`description` are the finding's.
-pub(super) fn stored<'a>(
+/// The JSON to store for `view`; `title`/`description` are the finding's. `blanked` is
+/// `view` serialised with its title and description `None`, when the caller has it (a
+/// streamed import's spool: the two long strings travel beside it, not escaped into it);
+/// else the view is serialised here.
+pub(super) fn stored(
     view: &ScannerView,
-    text: Option<ViewText<'a>>,
+    blanked: Option<&str>,
     title: Option<&str>,
     description: Option<&str>,
-) -> Cow<'a, str> {
+) -> String {
     let strip_title = view.title.is_some() && view.title.as_deref() == title;
     let strip_desc = view.description.is_some() && view.description.as_deref() == description;
-    let full: Cow<'a, str> = match text {
-        Some(ViewText::Blanked(t)) => return filled(t, view, strip_title, strip_desc),
-        Some(ViewText::Full(t)) => Cow::Borrowed(t),
-        None => Cow::Owned(serde_json::to_string(view).unwrap_or_else(|_| "null".into())),
-    };
+    if let Some(t) = blanked {
+        return filled(t, view, strip_title, strip_desc);
+    }
+    let full = serde_json::to_string(view).unwrap_or_else(|_| "null".into());
     if !strip_title && !strip_desc {
         return full;
     }
-    match splice(&full, view, strip_title, strip_desc) {
-        Some(s) => Cow::Owned(s),
-        None => Cow::Owned(rebuilt(&full, view, strip_title, strip_desc)),
-    }
+    splice(&full, view, strip_title, strip_desc)
+        .unwrap_or_else(|| rebuilt(&full, view, strip_title, strip_desc))
 }
 
 /// A blanked text with the members the stored view keeps written in, as serde writes them
 /// (a `None` kept is `null`), and the ones it leaves to `finding_text` left out.
-fn filled<'a>(text: &str, view: &ScannerView, strip_title: bool, strip_desc: bool) -> Cow<'a, str> {
+fn filled(text: &str, view: &ScannerView, strip_title: bool, strip_desc: bool) -> String {
     let Some(at) = memchr::memmem::find(text.as_bytes(), BLANK_PAIR.as_bytes()) else {
-        return Cow::Owned(rebuilt(text, view, strip_title, strip_desc));
+        return rebuilt(text, view, strip_title, strip_desc);
     };
     let mut out = String::with_capacity(text.len() + 64);
     out.push_str(&text[..at]);
@@ -66,7 +54,7 @@ fn filled<'a>(text: &str, view: &ScannerView, strip_title: bool, strip_desc: boo
         member(",\"description\":", &view.description);
     }
     out.push_str(&text[at + BLANK_PAIR.len()..]);
-    Cow::Owned(out)
+    out
 }
 
 /// serde writes the fields in declaration order, `…,"title":T,"description":D,"urls":…`,
@@ -188,9 +176,7 @@ mod tests {
                     for fd in dchoices {
                         let v = view(vt, vd);
                         let full = serde_json::to_string(&v).unwrap();
-                        let a = stored(&v, Some(ViewText::Full(&full)), ft, fd);
-                        let b = stored(&v, None, ft, fd);
-                        assert_eq!(a, b, "given and serialised views store the same text");
+                        let a = stored(&v, None, ft, fd);
                         // A spooled view: serialised without its two long strings.
                         let blank = serde_json::to_string(&ScannerView {
                             title: None,
@@ -198,8 +184,8 @@ mod tests {
                             ..v.clone()
                         })
                         .unwrap();
-                        let c = stored(&v, Some(ViewText::Blanked(&blank)), ft, fd);
-                        assert_eq!(c, b, "blanked and serialised views store the same text");
+                        let c = stored(&v, Some(&blank), ft, fd);
+                        assert_eq!(c, a, "blanked and serialised views store the same text");
                         assert_eq!(restore(&a, ft, fd), v, "{vt:?} {vd:?} / {ft:?} {fd:?}: {a}");
                         let raw: serde_json::Value = serde_json::from_str(&a).unwrap();
                         let equal_t = vt.is_some() && vt == ft;
@@ -221,44 +207,15 @@ mod tests {
     fn the_stripped_view_is_shorter_by_the_text_and_an_unexpected_shape_still_strips() {
         let v = view(Some("t1"), Some("the description"));
         let full = serde_json::to_string(&v).unwrap();
-        let s = stored(
-            &v,
-            Some(ViewText::Full(&full)),
-            Some("t1"),
-            Some("the description"),
-        );
+        let s = stored(&v, None, Some("t1"), Some("the description"));
         assert_eq!(
             full.len() - s.len(),
             r#","title":"t1","description":"the description""#.len()
         );
-        // Spooled text in another member order (not what serde writes): rebuilt instead.
-        let odd = r#"{"title":"t1","description":"the description","scanner":"trivy","scanner_version":"0.58.1","severity":"HIGH","severity_source":null,"cvss":[],"fixed_versions":["1.2"],"fix_state":"fixed","data_source":null,"namespace":"debian \"bookworm\", title","urls":["https://example.test/a"],"epss":null,"kev":null,"match_details":null,"ignored_by":null,"status":null,"published":null}"#;
-        assert_eq!(serde_json::from_str::<ScannerView>(odd).unwrap(), v);
-        let s = stored(
-            &v,
-            Some(ViewText::Full(odd)),
-            Some("t1"),
-            Some("the description"),
-        );
-        assert!(
-            !s.contains("\"title\"") && !s.contains("the description"),
-            "{s}"
-        );
-        assert_eq!(restore(&s, Some("t1"), Some("the description")), v);
-        // A blanked text in another order: rebuilt, with a kept member written in.
-        let odd_blank = odd
-            .replace(r#""title":"t1","description":"the description","#, "")
-            .replace(
-                r#""scanner":"trivy""#,
-                r#""description":null,"scanner":"trivy""#,
-            )
-            .replace(r#""published":null"#, r#""published":null,"title":null"#);
-        let s = stored(
-            &v,
-            Some(ViewText::Blanked(&odd_blank)),
-            Some("other"),
-            Some("the description"),
-        );
+        // Spooled text in another member order (not what serde writes): rebuilt instead,
+        // with a kept member written in and a stripped one left out.
+        let odd_blank = r#"{"description":null,"scanner":"trivy","scanner_version":"0.58.1","severity":"HIGH","severity_source":null,"cvss":[],"fixed_versions":["1.2"],"fix_state":"fixed","data_source":null,"namespace":"debian \"bookworm\", title","urls":["https://example.test/a"],"epss":null,"kev":null,"match_details":null,"ignored_by":null,"status":null,"published":null,"title":null}"#;
+        let s = stored(&v, Some(odd_blank), Some("other"), Some("the description"));
         assert!(
             s.contains(r#""title":"t1""#) && !s.contains("the description"),
             "{s}"

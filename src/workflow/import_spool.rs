@@ -5,7 +5,7 @@
 use crate::model::{Cvss, CvssVersion, Epss, ScannerView, Severity};
 
 /// Appends one spool record to `out`: `u32` length of the view's JSON text, the text as
-/// serde writes it with the title and description `None` (`store::ViewText::Blanked`: the
+/// serde writes it with the title and description `None` (what `store::FindingStream::view_json` gives: the
 /// two long strings are in the summary, not escaped into the text as well), then
 /// `put_summary`'s bytes. `view` is as it came in when this returns.
 pub(super) fn encode(view: &mut ScannerView, out: &mut Vec<u8>) -> serde_json::Result<()> {
@@ -17,7 +17,9 @@ pub(super) fn encode(view: &mut ScannerView, out: &mut Vec<u8>) -> serde_json::R
     view.title = title;
     view.description = description;
     written?;
-    let n = u32::try_from(out.len() - start - 4).unwrap_or(u32::MAX);
+    let n = u32::try_from(out.len() - start - 4).map_err(|_| {
+        serde_json::Error::io(std::io::Error::other("a scanner view of over 4 GiB"))
+    })?;
     out[start..start + 4].copy_from_slice(&n.to_le_bytes());
     put_summary(view, out);
     Ok(())

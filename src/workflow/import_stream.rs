@@ -7,7 +7,7 @@ use super::import_spool;
 use crate::ingest::formats::stream::FindingSink;
 use crate::ingest::merge::preferred;
 use crate::model::{ComponentKey, Document, FindingRecord, ScannerView, SetFinding};
-use crate::store::{self, FindingStream, ViewText};
+use crate::store::{self, FindingStream};
 use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -61,6 +61,8 @@ impl Spool {
         self.buf.clear();
         import_spool::encode(view, &mut self.buf)?;
         let n = self.buf.len() as u64;
+        let len =
+            u32::try_from(n).map_err(|_| std::io::Error::other("a scanner view of over 4 GiB"))?;
         if self.file.is_none() && self.mem_len + n <= self.budget {
             let mut rest = self.buf.as_slice();
             while !rest.is_empty() {
@@ -86,7 +88,7 @@ impl Spool {
         }
         let at = self.len;
         self.len += n;
-        Ok((at, u32::try_from(n).unwrap_or(u32::MAX)))
+        Ok((at, len))
     }
 
     /// The record `put` wrote, into `out`.
@@ -439,9 +441,9 @@ impl FindingStream for KeyMerge {
         }))
     }
 
-    fn view_json(&self, i: usize) -> Option<ViewText<'_>> {
+    fn view_json(&self, i: usize) -> Option<&str> {
         let raw = self.raw.get(i).filter(|_| i < self.nraw)?;
-        std::str::from_utf8(raw).ok().map(ViewText::Blanked)
+        std::str::from_utf8(raw).ok()
     }
 }
 
