@@ -3,22 +3,19 @@
 
 use crate::model::SetFinding;
 
-pub(super) fn json<T: serde::Serialize>(v: &T) -> String {
-    serde_json::to_string(v).unwrap_or_else(|_| "null".into())
-}
-
-pub(super) struct Summary {
-    pub(super) v2: Option<String>,
-    pub(super) v3: Option<String>,
+/// Borrowed from the finding's views: the write copies each value once, into its batch.
+pub(super) struct Summary<'a> {
+    pub(super) v2: Option<&'a str>,
+    pub(super) v3: Option<&'a str>,
     pub(super) v3_score: Option<f64>,
-    pub(super) v4: Option<String>,
-    pub(super) epss: Option<crate::model::Epss>,
+    pub(super) v4: Option<&'a str>,
+    pub(super) epss: Option<&'a crate::model::Epss>,
     pub(super) kev: Option<bool>,
-    pub(super) fixed: Vec<String>,
-    pub(super) fix_state: String,
-    pub(super) title: Option<String>,
-    pub(super) description: Option<String>,
-    pub(super) scanners: Vec<String>,
+    pub(super) fixed: Vec<&'a str>,
+    pub(super) fix_state: &'a str,
+    pub(super) title: Option<&'a str>,
+    pub(super) description: Option<&'a str>,
+    pub(super) scanners: Vec<&'a str>,
 }
 
 /// `finding.fix_disagrees`: among the views the finding stores (`stored`: view index and
@@ -41,7 +38,7 @@ pub(super) fn fix_disagrees(f: &SetFinding, stored: &[(usize, i64)]) -> bool {
 
 /// The merged headline of a finding. NVD's vector is preferred when scanners carry several,
 /// because that is what reviewers and the AO compare against.
-pub(super) fn summarize(f: &SetFinding) -> Summary {
+pub(super) fn summarize(f: &SetFinding) -> Summary<'_> {
     use crate::model::CvssVersion;
     let all: Vec<&crate::model::Cvss> = f.views.iter().flat_map(|(_, v)| v.cvss.iter()).collect();
     let pick = |vs: &[CvssVersion]| {
@@ -50,7 +47,7 @@ pub(super) fn summarize(f: &SetFinding) -> Summary {
             .filter(|c| vs.contains(&c.version) && c.vector.is_some())
             .collect();
         c.sort_by_key(|c| (c.source != "nvd", std::cmp::Reverse(c.version)));
-        c.first().map(|c| (c.vector.clone(), c.base_score))
+        c.first().map(|c| (c.vector.as_deref(), c.base_score))
     };
     let v3 = pick(&[CvssVersion::V3_1, CvssVersion::V3_0]);
     let v3_score = v3.as_ref().and_then(|x| x.1).or_else(|| {
@@ -58,44 +55,42 @@ pub(super) fn summarize(f: &SetFinding) -> Summary {
             .filter(|c| matches!(c.version, CvssVersion::V3_0 | CvssVersion::V3_1))
             .find_map(|c| c.base_score)
     });
-    let mut fixed: Vec<String> = Vec::new();
-    let mut scanners: Vec<String> = Vec::new();
+    let mut fixed: Vec<&str> = Vec::new();
+    let mut scanners: Vec<&str> = Vec::new();
     for (_, v) in &f.views {
         for x in &v.fixed_versions {
-            if !fixed.contains(x) {
-                fixed.push(x.clone());
+            if !fixed.contains(&x.as_str()) {
+                fixed.push(x);
             }
         }
-        if !scanners.contains(&v.scanner) {
-            scanners.push(v.scanner.clone());
+        if !scanners.contains(&v.scanner.as_str()) {
+            scanners.push(&v.scanner);
         }
     }
     let fix_state = if !fixed.is_empty() {
-        "fixed".to_string()
+        "fixed"
     } else {
         f.views
             .iter()
             .map(|(_, v)| v.fix_state.as_str())
             .find(|s| !s.is_empty() && *s != "unknown")
             .unwrap_or("unknown")
-            .to_string()
     };
     let epss = f
         .views
         .iter()
-        .filter_map(|(_, v)| v.epss.clone())
+        .filter_map(|(_, v)| v.epss.as_ref())
         .max_by(|a, b| a.score.total_cmp(&b.score));
     let kev = f
         .views
         .iter()
         .filter_map(|(_, v)| v.kev)
         .reduce(|a, b| a || b);
-    let longest = |get: fn(&crate::model::ScannerView) -> Option<&String>| {
+    let longest = |get: fn(&crate::model::ScannerView) -> Option<&str>| {
         f.views
             .iter()
             .filter_map(|(_, v)| get(v))
             .max_by_key(|s| s.len())
-            .cloned()
     };
     Summary {
         v2: pick(&[CvssVersion::V2]).and_then(|x| x.0),
@@ -106,8 +101,8 @@ pub(super) fn summarize(f: &SetFinding) -> Summary {
         kev,
         fixed,
         fix_state,
-        title: longest(|v| v.title.as_ref()),
-        description: longest(|v| v.description.as_ref()),
+        title: longest(|v| v.title.as_deref()),
+        description: longest(|v| v.description.as_deref()),
         scanners,
     }
 }

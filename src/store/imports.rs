@@ -49,19 +49,9 @@ pub struct ImportWrite {
 }
 
 /// Findings handed to the write one at a time, in the order they are to be inserted (a
-/// streamed import reads each merged finding's views back from its spool). A stream's
-/// views need carry only what the write summarises (scanner and its version, severity,
-/// CVSS, fixed versions, fix state, title, description, EPSS, KEV) when `view_json`
-/// gives each view's text: that text is what is stored.
+/// streamed import reads each merged finding's views back from its spool).
 pub trait FindingStream: Send {
     fn next_finding(&mut self) -> Result<Option<SetFinding>>;
-
-    /// The JSON text of view `i` of the finding returned last, when the stream still has
-    /// it exactly as serialising that view with its title and description `None` gives it
-    /// (the view carries those two): stored from it, never serialised again.
-    fn view_json(&self, _i: usize) -> Option<&str> {
-        None
-    }
 }
 
 /// Components and dependency edges handed to the write in their final order, after

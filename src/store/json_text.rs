@@ -39,12 +39,17 @@ fn string(out: &mut String, s: &str) {
 /// `serde_json::to_string(v)` for a list of strings, into `out` (cleared first).
 pub fn strings(out: &mut String, v: &[String]) {
     out.clear();
+    push_strings(out, v);
+}
+
+/// `serde_json::to_string(v)` for a list of strings, appended to `out`.
+pub fn push_strings<S: AsRef<str>>(out: &mut String, v: &[S]) {
     out.push('[');
     for (i, s) in v.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        string(out, s);
+        string(out, s.as_ref());
     }
     out.push(']');
 }
@@ -93,6 +98,10 @@ mod tests {
             assert_eq!(serde_json::from_str::<Vec<String>>(&out).unwrap(), v);
             assert_eq!(out, serde_json::to_string(&v).unwrap());
         }
+        // Appended after what `out` holds, from borrowed strings too.
+        out = "x".into();
+        push_strings(&mut out, &["a\"", "b"]);
+        assert_eq!(out, r#"x["a\"","b"]"#);
         // Control characters spelled as JSON spells them, worked out by hand.
         strings(&mut out, &["\u{1}\n\u{1f}".to_string()]);
         assert_eq!(out, r#"["\u0001\n\u001f"]"#);

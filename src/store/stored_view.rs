@@ -3,114 +3,102 @@
 //! itself, so "absent" means "the finding's"; a view without one keeps `null`) and is put
 //! back on read. About a quarter of every view's bytes, written once per import.
 
-use crate::model::ScannerView;
+use crate::model::{Cvss, Epss, ScannerView, Severity};
 use serde::Deserialize;
 
-/// The two members as a blanked text has them: serde writes `title` and `description` one
-/// after the other, and outside a JSON string a `"` is never preceded by a backslash, so
-/// the first match is those members.
-const BLANK_PAIR: &str = ",\"title\":null,\"description\":null";
-
-/// The JSON to store for `view`; `title`/`description` are the finding's. `blanked` is
-/// `view` serialised with its title and description `None`, when the caller has it (a
-/// streamed import's spool: the two long strings travel beside it, not escaped into it);
-/// else the view is serialised here.
-pub(super) fn stored(
-    view: &ScannerView,
-    blanked: Option<&str>,
-    title: Option<&str>,
-    description: Option<&str>,
-) -> String {
-    let strip_title = view.title.is_some() && view.title.as_deref() == title;
-    let strip_desc = view.description.is_some() && view.description.as_deref() == description;
-    if let Some(t) = blanked {
-        return filled(t, view, strip_title, strip_desc);
-    }
-    let full = serde_json::to_string(view).unwrap_or_else(|_| "null".into());
-    if !strip_title && !strip_desc {
-        return full;
-    }
-    splice(&full, view, strip_title, strip_desc)
-        .unwrap_or_else(|| rebuilt(&full, view, strip_title, strip_desc))
+/// `ScannerView` as serde writes it, but for `title` and `description`: left out, key and
+/// all, when `None` here. Borrowed, so a view is serialised once and a title or description
+/// its finding already holds is never escaped only to be cut out again.
+#[derive(serde::Serialize)]
+struct Stored<'a> {
+    scanner: &'a String,
+    scanner_version: &'a Option<String>,
+    severity: &'a Severity,
+    severity_source: &'a Option<String>,
+    cvss: &'a Vec<Cvss>,
+    fixed_versions: &'a Vec<String>,
+    fix_state: &'a String,
+    data_source: &'a Option<String>,
+    namespace: &'a Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    title: Option<&'a Option<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    description: Option<&'a Option<String>>,
+    urls: &'a Vec<String>,
+    epss: &'a Option<Epss>,
+    kev: &'a Option<bool>,
+    match_details: &'a Option<String>,
+    ignored_by: &'a Option<String>,
+    status: &'a Option<String>,
+    published: &'a Option<String>,
 }
 
-/// A blanked text with the members the stored view keeps written in, as serde writes them
-/// (a `None` kept is `null`), and the ones it leaves to `finding_text` left out.
-fn filled(text: &str, view: &ScannerView, strip_title: bool, strip_desc: bool) -> String {
-    let Some(at) = memchr::memmem::find(text.as_bytes(), BLANK_PAIR.as_bytes()) else {
-        return rebuilt(text, view, strip_title, strip_desc);
-    };
-    let mut out = String::with_capacity(text.len() + 64);
-    out.push_str(&text[..at]);
-    let mut member = |key: &str, value: &Option<String>| {
-        out.push_str(key);
-        // A string or null always serialises.
-        out.push_str(&serde_json::to_string(value).unwrap_or_else(|_| "null".into()));
-    };
-    if !strip_title {
-        member(",\"title\":", &view.title);
-    }
-    if !strip_desc {
-        member(",\"description\":", &view.description);
-    }
-    out.push_str(&text[at + BLANK_PAIR.len()..]);
+/// The JSON to store for `view`; `title`/`description` are the finding's.
+#[cfg(test)]
+fn stored(view: &ScannerView, title: Option<&str>, description: Option<&str>) -> String {
+    let mut out = String::new();
+    write(view, title, description, &mut out);
     out
 }
 
-/// serde writes the fields in declaration order, `…,"title":T,"description":D,"urls":…`,
-/// and no string member before `title` can hold `,"title":` (a quote inside a JSON
-/// string is escaped): cut the two members out where they are, after checking that the
-/// text there is exactly what serialising them gives.
-fn splice(full: &str, view: &ScannerView, strip_title: bool, strip_desc: bool) -> Option<String> {
-    let t = serde_json::to_string(&view.title).ok()?;
-    let d = serde_json::to_string(&view.description).ok()?;
-    let key = ",\"title\":";
-    let at = memchr::memmem::find(full.as_bytes(), key.as_bytes())?;
-    let rest = full.get(at + key.len()..)?;
-    let rest = rest.strip_prefix(t.as_str())?;
-    let rest = rest.strip_prefix(",\"description\":")?;
-    let rest = rest.strip_prefix(d.as_str())?;
-    let mut out = String::with_capacity(full.len());
-    out.push_str(&full[..at]);
-    if !strip_title {
-        out.push_str(key);
-        out.push_str(&t);
-    }
-    if !strip_desc {
-        out.push_str(",\"description\":");
-        out.push_str(&d);
-    }
-    out.push_str(rest);
-    Some(out)
-}
-
-/// The slow way, for a text not shaped as `splice` or `filled` expects: from the text
-/// itself (a streamed import's views carry only the fields the write summarises), else the
-/// view; the members kept take the view's values.
-fn rebuilt(text: &str, view: &ScannerView, strip_title: bool, strip_desc: bool) -> String {
-    let value = match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(v @ serde_json::Value::Object(_)) => Ok(v),
-        _ => serde_json::to_value(view),
+/// `stored`, into `out` (cleared first, its buffer reused).
+pub(super) fn write(
+    view: &ScannerView,
+    title: Option<&str>,
+    description: Option<&str>,
+    out: &mut String,
+) {
+    // Every field named: a field added to `ScannerView` fails to compile here until it is
+    // stored too.
+    let ScannerView {
+        scanner,
+        scanner_version,
+        severity,
+        severity_source,
+        cvss,
+        fixed_versions,
+        fix_state,
+        data_source,
+        namespace,
+        title: own_title,
+        description: own_description,
+        urls,
+        epss,
+        kev,
+        match_details,
+        ignored_by,
+        status,
+        published,
+    } = view;
+    let strip_title = own_title.is_some() && own_title.as_deref() == title;
+    let strip_desc = own_description.is_some() && own_description.as_deref() == description;
+    let v = Stored {
+        scanner,
+        scanner_version,
+        severity,
+        severity_source,
+        cvss,
+        fixed_versions,
+        fix_state,
+        data_source,
+        namespace,
+        title: (!strip_title).then_some(own_title),
+        description: (!strip_desc).then_some(own_description),
+        urls,
+        epss,
+        kev,
+        match_details,
+        ignored_by,
+        status,
+        published,
     };
-    let Ok(serde_json::Value::Object(mut m)) = value else {
-        return "null".into();
+    let mut buf = std::mem::take(out).into_bytes();
+    buf.clear();
+    // Strings, numbers and enums only: serialising cannot fail, and serde_json writes UTF-8.
+    *out = match serde_json::to_writer(&mut buf, &v) {
+        Ok(()) => String::from_utf8(buf).unwrap_or_else(|_| "null".into()),
+        Err(_) => "null".into(),
     };
-    for (key, strip, value) in [
-        ("title", strip_title, &view.title),
-        ("description", strip_desc, &view.description),
-    ] {
-        if strip {
-            m.remove(key);
-        } else {
-            m.insert(
-                key.into(),
-                value
-                    .as_deref()
-                    .map_or(serde_json::Value::Null, serde_json::Value::from),
-            );
-        }
-    }
-    serde_json::Value::Object(m).to_string()
 }
 
 /// Which of the two members a stored view has (present as `null` counts as present).
@@ -159,7 +147,25 @@ mod tests {
             urls: vec!["https://example.test/a".into()],
             fixed_versions: vec!["1.2".into()],
             fix_state: "fixed".into(),
-            ..ScannerView::default()
+            // Every other field set too, so the texts compared below cover each one.
+            severity_source: Some("nvd".into()),
+            cvss: vec![Cvss {
+                source: "nvd".into(),
+                version: crate::model::CvssVersion::V3_1,
+                vector: Some("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H".into()),
+                base_score: Some(9.8),
+            }],
+            data_source: Some("https://nvd.test/\"x\"".into()),
+            epss: Some(Epss {
+                score: 0.5,
+                percentile: Some(0.25),
+                date: Some("2024-05-01".into()),
+            }),
+            kev: Some(true),
+            match_details: Some(r#"[{"type":"exact-direct-match","title":"x"}]"#.into()),
+            ignored_by: Some("[]".into()),
+            status: Some("fixed".into()),
+            published: Some("2024-01-01".into()),
         }
     }
 
@@ -176,25 +182,27 @@ mod tests {
                     for fd in dchoices {
                         let v = view(vt, vd);
                         let full = serde_json::to_string(&v).unwrap();
-                        let a = stored(&v, None, ft, fd);
-                        // A spooled view: serialised without its two long strings.
-                        let blank = serde_json::to_string(&ScannerView {
-                            title: None,
-                            description: None,
-                            ..v.clone()
-                        })
-                        .unwrap();
-                        let c = stored(&v, Some(&blank), ft, fd);
-                        assert_eq!(c, a, "blanked and serialised views store the same text");
+                        let a = stored(&v, ft, fd);
                         assert_eq!(restore(&a, ft, fd), v, "{vt:?} {vd:?} / {ft:?} {fd:?}: {a}");
                         let raw: serde_json::Value = serde_json::from_str(&a).unwrap();
                         let equal_t = vt.is_some() && vt == ft;
                         let equal_d = vd.is_some() && vd == fd;
                         assert_eq!(raw.get("title").is_none(), equal_t, "{a}");
                         assert_eq!(raw.get("description").is_none(), equal_d, "{a}");
-                        if !equal_t && !equal_d {
-                            assert_eq!(a, full, "nothing to strip: stored as serialised");
+                        // Serialised, with each member left to the finding cut out.
+                        let mut want = full.clone();
+                        for (key, value, strip) in [
+                            ("title", &v.title, equal_t),
+                            ("description", &v.description, equal_d),
+                        ] {
+                            if strip {
+                                let member =
+                                    format!(",\"{key}\":{}", serde_json::to_string(value).unwrap());
+                                assert_eq!(want.matches(&member).count(), 1, "{want}");
+                                want = want.replacen(&member, "", 1);
+                            }
                         }
+                        assert_eq!(a, want);
                         // The rest of the members are untouched.
                         assert_eq!(raw["fixed_versions"], serde_json::json!(["1.2"]));
                     }
@@ -204,23 +212,14 @@ mod tests {
     }
 
     #[test]
-    fn the_stripped_view_is_shorter_by_the_text_and_an_unexpected_shape_still_strips() {
+    fn the_stripped_view_is_shorter_by_the_text() {
         let v = view(Some("t1"), Some("the description"));
         let full = serde_json::to_string(&v).unwrap();
-        let s = stored(&v, None, Some("t1"), Some("the description"));
+        let s = stored(&v, Some("t1"), Some("the description"));
         assert_eq!(
             full.len() - s.len(),
             r#","title":"t1","description":"the description""#.len()
         );
-        // Spooled text in another member order (not what serde writes): rebuilt instead,
-        // with a kept member written in and a stripped one left out.
-        let odd_blank = r#"{"description":null,"scanner":"trivy","scanner_version":"0.58.1","severity":"HIGH","severity_source":null,"cvss":[],"fixed_versions":["1.2"],"fix_state":"fixed","data_source":null,"namespace":"debian \"bookworm\", title","urls":["https://example.test/a"],"epss":null,"kev":null,"match_details":null,"ignored_by":null,"status":null,"published":null,"title":null}"#;
-        let s = stored(&v, Some(odd_blank), Some("other"), Some("the description"));
-        assert!(
-            s.contains(r#""title":"t1""#) && !s.contains("the description"),
-            "{s}"
-        );
-        assert_eq!(restore(&s, Some("other"), Some("the description")), v);
     }
 
     #[test]

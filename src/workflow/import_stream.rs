@@ -55,11 +55,10 @@ impl Spool {
         }
     }
 
-    /// Writes `view` as its JSON text followed by the compact summary the store write
-    /// reads instead of parsing the text (`import_spool`).
-    fn put(&mut self, view: &mut ScannerView) -> std::io::Result<(u64, u32)> {
+    /// Writes `view` as one record (`import_spool`).
+    fn put(&mut self, view: &ScannerView) -> std::io::Result<(u64, u32)> {
         self.buf.clear();
-        import_spool::encode(view, &mut self.buf)?;
+        import_spool::encode(view, &mut self.buf);
         let n = self.buf.len() as u64;
         let len =
             u32::try_from(n).map_err(|_| std::io::Error::other("a scanner view of over 4 GiB"))?;
@@ -128,30 +127,6 @@ impl Spool {
     }
 }
 
-/// `json` is `view` serialised as the spool holds it (title and description `None`), except
-/// `scanner_version`, which `view` has since gained: rewrites `json` to what serialising
-/// `view` that way gives. The version is the struct's second field, so this is a splice of
-/// the first bytes, checked against what serde writes there; anything unexpected is
-/// serialised again.
-fn patch_version(json: &mut Vec<u8>, view: &ScannerView) -> serde_json::Result<()> {
-    let mut head = b"{\"scanner\":".to_vec();
-    serde_json::to_writer(&mut head, &view.scanner)?;
-    head.extend_from_slice(b",\"scanner_version\":");
-    let old_len = head.len() + 4;
-    if json.len() > old_len && json.starts_with(&head) && json[head.len()..old_len] == *b"null" {
-        serde_json::to_writer(&mut head, &view.scanner_version)?;
-        json.splice(..old_len, head);
-        return Ok(());
-    }
-    json.clear();
-    let blank = ScannerView {
-        title: None,
-        description: None,
-        ..view.clone()
-    };
-    serde_json::to_writer(json, &blank)
-}
-
 /// One spooled finding: what the merge needs, ~80 bytes.
 pub(super) struct StagedKey {
     vuln_id: Box<str>,
@@ -180,10 +155,10 @@ impl FindingSink for SpoolSink<'_> {
         self.keys.clear();
     }
 
-    fn finding(&mut self, mut f: FindingRecord) -> Result<(), String> {
+    fn finding(&mut self, f: FindingRecord) -> Result<(), String> {
         let (at, len) = self
             .spool
-            .put(&mut f.view)
+            .put(&f.view)
             .map_err(|e| format!("import spool: {e}"))?;
         self.keys.push(StagedKey {
             vuln_id: f.vuln_id.into_boxed_str(),
@@ -230,9 +205,6 @@ pub(super) struct KeyMerge {
     comps: Vec<ComponentKey>,
     lates: Vec<Option<String>>,
     spool: Spool,
-    /// The JSON text of each view of the finding returned last (buffers reused).
-    raw: Vec<Vec<u8>>,
-    nraw: usize,
     /// The spool record read last.
     rec: Vec<u8>,
     pub count: usize,
@@ -393,8 +365,6 @@ pub(super) fn merge_keys(docs: Vec<(usize, Vec<ComponentKey>, Staged)>, spool: S
         comps: sorted,
         lates,
         spool,
-        raw: Vec::new(),
-        nraw: 0,
         rec: Vec::new(),
         count,
     }
@@ -413,37 +383,22 @@ impl FindingStream for KeyMerge {
             if (it.root, it.comp) != (root, comp) {
                 break;
             }
-            if self.raw.len() <= views.len() {
-                self.raw.push(Vec::new());
-            }
             self.spool
                 .read(it.at, it.len, &mut self.rec)
                 .map_err(|e| spool_err(&e))?;
-            let (json, mut v) = import_spool::decode(&self.rec).map_err(|e| spool_err(&e))?;
-            let buf = &mut self.raw[views.len()];
-            buf.clear();
-            buf.extend_from_slice(json);
+            let mut v = import_spool::decode(&self.rec).map_err(|e| spool_err(&e))?;
             if v.scanner_version.is_none() {
-                if let Some(late) = &self.lates[it.late as usize] {
-                    v.scanner_version = Some(late.clone());
-                    patch_version(buf, &v).map_err(|e| spool_err(&e))?;
-                }
+                v.scanner_version.clone_from(&self.lates[it.late as usize]);
             }
             views.push((it.file as usize, v));
             self.next += 1;
         }
-        self.nraw = views.len();
         Ok(Some(SetFinding {
             vuln_id: self.roots[root as usize].to_string(),
             aliases: self.aliases[root as usize].clone(),
             component_key: self.comps[comp as usize].clone(),
             views,
         }))
-    }
-
-    fn view_json(&self, i: usize) -> Option<&str> {
-        let raw = self.raw.get(i).filter(|_| i < self.nraw)?;
-        std::str::from_utf8(raw).ok()
     }
 }
 

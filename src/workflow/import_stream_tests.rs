@@ -1,11 +1,9 @@
-//! The spool must hand back each view's JSON text exactly as serialising the view gives it
-//! (that text is what `finding_source.view` stores), also after a late scanner version is
-//! applied to it.
+//! The spool must hand back each view whole (the store write serialises it for
+//! `finding_source.view`), with a late scanner version applied only where it had none.
 
 use super::*;
 use crate::model::{Cvss, CvssVersion, Epss, Severity};
 use crate::store::FindingStream;
-use crate::workflow::import_spool::{blanked_text, summary_of};
 
 fn view(scanner: &str, version: Option<&str>) -> ScannerView {
     ScannerView {
@@ -28,7 +26,7 @@ fn view(scanner: &str, version: Option<&str>) -> ScannerView {
             date: None,
         }),
         kev: Some(true),
-        // Fields the write does not summarise: in the text, not in the returned view.
+        // Fields the write does not summarise, but stores.
         urls: vec!["https://example.test/advisory".into()],
         namespace: Some("debian:12".into()),
         match_details: Some("[{\"type\":\"exact-direct-match\"}]".into()),
@@ -47,8 +45,8 @@ fn record(id: &str, component: usize, v: ScannerView) -> FindingRecord {
 }
 
 /// Spools `records` as one file's findings (with `late` as its late scanner version) and
-/// returns every merged finding with the stored text of each of its views.
-fn round_trip(records: Vec<FindingRecord>, late: Option<&str>) -> Vec<(SetFinding, Vec<String>)> {
+/// returns every merged finding.
+fn round_trip(records: Vec<FindingRecord>, late: Option<&str>) -> Vec<SetFinding> {
     let mut spool = Spool::new();
     let mut keys = Vec::new();
     let mut sink = SpoolSink {
@@ -69,16 +67,13 @@ fn round_trip(records: Vec<FindingRecord>, late: Option<&str>) -> Vec<(SetFindin
     let mut m = merge_keys(vec![(0, comps, staged)], spool);
     let mut out = Vec::new();
     while let Some(f) = m.next_finding().unwrap() {
-        let texts = (0..f.views.len())
-            .map(|i| m.view_json(i).unwrap().to_string())
-            .collect();
-        out.push((f, texts));
+        out.push(f);
     }
     out
 }
 
 #[test]
-fn the_spool_returns_each_view_as_its_serialised_text_byte_for_byte() {
+fn the_spool_returns_each_view_whole() {
     let a = view("trivy", Some("0.58.1"));
     let b = view("trivy", None);
     let got = round_trip(
@@ -87,15 +82,18 @@ fn the_spool_returns_each_view_as_its_serialised_text_byte_for_byte() {
     );
     assert_eq!(got.len(), 2);
     // Merge order: by vulnerability id.
-    assert_eq!(got[0].0.views[0].1, summary_of(&b));
-    assert_eq!(got[0].1, vec![blanked_text(&b)]);
-    assert_eq!(got[1].0.views[0].1, summary_of(&a));
-    assert_eq!(got[1].1, vec![blanked_text(&a)]);
+    assert_eq!(
+        (got[0].vuln_id.as_str(), &got[0].views),
+        ("CVE-1", &vec![(0, b)])
+    );
+    assert_eq!(
+        (got[1].vuln_id.as_str(), &got[1].views),
+        ("CVE-2", &vec![(0, a)])
+    );
 }
 
 #[test]
-fn a_late_scanner_version_is_in_the_stored_text_as_serialising_gives_it() {
-    // A scanner name that needs escaping, and one view that named its own version.
+fn a_late_scanner_version_goes_only_to_views_without_their_own() {
     let scanner = "gr\"ype\u{7}";
     let own = view(scanner, Some("own"));
     let got = round_trip(
@@ -105,39 +103,23 @@ fn a_late_scanner_version_is_in_the_stored_text_as_serialising_gives_it() {
         ],
         Some("0.80.\"0"),
     );
-    let late = view(scanner, Some("0.80.\"0"));
-    assert_eq!(got[0].0.views[0].1, summary_of(&late));
-    assert_eq!(got[0].1, vec![blanked_text(&late)]);
-    assert_eq!(got[1].0.views[0].1, summary_of(&own));
-    assert_eq!(got[1].1, vec![blanked_text(&own)]);
+    assert_eq!(got[0].views, vec![(0, view(scanner, Some("0.80.\"0")))]);
+    assert_eq!(got[1].views, vec![(0, own)]);
 }
 
 #[test]
-fn views_of_one_finding_keep_their_own_text() {
+fn views_of_one_finding_keep_their_own_fields_in_file_order() {
     let t = view("trivy", Some("1"));
     let mut g = view("grype", None);
     g.fixed_versions = vec!["9".into()];
+    g.match_details = None;
     let got = round_trip(
         vec![record("CVE-7", 0, t.clone()), record("CVE-7", 0, g.clone())],
         Some("0.9"),
     );
     assert_eq!(got.len(), 1);
     g.scanner_version = Some("0.9".into());
-    assert_eq!(got[0].1, vec![blanked_text(&t), blanked_text(&g)]);
-}
-
-#[test]
-fn text_that_is_not_as_serde_writes_it_is_serialised_again() {
-    // Pretty-printed text has no compact prefix to splice: the view is written again, as
-    // the spool holds views (title and description left to the summary).
-    let v = view("trivy", Some("2"));
-    let mut json = serde_json::to_vec_pretty(&view("trivy", None)).unwrap();
-    patch_version(&mut json, &v).unwrap();
-    assert_eq!(String::from_utf8(json).unwrap(), blanked_text(&v));
-    // A compact one is spliced to the same bytes.
-    let mut json = blanked_text(&view("trivy", None)).into_bytes();
-    patch_version(&mut json, &v).unwrap();
-    assert_eq!(String::from_utf8(json).unwrap(), blanked_text(&v));
+    assert_eq!(got[0].views, vec![(0, t), (0, g)]);
 }
 
 #[test]
@@ -147,16 +129,13 @@ fn every_record_reads_back_whether_in_memory_across_blocks_or_in_the_file() {
     let views: Vec<ScannerView> = (0..2500)
         .map(|i| {
             let mut v = view("trivy", Some("1"));
-            v.description = Some(format!("{i} {}", "x".repeat(i % 700)));
+            v.description = Some(format!("{i} {}", "x".repeat(300 + i % 700)));
             v
         })
         .collect();
     for budget in [0, 3 << 19, 1 << 30] {
         let mut spool = Spool::with_memory(budget);
-        let placed: Vec<(u64, u32)> = views
-            .iter()
-            .map(|v| spool.put(&mut v.clone()).unwrap())
-            .collect();
+        let placed: Vec<(u64, u32)> = views.iter().map(|v| spool.put(v).unwrap()).collect();
         let in_memory = placed.iter().filter(|(at, _)| *at < spool.mem_len).count();
         match budget {
             0 => assert_eq!(in_memory, 0),
@@ -167,7 +146,7 @@ fn every_record_reads_back_whether_in_memory_across_blocks_or_in_the_file() {
         let mut out = Vec::new();
         for i in (0..views.len()).rev().step_by(3).chain(0..views.len()) {
             let mut want = Vec::new();
-            crate::workflow::import_spool::encode(&mut views[i].clone(), &mut want).unwrap();
+            crate::workflow::import_spool::encode(&views[i], &mut want);
             spool.read(placed[i].0, placed[i].1, &mut out).unwrap();
             assert_eq!(out, want, "record {i} with a budget of {budget}");
         }
