@@ -213,22 +213,11 @@ pub(super) struct KeyMerge {
 /// Union-find over interned ids; the same operations as `merge`'s `Aliases`, so the same
 /// groups and the same root (the preferred id of each group) whatever the order.
 struct Ids {
-    index: HashMap<Box<str>, u32>,
     names: Vec<Box<str>>,
     parent: Vec<u32>,
 }
 
 impl Ids {
-    fn add(&mut self, x: &str) -> u32 {
-        if let Some(&i) = self.index.get(x) {
-            return i;
-        }
-        let i = u32::try_from(self.names.len()).unwrap_or(u32::MAX);
-        self.names.push(x.into());
-        self.index.insert(x.into(), i);
-        self.parent.push(i);
-        i
-    }
     fn find(&mut self, x: u32) -> u32 {
         let mut r = x;
         while self.parent[r as usize] != r {
@@ -255,28 +244,100 @@ impl Ids {
     }
 }
 
+/// Numbers each distinct id once. The key's own allocation moves into the map: one hash and
+/// no copy per id (SipHash, kept against crafted ids).
+struct Interner {
+    index: HashMap<Box<str>, u32>,
+}
+
+impl Interner {
+    fn add(&mut self, x: Box<str>) -> u32 {
+        let next = u32::try_from(self.index.len()).unwrap_or(u32::MAX);
+        *self.index.entry(x).or_insert(next)
+    }
+    /// The ids by number.
+    fn into_names(self) -> Vec<Box<str>> {
+        let mut names: Vec<Box<str>> = vec![Box::from(""); self.index.len()];
+        for (name, i) in self.index {
+            names[i as usize] = name;
+        }
+        names
+    }
+}
+
 /// `docs`: (file index, the document's component keys, its staged findings), in merge order.
 pub(super) fn merge_keys(docs: Vec<(usize, Vec<ComponentKey>, Staged)>, spool: Spool) -> KeyMerge {
     // Sized for one id per finding up front: growing the map rehashed every id several
-    // times (SipHash, kept against crafted ids), ~1/3 of this merge on a Grype report.
+    // times, ~1/3 of this merge on a Grype report.
     let n_keys: usize = docs.iter().map(|(_, _, st)| st.keys.len()).sum();
-    let mut ids = Ids {
+    let mut interner = Interner {
         index: HashMap::with_capacity(n_keys),
-        names: Vec::with_capacity(n_keys),
-        parent: Vec::with_capacity(n_keys),
     };
-    for (_, _, st) in &docs {
-        for k in &st.keys {
-            let v = ids.add(&k.vuln_id);
-            for a in k.aliases.iter() {
-                if !a.is_empty() && **a != *k.vuln_id {
-                    let a = ids.add(a);
-                    ids.union(v, a);
+    // Unions wait until every id has its number and name; the groups and their roots do not
+    // depend on the order (`Ids`).
+    let mut links: Vec<(u32, u32)> = Vec::new();
+    let mut comp_index: HashMap<ComponentKey, u32> = HashMap::new();
+    let mut comps: Vec<ComponentKey> = Vec::new();
+    // Each item's `root` holds its own id's number until the groups are known.
+    let mut items: Vec<Item> = Vec::with_capacity(n_keys);
+    let mut lates: Vec<Option<String>> = Vec::new();
+    for (file, keys, st) in docs {
+        let local: Vec<u32> = keys
+            .into_iter()
+            .map(|k| {
+                let next = comps.len() as u32;
+                *comp_index.entry(k.clone()).or_insert_with(|| {
+                    comps.push(k);
+                    next
+                })
+            })
+            .collect();
+        let late = lates.len() as u32;
+        lates.push(st.late_scanner_version);
+        for k in st.keys {
+            let StagedKey {
+                vuln_id,
+                aliases,
+                component,
+                len,
+                at,
+            } = k;
+            // The aliases first, while the id is still ours to compare with.
+            let first = links.len();
+            for a in aliases {
+                if !a.is_empty() && a != vuln_id {
+                    links.push((u32::MAX, interner.add(a)));
                 }
             }
+            let v = interner.add(vuln_id);
+            for l in &mut links[first..] {
+                l.0 = v;
+            }
+            // A finding whose component the document does not list has no row (as in
+            // `merge`); its ids still join their groups.
+            let Some(&comp) = local.get(component as usize) else {
+                continue;
+            };
+            items.push(Item {
+                root: v,
+                comp,
+                file: u32::try_from(file).unwrap_or(u32::MAX),
+                late,
+                len,
+                at,
+            });
         }
     }
-    let n = ids.names.len();
+    drop(comp_index);
+    let names = interner.into_names();
+    let n = names.len();
+    let mut ids = Ids {
+        names,
+        parent: (0..n as u32).collect(),
+    };
+    for (a, b) in links {
+        ids.union(a, b);
+    }
     let root_of: Vec<u32> = (0..n as u32).map(|i| ids.find(i)).collect();
     // Roots ranked by their string, so sorting by rank sorts by id as the BTreeMap does.
     let mut roots: Vec<u32> = root_of
@@ -300,40 +361,9 @@ pub(super) fn merge_keys(docs: Vec<(usize, Vec<ComponentKey>, Staged)>, spool: S
         .into_iter()
         .map(|g| g.into_iter().map(str::to_string).collect())
         .collect();
-
-    let mut comp_index: HashMap<ComponentKey, u32> = HashMap::new();
-    let mut comps: Vec<ComponentKey> = Vec::new();
-    let mut items: Vec<Item> = Vec::new();
-    let mut lates: Vec<Option<String>> = Vec::new();
-    for (file, keys, st) in docs {
-        let local: Vec<u32> = keys
-            .into_iter()
-            .map(|k| {
-                let next = comps.len() as u32;
-                *comp_index.entry(k.clone()).or_insert_with(|| {
-                    comps.push(k);
-                    next
-                })
-            })
-            .collect();
-        let late = lates.len() as u32;
-        lates.push(st.late_scanner_version);
-        for k in st.keys {
-            let Some(&comp) = local.get(k.component as usize) else {
-                continue;
-            };
-            let id = ids.index.get(&*k.vuln_id).copied().unwrap_or(0);
-            items.push(Item {
-                root: rank[root_of[id as usize] as usize],
-                comp,
-                file: u32::try_from(file).unwrap_or(u32::MAX),
-                late,
-                len: k.len,
-                at: k.at,
-            });
-        }
+    for it in &mut items {
+        it.root = rank[root_of[it.root as usize] as usize];
     }
-    drop(comp_index);
     let mut order: Vec<u32> = (0..comps.len() as u32).collect();
     order.sort_by(|a, b| comps[*a as usize].cmp(&comps[*b as usize]));
     let mut comp_rank = vec![0u32; comps.len()];

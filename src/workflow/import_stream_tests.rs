@@ -154,3 +154,54 @@ fn every_record_reads_back_whether_in_memory_across_blocks_or_in_the_file() {
         assert!(spool.read(spool.len, 10, &mut out).is_err());
     }
 }
+
+#[test]
+fn alias_groups_join_through_every_finding_whatever_the_order() {
+    let rec = |id: &str, aliases: &[&str], component: usize, scanner: &str| FindingRecord {
+        vuln_id: id.to_string(),
+        aliases: aliases.iter().map(|a| a.to_string()).collect(),
+        component,
+        view: view(scanner, Some("1")),
+    };
+    let records = [
+        rec("GHSA-b", &["GHSA-a", ""], 0, "s1"),
+        rec("GHSA-a", &["CVE-9", "GHSA-a"], 1, "s2"),
+        // Its component is not in the document: no row, but it still links OSV-2 in.
+        rec("OSV-1", &["GHSA-b"], 5, "s3"),
+        rec("GHSA-z", &[], 0, "s4"),
+        rec("OSV-2", &["OSV-1"], 0, "s5"),
+    ];
+    // Worked out by hand: one group rooted at the CVE (CVE ids are preferred), and GHSA-z
+    // alone; (CVE-9, a) holds the views of GHSA-b and OSV-2, in document order.
+    let group = vec!["GHSA-a", "GHSA-b", "OSV-1", "OSV-2"];
+    for rotation in 0..records.len() {
+        let mut rs = records.to_vec();
+        rs.rotate_left(rotation);
+        let got = round_trip(rs.clone(), None);
+        let summary: Vec<(&str, Vec<&str>, &str, Vec<&str>)> = got
+            .iter()
+            .map(|f| {
+                (
+                    f.vuln_id.as_str(),
+                    f.aliases.iter().map(String::as_str).collect(),
+                    f.component_key.0.as_str(),
+                    f.views.iter().map(|(_, v)| v.scanner.as_str()).collect(),
+                )
+            })
+            .collect();
+        let order: Vec<&str> = rs
+            .iter()
+            .map(|r| r.view.scanner.as_str())
+            .filter(|s| *s == "s1" || *s == "s5")
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("CVE-9", group.clone(), "pkg:deb/a@1", order),
+                ("CVE-9", group.clone(), "pkg:deb/b@2", vec!["s2"]),
+                ("GHSA-z", vec![], "pkg:deb/a@1", vec!["s4"]),
+            ],
+            "rotation {rotation}"
+        );
+    }
+}
