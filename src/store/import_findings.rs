@@ -28,6 +28,9 @@ pub(super) struct Ctx<'a> {
     pub first_chunk: i64,
 }
 
+/// The most text buffer a reused batch keeps: 256 typical findings take ~200 KB.
+const KEEP_TEXT: usize = 4 << 20;
+
 /// A string's bytes in its batch's `text`.
 type Span = std::ops::Range<usize>;
 
@@ -94,17 +97,26 @@ impl Batch {
         json_text::push_strings(&mut self.text, v);
         at..self.text.len()
     }
-    /// The text at `span`; an empty string for a span the batch never made.
+    /// The text at `span`, which `put` made in this batch (an empty string for any other:
+    /// a bug, caught in debug builds).
     fn get(&self, span: &Span) -> &str {
-        self.text.get(span.clone()).unwrap_or_default()
+        let text = self.text.get(span.clone());
+        debug_assert!(text.is_some(), "a span outside its batch");
+        text.unwrap_or_default()
     }
     fn get_opt(&self, span: &Option<Span>) -> Option<&str> {
         span.as_ref().map(|s| self.get(s))
     }
+    /// Empty for reuse. A text buffer grown past a few MB (a batch with a huge view) is
+    /// let go rather than kept by every batch in flight.
     fn clear(&mut self) {
         self.rows.clear();
         self.sources.clear();
-        self.text.clear();
+        if self.text.capacity() > KEEP_TEXT {
+            self.text = String::new();
+        } else {
+            self.text.clear();
+        }
     }
 }
 
