@@ -149,10 +149,10 @@ const CHUNK: usize = 1 << 20;
 
 /// Offsets of the 1 MiB pieces of a blob of `size` bytes, the last piece first. The row
 /// was just written with zeros, and when the blob is larger than the page cache SQLite has
-/// already spilled its first pages to the WAL, in the order they were dirtied: writing
+/// already spilled its first pages (to the WAL, or the file in rollback mode), in the order they were dirtied: writing
 /// from the end finds the most recent pages still in the cache and spills each piece once,
 /// with its bytes. Front to back, every zero page would be spilled, read back and written
-/// again (twice the blob through the WAL).
+/// again (the blob written twice).
 fn last_first(size: u64) -> impl Iterator<Item = u64> {
     let n = size.div_ceil(CHUNK as u64);
     (0..n).rev().map(|i| i * CHUNK as u64)

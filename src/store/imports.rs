@@ -1,7 +1,7 @@
 //! Writing one import: the set, its new files and blobs, and the merged components,
 //! dependencies and findings, all in one transaction (it lands whole or not at all).
 
-use super::{blobs, import_findings, now_utc, view_chunks, PackedBlob, Result, Store};
+use super::{blobs, import_findings, journal, now_utc, view_chunks, PackedBlob, Result, Store};
 use crate::model::{SetComponent, SetFinding};
 use rusqlite::{params, OptionalExtension};
 use std::collections::{BTreeSet, HashMap};
@@ -140,8 +140,10 @@ impl Store {
 
     /// Runs one import's transaction with a page cache of `IMPORT_CACHE_KIB`, then gives
     /// the connection its own size back. With SQLite's default (2 MB) the pages of a large
-    /// import spill to the WAL one at a time in the middle of the transaction and are read
-    /// back from it when touched again (the zero-filled blob, then its bytes; the indexes).
+    /// import spill to the journal's file one at a time in the middle of the transaction and
+    /// are read back when touched again (the zero-filled blob, then its bytes; the indexes).
+    /// The transaction goes through a rollback journal when the store is this connection's
+    /// alone (`journal::Bulk`).
     fn write_import_inner(
         &mut self,
         w: &SetWrite<'_>,
@@ -155,9 +157,19 @@ impl Store {
             .query_row("PRAGMA cache_size", [], |r| r.get(0))?;
         self.conn()
             .pragma_update(None, "cache_size", -import_cache_kib())?;
+        let bulk = match journal::Bulk::enter(self.conn()) {
+            Ok(b) => b,
+            Err(e) => {
+                let _ = self.conn().pragma_update(None, "cache_size", before);
+                return Err(e);
+            }
+        };
         let r = self.write_import_tx(w, blob_files, stream, components, extra);
         // Shrinking the cache frees the pages the import used.
         let restored = self.conn().pragma_update(None, "cache_size", before);
+        // A store left in rollback mode is whole and usable, and the next open puts WAL
+        // back: that is no reason to report a landed import as failed.
+        let _ = bulk.leave(self.conn());
         let written = r?;
         restored?;
         Ok(written)

@@ -1,4 +1,5 @@
-//! The store: the only module that speaks SQL. SQLite through rusqlite, WAL, foreign keys,
+//! The store: the only module that speaks SQL. SQLite through rusqlite, WAL (a rollback
+//! journal for an import that has the store to itself, see `journal`), foreign keys,
 //! busy timeout, append-only migrations tracked in `PRAGMA user_version`. Each area of the
 //! product has its own file of typed functions; nothing above this layer sees rusqlite.
 
@@ -12,6 +13,7 @@ mod fix_flag_tests;
 mod gate_rows;
 mod import_findings;
 mod imports;
+mod journal;
 mod json_text;
 pub mod judge;
 #[cfg(test)]
@@ -102,8 +104,8 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 /// How long a writer waits for another process's transaction before "store busy".
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(15);
 
-/// Page size of a new store file. An import writes every page twice (WAL, then the
-/// checkpoint), and at SQLite's default of 4 KiB a 110 MB report made ~21k WAL frames and a
+/// Page size of a new store file. An import in WAL mode writes every page twice (WAL, then
+/// the checkpoint), and at SQLite's default of 4 KiB a 110 MB report made ~21k WAL frames and a
 /// b-tree page split per ~4 KB: 32 KiB cut its commit from 0.28 s to 0.15 s and its rows
 /// from 0.47 s to 0.42 s (BENCHMARKS.md, ninth run). Stores made before keep their 4 KiB.
 pub const PAGE_SIZE: i64 = 32 * 1024;
@@ -155,8 +157,7 @@ impl Store {
             if pages == 0 {
                 conn.pragma_update(None, "page_size", page_size())?;
             }
-            let _: String = conn.query_row("PRAGMA journal_mode=WAL", [], |r| r.get(0))?;
-            conn.pragma_update(None, "synchronous", "NORMAL")?;
+            journal::open_wal(&conn)?;
         }
         migrate(&mut conn, &path)?;
         Ok(Self { conn, path })
