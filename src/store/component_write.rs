@@ -5,7 +5,7 @@
 use super::{ComponentFeed, Result, StoreError};
 use crate::model::SetComponent;
 use rusqlite::params;
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::mpsc::{channel, sync_channel, Receiver, Sender, SyncSender};
 
 /// Rows per message: large enough that the channel costs nothing per row, small enough
@@ -187,15 +187,40 @@ fn gone() -> StoreError {
     StoreError::Invalid("component write stopped".into())
 }
 
+/// Past this many components a set's findings look their component's id up in SQL rather
+/// than in a map of every key (a 526k-component SBOM's map would be ~50 MiB).
+const ID_MAP_MAX: usize = 100_000;
+
+#[cfg(test)]
+thread_local! {
+    /// A smaller `ID_MAP_MAX` for the writes on this thread (0: every id looked up in SQL).
+    pub(super) static ID_MAP_MAX_FOR_TEST: std::cell::Cell<Option<usize>> =
+        const { std::cell::Cell::new(None) };
+}
+
+fn id_map_max() -> usize {
+    #[cfg(test)]
+    if let Some(n) = ID_MAP_MAX_FOR_TEST.with(std::cell::Cell::get) {
+        return n;
+    }
+    ID_MAP_MAX
+}
+
+/// The ids of the components an import wrote, by key, for its findings to name without a
+/// lookup per row; `None` when there were too many to keep.
+pub(super) type ComponentIds = Option<HashMap<Box<str>, i64>>;
+
 /// Writes `components` and `dependencies`, then what `feed` yields (merged on a producer
-/// thread while this one inserts).
+/// thread while this one inserts). Returns the ids of the components written.
 pub(super) fn write(
     tx: &rusqlite::Transaction<'_>,
     set_id: i64,
     components: &[SetComponent],
     dependencies: &BTreeSet<(String, String)>,
     feed: Option<&mut (dyn ComponentFeed + Send)>,
-) -> Result<()> {
+) -> Result<ComponentIds> {
+    let max = id_map_max();
+    let mut ids: ComponentIds = Some(HashMap::new());
     let mut ins = tx.prepare(
         "INSERT INTO component(set_id, key, purl, type, name, version, licenses, cpes, locations, direct, in_sbom, in_scan)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
@@ -215,6 +240,13 @@ pub(super) fn write(
             c.in_sbom,
             c.in_scan,
         ])?;
+        if let Some(m) = ids.as_mut() {
+            if m.len() < max {
+                m.insert(c.key.as_str().into(), tx.last_insert_rowid());
+            } else {
+                ids = None;
+            }
+        }
         Ok(())
     };
     let mut row = ComponentRow::default();
@@ -233,7 +265,7 @@ pub(super) fn write(
         for (f, t) in dependencies {
             put_dep(f, t)?;
         }
-        return Ok(());
+        return Ok(ids);
     };
     std::thread::scope(|s| {
         let (out, rx) = sync_channel::<Msg>(AHEAD);
@@ -255,7 +287,8 @@ pub(super) fn write(
         let joined = h.join();
         written?;
         joined.map_err(|_| StoreError::Invalid("the component merge thread failed".into()))
-    })
+    })?;
+    Ok(ids)
 }
 
 /// The writer's side: the feed's components, the slice's dependencies, the feed's

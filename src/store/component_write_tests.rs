@@ -68,7 +68,9 @@ impl ComponentFeed for Feed {
     }
 }
 
-fn with_set(f: impl FnOnce(&rusqlite::Transaction<'_>, i64) -> Result<()>) -> Result<(Store, i64)> {
+fn with_set(
+    f: impl FnOnce(&rusqlite::Transaction<'_>, i64) -> Result<ComponentIds>,
+) -> Result<(Store, i64)> {
     let mut store = Store::open_in_memory().unwrap();
     let tx = store.conn_mut().transaction().unwrap();
     tx.execute(
@@ -139,19 +141,31 @@ fn a_feed_writes_what_the_slice_writes() {
     let n = BATCH * 3 + 17;
     let slice_deps: BTreeSet<(String, String)> =
         [("@subject".to_string(), "k00000".to_string())].into();
+    let mut fed_ids = None;
     let (fed, _) = with_set(|tx, id| {
         let mut f = feed(n, 1000);
-        write(tx, id, &[], &slice_deps, Some(&mut f))
+        fed_ids = write(tx, id, &[], &slice_deps, Some(&mut f))?;
+        Ok(None)
     })
     .unwrap();
     let all: Vec<SetComponent> = (0..n).map(comp).collect();
     let mut deps = slice_deps.clone();
     deps.extend((0..1000).map(|i| (format!("k{i:05}"), format!("k{:05}", i + 1))));
-    let (sliced, _) = with_set(|tx, id| write(tx, id, &all, &deps, None)).unwrap();
+    let mut sliced_ids = None;
+    let (sliced, _) = with_set(|tx, id| {
+        sliced_ids = write(tx, id, &all, &deps, None)?;
+        Ok(None)
+    })
+    .unwrap();
     let (a, ad) = rows(&fed);
     let (b, bd) = rows(&sliced);
     assert_eq!(a.len(), n);
     assert_eq!(a, b);
+    // The ids the write hands back are those of the rows it wrote, every one.
+    let written: HashMap<Box<str>, i64> = a.iter().map(|r| (r.1.as_str().into(), r.0)).collect();
+    assert_eq!(written.len(), n);
+    assert_eq!(fed_ids.as_ref(), Some(&written));
+    assert_eq!(sliced_ids.as_ref(), Some(&written));
     // The slice's edge and every one of the feed's.
     assert_eq!(ad.len(), 1001);
     assert_eq!(ad[0], ("@subject".to_string(), "k00000".to_string()));
@@ -205,4 +219,24 @@ fn a_panicking_feed_is_an_error_not_a_panic() {
     });
     let e = r.err().unwrap().to_string();
     assert_eq!(e, "store: the component merge thread failed");
+}
+
+/// Past the cap the write keeps no ids at all (the findings then look each one up): never a
+/// partial map that would leave some findings without their component.
+#[test]
+fn past_the_cap_no_ids_are_kept() {
+    for (cap, n, kept) in [(10, 10, true), (10, 11, false), (0, 1, false), (0, 0, true)] {
+        ID_MAP_MAX_FOR_TEST.with(|c| c.set(Some(cap)));
+        let mut ids = None;
+        with_set(|tx, id| {
+            let mut f = feed(n, 0);
+            ids = Some(write(tx, id, &[], &BTreeSet::new(), Some(&mut f))?);
+            Ok(None)
+        })
+        .unwrap();
+        let ids = ids.unwrap();
+        assert_eq!(ids.is_some(), kept, "cap {cap}, {n} components");
+        assert_eq!(ids.map_or(n, |m| m.len()), n);
+    }
+    ID_MAP_MAX_FOR_TEST.with(|c| c.set(None));
 }

@@ -161,6 +161,16 @@ fn component_ids(st: &Store, set: i64) -> Vec<(String, String, Option<i64>, Opti
 
 #[test]
 fn findings_name_their_components_ids_also_when_a_set_is_written_again() {
+    // With the ids the component write keeps, with none kept (every id looked up in SQL),
+    // and with the map given up after the first component (the rest looked up).
+    for cap in [None, Some(0), Some(1)] {
+        crate::store::component_write::ID_MAP_MAX_FOR_TEST.with(|c| c.set(cap));
+        findings_name_their_components_ids(cap);
+    }
+    crate::store::component_write::ID_MAP_MAX_FOR_TEST.with(|c| c.set(None));
+}
+
+fn findings_name_their_components_ids(cap: Option<usize>) {
     let mut st = Store::open_in_memory().unwrap();
     // Another set first, with the same keys, so ids differ from key order and from set 1's.
     let other = write(
@@ -202,7 +212,7 @@ fn findings_name_their_components_ids_also_when_a_set_is_written_again() {
     let before = component_ids(&st, set);
     assert_eq!(before.len(), 6);
     for (v, k, id, expected) in &before {
-        assert_eq!(id, expected, "{v} on {k}");
+        assert_eq!(id, expected, "{v} on {k}, map cap {cap:?}");
     }
     // A finding whose component the set does not hold has none.
     assert_eq!(before[2].2, None);
@@ -225,13 +235,13 @@ fn findings_name_their_components_ids_also_when_a_set_is_written_again() {
     let after = component_ids(&st, set);
     assert_eq!(after.len(), 3);
     for (v, k, id, expected) in &after {
-        assert!(id.is_some(), "{v} on {k}");
-        assert_eq!(id, expected, "{v} on {k}");
+        assert!(id.is_some(), "{v} on {k}, map cap {cap:?}");
+        assert_eq!(id, expected, "{v} on {k}, map cap {cap:?}");
     }
     assert_ne!(after[0].2, before[0].2, "pkg:a has a new row");
     // The other set's findings still name its own rows.
     for (v, k, id, expected) in component_ids(&st, other) {
-        assert_eq!(id, expected, "{v} on {k}");
+        assert_eq!(id, expected, "{v} on {k}, map cap {cap:?}");
     }
 }
 

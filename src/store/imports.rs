@@ -270,13 +270,15 @@ impl Store {
             })?;
             rows.collect::<rusqlite::Result<_>>()?
         };
-        super::component_write::write(&tx, set_id, w.components, w.dependencies, components)?;
+        let component_ids =
+            super::component_write::write(&tx, set_id, w.components, w.dependencies, components)?;
         timing.mark("components and dependencies");
         let ctx = import_findings::Ctx {
             set_id,
             file_shas: w.file_shas,
             file_ids: &file_ids,
             first_chunk: view_chunks::first_chunk_id(&tx)?,
+            component_ids: component_ids.as_ref(),
         };
         import_findings::write(&tx, &ctx, w.findings, stream)?;
         timing.mark("findings");
