@@ -164,6 +164,10 @@ impl Store {
                 return Err(e);
             }
         };
+        if std::env::var_os("DOSSIER_TIMINGS").is_some() {
+            let journal = if bulk.switched() { "rollback" } else { "wal" };
+            eprintln!("import write: journal: {journal}");
+        }
         let r = self.write_import_tx(w, blob_files, stream, components, extra);
         // Shrinking the cache frees the pages the import used.
         let restored = self.conn().pragma_update(None, "cache_size", before);

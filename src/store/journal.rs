@@ -79,7 +79,6 @@ impl Bulk {
         Ok(Self { switched })
     }
 
-    #[cfg(test)]
     pub(super) fn switched(&self) -> bool {
         self.switched
     }
