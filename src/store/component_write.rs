@@ -188,8 +188,10 @@ fn gone() -> StoreError {
 }
 
 /// Past this many components a set's findings look their component's id up in SQL rather
-/// than in a map of every key (a 526k-component SBOM's map would be ~50 MiB).
-const ID_MAP_MAX: usize = 100_000;
+/// than in a map of every key: 20k keys (~2 MB) cover the packages of a scanned image, and
+/// an SBOM of 526k components, which no scan report comes with, would have held ~50 MiB of
+/// them at the peak of its import.
+const ID_MAP_MAX: usize = 20_000;
 
 #[cfg(test)]
 thread_local! {

@@ -165,7 +165,7 @@ fn consume(
     back: &mpsc::Sender<Batch>,
 ) -> Result<()> {
     // The component id comes from the ids the component write kept (?20), or is looked up
-    // in SQL when it kept none (past 100k components, to keep import RSS flat) or has no
+    // in SQL when it kept none (past 20k components, to keep import RSS flat) or has no
     // such key (then there is no such component and the lookup gives NULL too). COALESCE
     // stops at its first non-NULL argument: the lookup runs only when ?20 is NULL. The
     // lookup per row was ~10 % of this thread, which bounds the rows phase.

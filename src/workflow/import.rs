@@ -460,9 +460,7 @@ fn import_parsed(
             staged.push(st);
         }
     }
-    // A streamed import spools every document's findings and merges over keys (on a thread
-    // beside the write's first steps; the count is known once the write has the findings).
-    let merged_count = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    // A streamed import spools every document's findings and merges over keys.
     let key_merge = match spool {
         Some(mut spool) => {
             let mut keyed = Vec::with_capacity(docs.len());
@@ -485,10 +483,7 @@ fn import_parsed(
                 let keys = keys.unwrap_or_else(|| doc.components.iter().map(|c| c.key()).collect());
                 keyed.push((*i, keys, st));
             }
-            Some(
-                import_stream::MergeBeside::start(keyed, spool, merged_count.clone())
-                    .map_err(ImportError::Spool)?,
-            )
+            Some(import_stream::merge_keys(keyed, spool))
         }
         None => None,
     };
@@ -516,8 +511,7 @@ fn import_parsed(
         dependencies: &merged.dependencies,
         findings: &merged.findings,
     };
-    let finding_count =
-        || merged.findings.len() + merged_count.load(std::sync::atomic::Ordering::Relaxed);
+    let finding_count = merged.findings.len() + key_merge.as_ref().map_or(0, |k| k.count);
     // Built when the audit entry is written, after the components (`comp_count`).
     let details = || {
         serde_json::json!({
@@ -525,7 +519,7 @@ fn import_parsed(
             "digest": digest,
             "new_files": rows.iter().map(|r| serde_json::json!({"path": r.path, "sha256": r.sha256, "status": r.status})).collect::<Vec<_>>(),
             "components": merged.components.len() + comp_count.load(std::sync::atomic::Ordering::Relaxed),
-            "findings": finding_count(),
+            "findings": finding_count,
         })
     };
     let label = actor.label();

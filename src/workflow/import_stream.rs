@@ -12,8 +12,6 @@ use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::os::unix::fs::FileExt;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Arc;
 
 /// Scanner views written once, read back by offset. The first `SPOOL_MEMORY` bytes stay in
 /// memory and only the rest goes to the scratch file: writing a 110 MB report's ~90 MB of
@@ -399,59 +397,6 @@ pub(super) fn merge_keys(docs: Vec<(usize, Vec<ComponentKey>, Staged)>, spool: S
         spool,
         rec: Vec::new(),
         count,
-    }
-}
-
-/// The key merge on a thread of its own, so that the write's first steps (the set, its
-/// files and blobs, its components) go on beside it; the first finding asked for waits for
-/// it. `count` gets the number of merged findings once it is done.
-pub(super) struct MergeBeside {
-    running: Option<std::thread::JoinHandle<KeyMerge>>,
-    merged: Option<KeyMerge>,
-    count: Arc<AtomicUsize>,
-}
-
-impl MergeBeside {
-    pub(super) fn start(
-        docs: Vec<(usize, Vec<ComponentKey>, Staged)>,
-        spool: Spool,
-        count: Arc<AtomicUsize>,
-    ) -> std::io::Result<Self> {
-        let timed = std::env::var_os("DOSSIER_TIMINGS").is_some();
-        let running = std::thread::Builder::new()
-            .name("import-merge".into())
-            .spawn(move || {
-                let t = std::time::Instant::now();
-                let k = merge_keys(docs, spool);
-                if timed {
-                    eprintln!(
-                        "import: key merge (beside the write): {:.3} s",
-                        t.elapsed().as_secs_f64()
-                    );
-                }
-                k
-            })?;
-        Ok(Self {
-            running: Some(running),
-            merged: None,
-            count,
-        })
-    }
-
-    fn merged(&mut self) -> store::Result<&mut KeyMerge> {
-        let failed = || store::StoreError::Invalid("the key merge thread failed".into());
-        if let Some(h) = self.running.take() {
-            let k = h.join().map_err(|_| failed())?;
-            self.count.store(k.count, Ordering::Relaxed);
-            self.merged = Some(k);
-        }
-        self.merged.as_mut().ok_or_else(failed)
-    }
-}
-
-impl FindingStream for MergeBeside {
-    fn next_finding(&mut self) -> store::Result<Option<SetFinding>> {
-        self.merged()?.next_finding()
     }
 }
 
