@@ -51,7 +51,18 @@ pub(super) fn open_wal(conn: &Connection) -> Result<()> {
         };
         try_set(conn, "WAL", wait)?;
     }
-    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    set_sync(conn)
+}
+
+/// NORMAL in WAL mode (a power cut loses at most the last commits, never the file's
+/// integrity); FULL with a rollback journal, where NORMAL may, on some file systems, let a
+/// power cut at the wrong moment corrupt the file. FULL costs an fsync more per commit.
+fn set_sync(conn: &Connection) -> Result<()> {
+    let level = match mode(conn)?.as_str() {
+        "wal" => "NORMAL",
+        _ => "FULL",
+    };
+    conn.pragma_update(None, "synchronous", level)?;
     Ok(())
 }
 
@@ -72,9 +83,7 @@ impl Bulk {
         }
         let switched = try_set(conn, "DELETE", Duration::ZERO)?.as_deref() == Some("delete");
         if switched {
-            // A rollback journal at NORMAL may, on some file systems, be corrupted by a
-            // power cut at the wrong moment; FULL costs one more fsync of a small journal.
-            conn.pragma_update(None, "synchronous", "FULL")?;
+            set_sync(conn)?;
         }
         Ok(Self { switched })
     }
@@ -92,7 +101,7 @@ impl Bulk {
             return Ok(());
         }
         let back = try_set(conn, "WAL", BUSY_TIMEOUT)?;
-        conn.pragma_update(None, "synchronous", "NORMAL")?;
+        set_sync(conn)?;
         match back.as_deref() {
             Some("wal") => Ok(()),
             other => Err(super::StoreError::Invalid(format!(

@@ -148,6 +148,13 @@ fn opening_a_store_another_import_holds_in_rollback_mode_does_not_wait_for_that_
         .query_row("SELECT count(*) FROM evidence_set", [], |r| r.get(0))
         .unwrap();
     assert_eq!(seen, 1);
+    // It may write in rollback mode too (after the import): at FULL, as the import does.
+    assert_eq!(mode(other.conn()).unwrap(), "delete");
+    let sync: i64 = other
+        .conn()
+        .query_row("PRAGMA synchronous", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(sync, 2);
     drop(other);
     st.conn().execute_batch("COMMIT").unwrap();
     bulk.leave(st.conn()).unwrap();
