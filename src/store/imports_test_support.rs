@@ -22,6 +22,29 @@ pub(crate) fn scan_file_row(sha: &str, scanner: &str) -> FileRow {
     }
 }
 
+/// Test fixture: the write of a new set holding these components and findings, no files.
+pub(crate) fn test_set_write<'a>(
+    digest: &'a str,
+    components: &'a [SetComponent],
+    findings: &'a [SetFinding],
+    deps: &'a BTreeSet<(String, String)>,
+) -> SetWrite<'a> {
+    SetWrite {
+        existing: None,
+        package: None,
+        digest: Some(digest),
+        image: None,
+        repository: None,
+        source: "t",
+        image_user: None,
+        new_files: &[],
+        file_shas: &[],
+        components,
+        dependencies: deps,
+        findings,
+    }
+}
+
 impl Store {
     /// Test fixture: a new set holding these components and findings, with no files.
     pub(crate) fn write_test_set(
@@ -31,20 +54,7 @@ impl Store {
         findings: &[SetFinding],
     ) -> i64 {
         let deps = BTreeSet::new();
-        let w = SetWrite {
-            existing: None,
-            package: None,
-            digest: Some(digest),
-            image: None,
-            repository: None,
-            source: "t",
-            image_user: None,
-            new_files: &[],
-            file_shas: &[],
-            components,
-            dependencies: &deps,
-            findings,
-        };
+        let w = test_set_write(digest, components, findings, &deps);
         self.write_import(&w, &|_, _| Ok(()))
             .expect("test set written")
             .set_id
@@ -73,18 +83,9 @@ impl Store {
         let shas = ["aa".to_string(), "bb".to_string()];
         let deps = BTreeSet::new();
         let w = SetWrite {
-            existing: None,
-            package: None,
-            digest: Some(digest),
-            image: None,
-            repository: None,
-            source: "t",
-            image_user: None,
             new_files: &files,
             file_shas: &shas,
-            components,
-            dependencies: &deps,
-            findings,
+            ..test_set_write(digest, components, findings, &deps)
         };
         self.write_import(&w, &|_, _| Ok(()))
             .expect("test set written")

@@ -1,5 +1,5 @@
 use super::*;
-use crate::store::imports::{FileRow, SetWrite};
+use crate::store::imports::test_support::test_set_write;
 use crate::store::{Store, StoreError};
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -17,22 +17,10 @@ fn sets(path: &Path) -> i64 {
         .unwrap()
 }
 
-fn empty_set<'a>(digest: &'a str, deps: &'a BTreeSet<(String, String)>) -> SetWrite<'a> {
-    const NO_FILES: &[FileRow] = &[];
-    SetWrite {
-        existing: None,
-        package: None,
-        digest: Some(digest),
-        image: None,
-        repository: None,
-        source: "t",
-        image_user: None,
-        new_files: NO_FILES,
-        file_shas: &[],
-        components: &[],
-        dependencies: deps,
-        findings: &[],
-    }
+/// `PRAGMA synchronous`: 1 NORMAL, 2 FULL.
+fn sync(conn: &Connection) -> i64 {
+    conn.query_row("PRAGMA synchronous", [], |r| r.get(0))
+        .unwrap()
 }
 
 #[test]
@@ -51,18 +39,10 @@ fn a_lone_import_commits_through_a_rollback_journal_and_leaves_the_store_in_wal_
     let bulk = Bulk::enter(st.conn()).unwrap();
     assert!(bulk.switched());
     assert_eq!(mode(st.conn()).unwrap(), "delete");
-    let sync: i64 = st
-        .conn()
-        .query_row("PRAGMA synchronous", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(sync, 2, "FULL while in rollback mode");
+    assert_eq!(sync(st.conn()), 2, "FULL while in rollback mode");
     bulk.leave(st.conn()).unwrap();
     assert_eq!(mode(st.conn()).unwrap(), "wal");
-    let sync: i64 = st
-        .conn()
-        .query_row("PRAGMA synchronous", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(sync, 1, "NORMAL again");
+    assert_eq!(sync(st.conn()), 1, "NORMAL again");
     drop(st);
     assert_eq!(journal_mode(&path), "wal");
 }
@@ -88,7 +68,7 @@ fn a_failed_import_is_rolled_back_and_the_store_is_back_in_wal_mode() {
     let mut st = Store::open(&path).unwrap();
     st.write_test_set("sha256:aa", &[], &[]);
     let deps = BTreeSet::new();
-    let w = empty_set("sha256:bb", &deps);
+    let w = test_set_write("sha256:bb", &[], &[], &deps);
     let r = st.write_import(&w, &|_, _| Err(StoreError::Invalid("stop here".into())));
     assert!(matches!(r, Err(StoreError::Invalid(m)) if m == "stop here"));
     assert_eq!(mode(st.conn()).unwrap(), "wal");
@@ -150,11 +130,7 @@ fn opening_a_store_another_import_holds_in_rollback_mode_does_not_wait_for_that_
     assert_eq!(seen, 1);
     // It may write in rollback mode too (after the import): at FULL, as the import does.
     assert_eq!(mode(other.conn()).unwrap(), "delete");
-    let sync: i64 = other
-        .conn()
-        .query_row("PRAGMA synchronous", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(sync, 2);
+    assert_eq!(sync(other.conn()), 2);
     drop(other);
     st.conn().execute_batch("COMMIT").unwrap();
     bulk.leave(st.conn()).unwrap();
