@@ -200,9 +200,27 @@ fn a_streamed_import_writes_the_same_rows_as_a_whole_one() {
     }
     same_store(&a, &b);
     assert!(count(&b, "SELECT count(*) FROM finding") > 1200);
+    // The same import through the binary with the spool, the keys and the sort all on
+    // disk (no memory budget, runs of 97 items), as a report past ~1M findings would go.
+    let c = dir.path().join("disk.db");
+    assert_cmd::Command::cargo_bin("dossier")
+        .unwrap()
+        .env("DOSSIER_STREAM_ABOVE_BYTES", "0")
+        .env("DOSSIER_SPOOL_MEMORY_MIB", "0")
+        .env("DOSSIER_SPOOL_KEY_MEMORY_MIB", "0")
+        .env("DOSSIER_KEY_SORT_CHUNK", "97")
+        .args([
+            "--store",
+            c.to_str().unwrap(),
+            "import",
+            ev.to_str().unwrap(),
+        ])
+        .assert()
+        .success();
+    same_store(&a, &c);
     // The audit entry of each import counts what it wrote: the streamed import's findings
     // are counted by its key merge, which runs beside the write.
-    for db in [&a, &b] {
+    for db in [&a, &b, &c] {
         let q = |what: &str| {
             count(
                 db,

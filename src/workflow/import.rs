@@ -112,11 +112,8 @@ impl Streaming {
         let Some(spool) = self.spool.as_mut() else {
             return Ok(());
         };
-        let mut keys = Vec::new();
-        let mut sink = self.comps.sinks(SpoolSink {
-            spool,
-            keys: &mut keys,
-        });
+        let mut staged = Staged::default();
+        let mut sink = self.comps.sinks(SpoolSink::new(spool, &mut staged));
         // The file is read once, by the helper, which hashes and deflates it and hands each
         // piece to the parse as well: the parse and the stored blob see the same bytes, and
         // this thread neither reads nor hashes them. (A parse that falls back to reading the
@@ -146,13 +143,8 @@ impl Streaming {
                 self.paths.insert(file.sha256.clone(), lf.fs_path);
                 if file.status == FileStatus::Parsed {
                     self.comps.keep(&file.sha256, comp_doc);
-                    self.staged.insert(
-                        parsed.len(),
-                        Staged {
-                            keys,
-                            late_scanner_version,
-                        },
-                    );
+                    staged.late_scanner_version = late_scanner_version;
+                    self.staged.insert(parsed.len(), staged);
                 }
                 parsed.push(file);
             }
@@ -469,7 +461,7 @@ fn import_parsed(
                 // there too, and the set's components are merged from it.
                 let keys = if comps.active() {
                     let has =
-                        !doc.findings.is_empty() || st.as_ref().is_some_and(|s| !s.keys.is_empty());
+                        !doc.findings.is_empty() || st.as_ref().is_some_and(|s| !s.is_empty());
                     Some(comps.stage(*i, path, &file_shas[*i], doc, has)?)
                 } else {
                     None
@@ -483,7 +475,7 @@ fn import_parsed(
                 let keys = keys.unwrap_or_else(|| doc.components.iter().map(|c| c.key()).collect());
                 keyed.push((*i, keys, st));
             }
-            Some(import_stream::merge_keys(keyed, spool))
+            Some(import_stream::merge_keys(keyed, spool).map_err(ImportError::Spool)?)
         }
         None => None,
     };
@@ -511,7 +503,14 @@ fn import_parsed(
         dependencies: &merged.dependencies,
         findings: &merged.findings,
     };
-    let finding_count = merged.findings.len() + key_merge.as_ref().map_or(0, |k| k.count);
+    // The streamed findings are counted as the write reads them (the entry comes after).
+    let streamed_count = key_merge.as_ref().map(import_stream::KeyMerge::emitted);
+    let finding_count = || {
+        merged.findings.len()
+            + streamed_count
+                .as_ref()
+                .map_or(0, |c| c.load(std::sync::atomic::Ordering::Relaxed))
+    };
     // Built when the audit entry is written, after the components (`comp_count`).
     let details = || {
         serde_json::json!({
@@ -519,7 +518,7 @@ fn import_parsed(
             "digest": digest,
             "new_files": rows.iter().map(|r| serde_json::json!({"path": r.path, "sha256": r.sha256, "status": r.status})).collect::<Vec<_>>(),
             "components": merged.components.len() + comp_count.load(std::sync::atomic::Ordering::Relaxed),
-            "findings": finding_count,
+            "findings": finding_count(),
         })
     };
     let label = actor.label();

@@ -7,7 +7,7 @@ use crate::ingest::formats::parse_reader;
 use crate::ingest::merge::{merge, SUBJECT};
 use crate::model::{SetComponent, Subject};
 use crate::store::ComponentFeed;
-use crate::workflow::import_stream::Spool;
+use crate::workflow::import_stream::{Spool, Staged};
 
 fn comp(purl: Option<&str>, name: &str, r: Option<&str>, licenses: &[&str]) -> Component {
     Component {
@@ -190,11 +190,8 @@ fn streamed_and_whole_with(
     report: Document,
 ) -> (Out, Out) {
     let mut spool = Spool::new();
-    let mut keys = Vec::new();
-    let mut sinks = comps.sinks(SpoolSink {
-        spool: &mut spool,
-        keys: &mut keys,
-    });
+    let mut staged = Staged::default();
+    let mut sinks = comps.sinks(SpoolSink::new(&mut spool, &mut staged));
     let s = parse_reader(format, json.as_bytes(), &mut sinks).unwrap();
     let id = sinks.finish();
     comps.keep("sbom", id);
@@ -299,15 +296,12 @@ fn keys_of_a_streamed_document_with_findings_follow_its_component_numbers() {
       "vulnerabilities":[{"id":"CVE-1","affects":[{"ref":"r-b"}]}]}"#;
     let mut comps = Components::default();
     let mut spool = Spool::new();
-    let mut keys = Vec::new();
-    let mut sinks = comps.sinks(SpoolSink {
-        spool: &mut spool,
-        keys: &mut keys,
-    });
+    let mut staged = Staged::default();
+    let mut sinks = comps.sinks(SpoolSink::new(&mut spool, &mut staged));
     let s = parse_reader(Format::CycloneDxJson, json.as_bytes(), &mut sinks).unwrap();
     let id = sinks.finish();
     // The finding went to the spool, naming component number 1 (b).
-    assert_eq!(keys.len(), 1);
+    assert_eq!(staged.len(), 1);
     comps.keep("x", id);
     let mut doc = s.doc;
     let ks = comps.stage(0, "x.json", "x", &mut doc, true).unwrap();

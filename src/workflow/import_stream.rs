@@ -1,57 +1,64 @@
-//! The streamed half of an import: every finding view goes to a spool file (unlinked scratch
-//! space, never the store's WAL) and only a small key per finding stays in memory. The merge
+//! The streamed half of an import: every finding's view and a small key go to the spool
+//! (memory up to a budget, then unlinked scratch files; never the store's WAL). The merge
 //! runs over the keys with `ingest::merge`'s rules, and the store write reads each merged
 //! finding's views back from the spool, in the order the in-memory merge would give.
 
 use super::import_spool;
+use super::interner::{Interner, Names};
+use super::key_runs::{Item, ItemSorter, SortedItems, CHUNK};
+use super::scratch::{Scratch, ScratchReader};
 use crate::ingest::formats::stream::FindingSink;
 use crate::ingest::merge::preferred;
 use crate::model::{ComponentKey, Document, FindingRecord, ScannerView, SetFinding};
 use crate::store::{self, FindingStream};
-use std::collections::{BTreeSet, HashMap};
-use std::fs::File;
-use std::io::{BufWriter, Write};
-use std::os::unix::fs::FileExt;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 
-/// Scanner views written once, read back by offset. The first `SPOOL_MEMORY` bytes stay in
-/// memory and only the rest goes to the scratch file: writing a 110 MB report's ~90 MB of
-/// views through the page cache cost the parse thread 0.13 s of kernel copying (perf), a
-/// quarter of its time, while memory stays bounded whatever the file size.
+/// Scanner views written once, read back by offset, and the merge's key for each: the id as
+/// a number (the interner keeps each distinct id once), its component, where its view is,
+/// and its aliases. The first `SPOOL_MEMORY` bytes of views stay in memory and only the
+/// rest goes to a scratch file: writing a 110 MB report's ~90 MB of views through the page
+/// cache cost the parse thread 0.13 s of kernel copying (perf), a quarter of its time. The
+/// keys (~26 bytes a finding) keep `KEY_MEMORY` in memory. Memory is bounded in findings;
+/// what grows is one entry per distinct vulnerability id.
 pub(super) struct Spool {
-    /// In fixed blocks, never reallocated: no copy and no doubled peak as it grows.
-    mem: Vec<Vec<u8>>,
-    /// Bytes held in `mem`; records at offsets below it are there, the rest in the file.
-    mem_len: u64,
-    budget: u64,
-    /// Once a record has gone to the file, every later one does too.
-    file: Option<BufWriter<File>>,
-    len: u64,
+    views: Scratch,
+    keys: Scratch,
+    ids: Interner,
     buf: Vec<u8>,
+    key_buf: Vec<u8>,
 }
 
-/// What the spool keeps in memory before it writes to its scratch file.
-/// `DOSSIER_SPOOL_MEMORY_MIB` overrides it, for measuring.
+/// What the spool keeps of views in memory before it writes to its scratch file.
+/// `DOSSIER_SPOOL_MEMORY_MIB` overrides it, for measuring and tests.
 const SPOOL_MEMORY: u64 = 64 << 20;
-const SPOOL_BLOCK: usize = 1 << 20;
+/// Keys kept in memory, ~150k findings (a 250 MB report); `DOSSIER_SPOOL_KEY_MEMORY_MIB`
+/// overrides it. They are written and read once, in order: the file costs little.
+const KEY_MEMORY: u64 = 4 << 20;
 
 impl Spool {
     pub(super) fn new() -> Self {
-        let budget = std::env::var("DOSSIER_SPOOL_MEMORY_MIB")
-            .ok()
-            .and_then(|v| v.parse::<u64>().ok())
-            .filter(|m| *m <= 4096)
-            .map_or(SPOOL_MEMORY, |m| m << 20);
-        Self::with_memory(budget)
+        let mib = |var: &str, default: u64| {
+            std::env::var(var)
+                .ok()
+                .and_then(|v| v.parse::<u64>().ok())
+                .filter(|m| *m <= 4096)
+                .map_or(default, |m| m << 20)
+        };
+        Self::with_memory(
+            mib("DOSSIER_SPOOL_MEMORY_MIB", SPOOL_MEMORY),
+            mib("DOSSIER_SPOOL_KEY_MEMORY_MIB", KEY_MEMORY),
+        )
     }
 
-    pub(super) fn with_memory(budget: u64) -> Self {
+    pub(super) fn with_memory(views: u64, keys: u64) -> Self {
         Self {
-            mem: Vec::new(),
-            mem_len: 0,
-            budget,
-            file: None,
-            len: 0,
+            views: Scratch::with_memory(views),
+            keys: Scratch::with_memory(keys),
+            ids: Interner::new(),
             buf: Vec::new(),
+            key_buf: Vec::new(),
         }
     }
 
@@ -59,165 +66,169 @@ impl Spool {
     fn put(&mut self, view: &ScannerView) -> std::io::Result<(u64, u32)> {
         self.buf.clear();
         import_spool::encode(view, &mut self.buf);
-        let n = self.buf.len() as u64;
-        let len =
-            u32::try_from(n).map_err(|_| std::io::Error::other("a scanner view of over 4 GiB"))?;
-        if self.file.is_none() && self.mem_len + n <= self.budget {
-            let mut rest = self.buf.as_slice();
-            while !rest.is_empty() {
-                if self.mem.last().is_none_or(|b| b.len() == SPOOL_BLOCK) {
-                    self.mem.push(Vec::with_capacity(SPOOL_BLOCK));
-                }
-                if let Some(block) = self.mem.last_mut() {
-                    let take = rest.len().min(SPOOL_BLOCK - block.len());
-                    block.extend_from_slice(&rest[..take]);
-                    rest = &rest[take..];
-                }
-            }
-            self.mem_len += n;
-        } else {
-            let w = match &mut self.file {
-                Some(w) => w,
-                // Unlinked at once: the space comes back when the import ends, however it ends.
-                None => self
-                    .file
-                    .insert(BufWriter::with_capacity(1 << 20, tempfile::tempfile()?)),
-            };
-            w.write_all(&self.buf)?;
-        }
-        let at = self.len;
-        self.len += n;
-        Ok((at, len))
+        let len = u32::try_from(self.buf.len())
+            .map_err(|_| std::io::Error::other("a scanner view of over 4 GiB"))?;
+        Ok((self.views.put(&self.buf)?, len))
     }
 
     /// The record `put` wrote, into `out`.
+    #[cfg(test)]
     fn read(&mut self, at: u64, len: u32, out: &mut Vec<u8>) -> std::io::Result<()> {
-        out.clear();
-        if at < self.mem_len {
-            let end = at + u64::from(len);
-            if end > self.mem_len {
-                return Err(std::io::Error::other("a spool record past its end"));
-            }
-            let mut pos = at;
-            while pos < end {
-                let (b, off) = (
-                    (pos / SPOOL_BLOCK as u64) as usize,
-                    (pos % SPOOL_BLOCK as u64) as usize,
-                );
-                let block = self
-                    .mem
-                    .get(b)
-                    .ok_or_else(|| std::io::Error::other("a spool record past its end"))?;
-                let take = (SPOOL_BLOCK - off).min((end - pos) as usize);
-                let piece = block
-                    .get(off..off + take)
-                    .ok_or_else(|| std::io::Error::other("a spool record past its end"))?;
-                out.extend_from_slice(piece);
-                pos += take as u64;
-            }
-            return Ok(());
-        }
-        let w = self
-            .file
-            .as_mut()
-            .ok_or_else(|| std::io::Error::other("a spool record past its end"))?;
-        w.flush()?;
+        self.views.flush()?;
         out.resize(len as usize, 0);
-        w.get_ref().read_exact_at(out, at - self.mem_len)
+        self.views.read_at(at, out)
+    }
+
+    /// Writes one finding's key: id, component, view length and offset, then its aliases
+    /// (little-endian; `read_key` reads it back).
+    fn put_key(&mut self, f: FindingRecord, len: u32, at: u64) -> std::io::Result<()> {
+        let FindingRecord {
+            vuln_id,
+            aliases,
+            component,
+            ..
+        } = f;
+        let too_many = || std::io::Error::other("over 2^32 distinct vulnerability ids");
+        let mut alias_ids = Vec::new();
+        for a in &aliases {
+            if !a.is_empty() && *a != vuln_id {
+                alias_ids.push(self.ids.add(a).ok_or_else(too_many)?);
+            }
+        }
+        let v = self.ids.add(&vuln_id).ok_or_else(too_many)?;
+        let b = &mut self.key_buf;
+        b.clear();
+        b.extend_from_slice(&v.to_le_bytes());
+        b.extend_from_slice(&u32::try_from(component).unwrap_or(u32::MAX).to_le_bytes());
+        b.extend_from_slice(&len.to_le_bytes());
+        b.extend_from_slice(&at.to_le_bytes());
+        b.extend_from_slice(&(alias_ids.len() as u32).to_le_bytes());
+        for a in alias_ids {
+            b.extend_from_slice(&a.to_le_bytes());
+        }
+        self.keys.put(&self.key_buf)?;
+        Ok(())
     }
 }
 
-/// One spooled finding: what the merge needs, ~80 bytes.
-pub(super) struct StagedKey {
-    vuln_id: Box<str>,
-    aliases: Box<[Box<str>]>,
+/// One finding's key as `put_key` wrote it, its aliases still to be read (`alias_count`).
+struct Key {
+    id: u32,
     component: u32,
     len: u32,
     at: u64,
+    alias_count: u32,
 }
 
-/// The spooled findings of one file.
+fn read_key(r: &mut ScratchReader<'_>) -> std::io::Result<Key> {
+    Ok(Key {
+        id: r.u32()?,
+        component: r.u32()?,
+        len: r.u32()?,
+        at: r.u64()?,
+        alias_count: r.u32()?,
+    })
+}
+
+/// The spooled findings of one file: a range of the key scratch.
 #[derive(Default)]
 pub(super) struct Staged {
-    pub keys: Vec<StagedKey>,
+    start: u64,
+    end: u64,
+    count: usize,
     /// Applied to this file's views that have no scanner version (`Streamed`).
     pub late_scanner_version: Option<String>,
 }
 
+impl Staged {
+    /// Findings staged.
+    #[cfg(test)]
+    pub(super) fn len(&self) -> usize {
+        self.count
+    }
+
+    pub(super) fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+}
+
 pub(super) struct SpoolSink<'a> {
-    pub spool: &'a mut Spool,
-    pub keys: &'a mut Vec<StagedKey>,
+    spool: &'a mut Spool,
+    staged: &'a mut Staged,
+}
+
+impl<'a> SpoolSink<'a> {
+    /// Findings from here on are `staged`'s.
+    pub(super) fn new(spool: &'a mut Spool, staged: &'a mut Staged) -> Self {
+        staged.start = spool.keys.len;
+        staged.end = spool.keys.len;
+        staged.count = 0;
+        Self { spool, staged }
+    }
 }
 
 impl FindingSink for SpoolSink<'_> {
     fn discard(&mut self) {
-        // The views already written stay in the spool as dead bytes; no key points at them.
-        self.keys.clear();
+        // What was written stays in the spool as dead bytes; no range covers it. Its ids
+        // stay interned, linked to nothing.
+        self.staged.start = self.spool.keys.len;
+        self.staged.end = self.spool.keys.len;
+        self.staged.count = 0;
     }
 
     fn finding(&mut self, f: FindingRecord) -> Result<(), String> {
-        let (at, len) = self
-            .spool
-            .put(&f.view)
-            .map_err(|e| format!("import spool: {e}"))?;
-        self.keys.push(StagedKey {
-            vuln_id: f.vuln_id.into_boxed_str(),
-            aliases: f.aliases.into_iter().map(String::into_boxed_str).collect(),
-            component: u32::try_from(f.component).unwrap_or(u32::MAX),
-            len,
-            at,
-        });
+        let io = |e: std::io::Error| format!("import spool: {e}");
+        let (at, len) = self.spool.put(&f.view).map_err(io)?;
+        self.spool.put_key(f, len, at).map_err(io)?;
+        self.staged.end = self.spool.keys.len;
+        self.staged.count += 1;
         Ok(())
     }
 }
 
 /// Moves a parsed document's in-memory findings into the spool.
 pub(super) fn stage_doc(spool: &mut Spool, doc: &mut Document) -> std::io::Result<Staged> {
-    let mut keys = Vec::with_capacity(doc.findings.len());
-    let mut sink = SpoolSink {
-        spool,
-        keys: &mut keys,
-    };
+    let mut staged = Staged::default();
+    let mut sink = SpoolSink::new(spool, &mut staged);
     for f in std::mem::take(&mut doc.findings) {
         sink.finding(f).map_err(std::io::Error::other)?;
     }
-    Ok(Staged {
-        keys,
-        late_scanner_version: None,
-    })
+    Ok(staged)
 }
 
-struct Item {
-    root: u32,
-    comp: u32,
-    file: u32,
-    late: u32,
-    len: u32,
-    at: u64,
-}
-
-/// The merged findings of a streamed import, as keys sorted like `merge`'s output.
+/// The merged findings of a streamed import, read in `merge`'s order.
 pub(super) struct KeyMerge {
-    items: Vec<Item>,
-    next: usize,
-    roots: Vec<Box<str>>,
-    aliases: Vec<Vec<String>>,
+    items: SortedItems,
+    names: Names,
+    /// Each group's id, by rank.
+    roots: Vec<u32>,
+    /// Group `r`'s other ids, in order, are `alias_ids[alias_start[r]..alias_start[r + 1]]`.
+    alias_start: Vec<u32>,
+    alias_ids: Vec<u32>,
     comps: Vec<ComponentKey>,
     lates: Vec<Option<String>>,
-    spool: Spool,
+    views: Scratch,
     /// The spool record read last.
     rec: Vec<u8>,
-    pub count: usize,
+    /// Merged findings handed out so far (the import's audit entry reads it at the end).
+    emitted: Arc<AtomicUsize>,
+}
+
+impl KeyMerge {
+    /// Counts the merged findings as they are read.
+    pub(super) fn emitted(&self) -> Arc<AtomicUsize> {
+        Arc::clone(&self.emitted)
+    }
 }
 
 /// Union-find over interned ids; the same operations as `merge`'s `Aliases`, so the same
 /// groups and the same root (the preferred id of each group) whatever the order.
-struct Ids {
-    names: Vec<Box<str>>,
+struct Ids<'a> {
+    names: &'a Names,
     parent: Vec<u32>,
 }
 
-impl Ids {
+impl Ids<'_> {
     fn find(&mut self, x: u32) -> u32 {
         let mut r = x;
         while self.parent[r as usize] != r {
@@ -234,7 +245,7 @@ impl Ids {
     fn union(&mut self, a: u32, b: u32) {
         let (ra, rb) = (self.find(a), self.find(b));
         if ra != rb {
-            let (keep, other) = if preferred(&self.names[ra as usize], &self.names[rb as usize]) {
+            let (keep, other) = if preferred(self.names.name(ra), self.names.name(rb)) {
                 (ra, rb)
             } else {
                 (rb, ra)
@@ -244,126 +255,114 @@ impl Ids {
     }
 }
 
-/// Numbers each distinct id once. The key's own allocation moves into the map: one hash and
-/// no copy per id (SipHash, kept against crafted ids).
-struct Interner {
-    index: HashMap<Box<str>, u32>,
-}
-
-impl Interner {
-    fn add(&mut self, x: Box<str>) -> u32 {
-        let next = u32::try_from(self.index.len()).unwrap_or(u32::MAX);
-        *self.index.entry(x).or_insert(next)
-    }
-    /// The ids by number.
-    fn into_names(self) -> Vec<Box<str>> {
-        let mut names: Vec<Box<str>> = vec![Box::from(""); self.index.len()];
-        for (name, i) in self.index {
-            names[i as usize] = name;
-        }
-        names
-    }
+/// The key scratch does not read back as it was written.
+fn bad_key() -> std::io::Error {
+    std::io::Error::other("import spool: the finding keys do not read back as written")
 }
 
 /// `docs`: (file index, the document's component keys, its staged findings), in merge order.
-pub(super) fn merge_keys(docs: Vec<(usize, Vec<ComponentKey>, Staged)>, spool: Spool) -> KeyMerge {
-    // Sized for one id per finding up front: growing the map rehashed every id several
-    // times, ~1/3 of this merge on a Grype report.
-    let n_keys: usize = docs.iter().map(|(_, _, st)| st.keys.len()).sum();
-    let mut interner = Interner {
-        index: HashMap::with_capacity(n_keys),
-    };
-    // Unions wait until every id has its number and name; the groups and their roots do not
-    // depend on the order (`Ids`).
-    let mut links: Vec<(u32, u32)> = Vec::new();
-    let mut comp_index: HashMap<ComponentKey, u32> = HashMap::new();
-    let mut comps: Vec<ComponentKey> = Vec::new();
-    // Each item's `root` holds its own id's number until the groups are known.
-    let mut items: Vec<Item> = Vec::with_capacity(n_keys);
-    let mut lates: Vec<Option<String>> = Vec::new();
-    for (file, keys, st) in docs {
-        let local: Vec<u32> = keys
-            .into_iter()
-            .map(|k| {
-                let next = comps.len() as u32;
-                *comp_index.entry(k.clone()).or_insert_with(|| {
-                    comps.push(k);
-                    next
-                })
-            })
-            .collect();
-        let late = lates.len() as u32;
-        lates.push(st.late_scanner_version);
-        for k in st.keys {
-            let StagedKey {
-                vuln_id,
-                aliases,
-                component,
-                len,
-                at,
-            } = k;
-            // The aliases first, while the id is still ours to compare with.
-            let first = links.len();
-            for a in aliases {
-                if !a.is_empty() && a != vuln_id {
-                    links.push((u32::MAX, interner.add(a)));
-                }
-            }
-            let v = interner.add(vuln_id);
-            for l in &mut links[first..] {
-                l.0 = v;
-            }
-            // A finding whose component the document does not list has no row (as in
-            // `merge`); its ids still join their groups.
-            let Some(&comp) = local.get(component as usize) else {
-                continue;
-            };
-            items.push(Item {
-                root: v,
-                comp,
-                file: u32::try_from(file).unwrap_or(u32::MAX),
-                late,
-                len,
-                at,
-            });
-        }
-    }
-    drop(comp_index);
+pub(super) fn merge_keys(
+    docs: Vec<(usize, Vec<ComponentKey>, Staged)>,
+    spool: Spool,
+) -> std::io::Result<KeyMerge> {
+    // `DOSSIER_KEY_SORT_CHUNK` (items) forces the runs on disk, for tests and measuring.
+    let chunk = std::env::var("DOSSIER_KEY_SORT_CHUNK")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|c| *c > 0)
+        .map_or(CHUNK, |c| c.min(CHUNK));
+    merge_keys_in(docs, spool, chunk)
+}
+
+/// `merge_keys` sorting `chunk` items at a time in memory.
+pub(super) fn merge_keys_in(
+    docs: Vec<(usize, Vec<ComponentKey>, Staged)>,
+    spool: Spool,
+    chunk: usize,
+) -> std::io::Result<KeyMerge> {
+    let Spool {
+        mut views,
+        mut keys,
+        ids: interner,
+        ..
+    } = spool;
+    views.flush()?;
+    keys.flush()?;
     let names = interner.into_names();
     let n = names.len();
     let mut ids = Ids {
-        names,
+        names: &names,
         parent: (0..n as u32).collect(),
     };
-    for (a, b) in links {
-        ids.union(a, b);
+    // Every alias link first: the groups and their roots do not depend on the order (`Ids`).
+    for (_, _, st) in &docs {
+        let mut r = ScratchReader::new(&keys, st.start, st.end);
+        for _ in 0..st.count {
+            let k = read_key(&mut r)?;
+            for _ in 0..k.alias_count {
+                let a = r.u32()?;
+                if k.id as usize >= n || a as usize >= n {
+                    return Err(bad_key());
+                }
+                ids.union(k.id, a);
+            }
+        }
+        if !r.at_end() {
+            return Err(bad_key());
+        }
     }
     let root_of: Vec<u32> = (0..n as u32).map(|i| ids.find(i)).collect();
+    drop(ids);
     // Roots ranked by their string, so sorting by rank sorts by id as the BTreeMap does.
-    let mut roots: Vec<u32> = root_of
-        .iter()
-        .copied()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
+    let mut roots: Vec<u32> = (0..n as u32)
+        .filter(|i| root_of[*i as usize] == *i)
         .collect();
-    roots.sort_by(|a, b| ids.names[*a as usize].cmp(&ids.names[*b as usize]));
+    roots.sort_unstable_by(|a, b| names.name(*a).cmp(names.name(*b)));
     let mut rank = vec![u32::MAX; n];
     for (r, id) in roots.iter().enumerate() {
         rank[*id as usize] = r as u32;
     }
-    let mut groups: Vec<BTreeSet<&str>> = vec![BTreeSet::new(); roots.len()];
-    for (i, r) in root_of.iter().enumerate() {
-        if i as u32 != *r {
-            groups[rank[*r as usize] as usize].insert(&ids.names[i]);
+    // Each id's group rank, in place of its root.
+    let group_of: Vec<u32> = root_of.iter().map(|r| rank[*r as usize]).collect();
+    drop((root_of, rank));
+    // The other ids of each group, by name (interned: no two alike).
+    let mut members: Vec<(u32, u32)> = (0..n as u32)
+        .filter(|i| roots.get(group_of[*i as usize] as usize) != Some(i))
+        .map(|i| (group_of[i as usize], i))
+        .collect();
+    members.sort_unstable_by(|a, b| {
+        a.0.cmp(&b.0)
+            .then_with(|| names.name(a.1).cmp(names.name(b.1)))
+    });
+    let mut alias_start = Vec::with_capacity(roots.len() + 1);
+    let mut at = 0usize;
+    for r in 0..roots.len() as u32 {
+        alias_start.push(at as u32);
+        while members.get(at).is_some_and(|m| m.0 == r) {
+            at += 1;
         }
     }
-    let aliases: Vec<Vec<String>> = groups
-        .into_iter()
-        .map(|g| g.into_iter().map(str::to_string).collect())
-        .collect();
-    for it in &mut items {
-        it.root = rank[root_of[it.root as usize] as usize];
+    alias_start.push(at as u32);
+    let alias_ids: Vec<u32> = members.into_iter().map(|m| m.1).collect();
+    // Components: each distinct key once, ranked by its order.
+    let mut comp_index: HashMap<ComponentKey, u32> = HashMap::new();
+    let mut comps: Vec<ComponentKey> = Vec::new();
+    let mut locals: Vec<Vec<u32>> = Vec::with_capacity(docs.len());
+    for (_, doc_keys, _) in &docs {
+        locals.push(
+            doc_keys
+                .iter()
+                .map(|k| {
+                    let next = comps.len() as u32;
+                    *comp_index.entry(k.clone()).or_insert_with(|| {
+                        comps.push(k.clone());
+                        next
+                    })
+                })
+                .collect(),
+        );
     }
+    drop(comp_index);
     let mut order: Vec<u32> = (0..comps.len() as u32).collect();
     order.sort_by(|a, b| comps[*a as usize].cmp(&comps[*b as usize]));
     let mut comp_rank = vec![0u32; comps.len()];
@@ -374,58 +373,87 @@ pub(super) fn merge_keys(docs: Vec<(usize, Vec<ComponentKey>, Staged)>, spool: S
     for (c, k) in comps.into_iter().enumerate() {
         sorted[comp_rank[c] as usize] = k;
     }
-    for it in &mut items {
-        it.comp = comp_rank[it.comp as usize];
+    for local in &mut locals {
+        for c in local.iter_mut() {
+            *c = comp_rank[*c as usize];
+        }
     }
-    // Stable: views of one finding keep the file and document order `merge` gives them.
-    items.sort_by_key(|it| (it.root, it.comp));
-    let count = items
-        .windows(2)
-        .filter(|w| (w[0].root, w[0].comp) != (w[1].root, w[1].comp))
-        .count()
-        + usize::from(!items.is_empty());
-    KeyMerge {
-        items,
-        next: 0,
-        roots: roots
-            .iter()
-            .map(|r| ids.names[*r as usize].clone())
-            .collect(),
-        aliases,
+    // One item per view; the sort is stable, so views of one finding keep the file and
+    // document order `merge` gives them.
+    let total: usize = docs.iter().map(|(_, _, st)| st.count).sum();
+    let mut sorter = ItemSorter::new(chunk, total);
+    let mut lates: Vec<Option<String>> = Vec::with_capacity(docs.len());
+    for ((file, _, st), local) in docs.into_iter().zip(&locals) {
+        let late = lates.len() as u32;
+        lates.push(st.late_scanner_version);
+        let mut r = ScratchReader::new(&keys, st.start, st.end);
+        for _ in 0..st.count {
+            let k = read_key(&mut r)?;
+            r.take(4 * k.alias_count as usize)?;
+            let group = *group_of.get(k.id as usize).ok_or_else(bad_key)?;
+            // A finding whose component the document does not list has no row (as in
+            // `merge`); its ids still joined their groups.
+            let Some(&comp) = local.get(k.component as usize) else {
+                continue;
+            };
+            sorter.push(Item {
+                root: group,
+                comp,
+                file: u32::try_from(file).unwrap_or(u32::MAX),
+                late,
+                len: k.len,
+                at: k.at,
+            })?;
+        }
+    }
+    drop(group_of);
+    Ok(KeyMerge {
+        items: sorter.finish()?,
+        names,
+        roots,
+        alias_start,
+        alias_ids,
         comps: sorted,
         lates,
-        spool,
+        views,
         rec: Vec::new(),
-        count,
-    }
+        emitted: Arc::new(AtomicUsize::new(0)),
+    })
 }
 
 impl FindingStream for KeyMerge {
     fn next_finding(&mut self) -> store::Result<Option<SetFinding>> {
-        let Some(first) = self.items.get(self.next) else {
+        let spool_err =
+            |e: &dyn std::fmt::Display| store::StoreError::Invalid(format!("import spool: {e}"));
+        let Some(first) = self.items.peek() else {
             return Ok(None);
         };
         let (root, comp) = (first.root, first.comp);
-        let spool_err =
-            |e: &dyn std::fmt::Display| store::StoreError::Invalid(format!("import spool: {e}"));
         let mut views = Vec::with_capacity(1);
-        while let Some(it) = self.items.get(self.next) {
+        while let Some(it) = self.items.peek() {
             if (it.root, it.comp) != (root, comp) {
                 break;
             }
-            self.spool
-                .read(it.at, it.len, &mut self.rec)
+            self.rec.resize(it.len as usize, 0);
+            self.views
+                .read_at(it.at, &mut self.rec)
                 .map_err(|e| spool_err(&e))?;
             let mut v = import_spool::decode(&self.rec).map_err(|e| spool_err(&e))?;
             if v.scanner_version.is_none() {
                 v.scanner_version.clone_from(&self.lates[it.late as usize]);
             }
             views.push((it.file as usize, v));
-            self.next += 1;
+            self.items.advance().map_err(|e| spool_err(&e))?;
         }
+        self.emitted.fetch_add(1, Ordering::Relaxed);
+        let root = root as usize;
+        let (from, to) = (self.alias_start[root], self.alias_start[root + 1]);
         Ok(Some(SetFinding {
-            vuln_id: self.roots[root as usize].to_string(),
-            aliases: self.aliases[root as usize].clone(),
+            vuln_id: self.names.name(self.roots[root]).to_string(),
+            aliases: self.alias_ids[from as usize..to as usize]
+                .iter()
+                .map(|a| self.names.name(*a).to_string())
+                .collect(),
             component_key: self.comps[comp as usize].clone(),
             views,
         }))

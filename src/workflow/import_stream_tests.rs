@@ -45,31 +45,44 @@ fn record(id: &str, component: usize, v: ScannerView) -> FindingRecord {
 }
 
 /// Spools `records` as one file's findings (with `late` as its late scanner version) and
-/// returns every merged finding.
+/// returns every merged finding. Also spools them with the keys in the scratch file and
+/// sorted in runs of 1 and 2 items on disk, which must give the same findings.
 fn round_trip(records: Vec<FindingRecord>, late: Option<&str>) -> Vec<SetFinding> {
-    let mut spool = Spool::new();
-    let mut keys = Vec::new();
-    let mut sink = SpoolSink {
-        spool: &mut spool,
-        keys: &mut keys,
-    };
-    for r in records {
-        sink.finding(r).unwrap();
+    let mut outs = [(KEY_MEMORY, CHUNK), (0, 1), (0, 2)].map(|(key_memory, chunk)| {
+        let mut spool = Spool::with_memory(SPOOL_MEMORY, key_memory);
+        let mut staged = Staged::default();
+        let mut sink = SpoolSink::new(&mut spool, &mut staged);
+        for r in records.clone() {
+            sink.finding(r).unwrap();
+        }
+        assert_eq!(staged.len(), records.len());
+        staged.late_scanner_version = late.map(str::to_string);
+        let comps = vec![
+            ComponentKey("pkg:deb/a@1".into()),
+            ComponentKey("pkg:deb/b@2".into()),
+        ];
+        let mut m = merge_keys_in(vec![(0, comps, staged)], spool, chunk).unwrap();
+        let runs = m.items.runs();
+        let counter = m.emitted();
+        let mut out = Vec::new();
+        while let Some(f) = m.next_finding().unwrap() {
+            out.push(f);
+        }
+        assert_eq!(counter.load(Ordering::Relaxed), out.len());
+        let views: usize = out.iter().map(|f| f.views.len()).sum();
+        if chunk < views {
+            assert_eq!(
+                runs,
+                views.div_ceil(chunk),
+                "{views} views in runs of {chunk}"
+            );
+        }
+        out
+    });
+    for other in &outs[1..] {
+        assert_eq!(*other, outs[0]);
     }
-    let comps = vec![
-        ComponentKey("pkg:deb/a@1".into()),
-        ComponentKey("pkg:deb/b@2".into()),
-    ];
-    let staged = Staged {
-        keys,
-        late_scanner_version: late.map(str::to_string),
-    };
-    let mut m = merge_keys(vec![(0, comps, staged)], spool);
-    let mut out = Vec::new();
-    while let Some(f) = m.next_finding().unwrap() {
-        out.push(f);
-    }
-    out
+    std::mem::take(&mut outs[0])
 }
 
 #[test]
@@ -134,9 +147,12 @@ fn every_record_reads_back_whether_in_memory_across_blocks_or_in_the_file() {
         })
         .collect();
     for budget in [0, 3 << 19, 1 << 30] {
-        let mut spool = Spool::with_memory(budget);
+        let mut spool = Spool::with_memory(budget, 0);
         let placed: Vec<(u64, u32)> = views.iter().map(|v| spool.put(v).unwrap()).collect();
-        let in_memory = placed.iter().filter(|(at, _)| *at < spool.mem_len).count();
+        let in_memory = placed
+            .iter()
+            .filter(|(at, _)| *at < spool.views.mem_len)
+            .count();
         match budget {
             0 => assert_eq!(in_memory, 0),
             b if b > 1 << 29 => assert_eq!(in_memory, views.len()),
@@ -151,7 +167,7 @@ fn every_record_reads_back_whether_in_memory_across_blocks_or_in_the_file() {
             assert_eq!(out, want, "record {i} with a budget of {budget}");
         }
         // A record the spool never wrote is an error, not a panic.
-        assert!(spool.read(spool.len, 10, &mut out).is_err());
+        assert!(spool.read(spool.views.len, 10, &mut out).is_err());
     }
 }
 

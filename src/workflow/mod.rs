@@ -10,10 +10,13 @@ pub mod import;
 mod import_components;
 mod import_spool;
 mod import_stream;
+mod interner;
 pub mod judge;
+mod key_runs;
 pub mod keys;
 pub mod review;
 mod runs;
+mod scratch;
 pub mod verify;
 pub mod waivers;
 
