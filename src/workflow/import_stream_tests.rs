@@ -221,3 +221,36 @@ fn alias_groups_join_through_every_finding_whatever_the_order() {
         );
     }
 }
+
+#[test]
+fn a_discarded_parse_leaves_no_finding_and_no_alias_link_behind() {
+    // The first parse of the file is given up after two findings (its aliases would have
+    // joined CVE-1 and CVE-2); the second parse sends one finding of its own.
+    let with_alias = |id: &str, alias: &str, scanner: &str| FindingRecord {
+        aliases: vec![alias.to_string()],
+        ..record(id, 0, view(scanner, Some("1")))
+    };
+    for key_memory in [KEY_MEMORY, 0] {
+        let mut spool = Spool::with_memory(SPOOL_MEMORY, key_memory);
+        let mut staged = Staged::default();
+        let mut sink = SpoolSink::new(&mut spool, &mut staged);
+        sink.finding(with_alias("CVE-1", "CVE-2", "first")).unwrap();
+        sink.finding(record("CVE-9", 1, view("first", None)))
+            .unwrap();
+        sink.discard();
+        sink.finding(record("CVE-2", 0, view("second", None)))
+            .unwrap();
+        assert_eq!(staged.len(), 1);
+        let comps = vec![
+            ComponentKey("pkg:deb/a@1".into()),
+            ComponentKey("pkg:deb/b@2".into()),
+        ];
+        let mut m = merge_keys_in(vec![(0, comps, staged)], spool, 1).unwrap();
+        let f = m.next_finding().unwrap().unwrap();
+        assert_eq!(f.vuln_id, "CVE-2");
+        assert!(f.aliases.is_empty(), "{:?}", f.aliases);
+        assert_eq!(f.views.len(), 1);
+        assert_eq!(f.views[0].1.scanner, "second");
+        assert!(m.next_finding().unwrap().is_none());
+    }
+}
