@@ -255,48 +255,28 @@ impl Ids<'_> {
     }
 }
 
-/// The key scratch does not read back as it was written.
-fn bad_key() -> std::io::Error {
-    std::io::Error::other("import spool: the finding keys do not read back as written")
+/// The alias groups of every id (`ids.union` over each finding's aliases).
+struct Groups {
+    /// Each group's id (its root), by rank: the order of the ids' strings.
+    roots: Vec<u32>,
+    /// Each id's group rank.
+    of: Vec<u32>,
+    /// Group `r`'s other ids, by name, are `alias_ids[alias_start[r]..alias_start[r + 1]]`.
+    alias_start: Vec<u32>,
+    alias_ids: Vec<u32>,
 }
 
-/// `docs`: (file index, the document's component keys, its staged findings), in merge order.
-pub(super) fn merge_keys(
-    docs: Vec<(usize, Vec<ComponentKey>, Staged)>,
-    spool: Spool,
-) -> std::io::Result<KeyMerge> {
-    // `DOSSIER_KEY_SORT_CHUNK` (items) forces the runs on disk, for tests and measuring.
-    let chunk = std::env::var("DOSSIER_KEY_SORT_CHUNK")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .filter(|c| *c > 0)
-        .map_or(CHUNK, |c| c.min(CHUNK));
-    merge_keys_in(docs, spool, chunk)
-}
+type StagedDoc = (usize, Vec<ComponentKey>, Staged);
 
-/// `merge_keys` sorting `chunk` items at a time in memory.
-pub(super) fn merge_keys_in(
-    docs: Vec<(usize, Vec<ComponentKey>, Staged)>,
-    spool: Spool,
-    chunk: usize,
-) -> std::io::Result<KeyMerge> {
-    let Spool {
-        mut views,
-        mut keys,
-        ids: interner,
-        ..
-    } = spool;
-    views.flush()?;
-    keys.flush()?;
-    let names = interner.into_names();
+fn alias_groups(names: &Names, keys: &Scratch, docs: &[StagedDoc]) -> std::io::Result<Groups> {
     let n = names.len();
     let mut ids = Ids {
-        names: &names,
+        names,
         parent: (0..n as u32).collect(),
     };
     // Every alias link first: the groups and their roots do not depend on the order (`Ids`).
-    for (_, _, st) in &docs {
-        let mut r = ScratchReader::new(&keys, st.start, st.end);
+    for (_, _, st) in docs {
+        let mut r = ScratchReader::new(keys, st.start, st.end);
         for _ in 0..st.count {
             let k = read_key(&mut r)?;
             for _ in 0..k.alias_count {
@@ -322,13 +302,12 @@ pub(super) fn merge_keys_in(
     for (r, id) in roots.iter().enumerate() {
         rank[*id as usize] = r as u32;
     }
-    // Each id's group rank, in place of its root.
-    let group_of: Vec<u32> = root_of.iter().map(|r| rank[*r as usize]).collect();
+    let of: Vec<u32> = root_of.iter().map(|r| rank[*r as usize]).collect();
     drop((root_of, rank));
     // The other ids of each group, by name (interned: no two alike).
     let mut members: Vec<(u32, u32)> = (0..n as u32)
-        .filter(|i| roots.get(group_of[*i as usize] as usize) != Some(i))
-        .map(|i| (group_of[i as usize], i))
+        .filter(|i| roots.get(of[*i as usize] as usize) != Some(i))
+        .map(|i| (of[i as usize], i))
         .collect();
     members.sort_unstable_by(|a, b| {
         a.0.cmp(&b.0)
@@ -343,41 +322,82 @@ pub(super) fn merge_keys_in(
         }
     }
     alias_start.push(at as u32);
-    let alias_ids: Vec<u32> = members.into_iter().map(|m| m.1).collect();
-    // Components: each distinct key once, ranked by its order.
-    let mut comp_index: HashMap<ComponentKey, u32> = HashMap::new();
-    let mut comps: Vec<ComponentKey> = Vec::new();
-    let mut locals: Vec<Vec<u32>> = Vec::with_capacity(docs.len());
-    for (_, doc_keys, _) in &docs {
-        locals.push(
+    Ok(Groups {
+        roots,
+        of,
+        alias_start,
+        alias_ids: members.into_iter().map(|m| m.1).collect(),
+    })
+}
+
+/// Every distinct component key of the documents, sorted, and for each document its keys'
+/// places in that order.
+fn component_ranks(docs: &[StagedDoc]) -> (Vec<ComponentKey>, Vec<Vec<u32>>) {
+    let mut comp_index: HashMap<&ComponentKey, u32> = HashMap::new();
+    let mut comps: Vec<&ComponentKey> = Vec::new();
+    let mut locals: Vec<Vec<u32>> = docs
+        .iter()
+        .map(|(_, doc_keys, _)| {
             doc_keys
                 .iter()
                 .map(|k| {
                     let next = comps.len() as u32;
-                    *comp_index.entry(k.clone()).or_insert_with(|| {
-                        comps.push(k.clone());
+                    *comp_index.entry(k).or_insert_with(|| {
+                        comps.push(k);
                         next
                     })
                 })
-                .collect(),
-        );
-    }
-    drop(comp_index);
+                .collect()
+        })
+        .collect();
     let mut order: Vec<u32> = (0..comps.len() as u32).collect();
-    order.sort_by(|a, b| comps[*a as usize].cmp(&comps[*b as usize]));
+    order.sort_by(|a, b| comps[*a as usize].cmp(comps[*b as usize]));
     let mut comp_rank = vec![0u32; comps.len()];
     for (r, c) in order.iter().enumerate() {
         comp_rank[*c as usize] = r as u32;
-    }
-    let mut sorted: Vec<ComponentKey> = vec![ComponentKey::default(); comps.len()];
-    for (c, k) in comps.into_iter().enumerate() {
-        sorted[comp_rank[c] as usize] = k;
     }
     for local in &mut locals {
         for c in local.iter_mut() {
             *c = comp_rank[*c as usize];
         }
     }
+    let sorted = order.iter().map(|c| comps[*c as usize].clone()).collect();
+    (sorted, locals)
+}
+
+/// The key scratch does not read back as it was written.
+fn bad_key() -> std::io::Error {
+    std::io::Error::other("import spool: the finding keys do not read back as written")
+}
+
+/// `docs`: (file index, the document's component keys, its staged findings), in merge order.
+pub(super) fn merge_keys(docs: Vec<StagedDoc>, spool: Spool) -> std::io::Result<KeyMerge> {
+    // `DOSSIER_KEY_SORT_CHUNK` (items) forces the runs on disk, for tests and measuring.
+    let chunk = std::env::var("DOSSIER_KEY_SORT_CHUNK")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .filter(|c| *c > 0)
+        .map_or(CHUNK, |c| c.min(CHUNK));
+    merge_keys_in(docs, spool, chunk)
+}
+
+/// `merge_keys` sorting `chunk` items at a time in memory.
+pub(super) fn merge_keys_in(
+    docs: Vec<StagedDoc>,
+    spool: Spool,
+    chunk: usize,
+) -> std::io::Result<KeyMerge> {
+    let Spool {
+        mut views,
+        mut keys,
+        ids: interner,
+        ..
+    } = spool;
+    views.flush()?;
+    keys.flush()?;
+    let names = interner.into_names();
+    let groups = alias_groups(&names, &keys, &docs)?;
+    let (comps, locals) = component_ranks(&docs);
     // One item per view; the sort is stable, so views of one finding keep the file and
     // document order `merge` gives them.
     let total: usize = docs.iter().map(|(_, _, st)| st.count).sum();
@@ -390,7 +410,7 @@ pub(super) fn merge_keys_in(
         for _ in 0..st.count {
             let k = read_key(&mut r)?;
             r.take(4 * k.alias_count as usize)?;
-            let group = *group_of.get(k.id as usize).ok_or_else(bad_key)?;
+            let group = *groups.of.get(k.id as usize).ok_or_else(bad_key)?;
             // A finding whose component the document does not list has no row (as in
             // `merge`); its ids still joined their groups.
             let Some(&comp) = local.get(k.component as usize) else {
@@ -406,14 +426,13 @@ pub(super) fn merge_keys_in(
             })?;
         }
     }
-    drop(group_of);
     Ok(KeyMerge {
         items: sorter.finish()?,
         names,
-        roots,
-        alias_start,
-        alias_ids,
-        comps: sorted,
+        roots: groups.roots,
+        alias_start: groups.alias_start,
+        alias_ids: groups.alias_ids,
+        comps,
         lates,
         views,
         rec: Vec::new(),
