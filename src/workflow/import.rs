@@ -452,7 +452,8 @@ fn import_parsed(
             staged.push(st);
         }
     }
-    // A streamed import spools every document's findings and merges over keys.
+    // A streamed import spools every document's findings and merges over keys, beside the
+    // write's first steps (`MergeBeside`).
     let key_merge = match spool {
         Some(mut spool) => {
             let mut keyed = Vec::with_capacity(docs.len());
@@ -475,7 +476,7 @@ fn import_parsed(
                 let keys = keys.unwrap_or_else(|| doc.components.iter().map(|c| c.key()).collect());
                 keyed.push((*i, keys, st));
             }
-            Some(import_stream::merge_keys(keyed, spool).map_err(ImportError::Spool)?)
+            Some(import_stream::MergeBeside::start(keyed, spool).map_err(ImportError::Spool)?)
         }
         None => None,
     };
@@ -504,7 +505,7 @@ fn import_parsed(
         findings: &merged.findings,
     };
     // The streamed findings are counted as the write reads them (the entry comes after).
-    let streamed_count = key_merge.as_ref().map(import_stream::KeyMerge::emitted);
+    let streamed_count = key_merge.as_ref().map(import_stream::MergeBeside::emitted);
     let finding_count = || {
         merged.findings.len()
             + streamed_count

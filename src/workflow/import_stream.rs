@@ -210,14 +210,69 @@ pub(super) struct KeyMerge {
     views: Scratch,
     /// The spool record read last.
     rec: Vec<u8>,
-    /// Merged findings handed out so far (the import's audit entry reads it at the end).
+}
+
+/// The key merge on a thread of its own, so that the write's first steps (the set, its
+/// files and blobs, its components) go on beside it; the first finding asked for waits for
+/// it. It counts the findings it hands out: the import's audit entry, written after them,
+/// reads the count.
+pub(super) struct MergeBeside {
+    running: Option<std::thread::JoinHandle<std::io::Result<KeyMerge>>>,
+    merged: Option<KeyMerge>,
     emitted: Arc<AtomicUsize>,
 }
 
-impl KeyMerge {
-    /// Counts the merged findings as they are read.
+impl MergeBeside {
+    pub(super) fn start(docs: Vec<StagedDoc>, spool: Spool) -> std::io::Result<Self> {
+        let timed = std::env::var_os("DOSSIER_TIMINGS").is_some();
+        let running = std::thread::Builder::new()
+            .name("import-merge".into())
+            .spawn(move || {
+                let t = std::time::Instant::now();
+                let k = merge_keys(docs, spool);
+                if timed {
+                    eprintln!(
+                        "import: key merge (beside the write): {:.3} s",
+                        t.elapsed().as_secs_f64()
+                    );
+                }
+                k
+            })?;
+        Ok(Self {
+            running: Some(running),
+            merged: None,
+            emitted: Arc::new(AtomicUsize::new(0)),
+        })
+    }
+
+    /// The merged findings handed out so far.
     pub(super) fn emitted(&self) -> Arc<AtomicUsize> {
         Arc::clone(&self.emitted)
+    }
+
+    fn merged(&mut self) -> store::Result<&mut KeyMerge> {
+        let failed =
+            |e: &dyn std::fmt::Display| store::StoreError::Invalid(format!("import spool: {e}"));
+        if let Some(h) = self.running.take() {
+            let k = h
+                .join()
+                .map_err(|_| failed(&"the key merge thread stopped unexpectedly"))?
+                .map_err(|e| failed(&e))?;
+            self.merged = Some(k);
+        }
+        self.merged
+            .as_mut()
+            .ok_or_else(|| failed(&"the key merge failed before"))
+    }
+}
+
+impl FindingStream for MergeBeside {
+    fn next_finding(&mut self) -> store::Result<Option<SetFinding>> {
+        let f = self.merged()?.next_finding()?;
+        if f.is_some() {
+            self.emitted.fetch_add(1, Ordering::Relaxed);
+        }
+        Ok(f)
     }
 }
 
@@ -436,7 +491,6 @@ pub(super) fn merge_keys_in(
         lates,
         views,
         rec: Vec::new(),
-        emitted: Arc::new(AtomicUsize::new(0)),
     })
 }
 
@@ -464,7 +518,6 @@ impl FindingStream for KeyMerge {
             views.push((it.file as usize, v));
             self.items.advance().map_err(|e| spool_err(&e))?;
         }
-        self.emitted.fetch_add(1, Ordering::Relaxed);
         let root = root as usize;
         let (from, to) = (self.alias_start[root], self.alias_start[root + 1]);
         Ok(Some(SetFinding {

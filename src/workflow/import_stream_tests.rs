@@ -63,12 +63,10 @@ fn round_trip(records: Vec<FindingRecord>, late: Option<&str>) -> Vec<SetFinding
         ];
         let mut m = merge_keys_in(vec![(0, comps, staged)], spool, chunk).unwrap();
         let runs = m.items.runs();
-        let counter = m.emitted();
         let mut out = Vec::new();
         while let Some(f) = m.next_finding().unwrap() {
             out.push(f);
         }
-        assert_eq!(counter.load(Ordering::Relaxed), out.len());
         let views: usize = out.iter().map(|f| f.views.len()).sum();
         if chunk < views {
             assert_eq!(
