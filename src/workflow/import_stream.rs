@@ -205,7 +205,9 @@ pub(super) struct KeyMerge {
     /// Group `r`'s other ids, in order, are `alias_ids[alias_start[r]..alias_start[r + 1]]`.
     alias_start: Vec<u32>,
     alias_ids: Vec<u32>,
+    /// Every component key, sorted: items name them by rank.
     comps: Vec<ComponentKey>,
+    /// Each document's late scanner version, by the items' `late`.
     lates: Vec<Option<String>>,
     views: Scratch,
     /// The spool record read last.
