@@ -2,6 +2,9 @@
 //! Up to `CHUNK` items sort in memory; past it, each chunk is sorted and written as a run to
 //! an unlinked temp file and the runs are merged as they are read, so memory stays bounded
 //! however many findings one report holds. Ties keep the order the items were pushed in.
+//! Not `runs::Sorter`: its records are variable byte strings (~76 bytes each in memory
+//! for these 28) and its merge borrows the sorter, which the store write's producer thread
+//! cannot hold while it streams; these items are fixed-size and the merge owns its file.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
